@@ -1,0 +1,69 @@
+// CShims: the only place where thplab includes Linux, libnuma and libcap
+// headers. Every symbol starts with `cshims_`. Macros and GNU-only calls are
+// real functions in shims.c, so Swift never needs _GNU_SOURCE.
+#ifndef CSHIMS_H
+#define CSHIMS_H
+
+#ifdef __linux__
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// madvise advice values that Swift's Glibc module does not export.
+/// The corresponding kernel names are MADV_HUGEPAGE, MADV_NOHUGEPAGE,
+/// MADV_COLLAPSE (6.1), MADV_POPULATE_READ and MADV_POPULATE_WRITE (5.14).
+extern const int cshims_MADV_HUGEPAGE;
+extern const int cshims_MADV_NOHUGEPAGE;
+extern const int cshims_MADV_COLLAPSE;
+extern const int cshims_MADV_POPULATE_READ;
+extern const int cshims_MADV_POPULATE_WRITE;
+
+/// memfd_create(2). Returns the fd or -1 with errno set.
+int cshims_memfd_create(const char *name, unsigned int flags);
+extern const unsigned int cshims_MFD_CLOEXEC;
+
+/// mmap(2) returning NULL on failure (errno set) instead of MAP_FAILED.
+void *cshims_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+extern const int cshims_MAP_FIXED_NOREPLACE;
+
+/// madvise(2): 0 or -1 with errno set.
+int cshims_madvise(void *addr, size_t length, int advice);
+
+/// Spawns `path` with `argv` (NULL-terminated). `fd_map` holds `fd_count`
+/// pairs (from, to): each `from` is dup2'd onto `to` in the child, all other
+/// descriptors keep their close-on-exec flag. Returns 0 and sets *pid, or an
+/// errno value.
+int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
+                 const int *fd_map, int fd_count);
+
+/// prctl(PR_SET_PDEATHSIG, sig): the calling process gets `sig` when its
+/// parent thread exits. 0 or -1 with errno set.
+int cshims_set_parent_death_signal(int sig);
+
+/// libcap: 1 if `cap` (e.g. CAP_SYS_ADMIN = 21) is in the effective set of
+/// this process, 0 if not, -1 with errno set if libcap failed.
+int cshims_has_effective_capability(int cap);
+extern const int cshims_CAP_SYS_ADMIN;
+
+/// libnuma: numa_available() (-1 when the kernel has no NUMA support) and
+/// numa_max_node().
+int cshims_numa_available(void);
+int cshims_numa_max_node(void);
+
+/// mount(2) of a tmpfs at `target` with `options` (e.g. "size=8m,huge=advise").
+int cshims_mount_tmpfs(const char *target, const char *options);
+/// umount2(2) with MNT_DETACH as a last resort when `lazy` is set.
+int cshims_umount(const char *target, int lazy);
+/// mount(2) of tracefs at `target`.
+int cshims_mount_tracefs(const char *target);
+
+/// flock(2) with LOCK_EX, non-blocking when `nonblocking` is set.
+int cshims_flock_exclusive(int fd, int nonblocking);
+
+/// process_madvise(2) through pidfd_open(2); both raw syscalls because
+/// glibc 2.36 lacks wrappers. Returns bytes advised or -1 with errno set.
+long cshims_process_madvise_one(pid_t pid, void *addr, size_t length, int advice);
+
+#endif /* __linux__ */
+#endif /* CSHIMS_H */

@@ -1,0 +1,139 @@
+// _GNU_SOURCE must come before any system header, and only here: defining it
+// in the public header breaks Swift's import of Glibc and Foundation.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#ifndef __linux__
+#error "CShims is Linux-only"
+#endif
+
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/capability.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+// Older kernel headers lack these values; they are stable ABI.
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+// pidfd_open (5.3) and process_madvise (5.10) have no glibc 2.36 wrappers.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+
+const int cshims_MADV_HUGEPAGE = MADV_HUGEPAGE;
+const int cshims_MADV_NOHUGEPAGE = MADV_NOHUGEPAGE;
+const int cshims_MADV_COLLAPSE = MADV_COLLAPSE;
+const int cshims_MADV_POPULATE_READ = MADV_POPULATE_READ;
+const int cshims_MADV_POPULATE_WRITE = MADV_POPULATE_WRITE;
+const unsigned int cshims_MFD_CLOEXEC = MFD_CLOEXEC;
+const int cshims_MAP_FIXED_NOREPLACE = MAP_FIXED_NOREPLACE;
+const int cshims_CAP_SYS_ADMIN = CAP_SYS_ADMIN;
+
+int cshims_memfd_create(const char *name, unsigned int flags) {
+    return memfd_create(name, flags);
+}
+
+void *cshims_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) {
+    void *p = mmap(addr, length, prot, flags, fd, offset);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int cshims_madvise(void *addr, size_t length, int advice) {
+    return madvise(addr, length, advice);
+}
+
+int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
+                 const int *fd_map, int fd_count) {
+    posix_spawn_file_actions_t actions;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return rc;
+    for (int i = 0; i < fd_count; i++) {
+        rc = posix_spawn_file_actions_adddup2(&actions, fd_map[2 * i], fd_map[2 * i + 1]);
+        if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
+    }
+    // The child starts with default signal dispositions and an empty mask,
+    // whatever the parent did to handle SIGINT/SIGTERM/SIGHUP.
+    posix_spawnattr_t attr;
+    rc = posix_spawnattr_init(&attr);
+    if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    extern char **environ;
+    rc = posix_spawn(pid, path, &actions, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc;
+}
+
+int cshims_set_parent_death_signal(int sig) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0);
+}
+
+int cshims_has_effective_capability(int cap) {
+    cap_t caps = cap_get_proc();
+    if (caps == NULL) return -1;
+    cap_flag_value_t value = CAP_CLEAR;
+    int rc = cap_get_flag(caps, (cap_value_t)cap, CAP_EFFECTIVE, &value);
+    int saved = errno;
+    cap_free(caps);
+    if (rc != 0) { errno = saved; return -1; }
+    return value == CAP_SET ? 1 : 0;
+}
+
+int cshims_numa_available(void) { return numa_available(); }
+int cshims_numa_max_node(void) { return numa_max_node(); }
+
+int cshims_mount_tmpfs(const char *target, const char *options) {
+    return mount("thplab", target, "tmpfs", MS_NOSUID | MS_NODEV, options);
+}
+
+int cshims_umount(const char *target, int lazy) {
+    return umount2(target, lazy ? MNT_DETACH : 0);
+}
+
+int cshims_mount_tracefs(const char *target) {
+    return mount("tracefs", target, "tracefs", 0, NULL);
+}
+
+int cshims_flock_exclusive(int fd, int nonblocking) {
+    return flock(fd, LOCK_EX | (nonblocking ? LOCK_NB : 0));
+}
+
+long cshims_process_madvise_one(pid_t pid, void *addr, size_t length, int advice) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    struct iovec iov = { .iov_base = addr, .iov_len = length };
+    long rc = syscall(SYS_process_madvise, pidfd, &iov, 1UL, advice, 0U);
+    int saved = errno;
+    close(pidfd);
+    errno = saved;
+    return rc;
+}

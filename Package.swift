@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "thplab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "thplab", targets: ["thplab"]),
+        .library(name: "THPLab", targets: ["THPLab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+    ],
+    targets: [
+        // The only target that includes Linux, libnuma and libcap headers.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("cap")]
+        ),
+        .target(
+            name: "THPLab",
+            dependencies: [
+                "CShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "thplab",
+            dependencies: [
+                "THPLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "THPLabTests",
+            dependencies: ["THPLab"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "KernelTests",
+            dependencies: ["THPLab", "thplab"]
+        ),
+    ]
+)

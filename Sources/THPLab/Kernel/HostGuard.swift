@@ -1,0 +1,165 @@
+import Dispatch
+import Foundation
+import SystemPackage
+
+/// Keeps the promise that thplab leaves the host as it found it. One guard
+/// per process that changes anything: it holds the lock against a second
+/// thplab, journals every change on disk before making it, and undoes them
+/// all on release, on SIGINT/SIGTERM/SIGHUP, and (through the journal) at
+/// the next start after a SIGKILL.
+public final class HostGuard: @unchecked Sendable {
+    public let stateDir: String
+    public let sysfs: THPSysfs
+    private let lockFD: FileDescriptor
+    private let mutex = NSLock()
+    private var journal: HostJournal
+    private var workers: Set<Int32> = []
+    private var released = false
+    private var signalSources: [DispatchSourceSignal] = []
+
+    /// Where the lock and journal live: $THPLAB_STATE_DIR or /run/thplab
+    /// (a tmpfs: like the knobs themselves, it does not survive a reboot).
+    public static var defaultStateDir: String {
+        ProcessInfo.processInfo.environment["THPLAB_STATE_DIR"] ?? "/run/thplab"
+    }
+
+    public var journalPath: String { stateDir + "/journal.json" }
+
+    /// Takes the lock (waiting at most `waitSeconds`), undoes what a killed
+    /// run left in its journal, and installs the signal handlers.
+    /// - Parameter log: receives one line per thing worth telling the user.
+    public static func acquire(command: String, stateDir: String = HostGuard.defaultStateDir,
+                               sysfs: THPSysfs = THPSysfs(), waitSeconds: Int = 60,
+                               log: @escaping (String) -> Void) throws -> HostGuard {
+        if case .failure(let e) = Sys.mkdir(stateDir) {
+            throw THPLabError.system("cannot create the state directory \(stateDir)", e)
+        }
+        let lockPath = stateDir + "/lock"
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(lockPath), .readWrite, options: [.create, .closeOnExec],
+                                         permissions: [.ownerReadWrite])
+        } catch let e as Errno {
+            throw THPLabError.system("cannot open the lock file \(lockPath)", e)
+        }
+        if case .failure = Sys.flockExclusive(fd, nonBlocking: true) {
+            let holder = (try? FileIO.read(lockPath, limit: 64))?.trimmingWhitespace() ?? "?"
+            log("another thplab (pid \(holder)) is running; waiting up to \(waitSeconds) s for it to finish")
+            let deadline = Sys.monotonicNanoseconds() + UInt64(waitSeconds) * 1_000_000_000
+            var locked = false
+            while Sys.monotonicNanoseconds() < deadline {
+                Sys.sleep(milliseconds: 100)
+                if case .success = Sys.flockExclusive(fd, nonBlocking: true) { locked = true; break }
+            }
+            if !locked {
+                try? fd.close()
+                throw THPLabError.unsupported("another thplab (pid \(holder)) still holds \(lockPath) after \(waitSeconds) s; wait for it or stop it")
+            }
+        }
+        _ = try? fd.resize(to: 0)
+        _ = try? fd.writeAll(toAbsoluteOffset: 0, Array("\(Sys.pid)\n".utf8))
+
+        let guardian = HostGuard(stateDir: stateDir, sysfs: sysfs, lockFD: fd,
+                                 journal: HostJournal(pid: Sys.pid, command: command))
+        if let stale = try HostJournal.load(guardian.journalPath) {
+            log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
+            for line in stale.undo(sysfs: sysfs) { log("  " + line) }
+            _ = Sys.unlink(guardian.journalPath)
+        }
+        guardian.installSignalHandlers(log: log)
+        return guardian
+    }
+
+    private init(stateDir: String, sysfs: THPSysfs, lockFD: FileDescriptor, journal: HostJournal) {
+        self.stateDir = stateDir
+        self.sysfs = sysfs
+        self.lockFD = lockFD
+        self.journal = journal
+    }
+
+    /// Sets a knob, journaling its original value on disk first (only the
+    /// first change of a knob is journaled: that is the value to go back to).
+    /// - Returns: the value before and after.
+    @discardableResult
+    public func setKnob(_ name: String, _ value: String) throws -> (old: String, new: String) {
+        try sysfs.validate(name: name, value: value)
+        let old = try sysfs.read(name).current
+        if old == value { return (old, value) }
+        try withLock {
+            if !journal.knobs.contains(where: { $0.name == name }) {
+                journal.knobs.append(.init(name: name, original: old))
+                try journal.save(journalPath)
+            }
+        }
+        try sysfs.write(name: name, value: value)
+        return (old, value)
+    }
+
+    /// The knobs changed so far with their original values.
+    public var changedKnobs: [HostJournal.Knob] { withLock { journal.knobs } }
+
+    /// Records a mount (before mounting) so a killed run's mount is undone.
+    public func willMount(_ path: String) throws { try record { $0.mounts.append(path) } }
+    public func willCreateFile(_ path: String) throws { try record { $0.files.append(path) } }
+    public func willCreateDirectory(_ path: String) throws { try record { $0.directories.append(path) } }
+
+    /// Forgets a resource the caller already removed itself.
+    public func removed(_ path: String) {
+        try? record {
+            $0.mounts.removeAll { $0 == path }
+            $0.files.removeAll { $0 == path }
+            $0.directories.removeAll { $0 == path }
+        }
+    }
+
+    public func addWorker(_ pid: Int32) { withLock { _ = workers.insert(pid) } }
+    public func removeWorker(_ pid: Int32) { withLock { _ = workers.remove(pid) } }
+
+    private func record(_ change: (inout HostJournal) -> Void) throws {
+        try withLock {
+            change(&journal)
+            try journal.save(journalPath)
+        }
+    }
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return try body()
+    }
+
+    /// Kills and reaps workers, undoes every change, removes the journal and
+    /// drops the lock. Safe to call more than once and from a signal handler
+    /// thread. Returns what it did.
+    @discardableResult
+    public func release() -> [String] {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if released { return [] }
+        released = true
+        for pid in workers {
+            Sys.kill(pid, SIGKILL)
+            _ = Sys.waitpid(pid, block: true)
+        }
+        workers.removeAll()
+        let log = journal.undo(sysfs: sysfs)
+        _ = Sys.unlink(journalPath)
+        try? lockFD.close()
+        return log
+    }
+
+    private func installSignalHandlers(log: @escaping (String) -> Void) {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            Sys.ignoreSignal(sig)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                let lines = self?.release() ?? []
+                log("thplab: interrupted by signal \(sig); the host was put back as it was")
+                for line in lines { log("  " + line) }
+                Sys.immediateExit(128 + sig)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+}

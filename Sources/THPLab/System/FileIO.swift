@@ -1,0 +1,71 @@
+import SystemPackage
+
+/// Reading and writing the small text files of /proc and /sys.
+/// Their reported size is never trusted: read to end into a bounded buffer.
+public enum FileIO {
+    /// Reads the whole file, at most `limit` bytes.
+    public static func read(_ path: String, limit: Int = 16 << 20) throws -> String {
+        let bytes = try readBytes(path, limit: limit)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String, limit: Int = 16 << 20) throws -> [UInt8] {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch let e as Errno {
+            throw THPLabError(.system, "cannot open \(path)", errno: e)
+        }
+        defer { try? fd.close() }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while out.count < limit {
+            let n: Int
+            do { n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch let e as Errno {
+                throw THPLabError(.system, "cannot read \(path)", errno: e)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<min(n, limit - out.count)])
+        }
+        return out
+    }
+
+    /// Reads a file, or nil when it does not exist or cannot be read.
+    public static func readIfPresent(_ path: String) -> String? { try? read(path) }
+
+    /// Writes `text` in one write(2), as sysfs expects; no O_CREAT, no O_TRUNC games.
+    public static func writeExisting(_ path: String, _ text: String) -> Result<Void, Errno> {
+        do {
+            let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: .closeOnExec)
+            defer { try? fd.close() }
+            _ = try fd.writeAll(Array(text.utf8))
+            return .success(())
+        } catch let e as Errno {
+            return .failure(e)
+        } catch {
+            return .failure(.ioError)
+        }
+    }
+
+    /// Creates or replaces `path` atomically (write to a temporary name,
+    /// fsync, rename), so a crash leaves the old or the new content.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp"
+        do {
+            let fd = try FileDescriptor.open(FilePath(tmp), .writeOnly,
+                                             options: [.create, .truncate, .closeOnExec],
+                                             permissions: [.ownerReadWrite])
+            do {
+                _ = try fd.writeAll(bytes)
+                if case .failure(let e) = Sys.fsync(fd) { throw e }
+                try fd.close()
+            } catch {
+                try? fd.close()
+                throw error
+            }
+        } catch let e as Errno {
+            throw THPLabError(.system, "cannot write \(tmp)", errno: e)
+        }
+        if case .failure(let e) = Sys.rename(tmp, path) {
+            throw THPLabError(.system, "cannot rename \(tmp) to \(path)", errno: e)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import SystemPackage
+
+/// One mapping of a file or memfd, owned by this value: its end unmaps it.
+/// Raw pointers never leave this type.
+public final class MappedRegion {
+    public let start: UInt
+    public let length: Int
+    public let shared: Bool
+    public let fileOffset: Int64
+
+    public static let hugeSize = 2 << 20
+
+    /// Maps `length` bytes of `fd` at `fileOffset`. With `misalignBy == 0`
+    /// the address is congruent to the file offset modulo 2 MiB, so each
+    /// 2 MiB extent can be PMD-mapped; otherwise the address is shifted by
+    /// `misalignBy` bytes from that, so no extent can.
+    /// Reserves `length + 2 MiB` of address space, maps with MAP_FIXED at the
+    /// chosen address, and unmaps the slack.
+    public init(fd: FileDescriptor, length: Int, fileOffset: Int64, shared: Bool, misalignBy: Int = 0) throws {
+        let huge = MappedRegion.hugeSize
+        let reserveLength = length + 2 * huge
+        let reserve = try Sys.mmap(length: reserveLength, writable: false, shared: false, fixed: false,
+                                   fd: nil, offset: 0)
+            .mapError { THPLabError.system("cannot reserve \(reserveLength) bytes of address space", $0) }.get()
+        let wantedPhase = UInt(fileOffset % Int64(huge))
+        var address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
+        address += wantedPhase + UInt(misalignBy)
+        let mapped = Sys.mmap(address: address, length: length, writable: true, shared: shared, fixed: true,
+                              fd: fd, offset: fileOffset)
+        // Unmap the slack on both sides (or the whole reservation on failure).
+        if case .failure(let e) = mapped {
+            Sys.munmap(address: reserve, length: reserveLength)
+            throw THPLabError.system("mmap of \(length) bytes at file offset \(fileOffset) failed", e)
+        }
+        if address > reserve { Sys.munmap(address: reserve, length: Int(address - reserve)) }
+        let end = address + UInt(length)
+        let reserveEnd = reserve + UInt(reserveLength)
+        if reserveEnd > end { Sys.munmap(address: end, length: Int(reserveEnd - end)) }
+        self.start = address
+        self.length = length
+        self.shared = shared
+        self.fileOffset = fileOffset
+    }
+
+    deinit { Sys.munmap(address: start, length: length) }
+
+    public var end: UInt { start + UInt(length) }
+
+    /// Whether the address is congruent to the file offset modulo 2 MiB.
+    public var isHugeAligned: Bool {
+        Int64(start % UInt(MappedRegion.hugeSize)) == fileOffset % Int64(MappedRegion.hugeSize)
+    }
+
+    public func madvise(_ advice: Sys.Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
+        Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
+    }
+
+    /// Write-faults the first `pages` pages (MADV_POPULATE_WRITE): in a
+    /// private mapping each becomes an anonymous copy-on-write page.
+    public func writePages(_ pages: Int) -> Result<Void, Errno> {
+        let n = min(pages, length / Sys.pageSize)
+        guard n > 0 else { return .success(()) }
+        return madvise(.populateWrite, length: n * Sys.pageSize)
+    }
+}

@@ -1,0 +1,295 @@
+import CShims
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one Swift file that calls C. Everything else calls these typed
+/// wrappers, which return `Result<_, Errno>` so that callers decide how to
+/// phrase the failure for a person.
+public enum Sys {
+    static func lastErrno() -> Errno { Errno(rawValue: Glibc.errno) }
+
+    static func check(_ rc: Int32) -> Result<Void, Errno> {
+        rc == 0 ? .success(()) : .failure(lastErrno())
+    }
+
+    /// Retries a call that can be interrupted by a signal (EINTR).
+    static func retrying(_ body: () -> Int32) -> Result<Int32, Errno> {
+        while true {
+            let rc = body()
+            if rc >= 0 { return .success(rc) }
+            let e = lastErrno()
+            if e != .interrupted { return .failure(e) }
+        }
+    }
+
+    // MARK: memory
+
+    /// The corresponding C function is `memfd_create` (with MFD_CLOEXEC).
+    public static func memfdCreate(name: String) -> Result<FileDescriptor, Errno> {
+        let fd = cshims_memfd_create(name, cshims_MFD_CLOEXEC)
+        return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(lastErrno())
+    }
+
+    public enum Advice: Sendable {
+        case hugepage, noHugepage, collapse, populateRead, populateWrite
+        var raw: Int32 {
+            switch self {
+            case .hugepage: return cshims_MADV_HUGEPAGE
+            case .noHugepage: return cshims_MADV_NOHUGEPAGE
+            case .collapse: return cshims_MADV_COLLAPSE
+            case .populateRead: return cshims_MADV_POPULATE_READ
+            case .populateWrite: return cshims_MADV_POPULATE_WRITE
+            }
+        }
+    }
+
+    /// The corresponding C function is `mmap`. `fixed` places the mapping at
+    /// `address` over an existing reservation (MAP_FIXED).
+    static func mmap(address: UInt = 0, length: Int, writable: Bool, shared: Bool, fixed: Bool,
+                     fd: FileDescriptor?, offset: Int64) -> Result<UInt, Errno> {
+        var prot = PROT_READ
+        if writable { prot |= PROT_WRITE }
+        var flags = shared ? MAP_SHARED : MAP_PRIVATE
+        if fixed { flags |= MAP_FIXED }
+        if fd == nil { flags |= MAP_ANONYMOUS | MAP_NORESERVE }
+        let p = cshims_mmap(UnsafeMutableRawPointer(bitPattern: address), length, prot, flags,
+                            fd?.rawValue ?? -1, off_t(offset))
+        guard let p else { return .failure(lastErrno()) }
+        return .success(UInt(bitPattern: p))
+    }
+
+    /// The corresponding C function is `munmap`.
+    @discardableResult
+    static func munmap(address: UInt, length: Int) -> Result<Void, Errno> {
+        check(Glibc.munmap(UnsafeMutableRawPointer(bitPattern: address), length))
+    }
+
+    /// The corresponding C function is `madvise`.
+    public static func madvise(address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
+        while true {
+            let rc = cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw)
+            if rc == 0 { return .success(()) }
+            let e = lastErrno()
+            // MADV_POPULATE_* can be interrupted; MADV_COLLAPSE's EAGAIN is a result.
+            if e == .interrupted { continue }
+            return .failure(e)
+        }
+    }
+
+    /// `process_madvise(pidfd_open(pid), [address, length), advice)`.
+    public static func processMadvise(pid: Int32, address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
+        let rc = cshims_process_madvise_one(pid, UnsafeMutableRawPointer(bitPattern: address), length, advice.raw)
+        return rc >= 0 ? .success(()) : .failure(lastErrno())
+    }
+
+    static func ftruncate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
+        retrying { Glibc.ftruncate(fd.rawValue, off_t(size)) }.map { _ in () }
+    }
+
+    static func fallocate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
+        let rc = posix_fallocate(fd.rawValue, 0, off_t(size))
+        return rc == 0 ? .success(()) : .failure(Errno(rawValue: rc))
+    }
+
+    public static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
+
+    // MARK: processes
+
+    /// posix_spawn of `path` with `arguments`; `fdMap` pairs (from, to) are
+    /// dup2'd in the child. The child starts with default signal handling.
+    static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)]) -> Result<Int32, Errno> {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
+        cArgs.append(nil)
+        defer { for p in cArgs { free(p) } }
+        let flat = fdMap.flatMap { [$0.0, $0.1] }
+        var pid: pid_t = 0
+        let rc = flat.withUnsafeBufferPointer { buf in
+            cshims_spawn(&pid, path, cArgs, buf.baseAddress, Int32(fdMap.count))
+        }
+        return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
+    }
+
+    public enum ChildStatus: Equatable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    /// waitpid; `block: false` returns nil while the child still runs.
+    static func waitpid(_ pid: Int32, block: Bool) -> Result<ChildStatus?, Errno> {
+        var status: Int32 = 0
+        while true {
+            let rc = Glibc.waitpid(pid, &status, block ? 0 : WNOHANG)
+            if rc == 0 { return .success(nil) }
+            if rc < 0 {
+                let e = lastErrno()
+                if e == .interrupted { continue }
+                return .failure(e)
+            }
+            // WIFEXITED / WEXITSTATUS / WTERMSIG are macros: decode by hand.
+            let sig = status & 0x7f
+            if sig == 0 { return .success(.exited((status >> 8) & 0xff)) }
+            return .success(.signaled(sig))
+        }
+    }
+
+    static func kill(_ pid: Int32, _ signal: Int32) {
+        _ = Glibc.kill(pid, signal)
+    }
+
+    /// Sets a signal's disposition to ignore, so that a Dispatch signal
+    /// source is its only handler.
+    static func ignoreSignal(_ signal: Int32) {
+        _ = Glibc.signal(signal, SIG_IGN)
+    }
+
+    static func setParentDeathSignal(_ signal: Int32) -> Result<Void, Errno> {
+        check(cshims_set_parent_death_signal(signal))
+    }
+
+    public static var pid: Int32 { getpid() }
+    public static var parentPid: Int32 { getppid() }
+
+    public static func processExists(_ pid: Int32) -> Bool {
+        Glibc.kill(pid, 0) == 0 || lastErrno() == .notPermitted
+    }
+
+    static func pipe() -> Result<(read: FileDescriptor, write: FileDescriptor), Errno> {
+        var fds: [Int32] = [0, 0]
+        let rc = fds.withUnsafeMutableBufferPointer { Glibc.pipe($0.baseAddress) }
+        guard rc == 0 else { return .failure(lastErrno()) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return .success((FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1])))
+    }
+
+    /// poll(2) for readability with a timeout; true when readable (or hung up).
+    static func waitReadable(_ fd: FileDescriptor, timeoutMs: Int32) -> Result<Bool, Errno> {
+        var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
+        return retrying { poll(&p, 1, timeoutMs) }.map { $0 > 0 }
+    }
+
+    // MARK: capabilities, NUMA, identity
+
+    /// libcap `cap_get_proc` + `cap_get_flag(CAP_SYS_ADMIN, CAP_EFFECTIVE)`.
+    public static func hasEffectiveSysAdmin() -> Result<Bool, Errno> {
+        let rc = cshims_has_effective_capability(cshims_CAP_SYS_ADMIN)
+        return rc < 0 ? .failure(lastErrno()) : .success(rc == 1)
+    }
+
+    public static var effectiveUID: UInt32 { geteuid() }
+
+    /// libnuma: nil when `numa_available()` says the kernel has no NUMA
+    /// support, otherwise the number of possible nodes (`numa_max_node() + 1`).
+    public static func numaNodeCount() -> Int? {
+        cshims_numa_available() < 0 ? nil : Int(cshims_numa_max_node()) + 1
+    }
+
+    public static func uname() -> (release: String, machine: String) {
+        var u = utsname()
+        Glibc.uname(&u)
+        func str<T>(_ t: T) -> String {
+            withUnsafeBytes(of: t) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return (str(u.release), str(u.machine))
+    }
+
+    // MARK: mounts, files, locks
+
+    static func mountTmpfs(at path: String, options: String) -> Result<Void, Errno> {
+        check(cshims_mount_tmpfs(path, options))
+    }
+
+    static func mountTracefs(at path: String) -> Result<Void, Errno> {
+        check(cshims_mount_tracefs(path))
+    }
+
+    static func umount(_ path: String, lazy: Bool = false) -> Result<Void, Errno> {
+        check(cshims_umount(path, lazy ? 1 : 0))
+    }
+
+    static func flockExclusive(_ fd: FileDescriptor, nonBlocking: Bool) -> Result<Void, Errno> {
+        retrying { cshims_flock_exclusive(fd.rawValue, nonBlocking ? 1 : 0) }.map { _ in () }
+    }
+
+    static func mkdtemp(prefix: String) -> Result<String, Errno> {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { Glibc.mkdtemp($0.baseAddress!) }
+        guard p != nil else { return .failure(lastErrno()) }
+        return .success(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    static func mkdir(_ path: String, mode: mode_t = 0o700) -> Result<Void, Errno> {
+        if Glibc.mkdir(path, mode) == 0 || lastErrno() == .fileExists { return .success(()) }
+        return .failure(lastErrno())
+    }
+
+    static func fsync(_ fd: FileDescriptor) -> Result<Void, Errno> { check(Glibc.fsync(fd.rawValue)) }
+
+    static func rmdir(_ path: String) -> Result<Void, Errno> { check(Glibc.rmdir(path)) }
+    static func unlink(_ path: String) -> Result<Void, Errno> { check(Glibc.unlink(path)) }
+    static func rename(_ from: String, _ to: String) -> Result<Void, Errno> { check(Glibc.rename(from, to)) }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return fstatat(AT_FDCWD, path, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isSymlink(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// (device major:minor, inode) of an open descriptor.
+    static func identity(_ fd: FileDescriptor) -> (device: String, inode: UInt64)? {
+        var st = Glibc.stat()
+        guard fstat(fd.rawValue, &st) == 0 else { return nil }
+        let dev = UInt64(st.st_dev)
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+        let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+        return (String(format: "%02x:%02x", major, minor), UInt64(st.st_ino))
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    public static func listDirectory(_ path: String) -> Result<[String], Errno> {
+        guard let dir = opendir(path) else { return .failure(lastErrno()) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
+    static func realpath(_ path: String) -> String? {
+        guard let p = Glibc.realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self)
+    }
+
+    public static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public static func sleep(milliseconds: Int) {
+        var ts = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&ts, &remaining) != 0 && lastErrno() == .interrupted { ts = remaining }
+    }
+
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+    static func immediateExit(_ code: Int32) -> Never { Glibc._exit(code) }
+}
