@@ -13,11 +13,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
     ],
     targets: [
-        // The only target that includes Linux, libnuma and libcap headers.
+        // The only target that includes Linux, libnuma, libcap and zlib headers
+        // (zlib reads /proc/config.gz).
         .target(
             name: "CShims",
             path: "CShims",
-            linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("cap")]
+            linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("cap"), .linkedLibrary("z")]
         ),
         .target(
             name: "THPLab",

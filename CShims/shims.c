@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 // Older kernel headers lack these values; they are stable ABI.
 #ifndef MADV_POPULATE_READ
@@ -136,4 +137,19 @@ long cshims_process_madvise_one(pid_t pid, void *addr, size_t length, int advice
     close(pidfd);
     errno = saved;
     return rc;
+}
+
+long cshims_read_gzip(const char *path, char *buf, size_t cap) {
+    gzFile f = gzopen(path, "rb");
+    if (f == NULL) return -1;
+    size_t total = 0;
+    while (total < cap) {
+        unsigned chunk = (cap - total) > (1u << 30) ? (1u << 30) : (unsigned)(cap - total);
+        int n = gzread(f, buf + total, chunk);
+        if (n < 0) { gzclose(f); return -1; }
+        if (n == 0) break;
+        total += (size_t)n;
+    }
+    gzclose(f);
+    return (long)total;
 }

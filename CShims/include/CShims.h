@@ -65,5 +65,9 @@ int cshims_flock_exclusive(int fd, int nonblocking);
 /// glibc 2.36 lacks wrappers. Returns bytes advised or -1 with errno set.
 long cshims_process_madvise_one(pid_t pid, void *addr, size_t length, int advice);
 
+/// zlib: decompresses the gzip file at `path` (e.g. /proc/config.gz) into
+/// `buf`, at most `cap` bytes. Returns the byte count or -1.
+long cshims_read_gzip(const char *path, char *buf, size_t cap);
+
 #endif /* __linux__ */
 #endif /* CSHIMS_H */

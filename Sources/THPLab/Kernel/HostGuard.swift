@@ -99,17 +99,17 @@ public final class HostGuard: @unchecked Sendable {
     public var changedKnobs: [HostJournal.Knob] { withLock { journal.knobs } }
 
     /// Records a mount (before mounting) so a killed run's mount is undone.
-    public func willMount(_ path: String) throws { try record { $0.mounts.append(path) } }
-    public func willCreateFile(_ path: String) throws { try record { $0.files.append(path) } }
-    public func willCreateDirectory(_ path: String) throws { try record { $0.directories.append(path) } }
+    public func willMount(_ path: String) throws { try record { $0.resources.append(.init(kind: .mount, path: path)) } }
+    public func willCreateFile(_ path: String) throws { try record { $0.resources.append(.init(kind: .file, path: path)) } }
+    public func willCreateDirectory(_ path: String) throws {
+        try record { $0.resources.append(.init(kind: .directory, path: path)) }
+    }
 
-    /// Forgets a resource the caller already removed itself.
-    public func removed(_ path: String) {
-        try? record {
-            $0.mounts.removeAll { $0 == path }
-            $0.files.removeAll { $0 == path }
-            $0.directories.removeAll { $0 == path }
-        }
+    /// Undoes one resource now (if still there) and forgets it.
+    public func undo(_ kind: HostJournal.Resource.Kind, _ path: String) {
+        let r = HostJournal.Resource(kind: kind, path: path)
+        _ = HostJournal.undo(r)
+        try? record { $0.resources.removeAll { $0 == r } }
     }
 
     public func addWorker(_ pid: Int32) { withLock { _ = workers.insert(pid) } }
@@ -138,7 +138,7 @@ public final class HostGuard: @unchecked Sendable {
         if released { return [] }
         released = true
         for pid in workers {
-            Sys.kill(pid, SIGKILL)
+            Sys.kill(pid, Sys.SIGKILL)
             _ = Sys.waitpid(pid, block: true)
         }
         workers.removeAll()

@@ -9,15 +9,22 @@ public struct HostJournal: Codable, Equatable, Sendable {
         public var original: String
     }
 
+    /// Something thplab made, undone in reverse order of making: a file in
+    /// a tmpfs goes before the unmount, a tracefs instance before the
+    /// unmount of tracefs, the unmount before the removal of the mount point.
+    public struct Resource: Codable, Equatable, Sendable {
+        public enum Kind: String, Codable, Sendable { case mount, file, directory }
+        public var kind: Kind
+        public var path: String
+    }
+
     public var version = 1
     public var pid: Int32
     public var command: String
     public var knobs: [Knob] = []
-    public var mounts: [String] = []
-    public var files: [String] = []
-    public var directories: [String] = []
+    public var resources: [Resource] = []
 
-    public var isEmpty: Bool { knobs.isEmpty && mounts.isEmpty && files.isEmpty && directories.isEmpty }
+    public var isEmpty: Bool { knobs.isEmpty && resources.isEmpty }
 
     public static func load(_ path: String) throws -> HostJournal? {
         guard Sys.exists(path) else { return nil }
@@ -52,24 +59,32 @@ public struct HostJournal: Codable, Equatable, Sendable {
             case .failure(let e): log.append("FAILED to restore \(knob.name) to \(knob.original): \(e)")
             }
         }
-        for mount in mounts.reversed() {
-            switch Sys.umount(mount) {
-            case .success: log.append("unmounted \(mount)")
-            case .failure(.invalidArgument): break  // not mounted any more
-            case .failure:
-                if case .failure(let e) = Sys.umount(mount, lazy: true) {
-                    log.append("FAILED to unmount \(mount): \(e)")
-                } else {
-                    log.append("unmounted \(mount) (lazily: it was busy)")
-                }
-            }
-        }
-        for file in files.reversed() where Sys.exists(file) {
-            if case .failure(let e) = Sys.unlink(file) { log.append("FAILED to remove \(file): \(e)") }
-        }
-        for dir in directories.reversed() where Sys.exists(dir) {
-            if case .failure(let e) = Sys.rmdir(dir) { log.append("FAILED to remove \(dir): \(e)") }
+        for r in resources.reversed() {
+            if let line = Self.undo(r) { log.append(line) }
         }
         return log
+    }
+
+    /// Removes one resource if it is still there; a line when it did
+    /// something worth telling or failed.
+    static func undo(_ r: Resource) -> String? {
+        switch r.kind {
+        case .mount:
+            switch Sys.umount(r.path) {
+            case .success: return "unmounted \(r.path)"
+            case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not mounted
+            case .failure:
+                if case .failure(let e) = Sys.umount(r.path, lazy: true) { return "FAILED to unmount \(r.path): \(e)" }
+                return "unmounted \(r.path) (lazily: it was busy)"
+            }
+        case .file:
+            guard Sys.exists(r.path) else { return nil }
+            if case .failure(let e) = Sys.unlink(r.path) { return "FAILED to remove \(r.path): \(e)" }
+            return "removed \(r.path)"
+        case .directory:
+            guard Sys.exists(r.path) else { return nil }
+            if case .failure(let e) = Sys.rmdir(r.path) { return "FAILED to remove \(r.path): \(e)" }
+            return "removed \(r.path)"
+        }
     }
 }

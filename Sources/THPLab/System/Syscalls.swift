@@ -103,7 +103,16 @@ public enum Sys {
         var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
         cArgs.append(nil)
         defer { for p in cArgs { free(p) } }
-        let flat = fdMap.flatMap { [$0.0, $0.1] }
+        // First move every source above the targets' range, so that no
+        // dup2 in the child overwrites a source still to be copied.
+        var high: [Int32] = []
+        defer { for fd in high { _ = close(fd) } }
+        for (from, _) in fdMap {
+            let fd = fcntl(from, F_DUPFD_CLOEXEC, 100)
+            if fd < 0 { return .failure(lastErrno()) }
+            high.append(fd)
+        }
+        let flat = zip(high, fdMap).flatMap { [$0, $1.1] }
         var pid: pid_t = 0
         let rc = flat.withUnsafeBufferPointer { buf in
             cshims_spawn(&pid, path, cArgs, buf.baseAddress, Int32(fdMap.count))
@@ -133,6 +142,9 @@ public enum Sys {
             return .success(.signaled(sig))
         }
     }
+
+    public static let SIGKILL = Glibc.SIGKILL
+    public static let SIGTERM = Glibc.SIGTERM
 
     static func kill(_ pid: Int32, _ signal: Int32) {
         _ = Glibc.kill(pid, signal)
@@ -274,6 +286,14 @@ public enum Sys {
         guard let p = Glibc.realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self)
+    }
+
+    /// Reads a gzip file (zlib), at most `limit` bytes of its content.
+    static func readGzip(_ path: String, limit: Int) -> String? {
+        var buf = [CChar](repeating: 0, count: limit)
+        let n = buf.withUnsafeMutableBufferPointer { cshims_read_gzip(path, $0.baseAddress, limit) }
+        guard n >= 0 else { return nil }
+        return String(decoding: buf[..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func monotonicNanoseconds() -> UInt64 {

@@ -1,0 +1,100 @@
+/// What the kernel's rules predict for the retract experiment, mapping by
+/// mapping, with the rule each prediction comes from. Pure: everything it
+/// needs about the host is in `ExpectationContext`, so unit tests cover the
+/// model for any kernel and configuration.
+public struct ExpectationContext: Sendable {
+    public var kernel: KernelVersion
+    public var backing: Backing
+    public var trigger: Trigger
+    /// CONFIG_READ_ONLY_THP_FOR_FS; nil when the kernel config is unknown.
+    public var readOnlyThpForFS: Bool?
+    /// The shmem huge setting that governs the object during the collapse:
+    /// the mount's `huge=` for tmpfs and /dev/shm, `shmem_enabled` for memfd
+    /// (as thplab set it for the run); `deny`/`force` in `shmem_enabled`
+    /// override both.
+    public var shmemHuge: String?
+
+    public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?) {
+        self.kernel = kernel
+        self.backing = backing
+        self.trigger = trigger
+        self.readOnlyThpForFS = readOnlyThpForFS
+        self.shmemHuge = shmemHuge
+    }
+}
+
+public enum Trigger: String, Codable, CaseIterable, Sendable {
+    /// MADV_COLLAPSE on the shared mapping of thplab's own process.
+    case madvise
+    /// MADV_HUGEPAGE, then khugepaged, made fast for the run.
+    case khugepaged
+}
+
+public struct Expectation: Codable, Equatable, Sendable {
+    public var state: MappingState
+    /// The kernel rule, in one line.
+    public var rule: String
+}
+
+public enum ExpectationModel {
+    /// Whether the object can be collapsed at all by this trigger, and if
+    /// not, why (one line).
+    public static func collapseBlocker(_ c: ExpectationContext) -> String? {
+        if c.backing == .file {
+            if c.readOnlyThpForFS != true {
+                let known = c.readOnlyThpForFS == nil ? "may lack (its config is unreadable)" : "lacks"
+                return "regular-file collapse needs CONFIG_READ_ONLY_THP_FOR_FS, which this kernel \(known): file_thp_enabled() is false, so neither MADV_COLLAPSE (EINVAL) nor khugepaged touches it"
+            }
+            return "with CONFIG_READ_ONLY_THP_FOR_FS, file_thp_enabled() still wants a VM_EXEC mapping of a file nobody has open for writing; this object is open for writing"
+        }
+        switch c.shmemHuge {
+        case "deny":
+            return "shmem_enabled is deny: no shmem THP at all, MADV_COLLAPSE included"
+        case "never" where c.trigger == .khugepaged:
+            let knob = c.backing == .memfd ? "shmem_enabled" : "the mount's huge= option"
+            return "\(knob) is never: khugepaged collapses shmem only where that allows huge pages (MADV_COLLAPSE would ignore it)"
+        default:
+            return nil
+        }
+    }
+
+    /// The state expected after every mapping touched every page again.
+    /// - Parameter inTriggerProcess: whether the mapping lives in the process
+    ///   that called MADV_COLLAPSE.
+    public static func expect(role: MappingRole, inTriggerProcess: Bool, isTriggerMapping: Bool,
+                              _ c: ExpectationContext) -> Expectation {
+        if let blocker = collapseBlocker(c) {
+            return Expectation(state: .pteMapped, rule: "no collapse: " + blocker)
+        }
+        switch role {
+        case .misaligned:
+            return Expectation(state: .pteMapped, rule: "address not congruent to the file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD, so it maps the huge folio with PTEs")
+        case .privateWritten:
+            return Expectation(state: .pteMapped, rule: "copy-on-write pages gave it an anon_vma: retract_page_tables() skips it and it maps the huge folio with PTEs; collapse_pte_mapped_thp() refuses while an anonymous page sits in the range")
+        case .shared, .privateClean:
+            if isTriggerMapping {
+                return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE installs the PMD in the calling mapping at once")
+            }
+            let what = role == .shared ? "shared mapping" : "MAP_PRIVATE mapping never written (no anon_vma)"
+            if c.kernel >= KernelVersion(6, 6) {
+                let how = c.trigger == .khugepaged ? "after khugepaged's collapse_file()" : "after MADV_COLLAPSE"
+                return Expectation(state: .pmdMapped, rule: "\(what): \(how), retract_page_tables() removes its PTE table without mmap_lock (6.6+), so the next fault maps a PMD")
+            }
+            if c.trigger == .madvise && inTriggerProcess {
+                return Expectation(state: .pteMapped, rule: "\(what) in the process calling MADV_COLLAPSE: before 6.6 retraction needs mmap_write_trylock(), which fails while the caller holds its own mmap_lock, so its PTEs stay")
+            }
+            return Expectation(state: .pmdMapped, rule: "\(what): before 6.6 retract_page_tables() takes mmap_write_trylock() of this process, which normally succeeds, so the next fault maps a PMD")
+        }
+    }
+
+    /// Whether MADV_COLLAPSE on the trigger mapping is expected to succeed.
+    public static func collapseCallSucceeds(_ c: ExpectationContext) -> Expectation {
+        if c.backing == .file {
+            return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE on a regular file fails with EINVAL: " + (collapseBlocker(c) ?? ""))
+        }
+        if c.shmemHuge == "deny" {
+            return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: shmem_enabled is deny")
+        }
+        return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE ignores shmem_enabled, huge= and max_ptes_*: it collapses the range and returns 0")
+    }
+}

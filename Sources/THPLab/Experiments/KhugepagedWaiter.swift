@@ -1,0 +1,78 @@
+import Foundation
+
+/// Waits, within a bound, for khugepaged to collapse the object, watching
+/// the trigger process's shared mapping: collapse_file() unmaps the old small
+/// pages from every mapping, so an extent whose pages are all gone from a
+/// fully populated mapping has been collapsed.
+struct KhugepagedWaiter {
+    let host: MappingHost
+    let size: Int
+    let sysfs: THPSysfs
+    let boundSeconds: Int
+    let tracer: ScanTracer?
+
+    func wait(expectCollapse: Bool, progress: (ExperimentProgress) -> Void) throws -> KhugepagedWait {
+        guard let shared = host.placements.first(where: { $0.role == .shared }) else {
+            throw THPLabError(.system, "no shared mapping to watch")
+        }
+        let huge = UInt(MappedRegion.hugeSize)
+        let extents = size / MappedRegion.hugeSize
+        func fullScans() -> Int64 { (try? sysfs.read("khugepaged/full_scans")).flatMap { Int64($0.current) } ?? 0 }
+        let scans0 = fullScans()
+        let t0 = Sys.monotonicNanoseconds()
+        func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
+        var collapsedAt: [Int: Double] = [:]
+        // Without an expected collapse, still wait long enough to see
+        // khugepaged pass over its list twice, but no longer than the bound.
+        while true {
+            for e in 0..<extents where collapsedAt[e] == nil {
+                let start = shared.start + UInt(e) * huge
+                let c = try PageCensus.take(pid: host.pid, start: start, end: start + huge, withFlags: false)
+                if c.present == 0 { collapsedAt[e] = elapsed() }
+            }
+            let scans = fullScans() - scans0
+            progress(.waiting(elapsed: elapsed(), bound: boundSeconds, fullScans: scans, collapsed: collapsedAt.count,
+                              total: extents))
+            if collapsedAt.count == extents { break }
+            if !expectCollapse && scans >= 2 { break }
+            if elapsed() >= Double(boundSeconds) { break }
+            Sys.sleep(milliseconds: 50)
+        }
+        let scans = fullScans() - scans0
+        let counts = tracer?.counts()
+        var w = KhugepagedWait(boundSeconds: boundSeconds, waitedSeconds: (elapsed() * 1000).rounded() / 1000,
+                               extentsTotal: extents, extentsCollapsed: collapsedAt.count,
+                               firstCollapseSeconds: collapsedAt.values.min(), lastCollapseSeconds: collapsedAt.count == extents ? collapsedAt.values.max() : nil,
+                               fullScans: scans, scanEvents: counts?.scans, collapseEvents: counts?.collapses,
+                               lastScanResult: counts?.lastScanResult, visited: nil, verdict: "")
+        if let counts {
+            w.visited = counts.scans + counts.collapses > 0 || !collapsedAt.isEmpty
+        } else if !collapsedAt.isEmpty {
+            w.visited = true
+        }
+        w.verdict = KhugepagedWait.verdict(w)
+        return w
+    }
+}
+
+extension KhugepagedWait {
+    /// One line saying what the wait showed, telling "never looked" from
+    /// "looked and did not collapse".
+    static func verdict(_ w: KhugepagedWait) -> String {
+        let t = String(format: "%.2f", w.waitedSeconds)
+        if w.extentsCollapsed == w.extentsTotal {
+            let first = w.firstCollapseSeconds.map { String(format: "%.2f", $0) } ?? "?"
+            return "collapsed all \(w.extentsTotal) extent(s) in \(String(format: "%.2f", w.lastCollapseSeconds ?? w.waitedSeconds)) s (first after \(first) s; \(w.fullScans) full scan(s))"
+        }
+        let partial = w.extentsCollapsed > 0 ? "collapsed \(w.extentsCollapsed) of \(w.extentsTotal) extent(s)" : "collapsed nothing"
+        switch w.visited {
+        case true?:
+            let result = w.lastScanResult.map { " (last scan result: \($0))" } ?? ""
+            return "khugepaged looked at the object (\(w.scanEvents ?? 0) scan event(s)) but \(partial) in \(t) s\(result)"
+        case false?:
+            return "khugepaged never looked at the object in \(t) s (\(w.fullScans) full scan(s) of its list, no scan event for this file): the process was not on its list or the VMA was not eligible"
+        case nil:
+            return "\(partial) in \(t) s with \(w.fullScans) full scan(s) of khugepaged's list; without tracepoints it cannot be told whether it looked at the object"
+        }
+    }
+}

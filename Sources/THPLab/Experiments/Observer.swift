@@ -1,0 +1,38 @@
+/// Takes the per-mapping observations of a phase: smaps once per process,
+/// the page census per mapping.
+struct Observer {
+    struct Slot {
+        var hostIndex: Int
+        var pid: Int32
+        var placement: MappingPlacement
+    }
+
+    let slots: [Slot]
+
+    init(hosts: [MappingHost]) {
+        var s: [Slot] = []
+        for (i, h) in hosts.enumerated() {
+            for p in h.placements { s.append(Slot(hostIndex: i, pid: h.pid, placement: p)) }
+        }
+        slots = s
+    }
+
+    var count: Int { slots.count }
+
+    func record(_ phase: Phase, into phases: inout [[String: PhaseObservation]]) {
+        var smapsByPid: [Int32: [SmapsEntry]] = [:]
+        for (i, slot) in slots.enumerated() {
+            if smapsByPid[slot.pid] == nil {
+                smapsByPid[slot.pid] = SmapsParser.parse(FileIO.readIfPresent("/proc/\(slot.pid)/smaps") ?? "")
+            }
+            let vmas = smapsByPid[slot.pid]!.filter { $0.start < slot.placement.end && $0.end > slot.placement.start }
+            let census = try? PageCensus.take(pid: slot.pid, start: slot.placement.start, end: slot.placement.end)
+            let pageKB = Sys.pageSize / 1024
+            phases[i][phase.rawValue] = PhaseObservation(
+                rssKB: vmas.reduce(0) { $0 + $1.rssKB },
+                anonKB: vmas.reduce(0) { $0 + $1.anonymousKB },
+                pmdMappedKB: vmas.reduce(0) { $0 + $1.pmdMappedKB },
+                thpKB: census?.thp.map { $0 * pageKB })
+        }
+    }
+}

@@ -1,0 +1,161 @@
+/// `run retract`: one object mapped shared, private-clean, private-written
+/// and misaligned in several processes; collapse it with MADV_COLLAPSE or
+/// khugepaged; observe every mapping after populate, after the collapse and
+/// after every page was touched again; compare with the kernel's rules.
+/// It never prints: it reports progress through a callback and returns a
+/// `RetractResult`.
+public struct RetractExperiment {
+    public var options: RetractOptions
+    /// thplab's own binary, started again as `thplab worker`.
+    public var executable: String
+    public var sysfs = THPSysfs()
+
+    public init(options: RetractOptions, executable: String) {
+        self.options = options
+        self.executable = executable
+    }
+
+    /// Checks that this host can run the experiment at all (exit code 3).
+    public func checkHost() throws {
+        guard Sys.effectiveUID == 0 else {
+            throw THPLabError.unsupported("run retract needs root: it reads other processes' pagemap and kpageflags, and may change THP knobs (try sudo)")
+        }
+        guard sysfs.isPresent else {
+            throw THPLabError.unsupported("\(sysfs.root) is missing: this kernel has no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)")
+        }
+        if options.trigger == .khugepaged && !Sys.exists(sysfs.path("khugepaged/full_scans")) {
+            throw THPLabError.unsupported("\(sysfs.root)/khugepaged is missing: khugepaged is not available")
+        }
+    }
+
+    public func run(guardian: HostGuard, progress: (ExperimentProgress) -> Void) throws -> RetractResult {
+        let release = Sys.uname().release
+        let kernel = KernelVersion(release: release) ?? KernelVersion(0, 0)
+        let knobsBefore = sysfs.readAll()
+        let countersBefore = SystemCounters.read(sysfs: sysfs)
+        var notes: [String] = []
+        var changes: [KnobChange] = []
+
+        func apply(_ plan: [KnobPlan.Change]) throws {
+            for c in plan {
+                let r = try guardian.setKnob(c.name, c.value)
+                changes.append(KnobChange(name: c.name, from: r.old, to: r.new, why: c.why))
+                progress(.step("set \(c.name): \(r.old) -> \(r.new)"))
+            }
+        }
+
+        progress(.step("creating a \(SizeParser.format(options.size)) \(options.backing.rawValue) object"))
+        let object = try SharedObject(backing: options.backing, size: options.size, tmpfsHuge: options.tmpfsHuge,
+                                      tmpfsSize: options.tmpfsSize, directory: options.directory, guardian: guardian)
+        try apply(KnobPlan.forPopulate(current: knobsBefore))
+
+        let specs = options.specs
+        var hosts: [MappingHost] = [LocalHost(try ProcessMappings(fd: object.fd, size: options.size, specs: specs))]
+        var workers: [WorkerProcess] = []
+        defer { for w in workers { w.stop() } }
+        for _ in 1..<options.processes {
+            let w = try WorkerProcess(executable: executable, object: object.fd, guardian: guardian)
+            workers.append(w)
+            hosts.append(try RemoteHost(w, size: options.size, specs: specs))
+        }
+        progress(.step("populating every mapping in \(hosts.count) process(es)"))
+        for h in hosts {
+            do { try h.populate() } catch let e as THPLabError where object.path != nil && e.isOutOfSpace {
+                throw THPLabError(.usage, "the \(options.backing.rawValue) filesystem of \(object.name) has no room for \(SizeParser.format(options.size)): \(e.description). Give a smaller --size\(options.backing == .tmpfs ? " or a larger --tmpfs-size" : "")")
+            }
+        }
+        let observer = Observer(hosts: hosts)
+        var phases: [[String: PhaseObservation]] = Array(repeating: [:], count: observer.count)
+        observer.record(.populated, into: &phases)
+
+        var triggerCalls: [TriggerCall] = []
+        var wait: KhugepagedWait?
+        var effectiveKnobs = sysfs.readAll()
+        let shmemHuge = { KnobPlan.effectiveShmemHuge(knobs: effectiveKnobs, backing: options.backing, mountHuge: object.mountHuge) }
+        var context = ExpectationContext(kernel: kernel, backing: options.backing, trigger: options.trigger,
+                                         readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
+                                         shmemHuge: shmemHuge())
+        switch options.trigger {
+        case .madvise:
+            progress(.step("MADV_COLLAPSE on the shared mapping of pid \(Sys.pid)"))
+            if let outcome = try hosts[0].collapse(role: .shared) {
+                let want = ExpectationModel.collapseCallSucceeds(context)
+                triggerCalls.append(TriggerCall(outcome: outcome, expectedSuccess: want.state == .pmdMapped,
+                                                met: outcome.succeeded == (want.state == .pmdMapped), rule: want.rule))
+            }
+        case .khugepaged:
+            try apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: options.backing))
+            effectiveKnobs = sysfs.readAll()
+            context.shmemHuge = shmemHuge()
+            progress(.step("MADV_HUGEPAGE on every mapping; waiting for khugepaged (at most \(options.timeoutSeconds) s)"))
+            let tracer = ScanTracer.start(guardian: guardian, objectName: object.traceName, notes: &notes)
+            defer { tracer?.stop() }
+            for h in hosts { try h.adviseHugepage() }
+            wait = try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
+                                        boundSeconds: options.timeoutSeconds, tracer: tracer)
+                .wait(expectCollapse: ExpectationModel.collapseBlocker(context) == nil, progress: progress)
+        }
+        observer.record(.collapsed, into: &phases)
+
+        progress(.step("touching every page of every mapping again"))
+        for h in hosts { try h.refault() }
+        observer.record(.refaulted, into: &phases)
+
+        if options.trigger == .madvise, let outcome = try hosts[0].collapse(role: .privateWritten) {
+            triggerCalls.append(TriggerCall(outcome: outcome, expectedSuccess: false, met: !outcome.succeeded,
+                                            rule: "collapse_pte_mapped_thp() refuses a range where a PTE maps an anonymous copy-on-write page; MADV_COLLAPSE then fails (EINVAL)"))
+        }
+        let countersAfter = SystemCounters.read(sysfs: sysfs)
+        for w in workers { w.stop() }
+        workers.removeAll()
+        hosts.removeAll()
+
+        // Expectations, then the differences.
+        var mappings: [MappingResult] = []
+        var differences: [String] = []
+        for (i, slot) in observer.slots.enumerated() {
+            let inTrigger = slot.hostIndex == 0
+            let isTrigger = inTrigger && slot.placement.role == .shared && options.trigger == .madvise
+            let e = ExpectationModel.expect(role: slot.placement.role, inTriggerProcess: inTrigger,
+                                            isTriggerMapping: isTrigger, context)
+            let final = phases[i][Phase.refaulted.rawValue]
+            let met = final?.state == e.state
+            mappings.append(MappingResult(role: slot.placement.role, pid: slot.pid, start: slot.placement.start,
+                                          end: slot.placement.end, inTriggerProcess: inTrigger, triggerMapping: isTrigger,
+                                          expectedState: e.state, met: met, reason: e.rule, phases: phases[i]))
+            if !met {
+                differences.append("pid \(slot.pid) \(slot.placement.role.rawValue): expected \(e.state.rawValue) after refault, saw \(final?.state.rawValue ?? "nothing")")
+            }
+            if let p = phases[i][Phase.populated.rawValue], (p.thpKB ?? 0) > 0 || p.pmdMappedKB > 0 {
+                differences.append("pid \(slot.pid) \(slot.placement.role.rawValue): already on huge pages after populate (\(p.thpKB ?? p.pmdMappedKB) kB); the host's shmem settings or huge= mount option allocate huge pages at fault, so this run did not start from small pages")
+            }
+        }
+        for call in triggerCalls where !call.met {
+            differences.append("\(call.outcome.advice) on \(call.outcome.role.rawValue) (pid \(call.outcome.pid)): expected \(call.expectedSuccess ? "success" : "failure"), got \(call.outcome.succeeded ? "success" : call.outcome.errnoName ?? "error")")
+        }
+        if let wait, ExpectationModel.collapseBlocker(context) == nil, wait.extentsCollapsed < wait.extentsTotal {
+            differences.append("khugepaged: \(wait.verdict)")
+        }
+        if phases.contains(where: { $0[Phase.populated.rawValue]?.thpKB == nil }) {
+            notes.append("PFNs are hidden (no CAP_SYS_ADMIN): thp_kb is unknown, only smaps figures are shown")
+        }
+
+        let info = ObjectInfo(name: object.name, size: options.size, mountHuge: object.mountHuge,
+                              filesystem: object.path.flatMap { MountTable.filesystemType(of: $0) })
+        return RetractResult(kernelRelease: release, trigger: options.trigger, backing: options.backing, object: info,
+                             options: options, ok: differences.isEmpty,
+                             knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: changes,
+                             deltas: countersAfter.delta(since: countersBefore), mappings: mappings,
+                             triggerCalls: triggerCalls, khugepaged: wait,
+                             collapseBlocker: ExpectationModel.collapseBlocker(context),
+                             differences: differences, notes: notes)
+    }
+}
+
+extension THPLabError {
+    /// A populate failure that means the filesystem or memory is full.
+    var isOutOfSpace: Bool {
+        guard let errno else { return false }
+        return errno == .badAddress || errno == .noSpace || errno == .noMemory
+    }
+}

@@ -1,0 +1,66 @@
+/// Everything that shapes one `run retract`, validated before anything is
+/// allocated or changed.
+public struct RetractOptions: Codable, Equatable, Sendable {
+    public var backing: Backing = .memfd
+    /// Bytes; a multiple of 2 MiB.
+    public var size: Int = 4 << 20
+    /// thplab itself plus `processes - 1` workers.
+    public var processes: Int = 2
+    public var cowPages: Int = 1
+    public var misaligned: Bool = true
+    public var trigger: Trigger = .madvise
+    public var timeoutSeconds: Int = 60
+    public var tmpfsHuge: TmpfsHuge = .advise
+    /// Size of thplab's own tmpfs; default `size + 2 MiB`.
+    public var tmpfsSize: Int?
+    /// Directory for the `file` backing.
+    public var directory: String = "."
+
+    enum CodingKeys: String, CodingKey {
+        case backing, size, processes, trigger, misaligned, directory
+        case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
+        case tmpfsSize = "tmpfs_size"
+    }
+
+    public init() {}
+
+    public static let maxProcesses = 64
+
+    /// Checks the options against each other and the host's free memory.
+    /// Throws a usage error (exit 2) naming the option to change.
+    public func validate(memAvailableKB: Int64?) throws {
+        let huge = 2 << 20
+        guard size > 0 else { throw THPLabError.usage("--size must be larger than 0") }
+        guard size % huge == 0 else {
+            throw THPLabError.usage("--size \(SizeParser.format(size)) is not a multiple of 2 MiB; collapse works on whole 2 MiB extents (try \(SizeParser.format((size / huge + 1) * huge)))")
+        }
+        guard (1...Self.maxProcesses).contains(processes) else {
+            throw THPLabError.usage("--processes must be from 1 to \(Self.maxProcesses) (1 means thplab alone, no worker)")
+        }
+        let pages = size / 4096
+        guard (1...pages).contains(cowPages) else {
+            throw THPLabError.usage("--cow-pages must be from 1 to \(pages), the pages in the region (\(SizeParser.format(size)))")
+        }
+        guard (1...3600).contains(timeoutSeconds) else {
+            throw THPLabError.usage("--timeout must be from 1 to 3600 seconds")
+        }
+        if let tmpfsSize, tmpfsSize <= 0 { throw THPLabError.usage("--tmpfs-size must be larger than 0") }
+        if backing == .file && !Sys.isDirectory(directory) {
+            throw THPLabError.usage("--dir \(directory) does not exist or is not a directory")
+        }
+        // The object, a second copy while collapse_file() copies it, and the
+        // copy-on-write pages of every private-written mapping.
+        let needed = Int64(2 * size + processes * cowPages * 4096 + (64 << 20))
+        if let memAvailableKB, needed > memAvailableKB * 1024 {
+            throw THPLabError.usage("--size \(SizeParser.format(size)) needs about \(needed >> 20) MiB but only \(memAvailableKB >> 10) MiB is available (MemAvailable); choose a smaller --size")
+        }
+    }
+
+    /// The mappings of each process: one of every role.
+    public var specs: [MappingSpec] {
+        var s = [MappingSpec(role: .shared), MappingSpec(role: .privateClean),
+                 MappingSpec(role: .privateWritten, cowPages: cowPages)]
+        if misaligned { s.append(MappingSpec(role: .misaligned)) }
+        return s
+    }
+}

@@ -1,0 +1,114 @@
+/// khugepaged's file tracepoints (`huge_memory/mm_khugepaged_scan_file` and
+/// `mm_khugepaged_collapse_file`) in a private tracefs instance, counted for
+/// one object by the file name the events print. Mounts tracefs only if
+/// nothing is mounted, and unmounts only what it mounted; never touches the
+/// top-level buffer or another instance. Everything it makes is journaled.
+public final class ScanTracer {
+    public struct Counts: Sendable, Equatable {
+        public var scans = 0
+        public var collapses = 0
+        public var lastScanResult: String?
+    }
+
+    private let guardian: HostGuard
+    private let instance: String
+    private let mountedHere: String?
+    private let objectName: String
+    private var stopped = false
+
+    static let events = ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file"]
+
+    /// Starts tracing, or returns nil with a note saying why it cannot.
+    public static func start(guardian: HostGuard, objectName: String, notes: inout [String]) -> ScanTracer? {
+        var root = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].first { Sys.exists($0 + "/instances") }
+        var mounted: String?
+        if root == nil {
+            let target = "/sys/kernel/tracing"
+            do {
+                try guardian.willMount(target)
+            } catch {
+                notes.append("khugepaged tracepoints not used: \(error)")
+                return nil
+            }
+            if case .failure(let e) = Sys.mountTracefs(at: target) {
+                guardian.undo(.mount, target)
+                notes.append("khugepaged tracepoints not used: cannot mount tracefs at \(target) (\(e))")
+                return nil
+            }
+            root = target
+            mounted = target
+        }
+        guard let root, Sys.exists(root + "/events/huge_memory/" + events[0]) else {
+            if let mounted { guardian.undo(.mount, mounted) }
+            notes.append("khugepaged tracepoints not used: this kernel has no huge_memory/\(events[0]) event")
+            return nil
+        }
+        let instance = root + "/instances/thplab-\(Sys.pid)"
+        do {
+            try guardian.willCreateDirectory(instance)
+        } catch {
+            if let mounted { guardian.undo(.mount, mounted) }
+            notes.append("khugepaged tracepoints not used: \(error)")
+            return nil
+        }
+        if case .failure(let e) = Sys.mkdir(instance, mode: 0o755) {
+            guardian.undo(.directory, instance)
+            if let mounted { guardian.undo(.mount, mounted) }
+            notes.append("khugepaged tracepoints not used: cannot create the instance \(instance) (\(e))")
+            return nil
+        }
+        let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectName: objectName)
+        for event in events {
+            if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
+                notes.append("khugepaged tracepoints: cannot enable \(event) (\(e))")
+            }
+        }
+        return tracer
+    }
+
+    private init(guardian: HostGuard, instance: String, mountedHere: String?, objectName: String) {
+        self.guardian = guardian
+        self.instance = instance
+        self.mountedHere = mountedHere
+        self.objectName = objectName
+    }
+
+    /// Counts the events so far that name the object.
+    public func counts() -> Counts {
+        ScanTracer.count(trace: FileIO.readIfPresent(instance + "/trace") ?? "", objectName: objectName)
+    }
+
+    /// Counts events in the text of a `trace` file for one file name.
+    public static func count(trace: String, objectName: String) -> Counts {
+        var c = Counts()
+        let needle = "filename=\(objectName),"
+        for line in trace.split(separator: "\n") where line.contains(needle) {
+            if line.contains("mm_khugepaged_scan_file:") {
+                c.scans += 1
+                c.lastScanResult = field("result", in: line)
+            } else if line.contains("mm_khugepaged_collapse_file:") {
+                c.collapses += 1
+            }
+        }
+        return c
+    }
+
+    static func field(_ name: String, in line: Substring) -> String? {
+        guard let r = line.range(of: name + "=") else { return nil }
+        return String(line[r.upperBound...].prefix { $0 != "," && $0 != " " })
+    }
+
+    /// Disables the events, removes the instance, unmounts tracefs if this
+    /// tracer mounted it.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        for event in ScanTracer.events {
+            _ = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "0")
+        }
+        guardian.undo(.directory, instance)
+        if let mountedHere { guardian.undo(.mount, mountedHere) }
+    }
+
+    deinit { stop() }
+}

@@ -1,0 +1,48 @@
+/// The system-wide THP figures at one moment: every /proc/vmstat `thp_*`
+/// line with `nr_shmem_hugepages` and `nr_file_hugepages`, the huge-page
+/// lines of /proc/meminfo (kB), and khugepaged's `full_scans` and
+/// `pages_collapsed`.
+public struct SystemCounters: Codable, Equatable, Sendable {
+    public var vmstat: [String: Int64]
+    public var meminfo: [String: Int64]
+    public var khugepaged: [String: Int64]
+
+    public static let meminfoKeys = ["AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages",
+                                     "FilePmdMapped", "MemAvailable"]
+
+    public init(vmstat: [String: Int64], meminfo: [String: Int64], khugepaged: [String: Int64]) {
+        self.vmstat = vmstat
+        self.meminfo = meminfo
+        self.khugepaged = khugepaged
+    }
+
+    /// Picks the lines thplab reports out of parsed counter files.
+    public init(vmstatText: String, meminfoText: String, khugepaged: [String: Int64]) {
+        vmstat = ProcCounters.parseVmstat(vmstatText).filter {
+            $0.key.hasPrefix("thp_") || $0.key == "nr_shmem_hugepages" || $0.key == "nr_file_hugepages"
+        }
+        meminfo = ProcCounters.parseMeminfo(meminfoText).filter { SystemCounters.meminfoKeys.contains($0.key) }
+        self.khugepaged = khugepaged
+    }
+
+    /// Reads the live files.
+    public static func read(procRoot: String = "/proc", sysfs: THPSysfs = THPSysfs()) -> SystemCounters {
+        var k: [String: Int64] = [:]
+        for name in ["full_scans", "pages_collapsed"] {
+            if let v = try? sysfs.read("khugepaged/" + name), let n = Int64(v.current) { k[name] = n }
+        }
+        return SystemCounters(vmstatText: FileIO.readIfPresent(procRoot + "/vmstat") ?? "",
+                              meminfoText: FileIO.readIfPresent(procRoot + "/meminfo") ?? "", khugepaged: k)
+    }
+
+    /// after - before for every counter present in both (MemAvailable excluded).
+    public func delta(since before: SystemCounters) -> SystemCounters {
+        func sub(_ a: [String: Int64], _ b: [String: Int64]) -> [String: Int64] {
+            var out: [String: Int64] = [:]
+            for (k, v) in a where k != "MemAvailable" { if let w = b[k] { out[k] = v - w } }
+            return out
+        }
+        return SystemCounters(vmstat: sub(vmstat, before.vmstat), meminfo: sub(meminfo, before.meminfo),
+                              khugepaged: sub(khugepaged, before.khugepaged))
+    }
+}

@@ -1,0 +1,93 @@
+import SystemPackage
+
+/// The mappings of the object in one process (thplab itself or a worker),
+/// and the actions the experiment asks of them. The same code runs in every
+/// process, so a worker's mappings behave exactly like thplab's own.
+public final class ProcessMappings {
+    public let specs: [MappingSpec]
+    private(set) var regions: [MappedRegion] = []
+
+    /// Maps the object once per spec; see `MappedRegion` for alignment.
+    public init(fd: FileDescriptor, size: Int, specs: [MappingSpec]) throws {
+        self.specs = specs
+        for spec in specs {
+            regions.append(try MappedRegion(fd: fd, length: size, fileOffset: 0, shared: spec.role.isShared,
+                                            misalignBy: spec.role == .misaligned ? MappingSpec.misalignment : 0))
+        }
+    }
+
+    public var placements: [MappingPlacement] {
+        zip(specs, regions).map { MappingPlacement(role: $0.role, start: $1.start, end: $1.end) }
+    }
+
+    /// Faults every page in as the role says: shared mappings write, private
+    /// and misaligned ones read, then private-written writes its COW pages.
+    /// MADV_POPULATE_* turn a full filesystem into an error instead of SIGBUS.
+    public func populate() throws {
+        for (spec, region) in zip(specs, regions) {
+            let advice: Sys.Advice = spec.role == .shared ? .populateWrite : .populateRead
+            try check(region.madvise(advice), "populating the \(spec.role.rawValue) mapping", spec)
+            if spec.role == .privateWritten {
+                try check(region.writePages(spec.cowPages), "writing \(spec.cowPages) copy-on-write pages", spec)
+            }
+        }
+    }
+
+    /// Touches every page of every mapping again by reading it.
+    public func refault() throws {
+        for (spec, region) in zip(specs, regions) {
+            try check(region.madvise(.populateRead), "re-faulting the \(spec.role.rawValue) mapping", spec)
+        }
+    }
+
+    /// MADV_HUGEPAGE on every mapping (registers this mm with khugepaged when
+    /// the VMA is eligible at that moment).
+    public func adviseHugepage() throws {
+        for (spec, region) in zip(specs, regions) {
+            try check(region.madvise(.hugepage), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
+        }
+    }
+
+    /// MADV_COLLAPSE over the whole of the first mapping with `role`.
+    public func collapse(role: MappingRole) -> AdviceOutcome? {
+        guard let i = specs.firstIndex(where: { $0.role == role }) else { return nil }
+        let region = regions[i]
+        let result = region.madvise(.collapse)
+        let e: Errno? = if case .failure(let err) = result { err } else { nil }
+        return AdviceOutcome(advice: "MADV_COLLAPSE", role: role, pid: Sys.pid, start: region.start,
+                             length: region.length, errno: e?.rawValue ?? 0, errnoName: e.map(ErrnoName.of))
+    }
+
+    private func check(_ r: Result<Void, Errno>, _ what: String, _ spec: MappingSpec) throws {
+        if case .failure(let e) = r {
+            var hint = ""
+            if e == .badAddress || e == .noSpace || e == .noMemory {
+                hint = " (the filesystem or memory is full: use a smaller --size or a larger --tmpfs-size)"
+            }
+            throw THPLabError.system("\(what) in pid \(Sys.pid) failed\(hint)", e)
+        }
+    }
+
+    /// Unmaps everything now (the regions' ends do the work).
+    public func unmapAll() { regions.removeAll() }
+}
+
+/// errno values by their C names, as kernel people read them.
+public enum ErrnoName {
+    public static func of(_ e: Errno) -> String {
+        switch e.rawValue {
+        case 1: return "EPERM"
+        case 2: return "ENOENT"
+        case 4: return "EINTR"
+        case 11: return "EAGAIN"
+        case 12: return "ENOMEM"
+        case 13: return "EACCES"
+        case 14: return "EFAULT"
+        case 16: return "EBUSY"
+        case 22: return "EINVAL"
+        case 28: return "ENOSPC"
+        case 38: return "ENOSYS"
+        default: return "errno \(e.rawValue)"
+        }
+    }
+}

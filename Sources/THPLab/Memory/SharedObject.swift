@@ -1,0 +1,107 @@
+import SystemPackage
+
+/// The object every mapping of an experiment maps: a memfd, a file on a
+/// private tmpfs, in /dev/shm, or on a disk filesystem. Its end removes
+/// whatever was created (file, mount, directory); the host guard journals
+/// each of them before it exists, so a killed run's leftovers are removed by
+/// the next run.
+public final class SharedObject {
+    public let backing: Backing
+    public let size: Int
+    public let fd: FileDescriptor
+    /// The name smaps shows for its mappings (`/memfd:thplab-123 (deleted)`
+    /// or a path).
+    public let name: String
+    public let path: String?
+    /// The filesystem's `huge=` mount option for tmpfs and /dev/shm.
+    public let mountHuge: String?
+    private let mountPoint: String?
+    private let guardian: HostGuard
+
+    /// Creates the object with `size` bytes (sparse: nothing is allocated
+    /// until populate).
+    public init(backing: Backing, size: Int, tmpfsHuge: TmpfsHuge, tmpfsSize: Int?, directory: String,
+                guardian: HostGuard) throws {
+        self.backing = backing
+        self.size = size
+        self.guardian = guardian
+        let tag = "thplab-\(Sys.pid)"
+        var mountPoint: String?
+        var path: String?
+        var mountHuge: String?
+        let openedFD: FileDescriptor
+        do {
+            switch backing {
+            case .memfd:
+                break
+            case .tmpfs:
+                let mp = "/tmp/\(tag)-tmpfs"
+                try guardian.willCreateDirectory(mp)
+                if case .failure(let e) = Sys.mkdir(mp) { throw THPLabError.system("cannot create \(mp)", e) }
+                try guardian.willMount(mp)
+                let bytes = tmpfsSize ?? (size + 2 * SizeParser.mib)
+                let options = "size=\(bytes),huge=\(tmpfsHuge.rawValue),mode=0700"
+                if case .failure(let e) = Sys.mountTmpfs(at: mp, options: options) {
+                    _ = Sys.rmdir(mp)
+                    throw THPLabError.system("cannot mount a tmpfs at \(mp) with \(options)", e)
+                }
+                mountPoint = mp
+                mountHuge = tmpfsHuge.rawValue
+                path = mp + "/\(tag)-object"
+            case .shm:
+                path = "/dev/shm/\(tag)"
+                mountHuge = MountTable.hugeOption(of: "/dev/shm") ?? "never"
+            case .file:
+                guard Sys.isDirectory(directory) else {
+                    throw THPLabError.usage("--dir \(directory) is not a directory")
+                }
+                path = (Sys.realpath(directory) ?? directory) + "/.\(tag)-object"
+            }
+            if let path {
+                try guardian.willCreateFile(path)
+                do {
+                    openedFD = try FileDescriptor.open(FilePath(path), .readWrite,
+                                                       options: [.create, .exclusiveCreate, .closeOnExec],
+                                                       permissions: [.ownerReadWrite])
+                } catch let e as Errno {
+                    throw THPLabError.system("cannot create \(path)", e)
+                }
+            } else {
+                openedFD = try Sys.memfdCreate(name: tag).mapError { THPLabError.system("memfd_create failed", $0) }.get()
+            }
+            if case .failure(let e) = Sys.ftruncate(openedFD, size: Int64(size)) {
+                try? openedFD.close()
+                throw THPLabError.system("cannot size the object to \(size) bytes", e)
+            }
+        } catch {
+            SharedObject.removeLeftovers(path: path, mountPoint: mountPoint, backing: backing, guardian: guardian)
+            throw error
+        }
+        self.fd = openedFD
+        self.name = path ?? "/memfd:\(tag)"
+        self.path = path
+        self.mountPoint = mountPoint
+        self.mountHuge = mountHuge
+    }
+
+    /// (device, inode) as smaps prints them, to find the object's VMAs.
+    public var identity: (device: String, inode: UInt64)? { Sys.identity(fd) }
+
+    deinit {
+        try? fd.close()
+        SharedObject.removeLeftovers(path: path, mountPoint: mountPoint, backing: backing, guardian: guardian)
+    }
+
+    private static func removeLeftovers(path: String?, mountPoint: String?, backing: Backing, guardian: HostGuard) {
+        if let path { guardian.undo(.file, path) }
+        if let mountPoint {
+            guardian.undo(.mount, mountPoint)
+            guardian.undo(.directory, mountPoint)
+        }
+    }
+
+    /// The name khugepaged's tracepoints print for it (the dentry name).
+    public var traceName: String {
+        path.map { String($0.split(separator: "/").last ?? "") } ?? String(name.dropFirst(1))
+    }
+}
