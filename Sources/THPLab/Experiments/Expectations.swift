@@ -13,8 +13,12 @@ public struct ExpectationContext: Sendable {
     /// (as thplab set it for the run); `deny`/`force` in `shmem_enabled`
     /// override both.
     public var shmemHuge: String?
+    /// How many times MADV_HUGEPAGE was given (khugepaged trigger).
+    public var madviseTimes: Int
 
-    public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?) {
+    public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?,
+                madviseTimes: Int = 2) {
+        self.madviseTimes = madviseTimes
         self.kernel = kernel
         self.backing = backing
         self.trigger = trigger
@@ -53,6 +57,8 @@ public enum ExpectationModel {
         case "never" where c.trigger == .khugepaged:
             let knob = c.backing == .memfd ? "shmem_enabled" : "the mount's huge= option"
             return "\(knob) is never: khugepaged collapses shmem only where that allows huge pages (MADV_COLLAPSE would ignore it)"
+        case "advise" where c.trigger == .khugepaged && c.madviseTimes < 2:
+            return "MADV_HUGEPAGE given once under shmem advise: khugepaged_enter_vma() judges eligibility by the VMA's flags before the call sets VM_HUGEPAGE (shmem_allowable_huge_orders() reads vma->vm_flags), so the process never joins khugepaged's list"
         default:
             return nil
         }
@@ -70,7 +76,8 @@ public enum ExpectationModel {
         case .misaligned:
             return Expectation(state: .pteMapped, rule: "address not congruent to the file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD, so it maps the huge folio with PTEs")
         case .privateWritten:
-            return Expectation(state: .pteMapped, rule: "copy-on-write pages gave it an anon_vma: retract_page_tables() skips it and it maps the huge folio with PTEs; collapse_pte_mapped_thp() refuses while an anonymous page sits in the range")
+            let later = c.trigger == .khugepaged ? " (a later khugepaged scan may still PMD-map extents without such a page, through collapse_pte_mapped_thp())" : ""
+            return Expectation(state: .pteMapped, rule: "copy-on-write pages gave it an anon_vma: retract_page_tables() skips it and it maps the huge folio with PTEs; collapse_pte_mapped_thp() refuses an extent where an anonymous page sits\(later)")
         case .shared, .privateClean:
             if isTriggerMapping {
                 return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE installs the PMD in the calling mapping at once")

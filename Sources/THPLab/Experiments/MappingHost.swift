@@ -4,7 +4,7 @@ public protocol MappingHost: AnyObject {
     var pid: Int32 { get }
     var placements: [MappingPlacement] { get }
     func populate() throws
-    func adviseHugepage() throws
+    func adviseHugepage(times: Int) throws
     func refault() throws
     func collapse(role: MappingRole) throws -> AdviceOutcome?
 }
@@ -16,7 +16,7 @@ final class LocalHost: MappingHost {
     var pid: Int32 { Sys.pid }
     var placements: [MappingPlacement] { mappings.placements }
     func populate() throws { try mappings.populate() }
-    func adviseHugepage() throws { try mappings.adviseHugepage() }
+    func adviseHugepage(times: Int) throws { try mappings.adviseHugepage(times: times) }
     func refault() throws { try mappings.refault() }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { mappings.collapse(role: role) }
 }
@@ -31,7 +31,7 @@ final class RemoteHost: MappingHost {
     }
     var pid: Int32 { worker.pid }
     func populate() throws { try worker.request(.populate) }
-    func adviseHugepage() throws { try worker.request(.adviseHugepage) }
+    func adviseHugepage(times: Int) throws { try worker.request(.adviseHugepage(times: times)) }
     func refault() throws { try worker.request(.refault) }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { try worker.request(.collapse(role)).outcome }
 }

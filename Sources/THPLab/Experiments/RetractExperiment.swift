@@ -74,7 +74,7 @@ public struct RetractExperiment {
         let shmemHuge = { KnobPlan.effectiveShmemHuge(knobs: effectiveKnobs, backing: options.backing, mountHuge: object.mountHuge) }
         var context = ExpectationContext(kernel: kernel, backing: options.backing, trigger: options.trigger,
                                          readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
-                                         shmemHuge: shmemHuge())
+                                         shmemHuge: shmemHuge(), madviseTimes: options.madviseTimes)
         switch options.trigger {
         case .madvise:
             progress(.step("MADV_COLLAPSE on the shared mapping of pid \(Sys.pid)"))
@@ -87,10 +87,13 @@ public struct RetractExperiment {
             try apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: options.backing))
             effectiveKnobs = sysfs.readAll()
             context.shmemHuge = shmemHuge()
+            if context.shmemHuge == "advise" && options.madviseTimes == 2 {
+                notes.append("MADV_HUGEPAGE was given twice on every mapping: under shmem advise, khugepaged_enter_vma() checks eligibility with the VMA's flags from before the call, so the first call sets VM_HUGEPAGE without putting the process on khugepaged's list; the second one does (--madvise-times 1 shows it)")
+            }
             progress(.step("MADV_HUGEPAGE on every mapping; waiting for khugepaged (at most \(options.timeoutSeconds) s)"))
             let tracer = ScanTracer.start(guardian: guardian, objectName: object.traceName, notes: &notes)
             defer { tracer?.stop() }
-            for h in hosts { try h.adviseHugepage() }
+            for h in hosts { try h.adviseHugepage(times: options.madviseTimes) }
             wait = try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
                                         boundSeconds: options.timeoutSeconds, tracer: tracer)
                 .wait(expectCollapse: ExpectationModel.collapseBlocker(context) == nil, progress: progress)

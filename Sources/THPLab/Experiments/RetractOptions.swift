@@ -15,11 +15,15 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     public var tmpfsSize: Int?
     /// Directory for the `file` backing.
     public var directory: String = "."
+    /// How many times MADV_HUGEPAGE is given (khugepaged trigger): 2 by
+    /// default, because under shmem `advise` only the second call puts the
+    /// process on khugepaged's list; 1 shows that.
+    public var madviseTimes: Int = 2
 
     enum CodingKeys: String, CodingKey {
         case backing, size, processes, trigger, misaligned, directory
         case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
-        case tmpfsSize = "tmpfs_size"
+        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times"
     }
 
     public init() {}
@@ -44,6 +48,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
         guard (1...3600).contains(timeoutSeconds) else {
             throw THPLabError.usage("--timeout must be from 1 to 3600 seconds")
         }
+        guard (1...2).contains(madviseTimes) else { throw THPLabError.usage("--madvise-times must be 1 or 2") }
         if let tmpfsSize, tmpfsSize <= 0 { throw THPLabError.usage("--tmpfs-size must be larger than 0") }
         if backing == .file && !Sys.isDirectory(directory) {
             throw THPLabError.usage("--dir \(directory) does not exist or is not a directory")

@@ -40,11 +40,15 @@ public final class ProcessMappings {
         }
     }
 
-    /// MADV_HUGEPAGE on every mapping (registers this mm with khugepaged when
-    /// the VMA is eligible at that moment).
-    public func adviseHugepage() throws {
+    /// MADV_HUGEPAGE on every mapping, `times` times. khugepaged_enter_vma()
+    /// registers the mm only if the VMA is eligible at that moment, and for
+    /// shmem under `advise` eligibility is read from vma->vm_flags, which
+    /// the first call has not yet updated: only a second call registers it.
+    public func adviseHugepage(times: Int = 2) throws {
         for (spec, region) in zip(specs, regions) {
-            try check(region.madvise(.hugepage), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
+            for _ in 0..<max(1, times) {
+                try check(region.madvise(.hugepage), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
+            }
         }
     }
 

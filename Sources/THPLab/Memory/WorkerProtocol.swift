@@ -6,7 +6,7 @@ import SystemPackage
 public enum WorkerRequest: Codable, Equatable, Sendable {
     case map(size: Int, specs: [MappingSpec])
     case populate
-    case adviseHugepage
+    case adviseHugepage(times: Int)
     case refault
     case collapse(MappingRole)
     case quit

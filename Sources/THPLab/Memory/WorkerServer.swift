@@ -27,8 +27,8 @@ public enum WorkerServer {
                 case .populate:
                     try mapped(mappings).populate()
                     reply = .done
-                case .adviseHugepage:
-                    try mapped(mappings).adviseHugepage()
+                case .adviseHugepage(let times):
+                    try mapped(mappings).adviseHugepage(times: times)
                     reply = .done
                 case .refault:
                     try mapped(mappings).refault()

@@ -282,6 +282,14 @@ public enum Sys {
         return .success(names)
     }
 
+    /// The path of this process's own executable (/proc/self/exe).
+    public static func ownExecutable() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func realpath(_ path: String) -> String? {
         guard let p = Glibc.realpath(path, nil) else { return nil }
         defer { free(p) }

@@ -1,0 +1,78 @@
+/// The human-readable report of a `run retract` result.
+public enum RetractTextReport {
+    public static func render(_ r: RetractResult) -> String {
+        var out: [String] = []
+        let o = r.options
+        out.append("thplab run retract: kernel \(r.kernelRelease), \(r.backing.rawValue) object of \(SizeParser.format(o.size)), trigger \(r.trigger.rawValue), \(o.processes) process(es)")
+        var object = "object: \(r.object.name)"
+        if let h = r.object.mountHuge { object += " (tmpfs huge=\(h))" }
+        if let fs = r.object.filesystem, r.backing == .file { object += " (filesystem \(fs))" }
+        out.append(object)
+        if !r.knobsChanged.isEmpty {
+            out.append("knobs changed for the run (all put back afterwards):")
+            for k in r.knobsChanged { out.append("  \(k.name): \(k.from) -> \(k.to)  (\(k.why))") }
+        }
+        if let b = r.collapseBlocker { out.append("no collapse possible here: \(b)") }
+        for call in r.triggerCalls {
+            let got = call.outcome.succeeded ? "0 (success)" : "-1 \(call.outcome.errnoName ?? "")"
+            out.append("\(call.outcome.advice) on \(call.outcome.role.rawValue) of pid \(call.outcome.pid): \(got); expected \(call.expectedSuccess ? "success" : "failure") \(call.met ? "[met]" : "[DIFFERENT]")")
+        }
+        if let w = r.khugepaged { out.append("khugepaged: \(w.verdict)") }
+        out.append("")
+        var table = TextTable(header: ["PID", "ROLE", "START"] + Phase.allCases.map { $0.rawValue.uppercased() } + ["EXPECTED", ""])
+        for m in r.mappings {
+            var role = m.role.rawValue
+            if m.triggerMapping { role += "*" }
+            let cells = Phase.allCases.map { p in m.phase(p).map(cell) ?? "-" }
+            table.add(["\(m.pid)\(m.inTriggerProcess ? "" : " (w)")", role, hex(m.start)] + cells
+                      + [m.expectedState.rawValue, m.met ? "ok" : "DIFFERENT"])
+        }
+        out.append(table.render())
+        out.append("cells: state Rss/PMD-mapped/on-THP kB (on-THP from kpageflags: PMD- or PTE-mapped huge page); * = MADV_COLLAPSE target; (w) = worker process")
+        out.append("")
+        out.append("why (kernel rules behind each expectation):")
+        var reasons: [(roles: [String], reason: String)] = []
+        for m in r.mappings {
+            let role = m.role.rawValue + (m.triggerMapping ? "*" : "")
+            if let i = reasons.firstIndex(where: { $0.reason == m.reason }) {
+                if !reasons[i].roles.contains(role) { reasons[i].roles.append(role) }
+            } else {
+                reasons.append(([role], m.reason))
+            }
+        }
+        for (roles, reason) in reasons { out.append("  \(roles.joined(separator: ", ")): \(reason)") }
+        let deltas = deltaLines(r.deltas)
+        if !deltas.isEmpty {
+            out.append("")
+            out.append("system-wide changes over the run:")
+            out.append(contentsOf: deltas.map { "  " + $0 })
+        }
+        for n in r.notes { out.append("note: \(n)") }
+        out.append("")
+        if r.ok {
+            out.append("RESULT: every expectation met")
+        } else {
+            out.append("RESULT: the kernel did something else (\(r.differences.count) difference(s)):")
+            out.append(contentsOf: r.differences.map { "  - " + $0 })
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func cell(_ p: PhaseObservation) -> String {
+        "\(p.state.rawValue) \(p.rssKB)/\(p.pmdMappedKB)/\(p.thpKB.map(String.init) ?? "?")"
+    }
+
+    /// Non-zero counter changes, grouped as the kernel names them.
+    static func deltaLines(_ d: SystemCounters) -> [String] {
+        var lines: [String] = []
+        let k = d.khugepaged.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if !k.isEmpty { lines.append("khugepaged: " + k.map { "\($0.key) \(signed($0.value))" }.joined(separator: ", ")) }
+        let v = d.vmstat.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if !v.isEmpty { lines.append("vmstat: " + v.map { "\($0.key) \(signed($0.value))" }.joined(separator: ", ")) }
+        let m = d.meminfo.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if !m.isEmpty { lines.append("meminfo: " + m.map { "\($0.key) \(signed($0.value)) kB" }.joined(separator: ", ")) }
+        return lines
+    }
+
+    static func signed(_ v: Int64) -> String { v > 0 ? "+\(v)" : "\(v)" }
+}

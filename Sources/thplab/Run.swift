@@ -1,0 +1,100 @@
+import ArgumentParser
+import THPLab
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one experiment and report what the kernel did.",
+        subcommands: [Retract.self]
+    )
+}
+
+extension Backing: ExpressibleByArgument {}
+extension Trigger: ExpressibleByArgument {}
+extension TmpfsHuge: ExpressibleByArgument {}
+
+struct Retract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Collapse a shmem or file object and see which of its mappings end up PMD-mapped.",
+        discussion: """
+            One object is mapped in every process (thplab and --processes - 1 workers) four ways:
+              shared           MAP_SHARED, every page written
+              private-clean    MAP_PRIVATE, pages only read
+              private-written  MAP_PRIVATE, --cow-pages pages written (copy-on-write, so an anon_vma)
+              misaligned       address not congruent to the file offset modulo 2 MiB
+            Phases, each a snapshot of every mapping from smaps and pagemap/kpageflags:
+              populated  every page faulted in as small pages
+              collapsed  after the trigger
+              refaulted  after every mapping touched every page again
+            Triggers:
+              madvise     MADV_COLLAPSE on thplab's own shared mapping, then on its private-written one
+              khugepaged  MADV_HUGEPAGE on every mapping, khugepaged made fast (scan_sleep_millisecs 10),
+                          then a bounded wait; every knob changed is put back afterwards
+            Needs root. Prints a table; --json writes the full result (schema: docs/json-schema.md).
+            """
+    )
+
+    @Option(help: "What the object is: memfd (shmem, internal mount), tmpfs (a private tmpfs thplab mounts), shm (a file in /dev/shm), file (a regular file in --dir).")
+    var backing: Backing = .memfd
+
+    @Option(help: "Object size, a multiple of 2 MiB (K/M/G suffixes, powers of 1024).")
+    var size: String = "4M"
+
+    @Option(help: "Processes mapping the object: thplab itself plus this many minus one workers.")
+    var processes: Int = 2
+
+    @Option(help: "Pages written in each private-written mapping (copy-on-write).")
+    var cowPages: Int = 1
+
+    @Flag(inversion: .prefixedNo, help: "Include the misaligned mapping.")
+    var misaligned: Bool = true
+
+    @Option(help: "How to collapse: madvise (MADV_COLLAPSE) or khugepaged.")
+    var trigger: Trigger = .madvise
+
+    @Option(help: "Bound on the khugepaged wait, in seconds.")
+    var timeout: Int = 60
+
+    @Option(help: "huge= option of thplab's own tmpfs (--backing tmpfs): never, always, within_size, advise.")
+    var tmpfsHuge: TmpfsHuge = .advise
+
+    @Option(help: "Size of thplab's own tmpfs (default: --size plus 2 MiB).")
+    var tmpfsSize: String?
+
+    @Option(help: "Times MADV_HUGEPAGE is given per mapping (khugepaged trigger). Under shmem advise only the second call puts the process on khugepaged's list; 1 shows that.")
+    var madviseTimes: Int = 2
+
+    @Option(help: "Directory for --backing file (default: the working directory).")
+    var dir: String = "."
+
+    @Option(help: "Also write the full result as JSON to this path ('-' for stdout, which then carries only the JSON).")
+    var json: String?
+
+    func options() throws -> RetractOptions {
+        var o = RetractOptions()
+        o.backing = backing
+        o.size = try SizeParser.parse(size)
+        o.processes = processes
+        o.cowPages = cowPages
+        o.misaligned = misaligned
+        o.trigger = trigger
+        o.timeoutSeconds = timeout
+        o.tmpfsHuge = tmpfsHuge
+        o.tmpfsSize = try tmpfsSize.map(SizeParser.parse)
+        o.directory = dir
+        o.madviseTimes = madviseTimes
+        return o
+    }
+
+    func run() throws {
+        let opts = try options()
+        let jsonToStdout = json == "-"
+        let progress = ProgressLine(live: !jsonToStdout && Sys.isTerminal(1))
+        let result = try RetractRunner.run(options: opts, executable: Sys.ownExecutable(),
+                                           log: { Console.error("thplab: " + $0) },
+                                           progress: progress.show)
+        progress.clear()
+        if let json { try JSONOutput.write(result, to: json) }
+        if !jsonToStdout { print(RetractTextReport.render(result)) }
+        if !result.ok { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import THPLab
+
+@main
+struct THPLabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thplab",
+        abstract: "A laboratory for Transparent Huge Pages on the running kernel.",
+        discussion: """
+            thplab creates shmem and file memory with known shapes, maps it in several processes, \
+            drives the kernel to collapse it (MADV_COLLAPSE or khugepaged) and shows, mapping by \
+            mapping, what became PMD-mapped, what stayed on PTEs, and why.
+
+            Exit codes: 0 done and every expectation held; 1 done but the kernel did something \
+            else (the report lists the differences); 2 bad usage or input; 3 this host cannot \
+            run it (the message says what is missing).
+
+            Start with `thplab doctor`, then `sudo thplab run retract`.
+            """,
+        subcommands: [Run.self, Doctor.self, Knobs.self, Worker.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as THPLabError {
+            Console.error("thplab: \(e.description)")
+            Foundation.exit(e.exitCode)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Console.error(fullMessage(for: error))
+            Foundation.exit(2)
+        }
+    }
+}
+
+enum Console {
+    static func error(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+}
