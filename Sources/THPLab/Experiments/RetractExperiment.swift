@@ -68,6 +68,11 @@ public struct RetractExperiment {
         var phases: [[String: PhaseObservation]] = Array(repeating: [:], count: observer.count)
         observer.record(.populated, into: &phases)
 
+        // The experiment is about collapsing small pages: check it has some.
+        let startedSmall = !phases.contains {
+            guard let p = $0[Phase.populated.rawValue] else { return false }
+            return (p.thpKB ?? 0) > 0 || p.pmdMappedKB > 0
+        }
         var triggerCalls: [TriggerCall] = []
         var wait: KhugepagedWait?
         var effectiveKnobs = sysfs.readAll()
@@ -94,9 +99,9 @@ public struct RetractExperiment {
             let tracer = ScanTracer.start(guardian: guardian, objectName: object.traceName, notes: &notes)
             defer { tracer?.stop() }
             for h in hosts { try h.adviseHugepage(times: options.madviseTimes) }
-            wait = try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
+            wait = startedSmall ? try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
                                         boundSeconds: options.timeoutSeconds, tracer: tracer)
-                .wait(expectCollapse: ExpectationModel.collapseBlocker(context) == nil, progress: progress)
+                .wait(expectCollapse: ExpectationModel.collapseBlocker(context) == nil, progress: progress) : nil
         }
         observer.record(.collapsed, into: &phases)
 
@@ -129,9 +134,9 @@ public struct RetractExperiment {
             if !met {
                 differences.append("pid \(slot.pid) \(slot.placement.role.rawValue): expected \(e.state.rawValue) after refault, saw \(final?.state.rawValue ?? "nothing")")
             }
-            if let p = phases[i][Phase.populated.rawValue], (p.thpKB ?? 0) > 0 || p.pmdMappedKB > 0 {
-                differences.append("pid \(slot.pid) \(slot.placement.role.rawValue): already on huge pages after populate (\(p.thpKB ?? p.pmdMappedKB) kB); the host's shmem settings or huge= mount option allocate huge pages at fault, so this run did not start from small pages")
-            }
+        }
+        if !startedSmall {
+            differences.insert(Self.notSmallAfterPopulate(options: options, mountHuge: object.mountHuge), at: 0)
         }
         for call in triggerCalls where !call.met {
             differences.append("\(call.outcome.advice) on \(call.outcome.role.rawValue) (pid \(call.outcome.pid)): expected \(call.expectedSuccess ? "success" : "failure"), got \(call.outcome.succeeded ? "success" : call.outcome.errnoName ?? "error")")
@@ -152,6 +157,19 @@ public struct RetractExperiment {
                              triggerCalls: triggerCalls, khugepaged: wait,
                              collapseBlocker: ExpectationModel.collapseBlocker(context),
                              differences: differences, notes: notes)
+    }
+}
+
+extension RetractExperiment {
+    /// The difference reported when populate already produced huge pages.
+    static func notSmallAfterPopulate(options: RetractOptions, mountHuge: String?) -> String {
+        var cause = "a shmem setting allocates huge pages at fault"
+        if options.backing == .tmpfs, let h = mountHuge, h != "never", h != "advise" {
+            cause = "thplab's tmpfs was mounted huge=\(h), which allocates huge pages at fault (use --tmpfs-huge advise or never)"
+        } else if options.backing == .shm, let h = mountHuge, h != "never", h != "advise" {
+            cause = "/dev/shm is mounted huge=\(h), which allocates huge pages at fault (try --backing memfd or tmpfs)"
+        }
+        return "the object was already on huge pages after populate, so there was nothing to collapse: \(cause)\(options.trigger == .khugepaged ? "; the khugepaged wait was skipped" : "")"
     }
 }
 
