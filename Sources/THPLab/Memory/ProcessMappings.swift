@@ -64,11 +64,7 @@ public final class ProcessMappings {
 
     private func check(_ r: Result<Void, Errno>, _ what: String, _ spec: MappingSpec) throws {
         if case .failure(let e) = r {
-            var hint = ""
-            if e == .badAddress || e == .noSpace || e == .noMemory {
-                hint = " (the filesystem or memory is full: use a smaller --size or a larger --tmpfs-size)"
-            }
-            throw THPLabError.system("\(what) in pid \(Sys.pid) failed\(hint)", e)
+            throw THPLabError.system("\(what) in pid \(Sys.pid) failed", e)
         }
     }
 

@@ -4,19 +4,18 @@ public enum SizeParser {
 
     /// Parses a size with an optional K/M/G suffix (powers of 1024).
     public static func parse(_ text: String) throws -> Int {
-        let t = text.trimmingWhitespace().uppercased()
-        guard let last = t.last else { throw THPLabError.usage("empty size") }
-        var digits = t
+        var digits = text.trimmingWhitespace().uppercased()
+        guard !digits.isEmpty else { throw THPLabError.usage("empty size") }
+        if digits.hasSuffix("B") { digits.removeLast() }
+        if digits.hasSuffix("I") { digits.removeLast() }
         var shift = 0
-        switch last {
+        switch digits.last {
         case "K": shift = 10
         case "M": shift = 20
         case "G": shift = 30
-        case "B": digits = String(t.dropLast())
         default: break
         }
-        if shift > 0 { digits = String(t.dropLast()) }
-        if digits.hasSuffix("I") { digits = String(digits.dropLast()) }
+        if shift > 0 { digits.removeLast() }
         guard let n = Int(digits), n >= 0, n <= (Int.max >> 31) else {
             throw THPLabError.usage("'\(text)' is not a size; write a number with an optional K, M or G suffix, e.g. 4M")
         }

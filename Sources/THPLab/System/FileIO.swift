@@ -31,10 +31,11 @@ public enum FileIO {
     /// Reads a file, or nil when it does not exist or cannot be read.
     public static func readIfPresent(_ path: String) -> String? { try? read(path) }
 
-    /// Writes `text` in one write(2), as sysfs expects; no O_CREAT, no O_TRUNC games.
+    /// Writes `text` in one write(2) to an existing file, as sysfs expects
+    /// (O_TRUNC, as a shell's `>` does: sysfs ignores it, a plain file needs it).
     public static func writeExisting(_ path: String, _ text: String) -> Result<Void, Errno> {
         do {
-            let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: .closeOnExec)
+            let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.truncate, .closeOnExec])
             defer { try? fd.close() }
             _ = try fd.writeAll(Array(text.utf8))
             return .success(())

@@ -1,0 +1,14 @@
+import Foundation
+
+/// Fixture files: real kernel output captured on the project's machines.
+enum Fixture {
+    static func url(_ name: String) -> URL {
+        Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)!
+    }
+
+    static func text(_ name: String) throws -> String {
+        try String(contentsOf: url(name), encoding: .utf8)
+    }
+
+    static func path(_ name: String) -> String { url(name).path }
+}

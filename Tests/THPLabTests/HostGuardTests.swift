@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import THPLab
+
+/// The guard against a fake sysfs tree and a private state directory.
+@Suite struct HostGuardTests {
+    let root: String
+    let state: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-test-\(UUID().uuidString)").path
+        root = base + "/sysfs"
+        state = base + "/state"
+        try FileManager.default.createDirectory(atPath: root + "/khugepaged", withIntermediateDirectories: true)
+        try "always within_size advise [never] deny force\n".write(toFile: root + "/shmem_enabled", atomically: false, encoding: .utf8)
+        try "10000\n".write(toFile: root + "/khugepaged/scan_sleep_millisecs", atomically: false, encoding: .utf8)
+    }
+
+    func value(_ name: String) throws -> String {
+        try String(contentsOfFile: root + "/" + name, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func journalsBeforeChangingAndRestoresOnRelease() throws {
+        let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
+        let r = try g.setKnob("khugepaged/scan_sleep_millisecs", "10")
+        #expect(r.old == "10000")
+        #expect(try value("khugepaged/scan_sleep_millisecs") == "10")
+        let journal = try #require(try HostJournal.load(g.journalPath))
+        #expect(journal.knobs == [.init(name: "khugepaged/scan_sleep_millisecs", original: "10000")])
+        // A second change keeps the first original.
+        try g.setKnob("khugepaged/scan_sleep_millisecs", "20")
+        #expect(try HostJournal.load(g.journalPath)?.knobs.count == 1)
+        let log = g.release()
+        #expect(log.contains { $0.contains("restored khugepaged/scan_sleep_millisecs") })
+        #expect(try value("khugepaged/scan_sleep_millisecs") == "10000")
+        #expect(!FileManager.default.fileExists(atPath: g.journalPath))
+    }
+
+    @Test func refusesInvalidValuesBeforeWriting() throws {
+        let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
+        defer { g.release() }
+        #expect(throws: THPLabError.self) { try g.setKnob("shmem_enabled", "sometimes") }
+        #expect(throws: THPLabError.self) { try g.setKnob("khugepaged/scan_sleep_millisecs", "-1") }
+        #expect(throws: THPLabError.self) { try g.setKnob("../shmem_enabled", "never") }
+        #expect(try value("shmem_enabled").contains("[never]"))
+        #expect(try HostJournal.load(g.journalPath) == nil)
+    }
+
+    @Test func staleJournalIsUndoneAtTheNextStart() throws {
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let leftover = state + "/leftover-file"
+        FileManager.default.createFile(atPath: leftover, contents: Data())
+        try "10\n".write(toFile: root + "/khugepaged/scan_sleep_millisecs", atomically: false, encoding: .utf8)
+        var stale = HostJournal(pid: 999_999, command: "run retract")
+        stale.knobs = [.init(name: "khugepaged/scan_sleep_millisecs", original: "10000")]
+        stale.resources = [.init(kind: .file, path: leftover)]
+        try stale.save(state + "/journal.json")
+
+        var lines: [String] = []
+        let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { lines.append($0) })
+        defer { g.release() }
+        #expect(try value("khugepaged/scan_sleep_millisecs") == "10000")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(lines.first?.contains("interrupted") == true)
+        #expect(try HostJournal.load(g.journalPath) == nil)
+    }
+
+    @Test func secondGuardWaitsThenFailsWithABound() throws {
+        let g = try HostGuard.acquire(command: "first", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
+        defer { g.release() }
+        // flock locks belong to the open file description: a second open in
+        // this process conflicts like another process would.
+        var said: [String] = []
+        let e = #expect(throws: THPLabError.self) {
+            try HostGuard.acquire(command: "second", stateDir: state, sysfs: THPSysfs(root: root), waitSeconds: 1,
+                                  log: { said.append($0) })
+        }
+        #expect(e?.exitCode == 3)
+        #expect(said.first?.contains("waiting") == true)
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+@testable import THPLab
+
+@Suite struct MappingStateTests {
+    @Test(arguments: [
+        (0, 0, 0, MappingState.notResident),
+        (4096, 0, 4096, .pmdMapped),
+        (4096, 0, 0, .pteMapped),
+        (4096, 0, 2048, .pteMapped),      // one extent PMD, one on PTEs
+        (4, 4, 0, .pteMapped),            // only the copy-on-write page
+        (2052, 4, 2048, .pmdMapped),      // anon page elsewhere, file part all PMD
+    ])
+    func classify(rss: Int, anon: Int, pmd: Int, state: MappingState) {
+        #expect(MappingState.classify(rssKB: rss, anonKB: anon, pmdMappedKB: pmd) == state)
+    }
+}
+
+@Suite struct ExpectationModelTests {
+    func ctx(_ v: KernelVersion, _ b: Backing = .memfd, _ t: Trigger = .madvise, rothp: Bool? = false,
+             huge: String? = "never", times: Int = 2) -> ExpectationContext {
+        ExpectationContext(kernel: v, backing: b, trigger: t, readOnlyThpForFS: rothp, shmemHuge: huge, madviseTimes: times)
+    }
+
+    @Test(arguments: [Trigger.madvise, .khugepaged])
+    func modernKernelRetractsEverywhereButWrittenAndMisaligned(trigger: Trigger) {
+        let c = ctx(KernelVersion(6, 18), .memfd, trigger, huge: trigger == .khugepaged ? "advise" : "never")
+        for inTrigger in [true, false] {
+            #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pmdMapped)
+            #expect(ExpectationModel.expect(role: .privateClean, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pmdMapped)
+            #expect(ExpectationModel.expect(role: .privateWritten, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pteMapped)
+            #expect(ExpectationModel.expect(role: .misaligned, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pteMapped)
+        }
+        #expect(ExpectationModel.collapseBlocker(c) == nil)
+    }
+
+    @Test func before66TheCallingProcessKeepsItsPTEs() {
+        let c = ctx(KernelVersion(6, 1))
+        let own = ExpectationModel.expect(role: .privateClean, inTriggerProcess: true, isTriggerMapping: false, c)
+        #expect(own.state == .pteMapped)
+        #expect(own.rule.contains("trylock"))
+        #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: true, isTriggerMapping: true, c).state == .pmdMapped)
+        #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: false, isTriggerMapping: false, c).state == .pmdMapped)
+    }
+
+    @Test func fileWithoutReadOnlyThpNeverCollapses() {
+        for t in Trigger.allCases {
+            let c = ctx(KernelVersion(6, 18), .file, t, rothp: false, huge: nil)
+            #expect(ExpectationModel.collapseBlocker(c)?.contains("CONFIG_READ_ONLY_THP_FOR_FS") == true)
+            for role in MappingRole.allCases {
+                #expect(ExpectationModel.expect(role: role, inTriggerProcess: true, isTriggerMapping: role == .shared, c).state == .pteMapped)
+            }
+        }
+        #expect(ExpectationModel.collapseCallSucceeds(ctx(KernelVersion(6, 18), .file, huge: nil)).state == .pteMapped)
+    }
+
+    @Test func hugeNeverBlocksKhugepagedOnly() {
+        let k = ctx(KernelVersion(6, 18), .shm, .khugepaged, huge: "never")
+        #expect(ExpectationModel.collapseBlocker(k)?.contains("huge=") == true)
+        let m = ctx(KernelVersion(6, 18), .shm, .madvise, huge: "never")
+        #expect(ExpectationModel.collapseBlocker(m) == nil)
+        #expect(ExpectationModel.collapseCallSucceeds(m).state == .pmdMapped)
+    }
+
+    @Test func denyBlocksEverything() {
+        let m = ctx(KernelVersion(6, 18), .memfd, .madvise, huge: "deny")
+        #expect(ExpectationModel.collapseBlocker(m) != nil)
+        #expect(ExpectationModel.collapseCallSucceeds(m).state == .pteMapped)
+    }
+
+    @Test func singleMadviseUnderAdviseNeverRegisters() {
+        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: "advise", times: 1))?.contains("khugepaged_enter_vma") == true)
+        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: "always", times: 1)) == nil)
+    }
+}
+
+@Suite struct KnobPlanTests {
+    func knobs(_ pairs: [String: String]) -> [String: SysfsValue] { pairs.mapValues { SysfsValue(current: $0) } }
+
+    @Test func populateTurnsOffFaultTimeHugePages() {
+        let plan = KnobPlan.forPopulate(current: knobs(["shmem_enabled": "always", "hugepages-2048kB/shmem_enabled": "within_size",
+                                                        "hugepages-64kB/shmem_enabled": "inherit", "enabled": "always"]))
+        #expect(plan.map(\.name) == ["hugepages-2048kB/shmem_enabled", "shmem_enabled"])
+        #expect(plan.allSatisfy { $0.value == "never" })
+        #expect(KnobPlan.forPopulate(current: knobs(["shmem_enabled": "never"])).isEmpty)
+        #expect(KnobPlan.forPopulate(current: knobs(["shmem_enabled": "advise"])).isEmpty)
+    }
+
+    @Test func khugepagedFromBootDefaults() throws {
+        let defaults = knobs(["khugepaged/scan_sleep_millisecs": "10000", "khugepaged/alloc_sleep_millisecs": "60000",
+                              "khugepaged/pages_to_scan": "4096", "shmem_enabled": "never",
+                              "hugepages-2048kB/shmem_enabled": "inherit"])
+        let memfd = KnobPlan.forKhugepaged(current: defaults, backing: .memfd)
+        #expect(Dictionary(uniqueKeysWithValues: memfd.map { ($0.name, $0.value) }) ==
+                ["khugepaged/scan_sleep_millisecs": "10", "khugepaged/alloc_sleep_millisecs": "10", "shmem_enabled": "advise"])
+        // A tmpfs follows its own huge= option: shmem_enabled is left alone.
+        #expect(!KnobPlan.forKhugepaged(current: defaults, backing: .tmpfs).contains { $0.name == "shmem_enabled" })
+        // Already fast: nothing to change.
+        let fast = knobs(["khugepaged/scan_sleep_millisecs": "5", "khugepaged/alloc_sleep_millisecs": "1"])
+        #expect(KnobPlan.forKhugepaged(current: fast, backing: .file).isEmpty)
+    }
+
+    @Test func effectiveShmemHuge() {
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .memfd, mountHuge: nil) == "advise")
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .shm, mountHuge: "never") == "never")
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "force"]), backing: .tmpfs, mountHuge: "never") == "force")
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "force"]), backing: .file, mountHuge: nil) == nil)
+    }
+}
+
+@Suite struct RetractOptionsTests {
+    @Test func defaultsAreValid() throws {
+        try RetractOptions().validate(memAvailableKB: 8 << 20)
+        #expect(RetractOptions().specs.map(\.role) == MappingRole.allCases)
+    }
+
+    static func with(_ change: (inout RetractOptions) -> Void) -> RetractOptions {
+        var o = RetractOptions()
+        change(&o)
+        return o
+    }
+
+    static let badOptions: [RetractOptions] = [
+        with { $0.size = 0 },
+        with { $0.size = 3 << 20 },             // not a multiple of 2 MiB
+        with { $0.size = 64 << 30 },            // beyond the 8 GiB available below
+        with { $0.processes = 0 },
+        with { $0.processes = 65 },
+        with { $0.cowPages = 1025 },            // beyond the 1024 pages of 4 MiB
+        with { $0.cowPages = 0 },
+        with { $0.timeoutSeconds = 0 },
+        with { $0.backing = .file; $0.directory = "/nonexistent/thplab" },
+        with { $0.madviseTimes = 3 },
+        with { $0.tmpfsSize = 0 },
+    ]
+
+    @Test(arguments: badOptions)
+    func rejectsBadInput(options: RetractOptions) {
+        let error = #expect(throws: THPLabError.self) { try options.validate(memAvailableKB: 8 << 20) }
+        #expect(error?.exitCode == 2)
+    }
+
+    @Test func noMisalignedDropsTheRole() {
+        var o = RetractOptions()
+        o.misaligned = false
+        #expect(!o.specs.contains { $0.role == .misaligned })
+    }
+}
+
+@Suite struct PageCensusTests {
+    @Test func countsPresentAnonAndThp() throws {
+        let present = Pagemap.present
+        let file = Pagemap.fileOrSharedAnon
+        let entries: [UInt64] = [present | file | 100, present | file | 101, present | 200, 0, Pagemap.swapped]
+        let c = try PageCensus.count(entries) { pfns in
+            Dictionary(uniqueKeysWithValues: pfns.map { ($0, $0 < 200 ? Pagemap.KPF.thp | Pagemap.KPF.compoundTail : Pagemap.KPF.anon) })
+        }
+        #expect(c == PageCensus(pages: 5, present: 3, swapped: 1, anon: 1, thp: 2))
+    }
+
+    @Test func hiddenPfnsLeaveThpUnknown() throws {
+        let c = try PageCensus.count([Pagemap.present | Pagemap.fileOrSharedAnon], flagsFor: { _ in [:] })
+        #expect(c.present == 1)
+        #expect(c.thp == nil)
+    }
+}
+
+@Suite struct KnobValidationTests {
+    @Test(arguments: ["../enabled", "/etc/passwd", "khugepaged/../../x", "nonsense", "khugepaged/full_scans", "hugepages-abckB/enabled"])
+    func refusesNamesOutsideTheCatalogue(name: String) {
+        let e = #expect(throws: THPLabError.self) { try THPSysfs(root: "/nonexistent").validate(name: name, value: "1") }
+        #expect(e?.exitCode == 2)
+    }
+
+    @Test func catalogueAcceptsPerSizeKnobs() {
+        #expect(THPSysfs.rule(for: "hugepages-2048kB/shmem_enabled") != nil)
+        #expect(THPSysfs.rule(for: "khugepaged/max_ptes_none")?.range == 0...511)
+    }
+}
+
+@Suite struct ResultTests {
+    @Test func savedResultDecodesAndRenders() throws {
+        let data = try Data(contentsOf: Fixture.url("result-retract-khugepaged-memfd-6.18.json"))
+        let r = try JSONDecoder().decode(RetractResult.self, from: data)
+        #expect(r.scenario == "retract")
+        #expect(r.trigger == .khugepaged)
+        #expect(r.mappings.count == 8)
+        #expect(r.mappings.allSatisfy { $0.phases.count == 3 })
+        let text = RetractTextReport.render(r)
+        for role in MappingRole.allCases { #expect(text.contains(role.rawValue)) }
+        #expect(text.contains("RESULT: every expectation met") == r.ok)
+        // Round trip keeps the documented keys.
+        let again = try JSONSerialization.jsonObject(with: Data(try JSONOutput.encode(r))) as? [String: Any]
+        for key in ["kernel_release", "scenario", "trigger", "backing", "options", "ok", "knobs_before", "knobs_after", "deltas", "mappings"] {
+            #expect(again?[key] != nil, "missing \(key)")
+        }
+        let m = (again?["mappings"] as? [[String: Any]])?.first
+        for key in ["role", "pid", "start", "end", "expected_state", "met", "reason", "phases"] {
+            #expect(m?[key] != nil, "missing mapping key \(key)")
+        }
+        let phase = (m?["phases"] as? [String: [String: Any]])?["refaulted"]
+        for key in ["rss_kb", "anon_kb", "pmd_mapped_kb", "state"] { #expect(phase?[key] != nil) }
+    }
+}
