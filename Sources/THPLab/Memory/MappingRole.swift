@@ -48,4 +48,8 @@ public struct AdviceOutcome: Codable, Equatable, Sendable {
     public var errno: Int32
     public var errnoName: String?
     public var succeeded: Bool { errno == 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case advice, role, pid, start, length, errno, errnoName = "errno_name"
+    }
 }

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// What happens to the host when a run is killed, interrupted, or given bad
+/// input. Serialized with the other kernel tests through the lock and the
+/// `.serialized` trait.
+extension KernelSuite {
+@Suite struct SafetyKernelTests {
+    /// Starts a khugepaged run that will wait (one MADV_HUGEPAGE: nothing
+    /// collapses) and returns once its knobs are changed and it is waiting.
+    func startWaitingRun() throws -> (Process, Pipe, Pipe) {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        let run = try Thplab.start(["run", "retract", "--backing", "tmpfs", "--trigger", "khugepaged",
+                                    "--madvise-times", "1", "--timeout", "60"])
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if HostState.value("khugepaged/scan_sleep_millisecs") == "10", !HostState.thplabInstances().isEmpty,
+               !HostState.workers().isEmpty { break }
+            usleep(50_000)
+        }
+        try #require(HostState.value("khugepaged/scan_sleep_millisecs") == "10", "the run never changed its knobs")
+        usleep(300_000)
+        return run
+    }
+
+    @Test func sigkillLeavesAJournalThatTheNextStartRestores() throws {
+        try #require(KernelGate.available)
+        let before = HostState.knobs()
+        let tracefsBefore = HostState.tracefsMounted()
+        let (p, o, e) = try startWaitingRun()
+        kill(p.processIdentifier, SIGKILL)
+        let r = Thplab.finish(p, o, e, timeout: 10)
+        #expect(r.status == SIGKILL)
+        // The workers die with their parent (PR_SET_PDEATHSIG).
+        let deadline = Date().addingTimeInterval(5)
+        while !HostState.workers().isEmpty && Date() < deadline { usleep(50_000) }
+        #expect(HostState.workers().isEmpty)
+        // The host is still changed, and the journal says how.
+        #expect(HostState.value("khugepaged/scan_sleep_millisecs") == "10")
+        #expect(FileManager.default.fileExists(atPath: HostState.journal))
+        #expect(!HostState.thplabMounts().isEmpty)
+
+        let restore = try Thplab.run(["knobs", "restore"], timeout: 60)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(restore.stdout.contains("interrupted"))
+        #expect(HostState.knobs() == before)
+        #expect(HostState.thplabMounts().isEmpty)
+        #expect(HostState.thplabInstances().isEmpty)
+        #expect(HostState.tracefsMounted() == tracefsBefore)
+        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+    }
+
+    @Test func nextRunRestoresAKilledRunByItself() throws {
+        try #require(KernelGate.available)
+        let before = HostState.knobs()
+        let (p, o, e) = try startWaitingRun()
+        kill(p.processIdentifier, SIGKILL)
+        _ = Thplab.finish(p, o, e, timeout: 10)
+        let r = try Thplab.run(["run", "retract", "--json", "-"], timeout: 120)
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("interrupted thplab run"))
+        #expect(HostState.knobs() == before)
+        #expect(HostState.thplabMounts().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
+    func signalsRestoreAtOnce(signal: Int32) throws {
+        try #require(KernelGate.available)
+        let before = HostState.knobs()
+        let tracefsBefore = HostState.tracefsMounted()
+        let (p, o, e) = try startWaitingRun()
+        kill(p.processIdentifier, signal)
+        let r = Thplab.finish(p, o, e, timeout: 20)
+        #expect(!r.timedOut)
+        #expect(r.status == 128 + signal)
+        #expect(r.stderr.contains("put back"))
+        #expect(HostState.knobs() == before)
+        #expect(HostState.thplabMounts().isEmpty)
+        #expect(HostState.thplabInstances().isEmpty)
+        #expect(HostState.tracefsMounted() == tracefsBefore)
+        #expect(HostState.workers().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+    }
+
+    static let badInputs: [[String]] = [
+        ["--size", "0"],
+        ["--size", "3M"],
+        ["--size", "1000G"],
+        ["--size", "lots"],
+        ["--backing", "nvme"],
+        ["--trigger", "sometimes"],
+        ["--backing", "file", "--dir", "/nonexistent/thplab"],
+        ["--processes", "0"],
+        ["--cow-pages", "1025"],
+        ["--backing", "tmpfs", "--tmpfs-size", "2M"],  // populate fails: no SIGBUS, exit 2
+        ["--timeout", "0"],
+    ]
+
+    @Test(arguments: badInputs)
+    func badInputIsRefusedCleanly(args: [String]) throws {
+        try #require(KernelGate.available)
+        let before = HostState.knobs()
+        let r = try Thplab.run(["run", "retract"] + args, timeout: 60)
+        #expect(r.status == 2, "\(args): exit \(r.status) \(r.stderr)")
+        #expect(!r.stderr.isEmpty)
+        #expect(!r.stderr.contains("Fatal error"))
+        #expect(HostState.knobs() == before)
+        #expect(HostState.thplabMounts().isEmpty)
+        #expect(HostState.workers().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+    }
+
+    @Test func doctorProbesThisHost() throws {
+        try #require(KernelGate.available)
+        let r = try Thplab.run(["doctor", "--json", "-"], timeout: 60)
+        #expect(r.status == 0)
+        let json = try r.json()
+        let checks = json["checks"] as? [[String: Any]] ?? []
+        let byName = Dictionary(uniqueKeysWithValues: checks.compactMap { c in (c["name"] as? String).map { ($0, c) } })
+        #expect(byName["MADV_COLLAPSE"]?["ok"] as? Bool == true)
+        #expect(byName["CAP_SYS_ADMIN"]?["ok"] as? Bool == true)
+        #expect(byName["NUMA (libnuma)"] != nil)
+        #expect((json["knobs"] as? [String: Any])?["shmem_enabled"] != nil)
+        #expect((json["scenarios"] as? [[String: Any]])?.isEmpty == false)
+    }
+
+    @Test func withoutRootRunSaysSoAndDoctorStillWorks() throws {
+        try #require(KernelGate.available)
+        let nobody = 65534
+        let run = try Thplab.run(["run", "retract"], timeout: 60, asUser: nobody)
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("root"))
+        let doctor = try Thplab.run(["doctor"], timeout: 60, asUser: nobody)
+        #expect(doctor.status == 0, "\(doctor.stderr)")
+        #expect(doctor.stdout.contains("not root"))
+    }
+}
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Whether the tests that drive the real kernel can run here, and why not.
+/// With THPLAB_REQUIRE_KERNEL_TESTS=1 (as in CI) they run regardless and fail
+/// on a host that cannot run them, so a skip can never pass for a success.
+enum KernelGate {
+    static let isRoot = geteuid() == 0
+    static let hasTHP = FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/khugepaged")
+    static let required = ProcessInfo.processInfo.environment["THPLAB_REQUIRE_KERNEL_TESTS"] == "1"
+    static var available: Bool { isRoot && hasTHP }
+    static var shouldRun: Bool { available || required }
+    static var reason: Comment {
+        Comment(rawValue: "kernel tests need root and a THP-capable kernel (root: \(isRoot), THP: \(hasTHP))")
+    }
+}
+
+/// Every test that drives the kernel lives in this one serialized suite
+/// (THP knobs, khugepaged and tracefs are global), enabled only where the
+/// kernel can be driven, or where THPLAB_REQUIRE_KERNEL_TESTS makes a host
+/// that cannot into a failure.
+@Suite(.serialized, .enabled(if: KernelGate.shouldRun, KernelGate.reason))
+enum KernelSuite {}
+
+/// The result of one thplab invocation.
+struct Invocation {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var timedOut: Bool
+
+    func json() throws -> [String: Any] {
+        let data = Data(stdout.utf8)
+        guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        return obj
+    }
+}
+
+/// Runs the thplab binary built next to this test bundle, bounded in time.
+enum Thplab {
+    static var binary: String {
+        if let env = ProcessInfo.processInfo.environment["THPLAB_BIN"] { return env }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("thplab").path
+    }
+
+    /// Starts thplab; the caller waits for it with `finish`.
+    static func start(_ args: [String], asUser uid: Int? = nil) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        if let uid {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", binary] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+        }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return (p, out, err)
+    }
+
+    /// Waits at most `timeout` seconds, then kills it.
+    static func finish(_ p: Process, _ out: Pipe, _ err: Pipe, timeout: Double) -> Invocation {
+        // Drain the pipes while waiting, so a large output cannot block it.
+        let outData = Locked(Data()), errData = Locked(Data())
+        let group = DispatchGroup()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let d = pipe.fileHandleForReading.readDataToEndOfFile()
+                sink.set(d)
+                group.leave()
+            }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        let timedOut = p.isRunning
+        if timedOut {
+            kill(p.processIdentifier, SIGKILL)
+        }
+        p.waitUntilExit()
+        _ = group.wait(timeout: .now() + 10)
+        return Invocation(status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+                          stderr: String(decoding: errData.get(), as: UTF8.self), timedOut: timedOut)
+    }
+
+    static func run(_ args: [String], timeout: Double = 120, asUser uid: Int? = nil) throws -> Invocation {
+        let (p, o, e) = try start(args, asUser: uid)
+        return finish(p, o, e, timeout: timeout)
+    }
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Every THP knob file's content, to compare before and after.
+enum HostState {
+    static let root = "/sys/kernel/mm/transparent_hugepage"
+
+    static func knobs() -> [String: String] {
+        var out: [String: String] = [:]
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: root) else { return out }
+        for case let rel as String in e where !rel.contains("stats") {
+            let path = root + "/" + rel
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+                  !rel.hasSuffix("full_scans"), !rel.hasSuffix("pages_collapsed"),
+                  let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            out[rel] = text
+        }
+        return out
+    }
+
+    static func thplabMounts() -> [String] {
+        ((try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init).filter { $0.contains("thplab") }
+    }
+
+    static func tracefsMounted() -> Bool {
+        ((try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "").contains(" tracefs ")
+    }
+
+    static func thplabInstances() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/tracing/instances")) ?? []).filter { $0.hasPrefix("thplab") }
+    }
+
+    static let journal = "/run/thplab/journal.json"
+
+    /// Pids of processes whose command line mentions `thplab worker`.
+    static func workers() -> [Int32] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.compactMap { Int32($0) }.filter { pid in
+            guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.count >= 2 && args[0].hasSuffix("thplab") && args[1] == "worker"
+        }
+    }
+
+    static func value(_ knob: String) -> String {
+        ((try? String(contentsOfFile: root + "/" + knob, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
