@@ -134,6 +134,7 @@ extension KernelSuite {
         let doctor = try Thplab.run(["doctor"], timeout: 60, asUser: nobody)
         #expect(doctor.status == 0, "\(doctor.stderr)")
         #expect(doctor.stdout.contains("not root"))
+        try? FileManager.default.removeItem(atPath: "/tmp/thplab-nonroot-test")
     }
 }
 }

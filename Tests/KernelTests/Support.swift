@@ -46,12 +46,26 @@ enum Thplab {
         return exe.deletingLastPathComponent().appendingPathComponent("thplab").path
     }
 
+    /// A copy of the binary another user can run, wherever the build lives
+    /// (a checkout under /root is not reachable by `nobody`).
+    static func worldReadableCopy() throws -> String {
+        let dir = "/tmp/thplab-nonroot-test"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let copy = dir + "/thplab"
+        try fm.copyItem(atPath: binary, toPath: copy)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
+        return copy
+    }
+
     /// Starts thplab; the caller waits for it with `finish`.
     static func start(_ args: [String], asUser uid: Int? = nil) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         if let uid {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", binary] + args
+            p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all",
+                           try worldReadableCopy()] + args
         } else {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = args

@@ -19,16 +19,16 @@ public enum RetractTextReport {
         }
         if let w = r.khugepaged { out.append("khugepaged: \(w.verdict)") }
         out.append("")
-        var table = TextTable(header: ["PID", "ROLE", "START"] + Phase.allCases.map { $0.rawValue.uppercased() } + ["EXPECTED", ""])
+        var table = TextTable(header: ["PID", "ROLE", "RANGE"] + Phase.allCases.map { $0.rawValue.uppercased() } + ["EXPECTED", ""])
         for m in r.mappings {
             var role = m.role.rawValue
             if m.triggerMapping { role += "*" }
             let cells = Phase.allCases.map { p in m.phase(p).map(cell) ?? "-" }
-            table.add(["\(m.pid)\(m.inTriggerProcess ? "" : " (w)")", role, hex(m.start)] + cells
+            table.add(["\(m.pid)\(m.inTriggerProcess ? "" : " (w)")", role, range(m.start, m.end)] + cells
                       + [m.expectedState.rawValue, m.met ? "ok" : "DIFFERENT"])
         }
         out.append(table.render())
-        out.append("cells: state Rss/PMD-mapped/on-THP kB (on-THP from kpageflags: PMD- or PTE-mapped huge page); * = MADV_COLLAPSE target; (w) = worker process")
+        out.append("cells: state Rss/Anonymous/PMD-mapped/on-THP in kB (Rss, Anonymous and PMD-mapped from smaps; on-THP from kpageflags: pages of a huge folio, PMD- or PTE-mapped); * = MADV_COLLAPSE target; (w) = worker process")
         out.append("")
         out.append("why (kernel rules behind each expectation):")
         var reasons: [(roles: [String], reason: String)] = []
@@ -59,7 +59,7 @@ public enum RetractTextReport {
     }
 
     static func cell(_ p: PhaseObservation) -> String {
-        "\(p.state.rawValue) \(p.rssKB)/\(p.pmdMappedKB)/\(p.thpKB.map(String.init) ?? "?")"
+        "\(p.state.rawValue) \(p.rssKB)/\(p.anonKB)/\(p.pmdMappedKB)/\(p.thpKB.map(String.init) ?? "?")"
     }
 
     /// Non-zero counter changes, grouped as the kernel names them.

@@ -19,4 +19,5 @@ public struct TextTable {
     }
 }
 
-func hex(_ v: UInt) -> String { "0x" + String(v, radix: 16) }
+/// An address range as smaps prints it: `7f4653800000-7f4653c00000`.
+func range(_ start: UInt, _ end: UInt) -> String { String(start, radix: 16) + "-" + String(end, radix: 16) }
