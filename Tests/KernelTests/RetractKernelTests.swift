@@ -26,25 +26,12 @@ extension KernelSuite {
     /// Runs thplab with `--json -` and checks the host is as it was.
     func run(_ args: [String], expectStatus: Int32 = 0, timeout: Double = 120) throws -> [String: Any] {
         try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
-        let before = HostState.knobs()
-        let tracefsBefore = HostState.tracefsMounted()
+        let host = HostSnapshot()
         let r = try Thplab.run(["run", "retract"] + args + ["--json", "-"], timeout: timeout)
         #expect(!r.timedOut, "thplab run retract \(args) did not finish in \(timeout) s")
         #expect(r.status == expectStatus, "exit \(r.status), stderr: \(r.stderr)")
-        assertHostAsFound(before: before, tracefsBefore: tracefsBefore)
+        host.expectRestored()
         return try r.json()
-    }
-
-    func assertHostAsFound(before: [String: String], tracefsBefore: Bool) {
-        let after = HostState.knobs()
-        for (k, v) in before where after[k] != v {
-            Issue.record("knob \(k) changed: \(v.trimmingCharacters(in: .whitespacesAndNewlines)) -> \(after[k] ?? "gone")")
-        }
-        #expect(HostState.thplabMounts().isEmpty, "mounts left: \(HostState.thplabMounts())")
-        #expect(HostState.thplabInstances().isEmpty)
-        #expect(HostState.tracefsMounted() == tracefsBefore)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
-        #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())")
     }
 
     /// The outcome every role must show on a 6.6+ kernel once the object

@@ -23,13 +23,17 @@ extension KernelSuite {
         return run
     }
 
+    /// Starts a waiting run and sends it `signal`.
+    func interruptWaitingRun(with signal: Int32) throws -> Invocation {
+        let (p, o, e) = try startWaitingRun()
+        kill(p.processIdentifier, signal)
+        return Thplab.finish(p, o, e, timeout: 20)
+    }
+
     @Test func sigkillLeavesAJournalThatTheNextStartRestores() throws {
         try #require(KernelGate.available)
-        let before = HostState.knobs()
-        let tracefsBefore = HostState.tracefsMounted()
-        let (p, o, e) = try startWaitingRun()
-        kill(p.processIdentifier, SIGKILL)
-        let r = Thplab.finish(p, o, e, timeout: 10)
+        let host = HostSnapshot()
+        let r = try interruptWaitingRun(with: SIGKILL)
         #expect(r.status == SIGKILL)
         // The workers die with their parent (PR_SET_PDEATHSIG).
         let deadline = Date().addingTimeInterval(5)
@@ -43,44 +47,28 @@ extension KernelSuite {
         let restore = try Thplab.run(["knobs", "restore"], timeout: 60)
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(restore.stdout.contains("interrupted"))
-        #expect(HostState.knobs() == before)
-        #expect(HostState.thplabMounts().isEmpty)
-        #expect(HostState.thplabInstances().isEmpty)
-        #expect(HostState.tracefsMounted() == tracefsBefore)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+        host.expectRestored()
     }
 
     @Test func nextRunRestoresAKilledRunByItself() throws {
         try #require(KernelGate.available)
-        let before = HostState.knobs()
-        let (p, o, e) = try startWaitingRun()
-        kill(p.processIdentifier, SIGKILL)
-        _ = Thplab.finish(p, o, e, timeout: 10)
+        let host = HostSnapshot()
+        _ = try interruptWaitingRun(with: SIGKILL)
         let r = try Thplab.run(["run", "retract", "--json", "-"], timeout: 120)
         #expect(r.status == 0)
         #expect(r.stderr.contains("interrupted thplab run"))
-        #expect(HostState.knobs() == before)
-        #expect(HostState.thplabMounts().isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+        host.expectRestored()
     }
 
     @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
     func signalsRestoreAtOnce(signal: Int32) throws {
         try #require(KernelGate.available)
-        let before = HostState.knobs()
-        let tracefsBefore = HostState.tracefsMounted()
-        let (p, o, e) = try startWaitingRun()
-        kill(p.processIdentifier, signal)
-        let r = Thplab.finish(p, o, e, timeout: 20)
+        let host = HostSnapshot()
+        let r = try interruptWaitingRun(with: signal)
         #expect(!r.timedOut)
         #expect(r.status == 128 + signal)
         #expect(r.stderr.contains("put back"))
-        #expect(HostState.knobs() == before)
-        #expect(HostState.thplabMounts().isEmpty)
-        #expect(HostState.thplabInstances().isEmpty)
-        #expect(HostState.tracefsMounted() == tracefsBefore)
-        #expect(HostState.workers().isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+        host.expectRestored()
     }
 
     static let badInputs: [[String]] = [
@@ -100,15 +88,12 @@ extension KernelSuite {
     @Test(arguments: badInputs)
     func badInputIsRefusedCleanly(args: [String]) throws {
         try #require(KernelGate.available)
-        let before = HostState.knobs()
+        let host = HostSnapshot()
         let r = try Thplab.run(["run", "retract"] + args, timeout: 60)
         #expect(r.status == 2, "\(args): exit \(r.status) \(r.stderr)")
         #expect(!r.stderr.isEmpty)
         #expect(!r.stderr.contains("Fatal error"))
-        #expect(HostState.knobs() == before)
-        #expect(HostState.thplabMounts().isEmpty)
-        #expect(HostState.workers().isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal))
+        host.expectRestored()
     }
 
     @Test func doctorProbesThisHost() throws {

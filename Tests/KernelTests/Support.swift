@@ -165,3 +165,24 @@ enum HostState {
         ((try? String(contentsOfFile: root + "/" + knob, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+/// The host as a test found it; `expectRestored` checks it is so again:
+/// every knob, no thplab mount, tracefs instance, worker or journal, and
+/// tracefs mounted exactly when it was.
+struct HostSnapshot {
+    let knobs = HostState.knobs()
+    let tracefsMounted = HostState.tracefsMounted()
+
+    func expectRestored(sourceLocation: SourceLocation = #_sourceLocation) {
+        let after = HostState.knobs()
+        for (k, v) in knobs where after[k] != v {
+            Issue.record("knob \(k) changed: \(v.trimmingCharacters(in: .whitespacesAndNewlines)) -> \(after[k] ?? "gone")",
+                         sourceLocation: sourceLocation)
+        }
+        #expect(HostState.thplabMounts().isEmpty, "mounts left: \(HostState.thplabMounts())", sourceLocation: sourceLocation)
+        #expect(HostState.thplabInstances().isEmpty, "tracefs instances left", sourceLocation: sourceLocation)
+        #expect(HostState.tracefsMounted() == tracefsMounted, "tracefs mount changed", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: HostState.journal), "journal left", sourceLocation: sourceLocation)
+        #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())", sourceLocation: sourceLocation)
+    }
+}

@@ -39,7 +39,14 @@ struct KhugepagedWaiter {
             Sys.sleep(milliseconds: 50)
         }
         let scans = fullScans() - scans0
-        let counts = tracer?.counts()
+        // collapse_file() emits its event after it unmapped the old pages,
+        // which is what the loop sees: give the trace a moment to catch up.
+        var counts = tracer?.counts()
+        let settle = Sys.monotonicNanoseconds() + 1_000_000_000
+        while let c = counts, c.collapses < collapsedAt.count, Sys.monotonicNanoseconds() < settle {
+            Sys.sleep(milliseconds: 10)
+            counts = tracer?.counts()
+        }
         var w = KhugepagedWait(boundSeconds: boundSeconds, waitedSeconds: (elapsed() * 1000).rounded() / 1000,
                                extentsTotal: extents, extentsCollapsed: collapsedAt.count,
                                firstCollapseSeconds: collapsedAt.values.min(), lastCollapseSeconds: collapsedAt.count == extents ? collapsedAt.values.max() : nil,
