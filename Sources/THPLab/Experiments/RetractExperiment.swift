@@ -69,10 +69,7 @@ public struct RetractExperiment {
         observer.record(.populated, into: &phases)
 
         // The experiment is about collapsing small pages: check it has some.
-        let startedSmall = !phases.contains {
-            guard let p = $0[Phase.populated.rawValue] else { return false }
-            return (p.thpKB ?? 0) > 0 || p.pmdMappedKB > 0
-        }
+        let startedSmall = !phases.contains { RetractEvaluation.populatedHuge($0) }
         var triggerCalls: [TriggerCall] = []
         var wait: KhugepagedWait?
         var effectiveKnobs = sysfs.readAll()
@@ -118,32 +115,15 @@ public struct RetractExperiment {
         workers.removeAll()
         hosts.removeAll()
 
-        // Expectations, then the differences.
-        var mappings: [MappingResult] = []
-        var differences: [String] = []
-        for (i, slot) in observer.slots.enumerated() {
-            let inTrigger = slot.hostIndex == 0
-            let isTrigger = inTrigger && slot.placement.role == .shared && options.trigger == .madvise
-            let e = ExpectationModel.expect(role: slot.placement.role, inTriggerProcess: inTrigger,
-                                            isTriggerMapping: isTrigger, context)
-            let final = phases[i][Phase.refaulted.rawValue]
-            let met = final?.state == e.state
-            mappings.append(MappingResult(role: slot.placement.role, pid: slot.pid, start: slot.placement.start,
-                                          end: slot.placement.end, inTriggerProcess: inTrigger, triggerMapping: isTrigger,
-                                          expectedState: e.state, met: met, reason: e.rule, phases: phases[i]))
-            if !met {
-                differences.append("pid \(slot.pid) \(slot.placement.role.rawValue): expected \(e.state.rawValue) after refault, saw \(final?.state.rawValue ?? "nothing")")
-            }
+        let observed = observer.slots.enumerated().map { i, slot in
+            ObservedMapping(role: slot.placement.role, pid: slot.pid, start: slot.placement.start,
+                            end: slot.placement.end, inTriggerProcess: slot.hostIndex == 0, phases: phases[i])
         }
+        var (mappings, differences) = RetractEvaluation.judge(observed, context: context)
         if !startedSmall {
             differences.insert(Self.notSmallAfterPopulate(options: options, mountHuge: object.mountHuge), at: 0)
         }
-        for call in triggerCalls where !call.met {
-            differences.append("\(call.outcome.advice) on \(call.outcome.role.rawValue) (pid \(call.outcome.pid)): expected \(call.expectedSuccess ? "success" : "failure"), got \(call.outcome.succeeded ? "success" : call.outcome.errnoName ?? "error")")
-        }
-        if let wait, ExpectationModel.collapseBlocker(context) == nil, wait.extentsCollapsed < wait.extentsTotal {
-            differences.append("khugepaged: \(wait.verdict)")
-        }
+        differences += RetractEvaluation.triggerDifferences(calls: triggerCalls, wait: wait, context: context)
         if phases.contains(where: { $0[Phase.populated.rawValue]?.thpKB == nil }) {
             notes.append("PFNs are hidden (no CAP_SYS_ADMIN): thp_kb is unknown, only smaps figures are shown")
         }

@@ -95,9 +95,6 @@ public final class HostGuard: @unchecked Sendable {
         return (old, value)
     }
 
-    /// The knobs changed so far with their original values.
-    public var changedKnobs: [HostJournal.Knob] { withLock { journal.knobs } }
-
     /// Records a mount (before mounting) so a killed run's mount is undone.
     public func willMount(_ path: String) throws { try record { $0.resources.append(.init(kind: .mount, path: path)) } }
     public func willCreateFile(_ path: String) throws { try record { $0.resources.append(.init(kind: .file, path: path)) } }

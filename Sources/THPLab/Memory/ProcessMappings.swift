@@ -67,9 +67,6 @@ public final class ProcessMappings {
             throw THPLabError.system("\(what) in pid \(Sys.pid) failed", e)
         }
     }
-
-    /// Unmaps everything now (the regions' ends do the work).
-    public func unmapAll() { regions.removeAll() }
 }
 
 /// errno values by their C names, as kernel people read them.

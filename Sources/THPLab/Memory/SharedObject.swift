@@ -84,9 +84,6 @@ public final class SharedObject {
         self.mountHuge = mountHuge
     }
 
-    /// (device, inode) as smaps prints them, to find the object's VMAs.
-    public var identity: (device: String, inode: UInt64)? { Sys.identity(fd) }
-
     deinit {
         try? fd.close()
         SharedObject.removeLeftovers(path: path, mountPoint: mountPoint, backing: backing, guardian: guardian)

@@ -46,11 +46,6 @@ public final class MappedRegion {
 
     public var end: UInt { start + UInt(length) }
 
-    /// Whether the address is congruent to the file offset modulo 2 MiB.
-    public var isHugeAligned: Bool {
-        Int64(start % UInt(MappedRegion.hugeSize)) == fileOffset % Int64(MappedRegion.hugeSize)
-    }
-
     public func madvise(_ advice: Sys.Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
         Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
     }

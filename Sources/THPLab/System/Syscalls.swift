@@ -88,11 +88,6 @@ public enum Sys {
         retrying { Glibc.ftruncate(fd.rawValue, off_t(size)) }.map { _ in () }
     }
 
-    static func fallocate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
-        let rc = posix_fallocate(fd.rawValue, 0, off_t(size))
-        return rc == 0 ? .success(()) : .failure(Errno(rawValue: rc))
-    }
-
     public static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 
     // MARK: processes
@@ -144,7 +139,6 @@ public enum Sys {
     }
 
     public static let SIGKILL = Glibc.SIGKILL
-    public static let SIGTERM = Glibc.SIGTERM
 
     static func kill(_ pid: Int32, _ signal: Int32) {
         _ = Glibc.kill(pid, signal)
@@ -162,10 +156,6 @@ public enum Sys {
 
     public static var pid: Int32 { getpid() }
     public static var parentPid: Int32 { getppid() }
-
-    public static func processExists(_ pid: Int32) -> Bool {
-        Glibc.kill(pid, 0) == 0 || lastErrno() == .notPermitted
-    }
 
     static func pipe() -> Result<(read: FileDescriptor, write: FileDescriptor), Errno> {
         var fds: [Int32] = [0, 0]
@@ -226,13 +216,6 @@ public enum Sys {
         retrying { cshims_flock_exclusive(fd.rawValue, nonBlocking ? 1 : 0) }.map { _ in () }
     }
 
-    static func mkdtemp(prefix: String) -> Result<String, Errno> {
-        var template = Array((prefix + "XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { Glibc.mkdtemp($0.baseAddress!) }
-        guard p != nil else { return .failure(lastErrno()) }
-        return .success(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-
     static func mkdir(_ path: String, mode: mode_t = 0o700) -> Result<Void, Errno> {
         if Glibc.mkdir(path, mode) == 0 || lastErrno() == .fileExists { return .success(()) }
         return .failure(lastErrno())
@@ -256,16 +239,6 @@ public enum Sys {
     public static func isSymlink(_ path: String) -> Bool {
         var st = Glibc.stat()
         return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
-    }
-
-    /// (device major:minor, inode) of an open descriptor.
-    static func identity(_ fd: FileDescriptor) -> (device: String, inode: UInt64)? {
-        var st = Glibc.stat()
-        guard fstat(fd.rawValue, &st) == 0 else { return nil }
-        let dev = UInt64(st.st_dev)
-        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
-        let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
-        return (String(format: "%02x:%02x", major, minor), UInt64(st.st_ino))
     }
 
     /// Names in a directory, without `.` and `..`.
