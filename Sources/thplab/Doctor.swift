@@ -10,9 +10,13 @@ struct Doctor: ParsableCommand {
     @Option(help: "Write the findings as JSON to this path ('-' for stdout).")
     var json: String?
 
+    func validate() throws {
+        if let json { try JSONOutput.checkWritable(json) }
+    }
+
     func run() throws {
         let report = DoctorProbe.run()
-        if let json { try JSONOutput.write(report, to: json) }
         if json != "-" { print(DoctorTextReport.render(report)) }
+        if let json { try JSONOutput.write(report, to: json) }
     }
 }

@@ -85,6 +85,10 @@ struct Retract: ParsableCommand {
         return o
     }
 
+    func validate() throws {
+        if let json { try JSONOutput.checkWritable(json) }
+    }
+
     func run() throws {
         let opts = try options()
         let jsonToStdout = json == "-"
@@ -93,8 +97,10 @@ struct Retract: ParsableCommand {
                                            log: { Console.error("thplab: " + $0) },
                                            progress: progress.show)
         progress.clear()
-        if let json { try JSONOutput.write(result, to: json) }
+        // The table first: if the JSON file cannot be written, the result
+        // is still on the screen.
         if !jsonToStdout { print(RetractTextReport.render(result)) }
+        if let json { try JSONOutput.write(result, to: json) }
         if !result.ok { throw ExitCode(1) }
     }
 }

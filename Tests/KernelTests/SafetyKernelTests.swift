@@ -83,6 +83,7 @@ extension KernelSuite {
         ["--cow-pages", "1025"],
         ["--backing", "tmpfs", "--tmpfs-size", "2M"],  // populate fails: no SIGBUS, exit 2
         ["--timeout", "0"],
+        ["--json", "/nonexistent/thplab/result.json"],  // refused before the run, not after it
     ]
 
     @Test(arguments: badInputs)

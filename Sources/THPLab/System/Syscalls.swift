@@ -232,6 +232,8 @@ public enum Sys {
         return fstatat(AT_FDCWD, path, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    public static func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
