@@ -83,41 +83,58 @@ public final class HostGuard: @unchecked Sendable {
     @discardableResult
     public func setKnob(_ name: String, _ value: String) throws -> (old: String, new: String) {
         try sysfs.validate(name: name, value: value)
-        let old = try sysfs.read(name).current
-        if old == value { return (old, value) }
-        try withLock {
+        // Under the lock, so that a signal's release() either comes before
+        // (and this refuses) or after the write (and undoes it).
+        return try withLock {
+            try checkNotReleased()
+            let old = try sysfs.read(name).current
+            if old == value { return (old, value) }
             if !journal.knobs.contains(where: { $0.name == name }) {
                 journal.knobs.append(.init(name: name, original: old))
                 try journal.save(journalPath)
             }
+            try sysfs.write(name: name, value: value)
+            return (old, value)
         }
-        try sysfs.write(name: name, value: value)
-        return (old, value)
     }
 
-    /// Records a mount (before mounting) so a killed run's mount is undone.
-    public func willMount(_ path: String) throws { try record { $0.resources.append(.init(kind: .mount, path: path)) } }
-    public func willCreateFile(_ path: String) throws { try record { $0.resources.append(.init(kind: .file, path: path)) } }
-    public func willCreateDirectory(_ path: String) throws {
-        try record { $0.resources.append(.init(kind: .directory, path: path)) }
+    /// Makes a mount, file or directory with `make`, journaled first so a
+    /// killed run's leftover is undone by the next start. Journal and action
+    /// happen under the lock, so a signal's release() sees either nothing or
+    /// the finished resource. If `make` throws, the entry is dropped again.
+    public func create<T>(_ kind: HostJournal.Resource.Kind, _ path: String, _ make: () throws -> T) throws -> T {
+        try withLock {
+            try checkNotReleased()
+            let r = HostJournal.Resource(kind: kind, path: path)
+            journal.resources.append(r)
+            try journal.save(journalPath)
+            do {
+                return try make()
+            } catch {
+                journal.resources.removeAll { $0 == r }
+                try? journal.save(journalPath)
+                throw error
+            }
+        }
+    }
+
+    private func checkNotReleased() throws {
+        if released { throw THPLabError(.system, "thplab is stopping; nothing more is changed") }
     }
 
     /// Undoes one resource now (if still there) and forgets it.
     public func undo(_ kind: HostJournal.Resource.Kind, _ path: String) {
-        let r = HostJournal.Resource(kind: kind, path: path)
-        _ = HostJournal.undo(r)
-        try? record { $0.resources.removeAll { $0 == r } }
+        withLock {
+            let r = HostJournal.Resource(kind: kind, path: path)
+            guard journal.resources.contains(r) else { return }
+            _ = HostJournal.undo(r)
+            journal.resources.removeAll { $0 == r }
+            try? journal.save(journalPath)
+        }
     }
 
     public func addWorker(_ pid: Int32) { withLock { _ = workers.insert(pid) } }
     public func removeWorker(_ pid: Int32) { withLock { _ = workers.remove(pid) } }
-
-    private func record(_ change: (inout HostJournal) -> Void) throws {
-        try withLock {
-            change(&journal)
-            try journal.save(journalPath)
-        }
-    }
 
     private func withLock<T>(_ body: () throws -> T) rethrows -> T {
         mutex.lock()

@@ -20,50 +20,40 @@ public final class ScanTracer {
 
     /// Starts tracing, or returns nil with a note saying why it cannot.
     public static func start(guardian: HostGuard, objectName: String, notes: inout [String]) -> ScanTracer? {
-        var root = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].first { Sys.exists($0 + "/instances") }
         var mounted: String?
-        if root == nil {
-            let target = "/sys/kernel/tracing"
-            do {
-                try guardian.willMount(target)
-            } catch {
-                notes.append("khugepaged tracepoints not used: \(error)")
-                return nil
-            }
-            if case .failure(let e) = Sys.mountTracefs(at: target) {
-                guardian.undo(.mount, target)
-                notes.append("khugepaged tracepoints not used: cannot mount tracefs at \(target) (\(e))")
-                return nil
-            }
-            root = target
-            mounted = target
-        }
-        guard let root, Sys.exists(root + "/events/huge_memory/" + events[0]) else {
-            if let mounted { guardian.undo(.mount, mounted) }
-            notes.append("khugepaged tracepoints not used: this kernel has no huge_memory/\(events[0]) event")
-            return nil
-        }
-        let instance = root + "/instances/thplab-\(Sys.pid)"
         do {
-            try guardian.willCreateDirectory(instance)
+            var root = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].first { Sys.exists($0 + "/instances") }
+            if root == nil {
+                let target = "/sys/kernel/tracing"
+                try guardian.create(.mount, target) {
+                    if case .failure(let e) = Sys.mountTracefs(at: target) {
+                        throw THPLabError.system("cannot mount tracefs at \(target)", e)
+                    }
+                }
+                root = target
+                mounted = target
+            }
+            guard let root, Sys.exists(root + "/events/huge_memory/" + events[0]) else {
+                throw THPLabError.unsupported("this kernel has no huge_memory/\(events[0]) event")
+            }
+            let instance = root + "/instances/thplab-\(Sys.pid)"
+            try guardian.create(.directory, instance) {
+                if case .failure(let e) = Sys.mkdir(instance, mode: 0o755) {
+                    throw THPLabError.system("cannot create the tracefs instance \(instance)", e)
+                }
+            }
+            let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectName: objectName)
+            for event in events {
+                if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
+                    notes.append("khugepaged tracepoints: cannot enable \(event) (\(e))")
+                }
+            }
+            return tracer
         } catch {
             if let mounted { guardian.undo(.mount, mounted) }
             notes.append("khugepaged tracepoints not used: \(error)")
             return nil
         }
-        if case .failure(let e) = Sys.mkdir(instance, mode: 0o755) {
-            guardian.undo(.directory, instance)
-            if let mounted { guardian.undo(.mount, mounted) }
-            notes.append("khugepaged tracepoints not used: cannot create the instance \(instance) (\(e))")
-            return nil
-        }
-        let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectName: objectName)
-        for event in events {
-            if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
-                notes.append("khugepaged tracepoints: cannot enable \(event) (\(e))")
-            }
-        }
-        return tracer
     }
 
     private init(guardian: HostGuard, instance: String, mountedHere: String?, objectName: String) {

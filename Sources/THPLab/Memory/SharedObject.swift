@@ -36,16 +36,17 @@ public final class SharedObject {
                 break
             case .tmpfs:
                 let mp = "/tmp/\(tag)-tmpfs"
-                try guardian.willCreateDirectory(mp)
-                if case .failure(let e) = Sys.mkdir(mp) { throw THPLabError.system("cannot create \(mp)", e) }
-                try guardian.willMount(mp)
-                let bytes = tmpfsSize ?? (size + 2 * SizeParser.mib)
-                let options = "size=\(bytes),huge=\(tmpfsHuge.rawValue),mode=0700"
-                if case .failure(let e) = Sys.mountTmpfs(at: mp, options: options) {
-                    _ = Sys.rmdir(mp)
-                    throw THPLabError.system("cannot mount a tmpfs at \(mp) with \(options)", e)
+                try guardian.create(.directory, mp) {
+                    if case .failure(let e) = Sys.mkdir(mp) { throw THPLabError.system("cannot create \(mp)", e) }
                 }
                 mountPoint = mp
+                let bytes = tmpfsSize ?? (size + 2 * SizeParser.mib)
+                let options = "size=\(bytes),huge=\(tmpfsHuge.rawValue),mode=0700"
+                try guardian.create(.mount, mp) {
+                    if case .failure(let e) = Sys.mountTmpfs(at: mp, options: options) {
+                        throw THPLabError.system("cannot mount a tmpfs at \(mp) with \(options)", e)
+                    }
+                }
                 mountHuge = tmpfsHuge.rawValue
                 path = mp + "/\(tag)-object"
             case .shm:
@@ -58,13 +59,14 @@ public final class SharedObject {
                 path = (Sys.realpath(directory) ?? directory) + "/.\(tag)-object"
             }
             if let path {
-                try guardian.willCreateFile(path)
-                do {
-                    openedFD = try FileDescriptor.open(FilePath(path), .readWrite,
+                openedFD = try guardian.create(.file, path) {
+                    do {
+                        return try FileDescriptor.open(FilePath(path), .readWrite,
                                                        options: [.create, .exclusiveCreate, .closeOnExec],
                                                        permissions: [.ownerReadWrite])
-                } catch let e as Errno {
-                    throw THPLabError.system("cannot create \(path)", e)
+                    } catch let e as Errno {
+                        throw THPLabError.system("cannot create \(path)", e)
+                    }
                 }
             } else {
                 openedFD = try Sys.memfdCreate(name: tag).mapError { THPLabError.system("memfd_create failed", $0) }.get()
