@@ -94,6 +94,15 @@ public enum ExpectationModel {
         }
     }
 
+    /// MADV_COLLAPSE on a private-written mapping after refault: expected to
+    /// fail (state `.pteMapped` stands for failure, `.pmdMapped` for success).
+    public static func collapseOnPrivateWritten(_ c: ExpectationContext) -> Expectation {
+        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" {
+            return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails (EINVAL): " + blocker)
+        }
+        return Expectation(state: .pteMapped, rule: "collapse_pte_mapped_thp() refuses an extent where a PTE maps an anonymous copy-on-write page, so MADV_COLLAPSE fails (EINVAL)")
+    }
+
     /// Whether MADV_COLLAPSE on the trigger mapping is expected to succeed.
     public static func collapseCallSucceeds(_ c: ExpectationContext) -> Expectation {
         if c.backing == .file {

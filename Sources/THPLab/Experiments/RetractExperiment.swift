@@ -115,8 +115,9 @@ public struct RetractExperiment {
         observer.record(.refaulted, into: &phases)
 
         if options.trigger == .madvise, let outcome = try hosts[0].collapse(role: .privateWritten) {
-            triggerCalls.append(TriggerCall(outcome: outcome, expectedSuccess: false, met: !outcome.succeeded,
-                                            rule: "collapse_pte_mapped_thp() refuses a range where a PTE maps an anonymous copy-on-write page; MADV_COLLAPSE then fails (EINVAL)"))
+            let want = ExpectationModel.collapseOnPrivateWritten(context)
+            triggerCalls.append(TriggerCall(outcome: outcome, expectedSuccess: want.state == .pmdMapped,
+                                            met: outcome.succeeded == (want.state == .pmdMapped), rule: want.rule))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         for w in workers { w.stop() }
