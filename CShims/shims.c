@@ -16,6 +16,7 @@
 #include <spawn.h>
 #include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -44,6 +45,55 @@
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
+
+// PAGEMAP_SCAN (6.7) from include/uapi/linux/fs.h, for headers that lack it.
+#ifndef PAGEMAP_SCAN
+struct pm_scan_arg {
+    uint64_t size;
+    uint64_t flags;
+    uint64_t start;
+    uint64_t end;
+    uint64_t walk_end;
+    uint64_t vec;
+    uint64_t vec_len;
+    uint64_t max_pages;
+    uint64_t category_inverted;
+    uint64_t category_mask;
+    uint64_t category_anyof_mask;
+    uint64_t return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGE_IS_PFNZERO (1 << 5)
+#define PAGE_IS_HUGE (1 << 6)
+#endif
+
+const uint64_t cshims_PAGE_IS_FILE = PAGE_IS_FILE;
+const uint64_t cshims_PAGE_IS_PRESENT = PAGE_IS_PRESENT;
+const uint64_t cshims_PAGE_IS_SWAPPED = PAGE_IS_SWAPPED;
+const uint64_t cshims_PAGE_IS_PFNZERO = PAGE_IS_PFNZERO;
+const uint64_t cshims_PAGE_IS_HUGE = PAGE_IS_HUGE;
+
+_Static_assert(sizeof(struct cshims_page_region) == 24, "page_region is three u64");
+
+long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t anyof_mask,
+                         uint64_t return_mask, struct cshims_page_region *vec, uint64_t vec_len,
+                         uint64_t *walk_end) {
+    struct pm_scan_arg arg = {
+        .size = sizeof(arg),
+        .start = start,
+        .end = end,
+        .vec = (uint64_t)(uintptr_t)vec,
+        .vec_len = vec_len,
+        .category_anyof_mask = anyof_mask,
+        .return_mask = return_mask,
+    };
+    long n = ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
+    if (walk_end) *walk_end = arg.walk_end;
+    return n;
+}
 
 const int cshims_MADV_HUGEPAGE = MADV_HUGEPAGE;
 const int cshims_MADV_NOHUGEPAGE = MADV_NOHUGEPAGE;

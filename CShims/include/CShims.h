@@ -65,6 +65,30 @@ int cshims_flock_exclusive(int fd, int nonblocking);
 /// glibc 2.36 lacks wrappers. Returns bytes advised or -1 with errno set.
 long cshims_process_madvise_one(pid_t pid, void *addr, size_t length, int advice);
 
+/// One range reported by the PAGEMAP_SCAN ioctl (6.7+): [start, end) with
+/// the PAGE_IS_* categories all its pages share. Mirrors `struct
+/// page_region` of include/uapi/linux/fs.h, which Debian 12's headers lack.
+struct cshims_page_region {
+    uint64_t start;
+    uint64_t end;
+    uint64_t categories;
+};
+
+/// PAGE_IS_* category bits of PAGEMAP_SCAN.
+extern const uint64_t cshims_PAGE_IS_FILE;
+extern const uint64_t cshims_PAGE_IS_PRESENT;
+extern const uint64_t cshims_PAGE_IS_SWAPPED;
+extern const uint64_t cshims_PAGE_IS_PFNZERO;
+extern const uint64_t cshims_PAGE_IS_HUGE;
+
+/// ioctl(pagemap_fd, PAGEMAP_SCAN) over [start, end): ranges with any of
+/// `anyof_mask`, reporting `return_mask` categories, at most `vec_len` of
+/// them into `vec`. Returns the number of ranges (and the address the walk
+/// stopped at in *walk_end) or -1 with errno set (ENOTTY: no PAGEMAP_SCAN).
+long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t anyof_mask,
+                         uint64_t return_mask, struct cshims_page_region *vec, uint64_t vec_len,
+                         uint64_t *walk_end);
+
 /// zlib: decompresses the gzip file at `path` (e.g. /proc/config.gz) into
 /// `buf`, at most `cap` bytes. Returns the byte count or -1.
 long cshims_read_gzip(const char *path, char *buf, size_t cap);

@@ -90,6 +90,16 @@ public enum Sys {
 
     public static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 
+    /// ioctl(PAGEMAP_SCAN) on an open /proc/PID/pagemap: fills `into` and
+    /// returns how many ranges it holds and where the walk stopped.
+    static func pagemapScan(_ fd: FileDescriptor, start: UInt64, end: UInt64, anyOf: UInt64, returnMask: UInt64,
+                            into buffer: UnsafeMutableBufferPointer<cshims_page_region>) -> Result<(count: Int, walkEnd: UInt64), Errno> {
+        var walkEnd: UInt64 = 0
+        let n = cshims_pagemap_scan(fd.rawValue, start, end, anyOf, returnMask, buffer.baseAddress,
+                                    UInt64(buffer.count), &walkEnd)
+        return n < 0 ? .failure(lastErrno()) : .success((Int(n), walkEnd))
+    }
+
     // MARK: processes
 
     /// posix_spawn of `path` with `arguments`; `fdMap` pairs (from, to) are

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Takes `thplab snapshot`: every VMA of each process classified page by
+/// page, checked against smaps, and the system-wide counters.
+public enum SnapshotTaker {
+    public static func take(pids: [Int32], system: Bool, withPages: Bool) throws -> SnapshotResult {
+        var processes: [ProcessCoverage] = []
+        for pid in pids { processes.append(try process(pid: pid, withPages: withPages)) }
+        return SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
+                              processes: processes, system: system ? SystemCounters.read() : nil, notes: [])
+    }
+
+    /// Classifies every VMA of one process. A process that exits half way
+    /// gives what was read, marked incomplete.
+    public static func process(pid: Int32, withPages: Bool) throws -> ProcessCoverage {
+        let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
+        let smapsText: String
+        do { smapsText = try FileIO.read("/proc/\(pid)/smaps", limit: 256 << 20) } catch let e as THPLabError {
+            switch e.errno {
+            case .noSuchFileOrDirectory?, .noSuchProcess?: throw THPLabError.usage("no process \(pid)")
+            case .permissionDenied?, .notPermitted?:
+                throw THPLabError.unsupported("may not read /proc/\(pid)/smaps: another user's process needs root")
+            default: throw e
+            }
+        }
+        var result = ProcessCoverage(pid: pid, comm: comm, vmas: [], totals: ClassCounts(), totalsKB: [:],
+                                     coveragePercent: 0, pfnsVisible: true, method: "pagemap", complete: true, notes: [])
+        let entries = SmapsParser.parse(smapsText)
+        if entries.isEmpty {
+            result.notes.append("no memory map: \(Sys.exists("/proc/\(pid)") ? "a kernel thread (no mm)" : "the process exited"); skipped")
+            result.totalsKB = result.totals.kb()
+            return result
+        }
+        let scanner = try VmaScanner(pid: pid, withPages: withPages)
+        result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
+        var inferred = 0
+        for entry in entries {
+            if entry.kb("KernelPageSize") > 4 {
+                result.notes.append("\(String(entry.start, radix: 16)) \(entry.name): hugetlb VMA (\(entry.kb("KernelPageSize")) kB pages), not THP; skipped")
+                continue
+            }
+            if entry.name == "[vsyscall]" { continue }
+            var outcome: VmaScanner.Outcome
+            do {
+                outcome = try scanner.scan(start: entry.start, end: entry.end)
+            } catch {
+                result.complete = false
+                result.notes.append(Sys.exists("/proc/\(pid)") ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
+                                        : "the process exited during the snapshot: what was read is shown")
+                break
+            }
+            if !scanner.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
+            let c = outcome.counts
+            result.totals += c
+            result.vmas.append(VmaCoverage(
+                start: entry.start, end: entry.end, permissions: entry.permissions,
+                backing: VmaBacking(name: entry.name, device: entry.device, inode: entry.inode, offset: entry.offset),
+                kind: kind(of: entry), pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: entry.fields,
+                vmFlags: entry.vmFlags, crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * 4, smapsPmdKB: entry.pmdMappedKB),
+                extents: outcome.extents))
+        }
+        result.totalsKB = result.totals.kb()
+        result.coveragePercent = result.totals.coveragePercent
+        result.pfnsVisible = scanner.sawPFN || !scanner.sawPresent
+        if !result.pfnsVisible {
+            result.notes.append("PFNs are hidden (no CAP_SYS_ADMIN): PTE-mapped THPs and mTHPs cannot be told from small pages and are counted as small; pmd comes from PAGEMAP_SCAN")
+        }
+        if !scanner.useScan {
+            result.notes.append("no PAGEMAP_SCAN (6.7+): PMD mappings were inferred from smaps for \(inferred) extent(s) fully covered by one PMD-sized folio")
+        }
+        let mismatched = result.vmas.filter { !$0.crosscheck.agree }
+        if !mismatched.isEmpty {
+            result.notes.append("\(mismatched.count) VMA(s) where page tables and smaps disagree on PMD-mapped kB (the process was probably changing its memory during the snapshot): " +
+                                mismatched.prefix(5).map { "\(String($0.start, radix: 16)) \($0.crosscheck.pageTablesPmdKB) vs \($0.crosscheck.smapsPmdKB) kB" }.joined(separator: ", "))
+        }
+        return result
+    }
+
+    /// Without PAGEMAP_SCAN, extents fully covered by one aligned PMD-sized
+    /// folio are PMD- or PTE-mapped; smaps' PMD-mapped total says how many
+    /// are PMD-mapped. Returns how many were turned to `pmd`.
+    static func resolveCandidates(_ o: inout VmaScanner.Outcome, smapsPmdKB: Int) -> Int {
+        let n = min(o.candidates.count, smapsPmdKB / 2048)
+        for idx in o.candidates.prefix(n) {
+            let pages = o.extents[idx].pages.pteThp
+            o.extents[idx].pages.pteThp = 0
+            o.extents[idx].pages.pmd = pages
+            o.extents[idx].pageClasses = o.extents[idx].pageClasses.map { String(repeating: "P", count: $0.count) }
+            o.counts.pteThp -= pages
+            o.counts.pmd += pages
+        }
+        return n
+    }
+
+    /// `anon`, `shmem` (memfd, SysV, /dev/shm, shared anonymous) or `file`.
+    static func kind(of e: SmapsEntry) -> String {
+        if e.inode == 0 { return "anon" }
+        for prefix in ["/memfd:", "/SYSV", "/dev/shm/", "/dev/zero"] where e.name.hasPrefix(prefix) { return "shmem" }
+        return "file"
+    }
+}

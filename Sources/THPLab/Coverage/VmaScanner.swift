@@ -1,0 +1,204 @@
+import SystemPackage
+
+/// Classifies every page of a process's VMAs, one chunk of at most 64 MiB
+/// at a time, so memory stays small whatever the mapping size: PAGEMAP_SCAN
+/// (where the kernel has it) finds the present, swapped and PMD-mapped
+/// ranges; pagemap entries are read only for present pages not mapped by a
+/// PMD, and kpageflags only for their PFNs, in sorted, coalesced runs.
+final class VmaScanner {
+    let pid: Int32
+    let pagemap: FileDescriptor
+    let kpageflags: FileDescriptor?
+    let useScan: Bool
+    let withPages: Bool
+    /// Whether any PFN came back non-zero (CAP_SYS_ADMIN).
+    private(set) var sawPFN = false
+    private(set) var sawPresent = false
+
+    static let pageSize = 4096
+    static let extentSize = 2 << 20
+    static let chunkPages = 16384
+
+    init(pid: Int32, withPages: Bool, procRoot: String = "/proc") throws {
+        self.pid = pid
+        self.withPages = withPages
+        let path = "\(procRoot)/\(pid)/pagemap"
+        do {
+            pagemap = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+        } catch let e as Errno {
+            switch e {
+            case .noSuchFileOrDirectory: throw THPLabError.usage("no process \(pid)")
+            case .permissionDenied, .notPermitted:
+                throw THPLabError.unsupported("may not read \(path): reading another user's page tables needs root or CAP_SYS_PTRACE")
+            default: throw THPLabError.system("cannot open \(path)", e)
+            }
+        }
+        kpageflags = try? FileDescriptor.open(FilePath(procRoot + "/kpageflags"), .readOnly, options: .closeOnExec)
+        useScan = PagemapScan.isAvailable(fd: pagemap)
+    }
+
+    deinit {
+        try? pagemap.close()
+        try? kpageflags?.close()
+    }
+
+    struct Outcome {
+        var counts = ClassCounts()
+        var extents: [ExtentCoverage] = []
+        /// Extents fully covered by one PMD-sized folio mapped at an aligned
+        /// address: PMD-mapped or PTE-mapped, which only PAGEMAP_SCAN tells.
+        var candidates: [Int] = []
+    }
+
+    func scan(start: UInt, end: UInt) throws -> Outcome {
+        var out = Outcome()
+        var chunkStart = start
+        while chunkStart < end {
+            let limit = (chunkStart & ~UInt(Self.extentSize - 1)) + UInt(Self.chunkPages * Self.pageSize)
+            let chunkEnd = min(end, limit)
+            try scanChunk(start: chunkStart, end: chunkEnd, into: &out)
+            chunkStart = chunkEnd
+        }
+        return out
+    }
+
+    private func scanChunk(start: UInt, end: UInt, into out: inout Outcome) throws {
+        let page = UInt(Self.pageSize)
+        let n = Int((end - start) / page)
+        var classes = [PageClass](repeating: .none, count: n)
+        var anon = [Bool](repeating: false, count: n)
+        var folio = [Int32](repeating: 0, count: n)
+        // Ranges [i0, i1) of pages whose pagemap entries are needed.
+        var needed: [(Int, Int)] = []
+        if useScan {
+            let regions = try PagemapScan.regions(fd: pagemap, start: UInt64(start), end: UInt64(end))
+            if regions.isEmpty {
+                out.counts.none += n
+                return
+            }
+            for r in regions {
+                let i0 = Int((UInt(r.start) - start) / page), i1 = Int((UInt(r.end) - start) / page)
+                if r.isPresent && r.isHuge {
+                    for i in i0..<i1 {
+                        classes[i] = .pmd
+                        anon[i] = !r.isFile
+                        folio[i] = Int32(PageClassifier.pmdPages)
+                    }
+                } else if r.isPresent {
+                    needed.append((i0, i1))
+                } else if r.isSwapped {
+                    for i in i0..<i1 { classes[i] = .swapped }
+                }
+            }
+        } else {
+            needed = [(0, n)]
+        }
+        if !needed.isEmpty {
+            var entries = [UInt64](repeating: 0, count: n)
+            for (i0, i1) in needed {
+                let words = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
+                                                  index: UInt64(start / page) + UInt64(i0), count: i1 - i0)
+                for (k, w) in words.enumerated() { entries[i0 + k] = w }
+            }
+            let flags = try kpageflagsFor(entries: entries, needed: needed)
+            var blocks: [UInt64: [UInt64]] = [:]
+            for (i0, i1) in needed {
+                for i in i0..<i1 {
+                    let e = entries[i]
+                    if e & Pagemap.present != 0 { sawPresent = true }
+                    let pfn = e & Pagemap.pfnMask
+                    if pfn != 0 { sawPFN = true }
+                    let v = PageClassifier.classify(entry: e, pmdMapped: useScan ? false : nil,
+                                                    flags: flags.map { $0[i] }) {
+                        folioPages(pfn: pfn, cache: &blocks)
+                    }
+                    classes[i] = v.pageClass
+                    anon[i] = v.anon
+                    folio[i] = Int32(v.folioPages ?? 0)
+                }
+            }
+        } else if classes.contains(.pmd) {
+            sawPresent = true
+        }
+        // Fold the pages into extents.
+        var i = 0
+        while i < n {
+            let address = start + UInt(i) * page
+            let extentEnd = min(end, (address & ~UInt(Self.extentSize - 1)) + UInt(Self.extentSize))
+            let count = Int((extentEnd - address) / page)
+            var c = ClassCounts()
+            var letters = withPages ? "" : nil
+            for k in i..<(i + count) {
+                let cls = classes[k]
+                c[cls] += 1
+                if cls != .none && cls != .swapped && anon[k] { c.anon += 1 }
+                if cls == .mthp { c.mthpSizes[String(Int(folio[k]) * Self.pageSize / 1024), default: 0] += 1 }
+                if withPages { letters!.append(cls.letter) }
+            }
+            out.counts += c
+            if c.none < count {
+                if c.pteThp == PageClassifier.pmdPages && count == PageClassifier.pmdPages && !useScan {
+                    out.candidates.append(out.extents.count)
+                }
+                out.extents.append(ExtentCoverage(start: address, end: extentEnd, pages: c, pageClasses: letters))
+            }
+            i += count
+        }
+    }
+
+    /// kpageflags of every present page's PFN, read in sorted runs; nil
+    /// when PFNs are hidden or /proc/kpageflags is unreadable.
+    private func kpageflagsFor(entries: [UInt64], needed: [(Int, Int)]) throws -> [UInt64]? {
+        guard let kpageflags else { return nil }
+        // Key: PFN in the high bits, page index in the low 20 (a chunk has
+        // at most 16384 pages).
+        var keys: [UInt64] = []
+        for (i0, i1) in needed {
+            for i in i0..<i1 where entries[i] & Pagemap.present != 0 {
+                let pfn = entries[i] & Pagemap.pfnMask
+                if pfn != 0 { keys.append(pfn << 20 | UInt64(i)) }
+            }
+        }
+        guard !keys.isEmpty else { return nil }
+        keys.sort()
+        var flags = [UInt64](repeating: 0, count: entries.count)
+        var k = 0
+        while k < keys.count {
+            let first = keys[k] >> 20
+            var last = first
+            var j = k
+            while j + 1 < keys.count {
+                let next = keys[j + 1] >> 20
+                if next - last > 64 || next - first >= 65536 { break }
+                last = next
+                j += 1
+            }
+            let words = try Pagemap.readWords(fd: kpageflags, path: "/proc/kpageflags", index: first,
+                                              count: Int(last - first + 1))
+            for m in k...j {
+                let pfn = keys[m] >> 20
+                let idx = Int(keys[m] & 0xFFFFF)
+                let w = Int(pfn - first)
+                if w < words.count { flags[idx] = words[w] }
+            }
+            k = j + 1
+        }
+        return flags
+    }
+
+    /// The folio size of a compound page, from the 512-aligned block of
+    /// kpageflags around it (read once per block and chunk).
+    private func folioPages(pfn: UInt64, cache: inout [UInt64: [UInt64]]) -> Int {
+        guard let kpageflags, pfn != 0 else { return 1 }
+        let block = pfn / UInt64(PageClassifier.pmdPages)
+        if cache[block] == nil {
+            cache[block] = (try? Pagemap.readWords(fd: kpageflags, path: "/proc/kpageflags",
+                                                   index: block * UInt64(PageClassifier.pmdPages),
+                                                   count: PageClassifier.pmdPages)) ?? []
+        }
+        let words = cache[block]!
+        let offset = Int(pfn % UInt64(PageClassifier.pmdPages))
+        guard offset < words.count else { return 1 }
+        return words.withUnsafeBufferPointer { PageClassifier.folioPages(block: $0, offset: offset) }
+    }
+}

@@ -1,0 +1,55 @@
+import CShims
+import SystemPackage
+
+/// The PAGEMAP_SCAN ioctl (6.7+) on /proc/PID/pagemap: ranges of pages
+/// sharing categories, in one call per many ranges. Its `PAGE_IS_HUGE` marks
+/// pages mapped by a PMD (or hugetlb), which pagemap entries cannot tell.
+public enum PagemapScan {
+    public static let file = cshims_PAGE_IS_FILE
+    public static let present = cshims_PAGE_IS_PRESENT
+    public static let swapped = cshims_PAGE_IS_SWAPPED
+    public static let pfnZero = cshims_PAGE_IS_PFNZERO
+    public static let huge = cshims_PAGE_IS_HUGE
+
+    public struct Region: Equatable, Sendable {
+        public var start: UInt64
+        public var end: UInt64
+        public var categories: UInt64
+        public var isHuge: Bool { categories & PagemapScan.huge != 0 }
+        public var isPresent: Bool { categories & PagemapScan.present != 0 }
+        public var isSwapped: Bool { categories & PagemapScan.swapped != 0 }
+        public var isFile: Bool { categories & PagemapScan.file != 0 }
+    }
+
+    /// Every present or swapped range of [start, end), in address order.
+    /// Throws ENOTTY (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
+    public static func regions(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096) throws -> [Region] {
+        var out: [Region] = []
+        var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
+        var cursor = start
+        while cursor < end {
+            let r = buffer.withUnsafeMutableBufferPointer {
+                Sys.pagemapScan(fd, start: cursor, end: end, anyOf: present | swapped,
+                                returnMask: present | swapped | file | huge | pfnZero, into: $0)
+            }
+            let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
+            for i in 0..<count {
+                out.append(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
+            }
+            // The walk stops early when the buffer is full.
+            if walkEnd <= cursor || walkEnd >= end { break }
+            cursor = walkEnd
+        }
+        return out
+    }
+
+    /// Whether this kernel answers PAGEMAP_SCAN on `fd` (an empty scan).
+    public static func isAvailable(fd: FileDescriptor) -> Bool {
+        var one = [cshims_page_region](repeating: cshims_page_region(), count: 1)
+        let r = one.withUnsafeMutableBufferPointer {
+            Sys.pagemapScan(fd, start: 0, end: 4096, anyOf: present, returnMask: present, into: $0)
+        }
+        if case .success = r { return true }
+        return false
+    }
+}
