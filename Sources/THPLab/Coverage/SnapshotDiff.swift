@@ -1,0 +1,154 @@
+import Foundation
+
+/// One VMA before and after.
+public struct VmaDiff: Codable, Equatable, Sendable {
+    public var start: UInt
+    public var end: UInt
+    public var backing: VmaBacking
+    /// `matched`, `appeared` (only after) or `disappeared` (only before).
+    public var presence: String
+    public var beforeKB: [String: Int]?
+    public var afterKB: [String: Int]?
+    public var pmdDeltaKB: Int
+    public var coverageBefore: Double?
+    public var coverageAfter: Double?
+    /// Extents that were not PMD-mapped before and are now, and the reverse.
+    public var extentsBecamePmd: Int
+    public var extentsLeftPmd: Int
+    /// `became huge`, `stopped being huge`, `mixed` or `unchanged`.
+    public var change: String
+
+    enum CodingKeys: String, CodingKey {
+        case start, end, backing, presence, beforeKB = "before_kb", afterKB = "after_kb", pmdDeltaKB = "pmd_delta_kb"
+        case coverageBefore = "coverage_before", coverageAfter = "coverage_after"
+        case extentsBecamePmd = "extents_became_pmd", extentsLeftPmd = "extents_left_pmd", change
+    }
+}
+
+public struct ProcessDiff: Codable, Equatable, Sendable {
+    public var pid: Int32
+    public var comm: String
+    public var vmas: [VmaDiff]
+    public var totalsBeforeKB: [String: Int]
+    public var totalsAfterKB: [String: Int]
+    public var coverageBefore: Double
+    public var coverageAfter: Double
+    /// kB that became PMD-mapped, and kB that stopped being PMD-mapped.
+    public var becameHugeKB: Int
+    public var stoppedHugeKB: Int
+
+    enum CodingKeys: String, CodingKey {
+        case pid, comm, vmas, totalsBeforeKB = "totals_before_kb", totalsAfterKB = "totals_after_kb"
+        case coverageBefore = "coverage_before", coverageAfter = "coverage_after"
+        case becameHugeKB = "became_huge_kb", stoppedHugeKB = "stopped_huge_kb"
+    }
+}
+
+public struct DiffResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var kind = "diff"
+    public var beforeTakenAt: Double
+    public var afterTakenAt: Double
+    public var processes: [ProcessDiff]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, beforeTakenAt = "before_taken_at", afterTakenAt = "after_taken_at"
+        case processes, notes
+    }
+}
+
+/// Compares two snapshots: processes by pid, VMAs by backing identity
+/// (device, inode, offset, name) and range.
+public enum SnapshotDiff {
+    /// Reads a snapshot file, refusing anything that is not one with a
+    /// message that says what is wrong (exit code 2).
+    public static func load(_ path: String) throws -> SnapshotResult {
+        guard Sys.exists(path) else { throw THPLabError.usage("\(path) does not exist") }
+        let bytes = try FileIO.readBytes(path, limit: 1 << 30)
+        guard !bytes.isEmpty else { throw THPLabError.usage("\(path) is empty, not a thplab snapshot") }
+        let any = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        guard let any else { throw THPLabError.usage("\(path) is not JSON (truncated or corrupt?): not a thplab snapshot") }
+        guard any["kind"] as? String == "snapshot" else {
+            let kind = (any["kind"] as? String).map { "a thplab \($0) result" } ?? "JSON of another kind"
+            throw THPLabError.usage("\(path) is \(kind), not a snapshot: write one with `thplab snapshot --json`")
+        }
+        guard any["schema_version"] as? Int == 1 else {
+            throw THPLabError.usage("\(path) has schema_version \(any["schema_version"] ?? "none"); this thplab reads version 1")
+        }
+        do {
+            return try JSONDecoder().decode(SnapshotResult.self, from: Data(bytes))
+        } catch {
+            throw THPLabError.usage("\(path) is a damaged snapshot: \(error)")
+        }
+    }
+
+    public static func diff(before: SnapshotResult, after: SnapshotResult) -> DiffResult {
+        var notes: [String] = []
+        var processes: [ProcessDiff] = []
+        for a in after.processes {
+            guard let b = before.processes.first(where: { $0.pid == a.pid }) else {
+                notes.append("pid \(a.pid) is only in the second snapshot")
+                continue
+            }
+            if b.comm != a.comm { notes.append("pid \(a.pid) was \(b.comm) and is \(a.comm): perhaps a different process") }
+            processes.append(diff(before: b, after: a))
+        }
+        for b in before.processes where !after.processes.contains(where: { $0.pid == b.pid }) {
+            notes.append("pid \(b.pid) is only in the first snapshot")
+        }
+        return DiffResult(beforeTakenAt: before.takenAt, afterTakenAt: after.takenAt, processes: processes, notes: notes)
+    }
+
+    public static func diff(before: ProcessCoverage, after: ProcessCoverage) -> ProcessDiff {
+        var unmatched = before.vmas
+        var vmas: [VmaDiff] = []
+        for a in after.vmas {
+            let i = unmatched.firstIndex { $0.backing == a.backing && $0.start == a.start && $0.end == a.end }
+                ?? unmatched.firstIndex { sameIdentity($0.backing, a.backing) && $0.start < a.end && a.start < $0.end }
+            if let i {
+                vmas.append(vmaDiff(before: unmatched[i], after: a))
+                unmatched.remove(at: i)
+            } else {
+                vmas.append(vmaDiff(before: nil, after: a))
+            }
+        }
+        vmas += unmatched.map { vmaDiff(before: $0, after: nil) }
+        vmas.sort { $0.start < $1.start }
+        let became = vmas.reduce(0) { $0 + max(0, $1.pmdDeltaKB) }
+        let stopped = vmas.reduce(0) { $0 + max(0, -$1.pmdDeltaKB) }
+        return ProcessDiff(pid: after.pid, comm: after.comm, vmas: vmas, totalsBeforeKB: before.totals.kb(),
+                           totalsAfterKB: after.totals.kb(), coverageBefore: before.coveragePercent,
+                           coverageAfter: after.coveragePercent, becameHugeKB: became, stoppedHugeKB: stopped)
+    }
+
+    /// Same backing, allowing the offset to move with the start (a VMA that
+    /// grew or shrank at its front).
+    static func sameIdentity(_ a: VmaBacking, _ b: VmaBacking) -> Bool {
+        a.name == b.name && a.device == b.device && a.inode == b.inode
+    }
+
+    static func vmaDiff(before b: VmaCoverage?, after a: VmaCoverage?) -> VmaDiff {
+        let v = (a ?? b)!
+        let pmdBefore = (b?.pages.pmd ?? 0) * 4, pmdAfter = (a?.pages.pmd ?? 0) * 4
+        var became = 0, left = 0
+        if let b, let a {
+            let wasPmd = Set(b.extents.filter { $0.pages.pmd > 0 }.map(\.start))
+            let isPmd = Set(a.extents.filter { $0.pages.pmd > 0 }.map(\.start))
+            became = isPmd.subtracting(wasPmd).count
+            left = wasPmd.subtracting(isPmd).count
+        }
+        let change: String
+        switch (pmdAfter - pmdBefore, became, left) {
+        case (0, 0, 0): change = "unchanged"
+        case (_, _, 0) where pmdAfter > pmdBefore || became > 0: change = "became huge"
+        case (_, 0, _) where pmdAfter < pmdBefore || left > 0: change = "stopped being huge"
+        default: change = "mixed"
+        }
+        return VmaDiff(start: v.start, end: v.end, backing: v.backing,
+                       presence: b == nil ? "appeared" : a == nil ? "disappeared" : "matched",
+                       beforeKB: b?.kb, afterKB: a?.kb, pmdDeltaKB: pmdAfter - pmdBefore,
+                       coverageBefore: b?.coveragePercent, coverageAfter: a?.coveragePercent,
+                       extentsBecamePmd: became, extentsLeftPmd: left, change: change)
+    }
+}

@@ -1,0 +1,24 @@
+/// `thplab diff` as text.
+public enum DiffTextReport {
+    public static func render(_ d: DiffResult, all: Bool = false) -> String {
+        var out: [String] = []
+        for p in d.processes {
+            out.append("pid \(p.pid) (\(p.comm)): PMD coverage \(SnapshotTextReport.format1(p.coverageBefore))% -> \(SnapshotTextReport.format1(p.coverageAfter))%; became PMD-mapped \(SnapshotTextReport.size(p.becameHugeKB)), stopped being PMD-mapped \(SnapshotTextReport.size(p.stoppedHugeKB))")
+            let shown = p.vmas.filter { all || $0.change != "unchanged" || $0.presence != "matched" }
+            if shown.isEmpty {
+                out.append("  no VMA changed its PMD mappings")
+            } else {
+                var t = TextTable(header: ["RANGE", "CHANGE", "PMD BEFORE", "PMD AFTER", "EXTENTS +/-", "PMD% BEFORE -> AFTER", "NAME"])
+                for v in shown {
+                    let cov = "\(v.coverageBefore.map(SnapshotTextReport.format1) ?? "-") -> \(v.coverageAfter.map(SnapshotTextReport.format1) ?? "-")"
+                    t.add([range(v.start, v.end), v.presence == "matched" ? v.change : v.presence,
+                           SnapshotTextReport.size(v.beforeKB?["pmd"] ?? 0), SnapshotTextReport.size(v.afterKB?["pmd"] ?? 0),
+                           "+\(v.extentsBecamePmd)/-\(v.extentsLeftPmd)", cov, v.backing.name])
+                }
+                out.append(t.render(indent: "  "))
+            }
+        }
+        out.append(contentsOf: d.notes.map { "note: \($0)" })
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import THPLab
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two snapshots: what became PMD-mapped, what stopped being, the coverage change.",
+        discussion: "Processes are matched by pid; VMAs by backing (device, inode, offset, name) and address range. Both files come from `thplab snapshot --json`."
+    )
+
+    @Argument(help: "The earlier snapshot (JSON).")
+    var before: String
+
+    @Argument(help: "The later snapshot (JSON).")
+    var after: String
+
+    @Flag(help: "Show unchanged VMAs too.")
+    var all = false
+
+    @Option(help: "Write the comparison as JSON to this path ('-' for stdout).")
+    var json: String?
+
+    func validate() throws {
+        if let json { try JSONOutput.checkWritable(json) }
+    }
+
+    func run() throws {
+        let d = SnapshotDiff.diff(before: try SnapshotDiff.load(before), after: try SnapshotDiff.load(after))
+        if json != "-" { print(DiffTextReport.render(d, all: all)) }
+        if let json { try JSONOutput.write(d, to: json) }
+    }
+}
