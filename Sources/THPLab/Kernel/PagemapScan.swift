@@ -23,8 +23,15 @@ public enum PagemapScan {
 
     /// Every present or swapped range of [start, end), in address order.
     /// Throws ENOTTY (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
-    public static func regions(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096) throws -> [Region] {
+    public static func regions(fd: FileDescriptor, start: UInt64, end: UInt64) throws -> [Region] {
         var out: [Region] = []
+        try forEach(fd: fd, start: start, end: end) { out.append($0) }
+        return out
+    }
+
+    /// Streams the ranges to `body`, `batch` per ioctl, holding no more.
+    public static func forEach(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096,
+                               _ body: (Region) -> Void) throws {
         var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
         var cursor = start
         while cursor < end {
@@ -34,13 +41,12 @@ public enum PagemapScan {
             }
             let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
             for i in 0..<count {
-                out.append(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
+                body(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
             }
             // The walk stops early when the buffer is full.
             if walkEnd <= cursor || walkEnd >= end { break }
             cursor = walkEnd
         }
-        return out
     }
 
     /// Whether this kernel answers PAGEMAP_SCAN on `fd` (an empty scan).

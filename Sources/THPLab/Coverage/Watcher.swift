@@ -1,0 +1,139 @@
+import Foundation
+import SystemPackage
+
+/// One point of a `watch` timeline.
+public struct WatchSample: Codable, Equatable, Sendable {
+    /// Seconds since the watch started.
+    public var t: Double
+    public var residentKB: Int
+    public var pmdKB: Int
+    public var swappedKB: Int
+    public var coveragePercent: Double
+    /// The full classes, on the samples where they were taken.
+    public var classesKB: [String: Int]?
+
+    enum CodingKeys: String, CodingKey {
+        case t, residentKB = "resident_kb", pmdKB = "pmd_kb", swappedKB = "swapped_kb"
+        case coveragePercent = "coverage_percent", classesKB = "classes_kb"
+    }
+}
+
+public struct WatchResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var kind = "watch"
+    public var kernelRelease: String
+    public var pid: Int32
+    public var comm: String
+    public var intervalMs: Int
+    public var startedAt: Double
+    public var samples: [WatchSample]
+    /// `duration`, `interrupted` or `process exited`.
+    public var ended: String
+    public var method: String
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", pid, comm
+        case intervalMs = "interval_ms", startedAt = "started_at", samples, ended, method
+    }
+}
+
+/// Follows one process's THP coverage over time. Each tick is cheap: the
+/// VMA list from /proc/PID/maps and one PAGEMAP_SCAN walk (PMD-mapped,
+/// resident and swapped pages), or smaps_rollup where the kernel has no
+/// PAGEMAP_SCAN. Every `fullEvery` ticks it classifies every page as
+/// `snapshot` does.
+public final class Watcher {
+    public let pid: Int32
+    public let intervalMs: Int
+    public let fullEvery: Int
+    private let pagemap: FileDescriptor
+    private let useScan: Bool
+
+    public init(pid: Int32, intervalMs: Int, fullEvery: Int) throws {
+        self.pid = pid
+        self.intervalMs = intervalMs
+        self.fullEvery = fullEvery
+        let scanner = try VmaScanner(pid: pid, withPages: false)
+        // Keep our own descriptor: the scanner's closes with it.
+        pagemap = try FileDescriptor.open(FilePath("/proc/\(pid)/pagemap"), .readOnly, options: .closeOnExec)
+        useScan = scanner.useScan
+    }
+
+    deinit { try? pagemap.close() }
+
+    /// One cheap sample; nil when the process is gone.
+    public func quickSample(t: Double) -> WatchSample? {
+        // An empty map: the process exited (a zombie) or is a kernel thread.
+        guard let maps = FileIO.readIfPresent("/proc/\(pid)/maps"), !maps.isEmpty else { return nil }
+        var resident = 0, pmd = 0, swapped = 0
+        if useScan {
+            for line in maps.split(separator: "\n") {
+                guard let v = SmapsParser.parseHeader(line), v.name != "[vsyscall]" else { continue }
+                do {
+                    try PagemapScan.forEach(fd: pagemap, start: UInt64(v.start), end: UInt64(v.end)) { r in
+                        let kb = Int(r.end - r.start) / 1024
+                        if r.isPresent { resident += kb; if r.isHuge { pmd += kb } } else if r.isSwapped { swapped += kb }
+                    }
+                } catch {
+                    if !Sys.exists("/proc/\(pid)") { return nil }
+                }
+            }
+        } else {
+            guard let rollup = FileIO.readIfPresent("/proc/\(pid)/smaps_rollup") else { return nil }
+            let e = SmapsParser.parse(rollup).first
+            resident = e?.rssKB ?? 0
+            pmd = e?.pmdMappedKB ?? 0
+            swapped = e?.kb("Swap") ?? 0
+        }
+        let cov = resident == 0 ? 0 : (Double(pmd) * 1000 / Double(resident)).rounded() / 10
+        return WatchSample(t: t, residentKB: resident, pmdKB: pmd, swappedKB: swapped, coveragePercent: cov, classesKB: nil)
+    }
+
+    /// Samples until `duration` seconds pass, `stop()` returns true, or the
+    /// process exits. `show` sees every sample as it is taken.
+    public func run(duration: Double?, stop: () -> Bool, show: (WatchSample) -> Void) -> WatchResult {
+        let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
+        let t0 = Sys.monotonicNanoseconds()
+        let started = Date().timeIntervalSince1970
+        var samples: [WatchSample] = []
+        var ended = "duration"
+        var tick = 0
+        while true {
+            let t = Double(Sys.monotonicNanoseconds() - t0) / 1e9
+            guard var s = quickSample(t: (t * 1000).rounded() / 1000) else { ended = "process exited"; break }
+            if fullEvery > 0 && tick % fullEvery == 0, let full = try? SnapshotTaker.process(pid: pid, withPages: false) {
+                s.classesKB = full.totals.kb()
+            }
+            samples.append(s)
+            show(s)
+            tick += 1
+            // Sleep to the next tick in small steps, so Ctrl-C is prompt.
+            let next = t0 + UInt64(tick) * UInt64(intervalMs) * 1_000_000
+            while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
+            if stop() { ended = "interrupted"; break }
+            if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { break }
+        }
+        return WatchResult(kernelRelease: Sys.uname().release, pid: pid, comm: comm, intervalMs: intervalMs,
+                           startedAt: started, samples: samples, ended: ended, method: useScan ? "pagemap_scan" : "smaps_rollup")
+    }
+}
+
+/// A flag set by SIGINT/SIGTERM, for commands that stop cleanly on Ctrl-C.
+public final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    private var sources: [DispatchSourceSignal] = []
+
+    public init() {
+        for sig in [SIGINT, SIGTERM] {
+            Sys.ignoreSignal(sig)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in self?.raise() }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    private func raise() { lock.lock(); raised = true; lock.unlock() }
+    public var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
+}

@@ -1,0 +1,17 @@
+/// `thplab watch` lines.
+public enum WatchTextReport {
+    public static func line(_ s: WatchSample) -> String {
+        var l = String(format: "%8.1fs  resident %@  pmd %@  (%@%%)  swapped %@", s.t,
+                       SnapshotTextReport.size(s.residentKB), SnapshotTextReport.size(s.pmdKB),
+                       SnapshotTextReport.format1(s.coveragePercent), SnapshotTextReport.size(s.swappedKB))
+        if let c = s.classesKB {
+            l += "  [pte-thp \(SnapshotTextReport.size(c["pte_thp"] ?? 0)), mthp \(SnapshotTextReport.size(c["mthp"] ?? 0)), small \(SnapshotTextReport.size(c["small"] ?? 0))]"
+        }
+        return l
+    }
+
+    public static func summary(_ r: WatchResult) -> String {
+        guard let first = r.samples.first, let last = r.samples.last else { return "no sample taken (\(r.ended))" }
+        return "pid \(r.pid) (\(r.comm)): \(r.samples.count) sample(s) over \(SnapshotTextReport.format1(last.t)) s, ended: \(r.ended); PMD coverage \(SnapshotTextReport.format1(first.coveragePercent))% -> \(SnapshotTextReport.format1(last.coveragePercent))%, pmd \(SnapshotTextReport.size(first.pmdKB)) -> \(SnapshotTextReport.size(last.pmdKB))"
+    }
+}

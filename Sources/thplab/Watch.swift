@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import THPLab
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a process's THP coverage over time as a timeline.",
+        discussion: """
+            Every tick reads the VMA list and one PAGEMAP_SCAN walk (PMD-mapped, resident, swapped); \
+            every --full-every ticks it also classifies every page (pte-thp, mthp, small) as snapshot does. \
+            Updates one line in place on a terminal, prints plain lines otherwise. Ctrl-C ends it and \
+            still writes --json.
+            """
+    )
+
+    @Option(help: "The process.")
+    var pid: Int32
+
+    @Option(help: "Milliseconds between samples (at least 10).")
+    var interval: Int = 1000
+
+    @Option(help: "Stop after this many seconds (default: until Ctrl-C or the process exits).")
+    var duration: Double?
+
+    @Option(help: "Classify every page every N samples (0: never).")
+    var fullEvery: Int = 10
+
+    @Option(help: "Write the timeline as JSON to this path ('-' for stdout).")
+    var json: String?
+
+    func validate() throws {
+        guard interval >= 10 && interval <= 3_600_000 else { throw ValidationError("--interval must be from 10 to 3600000 ms") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        guard fullEvery >= 0 else { throw ValidationError("--full-every must be 0 or more") }
+        if let json { try JSONOutput.checkWritable(json) }
+    }
+
+    func run() throws {
+        let watcher = try Watcher(pid: pid, intervalMs: interval, fullEvery: fullEvery)
+        let flag = InterruptFlag()
+        let live = json != "-" && Sys.isTerminal(1)
+        let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in
+            guard json != "-" else { return }
+            if live {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + WatchTextReport.line(s)).utf8))
+            } else {
+                FileHandle.standardOutput.write(Data((WatchTextReport.line(s) + "\n").utf8))
+            }
+        }
+        if live { print("") }
+        if json != "-" { print(WatchTextReport.summary(result)) }
+        if let json { try JSONOutput.write(result, to: json) }
+    }
+}
