@@ -5,13 +5,23 @@ import Testing
     let context = ExpectationContext(kernel: KernelVersion(6, 18), backing: .memfd, trigger: .madvise,
                                      readOnlyThpForFS: false, shmemHuge: "never")
 
-    func phases(_ populated: PhaseObservation, _ refaulted: PhaseObservation) -> [String: PhaseObservation] {
-        ["populated": populated, "collapsed": PhaseObservation(rssKB: 0, anonKB: 0, pmdMappedKB: 0, thpKB: 0), "refaulted": refaulted]
+    /// An observation whose classes say `thp` kB are on THPs (PMD-mapped
+    /// first), the rest small.
+    static func obs(_ rss: Int, _ anon: Int, _ pmd: Int, thp: Int) -> PhaseObservation {
+        var c = ClassCounts()
+        c.pmd = pmd / 4
+        c.pteThp = (thp - pmd) / 4
+        c.small = (rss - thp) / 4
+        return PhaseObservation(rssKB: rss, anonKB: anon, pmdMappedKB: pmd, classes: c, pfnsVisible: true)
     }
 
-    let small = PhaseObservation(rssKB: 4096, anonKB: 0, pmdMappedKB: 0, thpKB: 0)
-    let pmd = PhaseObservation(rssKB: 4096, anonKB: 0, pmdMappedKB: 4096, thpKB: 4096)
-    let pteThp = PhaseObservation(rssKB: 4096, anonKB: 4, pmdMappedKB: 0, thpKB: 4092)
+    func phases(_ populated: PhaseObservation, _ refaulted: PhaseObservation) -> [String: PhaseObservation] {
+        ["populated": populated, "collapsed": Self.obs(0, 0, 0, thp: 0), "refaulted": refaulted]
+    }
+
+    let small = Self.obs(4096, 0, 0, thp: 0)
+    let pmd = Self.obs(4096, 0, 4096, thp: 4096)
+    let pteThp = Self.obs(4096, 4, 0, thp: 4092)
 
     func observed(_ role: MappingRole, pid: Int32, trigger: Bool, refaulted: PhaseObservation) -> ObservedMapping {
         ObservedMapping(role: role, pid: pid, start: 0x200000, end: 0x600000, inTriggerProcess: trigger,
@@ -66,7 +76,7 @@ import Testing
     @Test func populatedHugeIsDetected() {
         #expect(!RetractEvaluation.populatedHuge(phases(small, small)))
         #expect(RetractEvaluation.populatedHuge(phases(pmd, pmd)))
-        #expect(RetractEvaluation.populatedHuge(phases(PhaseObservation(rssKB: 4096, anonKB: 0, pmdMappedKB: 0, thpKB: 4096), small)))
+        #expect(RetractEvaluation.populatedHuge(phases(Self.obs(4096, 0, 0, thp: 4096), small)))
     }
 
     @Test func verdictTellsNeverLookedFromLookedAndRefused() {

@@ -147,24 +147,6 @@ import Testing
     }
 }
 
-@Suite struct PageCensusTests {
-    @Test func countsPresentAnonAndThp() throws {
-        let present = Pagemap.present
-        let file = Pagemap.fileOrSharedAnon
-        let entries: [UInt64] = [present | file | 100, present | file | 101, present | 200, 0, Pagemap.swapped]
-        let c = try PageCensus.count(entries) { pfns in
-            Dictionary(uniqueKeysWithValues: pfns.map { ($0, $0 < 200 ? Pagemap.KPF.thp | Pagemap.KPF.compoundTail : Pagemap.KPF.anon) })
-        }
-        #expect(c == PageCensus(pages: 5, present: 3, swapped: 1, anon: 1, thp: 2))
-    }
-
-    @Test func hiddenPfnsLeaveThpUnknown() throws {
-        let c = try PageCensus.count([Pagemap.present | Pagemap.fileOrSharedAnon], flagsFor: { _ in [:] })
-        #expect(c.present == 1)
-        #expect(c.thp == nil)
-    }
-}
-
 @Suite struct KnobValidationTests {
     @Test(arguments: ["../enabled", "/etc/passwd", "khugepaged/../../x", "nonsense", "khugepaged/full_scans", "hugepages-abckB/enabled"])
     func refusesNamesOutsideTheCatalogue(name: String) {

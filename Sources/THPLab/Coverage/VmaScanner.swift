@@ -120,29 +120,11 @@ final class VmaScanner {
         } else if classes.contains(.pmd) {
             sawPresent = true
         }
-        // Fold the pages into extents.
-        var i = 0
-        while i < n {
-            let address = start + UInt(i) * page
-            let extentEnd = min(end, (address & ~UInt(Self.extentSize - 1)) + UInt(Self.extentSize))
-            let count = Int((extentEnd - address) / page)
-            var c = ClassCounts()
-            var letters = withPages ? "" : nil
-            for k in i..<(i + count) {
-                let cls = classes[k]
-                c[cls] += 1
-                if cls != .none && cls != .swapped && anon[k] { c.anon += 1 }
-                if cls == .mthp { c.mthpSizes[String(Int(folio[k]) * Self.pageSize / 1024), default: 0] += 1 }
-                if withPages { letters!.append(cls.letter) }
-            }
-            out.counts += c
-            if c.none < count {
-                if c.pteThp == PageClassifier.pmdPages && count == PageClassifier.pmdPages && !useScan {
-                    out.candidates.append(out.extents.count)
-                }
-                out.extents.append(ExtentCoverage(start: address, end: extentEnd, pages: c, pageClasses: letters))
-            }
-            i += count
+        let folded = ExtentFolder.fold(start: start, classes: classes, anon: anon, folioPages: folio, withPages: withPages)
+        out.counts += folded.counts
+        for e in folded.extents {
+            if !useScan && e.pages.pteThp == PageClassifier.pmdPages { out.candidates.append(out.extents.count) }
+            out.extents.append(e)
         }
     }
 

@@ -45,7 +45,7 @@ public enum DoctorProbe {
 
         let pagemap = probePagemap(capability: capability)
         add("pagemap PFNs", pagemap.ok, pagemap.detail)
-        let kpf = (try? Pagemap.flags(pfns: [0])) != nil
+        let kpf = (try? Pagemap.readWords(path: "/proc/kpageflags", index: 0, count: 1)) != nil
         add("/proc/kpageflags", kpf, kpf ? "readable" : "not readable (needs root)")
 
         let nodes = Sys.numaNodeCount()

@@ -22,13 +22,13 @@ struct KhugepagedWaiter {
         let t0 = Sys.monotonicNanoseconds()
         func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
         var collapsedAt: [Int: Double] = [:]
+        let scanner = try VmaScanner(pid: host.pid, withPages: false)
         // Without an expected collapse, still wait long enough to see
         // khugepaged pass over its list twice, but no longer than the bound.
         while true {
             for e in 0..<extents where collapsedAt[e] == nil {
                 let start = shared.start + UInt(e) * huge
-                let c = try PageCensus.take(pid: host.pid, start: start, end: start + huge, withFlags: false)
-                if c.present == 0 { collapsedAt[e] = elapsed() }
+                if try scanner.scan(start: start, end: start + huge).counts.resident == 0 { collapsedAt[e] = elapsed() }
             }
             let scans = fullScans() - scans0
             progress(.waiting(elapsed: elapsed(), bound: boundSeconds, fullScans: scans, collapsed: collapsedAt.count,

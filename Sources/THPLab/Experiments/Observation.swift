@@ -18,30 +18,33 @@ public enum MappingState: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// One mapping at one phase: smaps figures, the page census and the state.
+/// One mapping at one phase: smaps figures, the page classes and the state.
 public struct PhaseObservation: Codable, Equatable, Sendable {
     public var rssKB: Int
     public var anonKB: Int
     public var pmdMappedKB: Int
-    /// Resident kB that belong to a THP (kpageflags), PMD- or PTE-mapped;
-    /// nil when PFNs are hidden.
+    /// kB per page class (`pmd`, `pte_thp`, `mthp`, `small`, `swapped`,
+    /// `none`) from the classifier; nil if the page tables could not be read.
+    public var classesKB: [String: Int]?
+    /// Resident kB that belong to a THP of any size, PMD- or PTE-mapped;
+    /// nil when PFNs are hidden (no CAP_SYS_ADMIN).
     public var thpKB: Int?
-    /// Resident kB that belong to a THP but are mapped by PTEs.
-    public var pteMappedThpKB: Int? {
-        thpKB.map { max(0, $0 - pmdMappedKB) }
-    }
     public var state: MappingState
 
+    /// kB of PMD-sized THPs mapped by PTEs.
+    public var pteMappedThpKB: Int? { thpKB == nil ? nil : classesKB?["pte_thp"] }
+
     enum CodingKeys: String, CodingKey {
-        case rssKB = "rss_kb", anonKB = "anon_kb", pmdMappedKB = "pmd_mapped_kb", thpKB = "thp_kb", state
-        case pteMappedThpKB = "pte_mapped_thp_kb"
+        case rssKB = "rss_kb", anonKB = "anon_kb", pmdMappedKB = "pmd_mapped_kb", classesKB = "classes_kb"
+        case thpKB = "thp_kb", state, pteMappedThpKB = "pte_mapped_thp_kb"
     }
 
-    public init(rssKB: Int, anonKB: Int, pmdMappedKB: Int, thpKB: Int?) {
+    public init(rssKB: Int, anonKB: Int, pmdMappedKB: Int, classes: ClassCounts?, pfnsVisible: Bool) {
         self.rssKB = rssKB
         self.anonKB = anonKB
         self.pmdMappedKB = pmdMappedKB
-        self.thpKB = thpKB
+        self.classesKB = classes?.kb()
+        self.thpKB = pfnsVisible ? classes.map { ($0.pmd + $0.pteThp + $0.mthp) * 4 } : nil
         self.state = MappingState.classify(rssKB: rssKB, anonKB: anonKB, pmdMappedKB: pmdMappedKB)
     }
 
@@ -50,6 +53,7 @@ public struct PhaseObservation: Codable, Equatable, Sendable {
         rssKB = try c.decode(Int.self, forKey: .rssKB)
         anonKB = try c.decode(Int.self, forKey: .anonKB)
         pmdMappedKB = try c.decode(Int.self, forKey: .pmdMappedKB)
+        classesKB = try c.decodeIfPresent([String: Int].self, forKey: .classesKB)
         thpKB = try c.decodeIfPresent(Int.self, forKey: .thpKB)
         state = try c.decode(MappingState.self, forKey: .state)
     }
@@ -59,6 +63,7 @@ public struct PhaseObservation: Codable, Equatable, Sendable {
         try c.encode(rssKB, forKey: .rssKB)
         try c.encode(anonKB, forKey: .anonKB)
         try c.encode(pmdMappedKB, forKey: .pmdMappedKB)
+        try c.encodeIfPresent(classesKB, forKey: .classesKB)
         try c.encodeIfPresent(thpKB, forKey: .thpKB)
         try c.encodeIfPresent(pteMappedThpKB, forKey: .pteMappedThpKB)
         try c.encode(state, forKey: .state)

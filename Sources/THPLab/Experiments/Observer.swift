@@ -21,18 +21,20 @@ struct Observer {
 
     func record(_ phase: Phase, into phases: inout [[String: PhaseObservation]]) {
         var smapsByPid: [Int32: [SmapsEntry]] = [:]
+        var scanners: [Int32: VmaScanner] = [:]
         for (i, slot) in slots.enumerated() {
             if smapsByPid[slot.pid] == nil {
                 smapsByPid[slot.pid] = SmapsParser.parse(FileIO.readIfPresent("/proc/\(slot.pid)/smaps") ?? "")
+                scanners[slot.pid] = try? VmaScanner(pid: slot.pid, withPages: false)
             }
             let vmas = smapsByPid[slot.pid]!.filter { $0.start < slot.placement.end && $0.end > slot.placement.start }
-            let census = try? PageCensus.take(pid: slot.pid, start: slot.placement.start, end: slot.placement.end)
-            let pageKB = Sys.pageSize / 1024
+            let scanner = scanners[slot.pid]
+            let classes = try? scanner?.scan(start: slot.placement.start, end: slot.placement.end).counts
             phases[i][phase.rawValue] = PhaseObservation(
                 rssKB: vmas.reduce(0) { $0 + $1.rssKB },
                 anonKB: vmas.reduce(0) { $0 + $1.anonymousKB },
                 pmdMappedKB: vmas.reduce(0) { $0 + $1.pmdMappedKB },
-                thpKB: census?.thp.map { $0 * pageKB })
+                classes: classes ?? nil, pfnsVisible: scanner.map { $0.sawPFN || !$0.sawPresent } ?? false)
         }
     }
 }

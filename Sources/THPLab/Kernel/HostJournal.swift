@@ -39,7 +39,7 @@ public struct HostJournal: Codable, Equatable, Sendable {
     public func save(_ path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.writeAtomically(path, Array(try enc.encode(self)))
+        try FileIO.writeAtomically(path, Array(try enc.encode(self)), permissions: [.ownerReadWrite])
     }
 
     /// Puts back everything the journal lists, knobs last-changed first.

@@ -48,12 +48,13 @@ public enum FileIO {
 
     /// Creates or replaces `path` atomically (write to a temporary name,
     /// fsync, rename), so a crash leaves the old or the new content.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8],
+                                       permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws {
         let tmp = path + ".tmp"
         do {
             let fd = try FileDescriptor.open(FilePath(tmp), .writeOnly,
                                              options: [.create, .truncate, .closeOnExec],
-                                             permissions: [.ownerReadWrite])
+                                             permissions: permissions)
             do {
                 _ = try fd.writeAll(bytes)
                 if case .failure(let e) = Sys.fsync(fd) { throw e }
