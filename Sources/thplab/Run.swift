@@ -63,6 +63,9 @@ struct Retract: ParsableCommand {
     @Option(help: "Times MADV_HUGEPAGE is given per mapping (khugepaged trigger). Under shmem advise only the second call puts the process on khugepaged's list; 1 shows that.")
     var madviseTimes: Int = 2
 
+    @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait then ends once khugepaged has passed over its list twice).")
+    var fullWait = false
+
     @Option(help: "Directory for --backing file (default: the working directory).")
     var dir: String = "."
 
@@ -82,6 +85,7 @@ struct Retract: ParsableCommand {
         o.tmpfsSize = try tmpfsSize.map(SizeParser.parse)
         o.directory = dir
         o.madviseTimes = madviseTimes
+        o.fullWait = fullWait
         return o
     }
 

@@ -13,6 +13,7 @@ extension KernelSuite {
         var phases: [String: [String: Any]]
         func state(_ phase: String) -> String? { phases[phase]?["state"] as? String }
         func kb(_ phase: String, _ key: String) -> Int { phases[phase]?[key] as? Int ?? -1 }
+        func classes(_ phase: String) -> [String: Int] { phases[phase]?["classes_kb"] as? [String: Int] ?? [:] }
     }
 
     func rows(_ json: [String: Any]) -> [Row] {
@@ -43,6 +44,7 @@ extension KernelSuite {
         for row in all {
             #expect(row.state("populated") == "pte-mapped", "\(row.role) should start on small pages")
             #expect(row.kb("populated", "thp_kb") == 0, "\(row.role) populated with a THP")
+            #expect(row.classes("populated")["small"] == 4096, "\(row.role) should start on small pages")
             #expect(row.kb("populated", "rss_kb") == 4096)
             switch row.role {
             case "shared", "private-clean":
@@ -59,11 +61,16 @@ extension KernelSuite {
                 // the extent holding the anonymous page is never PMD-mapped.
                 #expect(row.kb("refaulted", "pte_mapped_thp_kb") >= 2044)
                 #expect(row.kb("refaulted", "pmd_mapped_kb") <= 2048)
+                let classes = row.classes("refaulted")
+                #expect((classes["pte_thp"] ?? 0) >= 2044, "private-written must show pte-thp: \(classes)")
+                #expect(classes["small"] == 4, "only the copy-on-write page is small: \(classes)")
             case "misaligned":
                 #expect(row.state("collapsed") == "not-resident")
                 #expect(row.state("refaulted") == "pte-mapped")
                 #expect(row.kb("refaulted", "pmd_mapped_kb") == 0)
                 #expect(row.kb("refaulted", "thp_kb") == 4096)
+                let classes = row.classes("refaulted")
+                #expect((classes["pte_thp"] ?? 0) + (classes["small"] ?? 0) == 4096, "misaligned: pte-thp or small: \(classes)")
             default:
                 Issue.record("unknown role \(row.role)")
             }

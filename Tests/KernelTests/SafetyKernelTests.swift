@@ -11,7 +11,7 @@ extension KernelSuite {
     func startWaitingRun() throws -> (Process, Pipe, Pipe) {
         try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
         let run = try Thplab.start(["run", "retract", "--backing", "tmpfs", "--trigger", "khugepaged",
-                                    "--madvise-times", "1", "--timeout", "60"])
+                                    "--madvise-times", "1", "--full-wait", "--timeout", "60"])
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if HostState.value("khugepaged/scan_sleep_millisecs") == "10", !HostState.thplabInstances().isEmpty,

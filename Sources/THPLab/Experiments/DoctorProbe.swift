@@ -45,6 +45,8 @@ public enum DoctorProbe {
 
         let pagemap = probePagemap(capability: capability)
         add("pagemap PFNs", pagemap.ok, pagemap.detail)
+        let scan = probePagemapScan()
+        add("PAGEMAP_SCAN", scan, scan ? "the ioctl answers (6.7+): PMD mappings are read from the page tables" : "no PAGEMAP_SCAN (before 6.7): snapshot infers PMD mappings from smaps")
         let kpf = (try? Pagemap.readWords(path: "/proc/kpageflags", index: 0, count: 1)) != nil
         add("/proc/kpageflags", kpf, kpf ? "readable" : "not readable (needs root)")
 
@@ -125,6 +127,12 @@ public enum DoctorProbe {
         let known = (FileIO.readIfPresent("/proc/filesystems") ?? "").contains("tracefs")
         if !known { return (false, false, "the kernel has no tracefs") }
         return (isRoot ? true : nil, false, isRoot ? "not mounted; thplab mounts it at /sys/kernel/tracing for a run and unmounts it afterwards" : "not mounted; mounting it needs root")
+    }
+
+    static func probePagemapScan() -> Bool {
+        guard let fd = try? FileDescriptor.open(FilePath("/proc/self/pagemap"), .readOnly, options: .closeOnExec) else { return false }
+        defer { try? fd.close() }
+        return PagemapScan.isAvailable(fd: fd)
     }
 
     static func probePagemap(capability: Bool?) -> (ok: Bool?, detail: String) {

@@ -106,7 +106,8 @@ public struct RetractExperiment {
             for h in hosts { try h.adviseHugepage(times: options.madviseTimes) }
             wait = startedSmall ? try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
                                         boundSeconds: options.timeoutSeconds, tracer: tracer)
-                .wait(expectCollapse: ExpectationModel.collapseBlocker(context) == nil, progress: progress) : nil
+                .wait(expectCollapse: options.fullWait || ExpectationModel.collapseBlocker(context) == nil,
+                      progress: progress) : nil
         }
         observer.record(.collapsed, into: &phases)
 

@@ -19,14 +19,36 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     /// default, because under shmem `advise` only the second call puts the
     /// process on khugepaged's list; 1 shows that.
     public var madviseTimes: Int = 2
+    /// Wait the whole bound even when no collapse is expected (by default
+    /// the wait ends once khugepaged passed over its list twice).
+    public var fullWait = false
 
     enum CodingKeys: String, CodingKey {
         case backing, size, processes, trigger, misaligned, directory
         case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
-        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times"
+        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait"
     }
 
     public init() {}
+
+    /// Results written by an older thplab lack newer options: they take
+    /// their defaults, so old files still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RetractOptions()
+        backing = try c.decodeIfPresent(Backing.self, forKey: .backing) ?? d.backing
+        size = try c.decodeIfPresent(Int.self, forKey: .size) ?? d.size
+        processes = try c.decodeIfPresent(Int.self, forKey: .processes) ?? d.processes
+        cowPages = try c.decodeIfPresent(Int.self, forKey: .cowPages) ?? d.cowPages
+        misaligned = try c.decodeIfPresent(Bool.self, forKey: .misaligned) ?? d.misaligned
+        trigger = try c.decodeIfPresent(Trigger.self, forKey: .trigger) ?? d.trigger
+        timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? d.timeoutSeconds
+        tmpfsHuge = try c.decodeIfPresent(TmpfsHuge.self, forKey: .tmpfsHuge) ?? d.tmpfsHuge
+        tmpfsSize = try c.decodeIfPresent(Int.self, forKey: .tmpfsSize)
+        directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? d.directory
+        madviseTimes = try c.decodeIfPresent(Int.self, forKey: .madviseTimes) ?? d.madviseTimes
+        fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? d.fullWait
+    }
 
     public static let maxProcesses = 64
 

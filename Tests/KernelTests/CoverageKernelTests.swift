@@ -1,0 +1,190 @@
+import Foundation
+import SystemPackage
+import Testing
+@testable import THPLab
+
+extension KernelSuite {
+/// `snapshot`, `diff`, `watch` and `collapse` on this test process, which
+/// builds each page class on purpose and keeps still while thplab looks.
+@Suite struct CoverageKernelTests {
+    static let huge = 2 << 20
+
+    /// Mappings of this process, one per class, each one 2 MiB extent.
+    final class Classes {
+        var pmdShmem: MappedRegion!
+        var pteThp: MappedRegion!
+        var small: MappedRegion!
+        var anonThp: UInt = 0
+        var untouched: UInt = 0
+        /// Anonymous small pages under MADV_NOHUGEPAGE: MADV_COLLAPSE refuses.
+        var noHuge: UInt = 0
+        let fds: [FileDescriptor]
+
+        init() throws {
+            let huge = CoverageKernelTests.huge
+            let a = try Sys.memfdCreate(name: "thplab-test-huge").get()
+            let b = try Sys.memfdCreate(name: "thplab-test-small").get()
+            fds = [a, b]
+            for fd in fds { _ = Sys.ftruncate(fd, size: Int64(huge)) }
+            pmdShmem = try MappedRegion(fd: a, length: huge, fileOffset: 0, shared: true)
+            _ = pmdShmem.madvise(.populateWrite)
+            try pmdShmem.madvise(.collapse).mapError { THPLabError.system("MADV_COLLAPSE in the test", $0) }.get()
+            // The same huge folio through a misaligned mapping: PTE-mapped.
+            pteThp = try MappedRegion(fd: a, length: huge, fileOffset: 0, shared: true, misalignBy: 4096)
+            _ = pteThp.madvise(.populateRead)
+            small = try MappedRegion(fd: b, length: huge, fileOffset: 0, shared: true)
+            _ = small.madvise(.populateWrite)
+            anonThp = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            anonThp = (anonThp + UInt(huge) - 1) & ~UInt(huge - 1)
+            _ = Sys.madvise(address: anonThp, length: huge, .hugepage)
+            _ = Sys.madvise(address: anonThp, length: huge, .populateWrite)
+            untouched = try Sys.mmap(length: huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            noHuge = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            noHuge = (noHuge + UInt(huge) - 1) & ~UInt(huge - 1)
+            _ = Sys.madvise(address: noHuge, length: huge, .noHugepage)
+            _ = Sys.madvise(address: noHuge, length: huge, .populateWrite)
+        }
+
+        deinit {
+            Sys.munmap(address: untouched, length: CoverageKernelTests.huge)
+            for fd in fds { try? fd.close() }
+        }
+    }
+
+    func snapshot(_ extra: [String] = []) throws -> [String: Any] {
+        let r = try Thplab.run(["snapshot", "--pid", "\(getpid())", "--json", "-"] + extra, timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try r.json()
+    }
+
+    /// The VMA of this process that contains `address`.
+    func vma(_ json: [String: Any], containing address: UInt) -> [String: Any]? {
+        let vmas = ((json["processes"] as? [[String: Any]])?.first?["vmas"] as? [[String: Any]]) ?? []
+        return vmas.first { (($0["start"] as? UInt) ?? 0) <= address && address < (($0["end"] as? UInt) ?? 0) }
+    }
+
+    /// The page counts of a VMA or extent (`pages` also holds the mTHP sizes).
+    func pages(_ object: [String: Any]?) -> [String: Int] {
+        (object?["pages"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+    }
+
+    @Test func everyClassIsClassifiedExactly() throws {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        let c = try Classes()
+        let json = try snapshot(["--pages"])
+        let p = (json["processes"] as? [[String: Any]])?.first
+        #expect(p?["method"] as? String == "pagemap_scan")
+        #expect(p?["pfns_visible"] as? Bool == true)
+
+        let pmd = vma(json, containing: c.pmdShmem.start)
+        #expect(pages(pmd)["pmd"] == 512, "\(pages(pmd))")
+        #expect(pages(pmd)["anon"] == 0)
+        let pte = vma(json, containing: c.pteThp.start)
+        #expect(pages(pte)["pte_thp"] == 512, "\(pages(pte))")
+        let extents = pte?["extents"] as? [[String: Any]] ?? []
+        #expect(extents.count == 2)  // misaligned: 511 pages in one extent, 1 in the next
+        #expect((extents.first?["page_classes"] as? String) == String(repeating: "T", count: 511))
+        let small = vma(json, containing: c.small.start)
+        #expect(pages(small)["small"] == 512, "\(pages(small))")
+        let anon = vma(json, containing: c.anonThp)
+        let anonExtent = (anon?["extents"] as? [[String: Any]])?.first { ($0["start"] as? UInt) == c.anonThp }
+        #expect(pages(anonExtent)["pmd"] == 512, "anonymous THP: \(anonExtent ?? [:])")
+        #expect(pages(anonExtent)["anon"] == 512)
+        let none = vma(json, containing: c.untouched)
+        #expect(pages(none)["none"] == 512)
+        #expect((none?["extents"] as? [[String: Any]])?.isEmpty == true)
+        withExtendedLifetime(c) {}
+    }
+
+    @Test func pageTablesAndSmapsAgree() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let json = try snapshot()
+        let vmas = ((json["processes"] as? [[String: Any]])?.first?["vmas"] as? [[String: Any]]) ?? []
+        #expect(vmas.count > 10)
+        let ours = [c.pmdShmem.start, c.pteThp.start, c.small.start, c.anonThp].compactMap { vma(json, containing: $0) }
+        #expect(ours.count == 4)
+        for v in ours {
+            let check = v["crosscheck"] as? [String: Any]
+            #expect(check?["agree"] as? Bool == true, "\(v["backing"] ?? "") \(check ?? [:])")
+        }
+        let pmdKB = vmas.reduce(0) { $0 + ((($1["crosscheck"] as? [String: Any])?["page_tables_pmd_kb"] as? Int) ?? 0) }
+        #expect(pmdKB >= 4096)
+        withExtendedLifetime(c) {}
+    }
+
+    @Test func collapseAnotherProcessTurnsSmallPagesPmdMapped() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-kt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pid = "\(getpid())"
+        #expect(try Thplab.run(["snapshot", "--pid", pid, "--json", dir + "/before.json"], timeout: 60).status == 0)
+        let r = try Thplab.run(["collapse", "--pid", pid, "--vma", String(c.small.start, radix: 16), "--json", "-"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        #expect(json["succeeded"] as? Int == 1)
+        #expect((json["diff"] as? [String: Any])?["became_huge_kb"] as? Int == 2048)
+        #expect(try Thplab.run(["snapshot", "--pid", pid, "--json", dir + "/after.json"], timeout: 60).status == 0)
+        let d = try Thplab.run(["diff", dir + "/before.json", dir + "/after.json", "--json", "-"], timeout: 60)
+        #expect(d.status == 0)
+        let p = (try d.json()["processes"] as? [[String: Any]])?.first
+        #expect(p?["became_huge_kb"] as? Int == 2048)
+        let changed = (p?["vmas"] as? [[String: Any]])?.filter { $0["change"] as? String == "became huge" }
+        #expect(changed?.count == 1)
+        #expect(changed?.first?["start"] as? UInt == c.small.start)
+        // MADV_NOHUGEPAGE: the kernel refuses with EINVAL, and thplab exits 1.
+        let refused = try Thplab.run(["collapse", "--pid", pid, "--json", "-", "--range",
+                                      "\(String(c.noHuge, radix: 16))-\(String(c.noHuge + UInt(Self.huge), radix: 16))"], timeout: 60)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        let attempt = (try refused.json()["attempts"] as? [[String: Any]])?.first
+        #expect(attempt?["errno_name"] as? String == "EINVAL")
+        withExtendedLifetime(c) {}
+    }
+
+    @Test func watchFollowsAndStopsOnCtrlC() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let r = try Thplab.run(["watch", "--pid", "\(getpid())", "--interval", "100", "--duration", "1", "--full-every", "5", "--json", "-"], timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        let samples = json["samples"] as? [[String: Any]] ?? []
+        #expect(samples.count >= 5)
+        #expect(samples.allSatisfy { ($0["pmd_kb"] as? Int ?? 0) >= 4096 })
+        #expect(samples.contains { $0["classes_kb"] != nil })
+        #expect(json["ended"] as? String == "duration")
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-watch-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (p, o, e) = try Thplab.start(["watch", "--pid", "\(getpid())", "--interval", "100", "--json", file])
+        usleep(600_000)
+        kill(p.processIdentifier, SIGINT)
+        let w = Thplab.finish(p, o, e, timeout: 10)
+        #expect(!w.timedOut)
+        #expect(w.status == 0)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+        #expect(saved?["ended"] as? String == "interrupted")
+        #expect(((saved?["samples"] as? [Any])?.count ?? 0) >= 2)
+        withExtendedLifetime(c) {}
+    }
+
+    @Test func badTargetsAreRefusedClearly() throws {
+        try #require(KernelGate.available)
+        let gone = try Thplab.run(["snapshot", "--pid", "999999999"], timeout: 30)
+        #expect(gone.status == 2)
+        #expect(gone.stderr.contains("no process"))
+        // kthreadd has no mm: skipped with a note.
+        let kthread = try Thplab.run(["snapshot", "--pid", "2"], timeout: 30)
+        #expect(kthread.status == 0)
+        #expect(kthread.stdout.contains("kernel thread"))
+        let denied = try Thplab.run(["snapshot", "--pid", "1"], timeout: 30, asUser: 65534)
+        #expect(denied.status == 3, "\(denied.stderr)")
+        #expect(denied.stderr.contains("root"))
+        let unaligned = try Thplab.run(["collapse", "--pid", "\(getpid())", "--range", "1000-3000"], timeout: 30)
+        #expect(unaligned.status == 2)
+        let outside = try Thplab.run(["collapse", "--pid", "\(getpid())", "--range", "200000-400000"], timeout: 30)
+        #expect(outside.status == 2)
+    }
+}
+}
