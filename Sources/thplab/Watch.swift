@@ -7,7 +7,8 @@ struct Watch: ParsableCommand {
         abstract: "Follow a process's THP coverage over time as a timeline.",
         discussion: """
             Every tick reads the VMA list and one PAGEMAP_SCAN walk (PMD-mapped, resident, swapped); \
-            every --full-every ticks it also classifies every page (pte-thp, mthp, small) as snapshot does. \
+            the first and last samples (and every --full-every-th, if given) also classify every page \
+            (pte-thp, mthp, small) as snapshot does, which costs a full page-table and kpageflags read. \
             Updates one line in place on a terminal, prints plain lines otherwise. Ctrl-C ends it and \
             still writes --json.
             """
@@ -22,8 +23,8 @@ struct Watch: ParsableCommand {
     @Option(help: "Stop after this many seconds (default: until Ctrl-C or the process exits).")
     var duration: Double?
 
-    @Option(help: "Classify every page every N samples (0: never).")
-    var fullEvery: Int = 10
+    @Option(help: "Also classify every page every N samples (0: only the first and last).")
+    var fullEvery: Int = 0
 
     @Option(help: "Write the timeline as JSON to this path ('-' for stdout).")
     var json: String?

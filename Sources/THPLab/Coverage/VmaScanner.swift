@@ -50,19 +50,57 @@ final class VmaScanner {
         var candidates: [Int] = []
     }
 
+    static let chunkBytes = UInt(chunkPages * pageSize)
+
+    /// The chunk of the fixed 64 MiB grid holding `address`, clipped to the VMA.
+    static func chunk(of address: UInt, start: UInt, end: UInt) -> (UInt, UInt) {
+        let base = address & ~(chunkBytes - 1)
+        return (max(start, base), min(end, base + chunkBytes))
+    }
+
     func scan(start: UInt, end: UInt) throws -> Outcome {
         var out = Outcome()
-        var chunkStart = start
-        while chunkStart < end {
-            let limit = (chunkStart & ~UInt(Self.extentSize - 1)) + UInt(Self.chunkPages * Self.pageSize)
-            let chunkEnd = min(end, limit)
-            try scanChunk(start: chunkStart, end: chunkEnd, into: &out)
-            chunkStart = chunkEnd
+        guard useScan else {
+            var chunkStart = start
+            while chunkStart < end {
+                let chunkEnd = Self.chunk(of: chunkStart, start: start, end: end).1
+                try scanChunk(start: chunkStart, end: chunkEnd, regions: nil, into: &out)
+                chunkStart = chunkEnd
+            }
+            return out
         }
+        // One PAGEMAP_SCAN walk over the VMA; its ranges are cut at chunk
+        // boundaries and each chunk with any is classified. Chunks without
+        // a present or swapped page cost nothing but their count.
+        var pending: [PagemapScan.Region] = []
+        var current: (UInt, UInt)?
+        var seenPages = 0
+        func flush() throws {
+            guard let c = current else { return }
+            try scanChunk(start: c.0, end: c.1, regions: pending, into: &out)
+            seenPages += Int((c.1 - c.0) / UInt(Self.pageSize))
+            pending.removeAll(keepingCapacity: true)
+            current = nil
+        }
+        try PagemapScan.forEach(fd: pagemap, start: UInt64(start), end: UInt64(end)) { r in
+            var s = UInt(r.start)
+            while s < UInt(r.end) {
+                let c = Self.chunk(of: s, start: start, end: end)
+                if current.map({ $0 != c }) ?? true {
+                    try flush()
+                    current = c
+                }
+                let e = min(UInt(r.end), c.1)
+                pending.append(PagemapScan.Region(start: UInt64(s), end: UInt64(e), categories: r.categories))
+                s = e
+            }
+        }
+        try flush()
+        out.counts.none += Int((end - start) / UInt(Self.pageSize)) - seenPages
         return out
     }
 
-    private func scanChunk(start: UInt, end: UInt, into out: inout Outcome) throws {
+    private func scanChunk(start: UInt, end: UInt, regions: [PagemapScan.Region]?, into out: inout Outcome) throws {
         let page = UInt(Self.pageSize)
         let n = Int((end - start) / page)
         var classes = [PageClass](repeating: .none, count: n)
@@ -70,19 +108,25 @@ final class VmaScanner {
         var folio = [Int32](repeating: 0, count: n)
         // Ranges [i0, i1) of pages whose pagemap entries are needed.
         var needed: [(Int, Int)] = []
-        if useScan {
-            let regions = try PagemapScan.regions(fd: pagemap, start: UInt64(start), end: UInt64(end))
-            if regions.isEmpty {
-                out.counts.none += n
-                return
-            }
+        if let regions {
             for r in regions {
                 let i0 = Int((UInt(r.start) - start) / page), i1 = Int((UInt(r.end) - start) / page)
                 if r.isPresent && r.isHuge {
-                    for i in i0..<i1 {
-                        classes[i] = .pmd
-                        anon[i] = !r.isFile
-                        folio[i] = Int32(PageClassifier.pmdPages)
+                    // Whether a PMD maps anonymous memory: pagemap bit 61 of
+                    // each extent's first page (PAGE_IS_FILE would cost a
+                    // page lookup for every PTE of the walk).
+                    var i = i0
+                    while i < i1 {
+                        let extentEnd = min(i1, i + PageClassifier.pmdPages - Int(((start / page) + UInt(i)) % UInt(PageClassifier.pmdPages)))
+                        let e = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
+                                                      index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
+                        let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
+                        for k in i..<extentEnd {
+                            classes[k] = .pmd
+                            anon[k] = isAnon
+                            folio[k] = Int32(PageClassifier.pmdPages)
+                        }
+                        i = extentEnd
                     }
                 } else if r.isPresent {
                     needed.append((i0, i1))
@@ -108,7 +152,7 @@ final class VmaScanner {
                     if e & Pagemap.present != 0 { sawPresent = true }
                     let pfn = e & Pagemap.pfnMask
                     if pfn != 0 { sawPFN = true }
-                    let v = PageClassifier.classify(entry: e, pmdMapped: useScan ? false : nil,
+                    let v = PageClassifier.classify(entry: e, pmdMapped: regions == nil ? nil : false,
                                                     flags: flags.map { $0[i] }) {
                         folioPages(pfn: pfn, cache: &blocks)
                     }

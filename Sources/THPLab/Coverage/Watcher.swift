@@ -40,8 +40,8 @@ public struct WatchResult: Codable, Sendable {
 /// Follows one process's THP coverage over time. Each tick is cheap: the
 /// VMA list from /proc/PID/maps and one PAGEMAP_SCAN walk (PMD-mapped,
 /// resident and swapped pages), or smaps_rollup where the kernel has no
-/// PAGEMAP_SCAN. Every `fullEvery` ticks it classifies every page as
-/// `snapshot` does.
+/// PAGEMAP_SCAN. The first and the last sample, and every `fullEvery`-th
+/// one if asked, also classify every page as `snapshot` does.
 public final class Watcher {
     public let pid: Int32
     public let intervalMs: Int
@@ -98,12 +98,13 @@ public final class Watcher {
         var samples: [WatchSample] = []
         var ended = "duration"
         var tick = 0
+        func classify(_ s: inout WatchSample) {
+            if let full = try? SnapshotTaker.process(pid: pid, withPages: false) { s.classesKB = full.totals.kb() }
+        }
         while true {
             let t = Double(Sys.monotonicNanoseconds() - t0) / 1e9
             guard var s = quickSample(t: (t * 1000).rounded() / 1000) else { ended = "process exited"; break }
-            if fullEvery > 0 && tick % fullEvery == 0, let full = try? SnapshotTaker.process(pid: pid, withPages: false) {
-                s.classesKB = full.totals.kb()
-            }
+            if tick == 0 || (fullEvery > 0 && tick % fullEvery == 0) { classify(&s) }
             samples.append(s)
             show(s)
             tick += 1
@@ -112,6 +113,11 @@ public final class Watcher {
             while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
             if stop() { ended = "interrupted"; break }
             if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { break }
+        }
+        // The last sample gets the full classes too, for a before/after.
+        if var last = samples.last, last.classesKB == nil, Sys.exists("/proc/\(pid)") {
+            classify(&last)
+            samples[samples.count - 1] = last
         }
         return WatchResult(kernelRelease: Sys.uname().release, pid: pid, comm: comm, intervalMs: intervalMs,
                            startedAt: started, samples: samples, ended: ended, method: useScan ? "pagemap_scan" : "smaps_rollup")

@@ -29,19 +29,23 @@ public enum PagemapScan {
         return out
     }
 
+    /// What thplab asks the walk to report: present, swapped and PMD-mapped.
+    /// Not PAGE_IS_FILE: it makes the kernel look up the page of every PTE.
+    public static let defaultReturnMask = present | swapped | huge
+
     /// Streams the ranges to `body`, `batch` per ioctl, holding no more.
     public static func forEach(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096,
-                               _ body: (Region) -> Void) throws {
+                               returnMask: UInt64 = defaultReturnMask, _ body: (Region) throws -> Void) throws {
         var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
         var cursor = start
         while cursor < end {
             let r = buffer.withUnsafeMutableBufferPointer {
                 Sys.pagemapScan(fd, start: cursor, end: end, anyOf: present | swapped,
-                                returnMask: present | swapped | file | huge | pfnZero, into: $0)
+                                returnMask: returnMask, into: $0)
             }
             let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
             for i in 0..<count {
-                body(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
+                try body(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
             }
             // The walk stops early when the buffer is full.
             if walkEnd <= cursor || walkEnd >= end { break }

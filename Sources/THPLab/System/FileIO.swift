@@ -50,6 +50,14 @@ public enum FileIO {
     /// fsync, rename), so a crash leaves the old or the new content.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8],
                                        permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws {
+        // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in
+        // place: renaming over it would replace the node itself.
+        if Sys.exists(path) && !Sys.isRegularFile(path) {
+            if case .failure(let e) = writeExisting(path, String(decoding: bytes, as: UTF8.self)) {
+                throw THPLabError(.system, "cannot write \(path)", errno: e)
+            }
+            return
+        }
         let tmp = path + ".tmp"
         do {
             let fd = try FileDescriptor.open(FilePath(tmp), .writeOnly,
