@@ -79,3 +79,20 @@ import Testing
         #expect(said.first?.contains("waiting") == true)
     }
 }
+
+@Suite struct FileIOTests {
+    @Test func writingResultsToADeviceKeepsTheDevice() throws {
+        try FileIO.writeAtomically("/dev/null", Array("{}\n".utf8))
+        #expect(!Sys.isRegularFile("/dev/null"))
+        #expect(!FileManager.default.fileExists(atPath: "/dev/null.tmp"))
+    }
+
+    @Test func atomicWriteReplacesAFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-io-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileIO.writeAtomically(path, Array("one".utf8))
+        try FileIO.writeAtomically(path, Array("two".utf8))
+        #expect(try FileIO.read(path) == "two")
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+}
