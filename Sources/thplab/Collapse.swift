@@ -22,12 +22,10 @@ struct Collapse: ParsableCommand {
     @Option(help: "An address inside a VMA: every whole 2 MiB extent of that VMA.")
     var vma: String?
 
-    @Option(help: "Write the result as JSON to this path ('-' for stdout).")
-    var json: String?
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard (range == nil) != (vma == nil) else { throw ValidationError("give exactly one of --range START-END or --vma ADDR") }
-        if let json { try JSONOutput.checkWritable(json) }
         _ = try target()
     }
 
@@ -50,8 +48,7 @@ struct Collapse: ParsableCommand {
     func run() throws {
         guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("collapse needs root: process_madvise needs ptrace access and CAP_SYS_NICE") }
         let r = try RemoteCollapse.run(pid: pid, target: try target())
-        if json != "-" { print(CollapseTextReport.render(r)) }
-        if let json { try JSONOutput.write(r, to: json) }
+        try output.emit(r) { CollapseTextReport.render(r) }
         if r.refused > 0 { throw ExitCode(1) }
     }
 }

@@ -16,16 +16,10 @@ struct Diff: ParsableCommand {
     @Flag(help: "Show unchanged VMAs too.")
     var all = false
 
-    @Option(help: "Write the comparison as JSON to this path ('-' for stdout).")
-    var json: String?
-
-    func validate() throws {
-        if let json { try JSONOutput.checkWritable(json) }
-    }
+    @OptionGroup var output: JSONOption
 
     func run() throws {
         let d = SnapshotDiff.diff(before: try SnapshotDiff.load(before), after: try SnapshotDiff.load(after))
-        if json != "-" { print(DiffTextReport.render(d, all: all)) }
-        if let json { try JSONOutput.write(d, to: json) }
+        try output.emit(d) { DiffTextReport.render(d, all: all) }
     }
 }

@@ -9,15 +9,13 @@ struct Knobs: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every THP and khugepaged knob with its value and choices.")
-        @Option(help: "Write them as JSON to this path ('-' for stdout).")
-        var json: String?
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             let sysfs = THPSysfs()
             guard sysfs.isPresent else { throw THPLabError.unsupported("\(sysfs.root) is missing: no THP in this kernel") }
             let knobs = sysfs.readAll()
-            if let json { try JSONOutput.write(knobs, to: json) }
-            if json != "-" { print(KnobsTextReport.render(knobs)) }
+            try output.emit(knobs) { KnobsTextReport.render(knobs) }
         }
     }
 

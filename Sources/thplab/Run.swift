@@ -69,8 +69,7 @@ struct Retract: ParsableCommand {
     @Option(help: "Directory for --backing file (default: the working directory).")
     var dir: String = "."
 
-    @Option(help: "Also write the full result as JSON to this path ('-' for stdout, which then carries only the JSON).")
-    var json: String?
+    @OptionGroup var output: JSONOption
 
     func options() throws -> RetractOptions {
         var o = RetractOptions()
@@ -89,22 +88,14 @@ struct Retract: ParsableCommand {
         return o
     }
 
-    func validate() throws {
-        if let json { try JSONOutput.checkWritable(json) }
-    }
-
     func run() throws {
         let opts = try options()
-        let jsonToStdout = json == "-"
-        let progress = ProgressLine(live: !jsonToStdout && Sys.isTerminal(1))
+        let progress = ProgressLine(live: !output.toStdout && Sys.isTerminal(1))
         let result = try RetractRunner.run(options: opts, executable: Sys.ownExecutable(),
                                            log: { Console.error("thplab: " + $0) },
                                            progress: progress.show)
         progress.clear()
-        // The table first: if the JSON file cannot be written, the result
-        // is still on the screen.
-        if !jsonToStdout { print(RetractTextReport.render(result)) }
-        if let json { try JSONOutput.write(result, to: json) }
+        try output.emit(result) { RetractTextReport.render(result) }
         if !result.ok { throw ExitCode(1) }
     }
 }

@@ -37,11 +37,9 @@ struct Snapshot: ParsableCommand {
     @Flag(help: "Show VMAs with nothing resident too.")
     var allVmas = false
 
-    @Option(help: "Write the snapshot as JSON to this path ('-' for stdout). diff reads these files.")
-    var json: String?
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
-        if let json { try JSONOutput.checkWritable(json) }
         if let bad = pids.first(where: { $0 <= 0 }) { throw ValidationError("--pid \(bad) is not a process id") }
     }
 
@@ -50,7 +48,6 @@ struct Snapshot: ParsableCommand {
         if includeSelf { list.append(Sys.pid) }
         let showSystem = system || list.isEmpty
         let s = try SnapshotTaker.take(pids: list, system: showSystem, withPages: pages)
-        if json != "-" { print(SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages))) }
-        if let json { try JSONOutput.write(s, to: json) }
+        try output.emit(s) { SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages)) }
     }
 }

@@ -26,22 +26,20 @@ struct Watch: ParsableCommand {
     @Option(help: "Also classify every page every N samples (0: only the first and last).")
     var fullEvery: Int = 0
 
-    @Option(help: "Write the timeline as JSON to this path ('-' for stdout).")
-    var json: String?
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard interval >= 10 && interval <= 3_600_000 else { throw ValidationError("--interval must be from 10 to 3600000 ms") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         guard fullEvery >= 0 else { throw ValidationError("--full-every must be 0 or more") }
-        if let json { try JSONOutput.checkWritable(json) }
     }
 
     func run() throws {
         let watcher = try Watcher(pid: pid, intervalMs: interval, fullEvery: fullEvery)
         let flag = InterruptFlag()
-        let live = json != "-" && Sys.isTerminal(1)
+        let live = !output.toStdout && Sys.isTerminal(1)
         let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in
-            guard json != "-" else { return }
+            guard !output.toStdout else { return }
             if live {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + WatchTextReport.line(s)).utf8))
             } else {
@@ -49,7 +47,6 @@ struct Watch: ParsableCommand {
             }
         }
         if live { print("") }
-        if json != "-" { print(WatchTextReport.summary(result)) }
-        if let json { try JSONOutput.write(result, to: json) }
+        try output.emit(result) { WatchTextReport.summary(result) }
     }
 }
