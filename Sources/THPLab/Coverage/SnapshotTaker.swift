@@ -14,18 +14,20 @@ public enum SnapshotTaker {
     /// gives what was read, marked incomplete.
     public static func process(pid: Int32, withPages: Bool) throws -> ProcessCoverage {
         let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
-        let smapsText: String
-        do { smapsText = try FileIO.read("/proc/\(pid)/smaps", limit: 256 << 20) } catch let e as THPLabError {
+        let mapsText: String
+        do { mapsText = try FileIO.read("/proc/\(pid)/maps", limit: 64 << 20) } catch let e as THPLabError {
             switch e.errno {
             case .noSuchFileOrDirectory?, .noSuchProcess?: throw THPLabError.usage("no process \(pid)")
             case .permissionDenied?, .notPermitted?:
-                throw THPLabError.unsupported("may not read /proc/\(pid)/smaps: another user's process needs root")
+                throw THPLabError.unsupported("may not read /proc/\(pid)/maps: another user's process needs root")
             default: throw e
             }
         }
         var result = ProcessCoverage(pid: pid, comm: comm, vmas: [], totals: ClassCounts(), totalsKB: [:],
                                      coveragePercent: 0, pfnsVisible: true, method: "pagemap", complete: true, notes: [])
-        let entries = SmapsParser.parse(smapsText)
+        // The VMA list from maps; smaps (whose page-table walk costs as much
+        // as the scan itself) is read on another thread meanwhile.
+        let entries = SmapsParser.parse(mapsText)
         if entries.isEmpty {
             result.notes.append("no memory map: \(Sys.exists("/proc/\(pid)") ? "a kernel thread (no mm)" : "the process exited"); skipped")
             result.totalsKB = result.totals.kb()
@@ -33,21 +35,28 @@ public enum SnapshotTaker {
         }
         let scanner = try VmaScanner(pid: pid, withPages: withPages)
         result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
-        var inferred = 0
-        for entry in entries {
-            if entry.kb("KernelPageSize") > 4 {
-                result.notes.append("\(String(entry.start, radix: 16)) \(entry.name): hugetlb VMA (\(entry.kb("KernelPageSize")) kB pages), not THP; skipped")
-                continue
-            }
-            if entry.name == "[vsyscall]" { continue }
-            var outcome: VmaScanner.Outcome
+        let smapsText = FileIO.readInBackground("/proc/\(pid)/smaps", limit: 256 << 20)
+        var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
+        for entry in entries where entry.name != "[vsyscall]" {
             do {
-                outcome = try scanner.scan(start: entry.start, end: entry.end)
+                scanned.append((entry, try scanner.scan(start: entry.start, end: entry.end)))
             } catch {
                 result.complete = false
                 result.notes.append(Sys.exists("/proc/\(pid)") ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
                                         : "the process exited during the snapshot: what was read is shown")
                 break
+            }
+        }
+        let smaps = Dictionary(SmapsParser.parse(smapsText() ?? "").map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
+        var inferred = 0
+        for (mapped, scannedOutcome) in scanned {
+            var outcome = scannedOutcome
+            // smaps of the same VMA (its figures), or the maps line alone if
+            // the VMA changed meanwhile: the cross-check will say so.
+            let entry = smaps[mapped.start].flatMap { $0.end == mapped.end ? $0 : nil } ?? mapped
+            if entry.kb("KernelPageSize") > 4 {
+                result.notes.append("\(String(entry.start, radix: 16)) \(entry.name): hugetlb VMA (\(entry.kb("KernelPageSize")) kB pages), not THP; skipped")
+                continue
             }
             if !scanner.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
             let c = outcome.counts

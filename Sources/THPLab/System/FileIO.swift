@@ -1,3 +1,4 @@
+import Foundation
 import SystemPackage
 
 /// Reading and writing the small text files of /proc and /sys.
@@ -26,6 +27,22 @@ public enum FileIO {
             out.append(contentsOf: chunk[0..<min(n, limit - out.count)])
         }
         return out
+    }
+
+    /// Starts reading a file on another thread; the returned function waits
+    /// for it and gives its text (nil if it could not be read).
+    public static func readInBackground(_ path: String, limit: Int) -> () -> String? {
+        final class Box: @unchecked Sendable { var text: String? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            box.text = try? read(path, limit: limit)
+            done.signal()
+        }
+        return {
+            done.wait()
+            return box.text
+        }
     }
 
     /// Reads a file, or nil when it does not exist or cannot be read.
