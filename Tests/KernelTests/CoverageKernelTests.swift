@@ -169,6 +169,22 @@ extension KernelSuite {
         withExtendedLifetime(c) {}
     }
 
+    @Test func withoutCapSysAdminSnapshotSaysPfnsAreHidden() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let r = try Thplab.run(["snapshot", "--pid", "\(getpid())", "--json", "-"], timeout: 60, withoutSysAdmin: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        let p = (json["processes"] as? [[String: Any]])?.first
+        #expect(p?["pfns_visible"] as? Bool == false)
+        #expect((p?["notes"] as? [String])?.contains { $0.contains("CAP_SYS_ADMIN") } == true)
+        // PMD mappings still come from PAGEMAP_SCAN; the PTE-mapped THP
+        // cannot be told from small pages.
+        #expect(pages(vma(json, containing: c.pmdShmem.start))["pmd"] == 512)
+        #expect(pages(vma(json, containing: c.pteThp.start))["small"] == 512)
+        withExtendedLifetime(c) {}
+    }
+
     @Test func badTargetsAreRefusedClearly() throws {
         try #require(KernelGate.available)
         let gone = try Thplab.run(["snapshot", "--pid", "999999999"], timeout: 30)

@@ -60,9 +60,13 @@ enum Thplab {
     }
 
     /// Starts thplab; the caller waits for it with `finish`.
-    static func start(_ args: [String], asUser uid: Int? = nil) throws -> (Process, Pipe, Pipe) {
+    static func start(_ args: [String], asUser uid: Int? = nil, withoutSysAdmin: Bool = false) throws -> (Process, Pipe, Pipe) {
         let p = Process()
-        if let uid {
+        if withoutSysAdmin {
+            // Root, but without CAP_SYS_ADMIN: pagemap then hides PFNs.
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--bounding-set=-sys_admin", "--inh-caps=-sys_admin", binary] + args
+        } else if let uid {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all",
                            try worldReadableCopy()] + args
@@ -103,8 +107,9 @@ enum Thplab {
                           stderr: String(decoding: errData.get(), as: UTF8.self), timedOut: timedOut)
     }
 
-    static func run(_ args: [String], timeout: Double = 120, asUser uid: Int? = nil) throws -> Invocation {
-        let (p, o, e) = try start(args, asUser: uid)
+    static func run(_ args: [String], timeout: Double = 120, asUser uid: Int? = nil,
+                    withoutSysAdmin: Bool = false) throws -> Invocation {
+        let (p, o, e) = try start(args, asUser: uid, withoutSysAdmin: withoutSysAdmin)
         return finish(p, o, e, timeout: timeout)
     }
 }
