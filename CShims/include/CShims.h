@@ -37,6 +37,10 @@ int cshims_madvise(void *addr, size_t length, int advice);
 int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
                  const int *fd_map, int fd_count);
 
+/// posix_spawnp: like cshims_spawn, but `file` is looked up in PATH, and
+/// the child keeps every descriptor and the parent's signal mask reset.
+int cshims_spawnp(pid_t *pid, const char *file, char *const argv[]);
+
 /// prctl(PR_SET_PDEATHSIG, sig): the calling process gets `sig` when its
 /// parent thread exits. 0 or -1 with errno set.
 int cshims_set_parent_death_signal(int sig);

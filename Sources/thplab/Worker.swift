@@ -15,3 +15,24 @@ struct Worker: ParsableCommand {
         throw ExitCode(WorkerServer.run(parentPid: parent))
     }
 }
+
+/// thplab started again by `knobs set -- COMMAND` to run COMMAND so that it
+/// dies if thplab is killed.
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Internal: run a command that dies with its thplab parent.",
+        shouldDisplay: false
+    )
+
+    @Option(help: "The pid of the thplab that started it.")
+    var parent: Int32
+
+    @Argument(parsing: .captureForPassthrough, help: "-- COMMAND [ARGS]")
+    var command: [String] = []
+
+    func run() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else { throw ValidationError("no command") }
+        throw ExitCode(KnobCommands.execDyingWithParent(parent: parent, command: words))
+    }
+}

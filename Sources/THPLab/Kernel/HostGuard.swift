@@ -25,6 +25,11 @@ public final class HostGuard: @unchecked Sendable {
 
     public var journalPath: String { stateDir + "/journal.json" }
 
+    /// Originals of the knobs `thplab knobs set` / `load` changed for good:
+    /// kept across runs (a run's own journal is separate), undone only by
+    /// `thplab knobs restore`.
+    public var persistentPath: String { stateDir + "/knobs-set.json" }
+
     /// Takes the lock (waiting at most `waitSeconds`), undoes what a killed
     /// run left in its journal, and installs the signal handlers.
     /// - Parameter log: receives one line per thing worth telling the user.
@@ -95,6 +100,43 @@ public final class HostGuard: @unchecked Sendable {
             }
             try sysfs.write(name: name, value: value)
             return (old, value)
+        }
+    }
+
+    /// Sets knobs for good (`knobs set`, `knobs load`): each knob's first
+    /// original is kept in the persistent journal, on disk before the write.
+    /// Returns (name, old, new) per knob.
+    public func setPersistently(_ requests: [KnobRequest]) throws -> [(name: String, old: String, new: String)] {
+        try withLock {
+            try checkNotReleased()
+            var persistent = try HostJournal.load(persistentPath) ?? HostJournal(pid: 0, command: "knobs set")
+            var out: [(String, String, String)] = []
+            for r in requests {
+                try sysfs.validate(name: r.name, value: r.value)
+                let old = try sysfs.read(r.name).current
+                if old != r.value && !persistent.knobs.contains(where: { $0.name == r.name }) {
+                    persistent.knobs.append(.init(name: r.name, original: old))
+                    try persistent.save(persistentPath)
+                }
+                if old != r.value { try sysfs.write(name: r.name, value: r.value) }
+                out.append((r.name, old, r.value))
+            }
+            return out
+        }
+    }
+
+    /// The knobs `knobs set`/`load` changed and their originals.
+    public func persistentChanges() -> [HostJournal.Knob] {
+        ((try? HostJournal.load(persistentPath)) ?? nil)?.knobs ?? []
+    }
+
+    /// Puts back every knob `knobs set`/`load` changed.
+    public func restorePersistent() -> [String] {
+        withLock {
+            guard let p = (try? HostJournal.load(persistentPath)) ?? nil else { return [] }
+            let lines = p.undo(sysfs: sysfs)
+            if !lines.contains(where: { $0.hasPrefix("FAILED") }) { _ = Sys.unlink(persistentPath) }
+            return lines
         }
     }
 

@@ -26,6 +26,12 @@ public struct HostJournal: Codable, Equatable, Sendable {
 
     public var isEmpty: Bool { knobs.isEmpty && resources.isEmpty }
 
+    /// Knobs thplab has changed and not yet put back: by `knobs set`/`load`,
+    /// or by a run in progress or interrupted.
+    public static func changedKnobs(stateDir: String) -> [Knob] {
+        ["/knobs-set.json", "/journal.json"].flatMap { ((try? load(stateDir + $0)) ?? nil)?.knobs ?? [] }
+    }
+
     public static func load(_ path: String) throws -> HostJournal? {
         guard Sys.exists(path) else { return nil }
         let bytes = try FileIO.readBytes(path, limit: 1 << 20)

@@ -1,12 +1,14 @@
 /// Knob values as a table.
 public enum KnobsTextReport {
-    public static func render(_ knobs: [String: SysfsValue]) -> String {
-        var t = TextTable(header: ["KNOB", "VALUE", "CHOICES / RANGE", "KERNEL DEFAULT"])
+    /// - Parameter changed: knobs thplab changed, with their originals.
+    public static func render(_ knobs: [String: SysfsValue], changed: [HostJournal.Knob] = []) -> String {
+        var t = TextTable(header: ["KNOB", "VALUE", "CHOICES / RANGE", "KERNEL DEFAULT", "CHANGED BY THPLAB"])
         for name in knobs.keys.sorted(by: knobOrder) {
             let v = knobs[name]!
             let rule = THPSysfs.rule(for: name)
             let choices = v.options.isEmpty ? rule?.range.map { "\($0.lowerBound)..\($0.upperBound)" } ?? "" : v.options.joined(separator: " ")
-            t.add([name, v.current, choices, rule?.kernelDefault ?? ""])
+            let was = changed.first { $0.name == name }.map { "yes, was \($0.original)" } ?? ""
+            t.add([name, v.current, choices, rule?.kernelDefault ?? "", was])
         }
         return t.render()
     }

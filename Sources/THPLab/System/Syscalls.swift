@@ -125,13 +125,32 @@ public enum Sys {
         return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
     }
 
+    /// posix_spawnp of a user's command (PATH lookup), inheriting stdio.
+    public static func spawnCommand(_ arguments: [String]) -> Result<Int32, Errno> {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        cArgs.append(nil)
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = cshims_spawnp(&pid, arguments[0], cArgs)
+        return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
+    }
+
+    /// execvp: replaces this process with `arguments` (PATH lookup); returns
+    /// only on failure.
+    public static func exec(_ arguments: [String]) -> Errno {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        cArgs.append(nil)
+        _ = execvp(arguments[0], cArgs)
+        return lastErrno()
+    }
+
     public enum ChildStatus: Equatable, Sendable {
         case exited(Int32)
         case signaled(Int32)
     }
 
     /// waitpid; `block: false` returns nil while the child still runs.
-    static func waitpid(_ pid: Int32, block: Bool) -> Result<ChildStatus?, Errno> {
+    public static func waitpid(_ pid: Int32, block: Bool) -> Result<ChildStatus?, Errno> {
         var status: Int32 = 0
         while true {
             let rc = Glibc.waitpid(pid, &status, block ? 0 : WNOHANG)
@@ -149,6 +168,7 @@ public enum Sys {
     }
 
     public static let SIGKILL = Glibc.SIGKILL
+    public static let SIGTERM = Glibc.SIGTERM
 
     static func kill(_ pid: Int32, _ signal: Int32) {
         _ = Glibc.kill(pid, signal)
@@ -160,7 +180,7 @@ public enum Sys {
         _ = Glibc.signal(signal, SIG_IGN)
     }
 
-    static func setParentDeathSignal(_ signal: Int32) -> Result<Void, Errno> {
+    public static func setParentDeathSignal(_ signal: Int32) -> Result<Void, Errno> {
         check(cshims_set_parent_death_signal(signal))
     }
 

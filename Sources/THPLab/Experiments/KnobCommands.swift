@@ -1,0 +1,74 @@
+/// The host-changing halves of `thplab knobs`: set (for good, or only while
+/// a command runs), load, restore. Every change goes through the host guard.
+public enum KnobCommands {
+    /// Writing sysfs knobs is an administrator's act: thplab asks for
+    /// CAP_SYS_ADMIN in the effective set (libcap) before writing anything.
+    public static func checkCanWrite() throws {
+        switch Sys.hasEffectiveSysAdmin() {
+        case .success(true): return
+        case .success(false):
+            throw THPLabError.unsupported("changing THP knobs needs CAP_SYS_ADMIN, which this process does not have (run as root)")
+        case .failure(let e):
+            throw THPLabError.system("libcap could not read this process's capabilities", e)
+        }
+    }
+
+    /// Sets knobs until `thplab knobs restore`.
+    public static func setForGood(_ requests: [KnobRequest], log: @escaping (String) -> Void) throws -> [(name: String, old: String, new: String)] {
+        try checkCanWrite()
+        let guardian = try HostGuard.acquire(command: "knobs set", log: log)
+        defer { guardian.release() }
+        return try guardian.setPersistently(requests)
+    }
+
+    /// Sets knobs, runs `command`, and puts them back however it ends.
+    /// - Returns: the exit code to leave with (the command's, 128+signal if
+    ///   it was killed by one).
+    public static func setWhile(_ requests: [KnobRequest], command: [String], log: @escaping (String) -> Void) throws -> Int32 {
+        try checkCanWrite()
+        let guardian = try HostGuard.acquire(command: "knobs set -- \(command.joined(separator: " "))", log: log)
+        do {
+            for r in requests {
+                let (old, new) = try guardian.setKnob(r.name, r.value)
+                log("\(r.name): \(old) -> \(new) while the command runs")
+            }
+            // Through `thplab exec`, so the command gets SIGTERM if thplab
+            // itself is killed (PR_SET_PDEATHSIG survives exec).
+            let pid = try Sys.spawnCommand([Sys.ownExecutable(), "exec", "--parent", "\(Sys.pid)", "--"] + command)
+                .mapError { THPLabError(.usage, "cannot run \(command[0]): \($0)", errno: $0) }.get()
+            // A signal to thplab kills the command and restores the knobs.
+            guardian.addWorker(pid)
+            let status = try Sys.waitpid(pid, block: true).mapError { THPLabError.system("waitpid failed", $0) }.get()
+            guardian.removeWorker(pid)
+            for line in guardian.release() { log(line) }
+            switch status {
+            case .exited(let code)?: return code
+            case .signaled(let sig)?: return 128 + sig
+            case nil: return 1
+            }
+        } catch {
+            for line in guardian.release() { log(line) }
+            throw error
+        }
+    }
+
+    /// The body of the hidden `thplab exec`: die with `parent`, then become
+    /// `command`. Returns an exit code only if the exec failed.
+    public static func execDyingWithParent(parent: Int32, command: [String]) -> Int32 {
+        _ = Sys.setParentDeathSignal(Sys.SIGTERM)
+        if Sys.parentPid != parent { return 125 }
+        let e = Sys.exec(command)
+        FileIO.writeStderr("thplab: cannot run \(command.first ?? ""): \(e)\n")
+        return e == .noSuchFileOrDirectory ? 127 : 126
+    }
+
+    /// Undoes a killed run's journal and every `knobs set`/`load`.
+    public static func restore(log: @escaping (String) -> Void) throws -> Bool {
+        var said = false
+        let guardian = try HostGuard.acquire(command: "knobs restore", log: { log($0); said = true })
+        defer { guardian.release() }
+        let lines = guardian.restorePersistent()
+        for l in lines { log(l) }
+        return said || !lines.isEmpty
+    }
+}
