@@ -52,6 +52,19 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    @Test func aThplabRunUnderKnobsSetShareItsLock() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(["knobs", "set", "max_ptes_none=255", "--", Thplab.binary, "run", "sparse", "--present", "256",
+                                "--extents", "2", "--json", "-"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("another thplab"), "the nested run must not wait for its parent's lock")
+        let json = try r.json()
+        #expect(json["knobs_in_force"].flatMap { ($0 as? [String: String])?["khugepaged/max_ptes_none"] } == "255")
+        #expect(json["collapsed"] as? Int == 0, "256 present < 512 - 255")
+        host.expectRestored()
+    }
+
     @Test func sigkillDuringACommandLeavesAJournalThatRestoreUndoes() throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()
@@ -66,7 +79,7 @@ extension KernelSuite {
         stillThere.waitUntilExit()
         #expect(stillThere.terminationStatus == 1, "sleep 101 outlived thplab")
         #expect(HostState.value(Self.knob) == "100")
-        #expect(FileManager.default.fileExists(atPath: HostState.journal))
+        #expect(HostState.journalExists)
         let r = try Thplab.run(["knobs", "restore"], timeout: 30)
         #expect(r.status == 0)
         host.expectRestored()

@@ -41,7 +41,7 @@ extension KernelSuite {
         #expect(HostState.workers().isEmpty)
         // The host is still changed, and the journal says how.
         #expect(HostState.value("khugepaged/scan_sleep_millisecs") == "10")
-        #expect(FileManager.default.fileExists(atPath: HostState.journal))
+        #expect(HostState.journalExists)
         #expect(!HostState.thplabMounts().isEmpty)
 
         let restore = try Thplab.run(["knobs", "restore"], timeout: 60)

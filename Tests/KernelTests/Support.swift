@@ -154,7 +154,10 @@ enum HostState {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/tracing/instances")) ?? []).filter { $0.hasPrefix("thplab") }
     }
 
-    static let journal = "/run/thplab/journal.json"
+    /// Whether any run journal is on disk (a killed run's, or a running one's).
+    static var journalExists: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/run/thplab")) ?? []).contains { $0.hasPrefix("journal") }
+    }
 
     /// Pids of processes whose command line mentions `thplab worker`.
     static func workers() -> [Int32] {
@@ -187,7 +190,7 @@ struct HostSnapshot {
         #expect(HostState.thplabMounts().isEmpty, "mounts left: \(HostState.thplabMounts())", sourceLocation: sourceLocation)
         #expect(HostState.thplabInstances().isEmpty, "tracefs instances left", sourceLocation: sourceLocation)
         #expect(HostState.tracefsMounted() == tracefsMounted, "tracefs mount changed", sourceLocation: sourceLocation)
-        #expect(!FileManager.default.fileExists(atPath: HostState.journal), "journal left", sourceLocation: sourceLocation)
+        #expect(!HostState.journalExists, "journal left", sourceLocation: sourceLocation)
         #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())", sourceLocation: sourceLocation)
     }
 }

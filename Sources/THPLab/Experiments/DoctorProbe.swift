@@ -53,8 +53,8 @@ public enum DoctorProbe {
         let nodes = Sys.numaNodeCount()
         add("NUMA (libnuma)", nodes != nil, nodes.map { "\($0) node(s); placement experiments come later" } ?? "numa_available() says no NUMA support")
 
-        if let j = FileIO.readIfPresent(HostGuard.defaultStateDir + "/journal.json"), !j.isEmpty {
-            add("journal", false, "an interrupted run left \(HostGuard.defaultStateDir)/journal.json: the next run, or `thplab knobs restore`, puts the host back")
+        for j in HostGuard.staleJournals(stateDir: HostGuard.defaultStateDir) {
+            add("journal", false, "an interrupted run left \(j): the next run, or `thplab knobs restore`, puts the host back")
         }
 
         var scenarios: [DoctorReport.ScenarioSupport] = []

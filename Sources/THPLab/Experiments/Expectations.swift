@@ -15,6 +15,9 @@ public struct ExpectationContext: Sendable {
     public var shmemHuge: String?
     /// How many times MADV_HUGEPAGE was given (khugepaged trigger).
     public var madviseTimes: Int
+    /// For anonymous memory: the effective `enabled` for PMD-sized THP
+    /// (`hugepages-2048kB/enabled`, or the global one it inherits).
+    public var anonEnabled: String?
 
     public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?,
                 madviseTimes: Int = 2) {
@@ -44,6 +47,12 @@ public enum ExpectationModel {
     /// Whether the object can be collapsed at all by this trigger, and if
     /// not, why (one line).
     public static func collapseBlocker(_ c: ExpectationContext) -> String? {
+        if c.backing == .anon {
+            if c.trigger == .khugepaged && c.anonEnabled == "never" {
+                return "THP for anonymous memory is never (enabled / hugepages-2048kB/enabled): khugepaged does not collapse it (MADV_COLLAPSE would)"
+            }
+            return nil
+        }
         if c.backing == .file {
             if c.readOnlyThpForFS != true {
                 let known = c.readOnlyThpForFS == nil ? "may lack (its config is unreadable)" : "lacks"

@@ -34,6 +34,8 @@ public enum KnobCommands {
             }
             // Through `thplab exec`, so the command gets SIGTERM if thplab
             // itself is killed (PR_SET_PDEATHSIG survives exec).
+            // A thplab among the command's processes runs under this lock.
+            Sys.setEnvironment(HostGuard.lockHolderVariable, "\(Sys.pid)")
             let pid = try Sys.spawnCommand([Sys.ownExecutable(), "exec", "--parent", "\(Sys.pid)", "--"] + command)
                 .mapError { THPLabError(.usage, "cannot run \(command[0]): \($0)", errno: $0) }.get()
             // A signal to thplab kills the command and restores the knobs.

@@ -17,23 +17,7 @@ public struct RetractExperiment {
 
     /// Checks that this host can run the experiment at all (exit code 3).
     public func checkHost() throws {
-        guard Sys.effectiveUID == 0 else {
-            throw THPLabError.unsupported("run retract needs root: it reads other processes' pagemap and kpageflags, and may change THP knobs (try sudo)")
-        }
-        guard sysfs.isPresent else {
-            throw THPLabError.unsupported("\(sysfs.root) is missing: this kernel has no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)")
-        }
-        if let v = KernelVersion(release: Sys.uname().release) {
-            if v < KernelVersion(5, 14) {
-                throw THPLabError.unsupported("kernel \(v) lacks MADV_POPULATE_READ/WRITE (5.14+), which thplab uses to fault pages in without SIGBUS")
-            }
-            if options.trigger == .madvise && v < KernelVersion(6, 1) {
-                throw THPLabError.unsupported("kernel \(v) lacks MADV_COLLAPSE (6.1+); use --trigger khugepaged")
-            }
-        }
-        if options.trigger == .khugepaged && !Sys.exists(sysfs.path("khugepaged/full_scans")) {
-            throw THPLabError.unsupported("\(sysfs.root)/khugepaged is missing: khugepaged is not available")
-        }
+        try HostChecks.requireRootAndTHP(trigger: options.trigger, sysfs: sysfs)
     }
 
     public func run(guardian: HostGuard, progress: (ExperimentProgress) -> Void) throws -> RetractResult {

@@ -56,6 +56,9 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     /// Throws a usage error (exit 2) naming the option to change.
     public func validate(memAvailableKB: Int64?) throws {
         let huge = 2 << 20
+        guard backing != .anon else {
+            throw THPLabError.usage("retract needs a file or shmem object (page-table retraction is about files); anonymous memory is for `run collapse --backing anon`")
+        }
         guard size > 0 else { throw THPLabError.usage("--size must be larger than 0") }
         guard size % huge == 0 else {
             throw THPLabError.usage("--size \(SizeParser.format(size)) is not a multiple of 2 MiB; collapse works on whole 2 MiB extents (try \(SizeParser.format((size / huge + 1) * huge)))")

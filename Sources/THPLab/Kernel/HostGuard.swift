@@ -10,7 +10,8 @@ import SystemPackage
 public final class HostGuard: @unchecked Sendable {
     public let stateDir: String
     public let sysfs: THPSysfs
-    private let lockFD: FileDescriptor
+    /// nil when an ancestor thplab holds the lock for us (`knobs set -- thplab ...`).
+    private let lockFD: FileDescriptor?
     private let mutex = NSLock()
     private var journal: HostJournal
     private var workers: Set<Int32> = []
@@ -23,7 +24,45 @@ public final class HostGuard: @unchecked Sendable {
         ProcessInfo.processInfo.environment["THPLAB_STATE_DIR"] ?? "/run/thplab"
     }
 
-    public var journalPath: String { stateDir + "/journal.json" }
+    /// This process's journal; each thplab has its own, so a thplab run by
+    /// `knobs set -- COMMAND` journals beside its parent.
+    public var journalPath: String { stateDir + "/journal-\(Sys.pid).json" }
+
+    /// The environment variable through which `knobs set -- COMMAND` tells a
+    /// thplab it starts that its parent holds the lock.
+    public static let lockHolderVariable = "THPLAB_LOCK_HOLDER"
+
+    /// Journals of thplab processes that no longer run (pid not alive, or
+    /// reused by another program), plus an older thplab's `journal.json`.
+    public static func staleJournals(stateDir: String) -> [String] {
+        let names = (try? Sys.listDirectory(stateDir).get()) ?? []
+        return names.filter { name in
+            if name == "journal.json" { return true }
+            guard name.hasPrefix("journal-"), name.hasSuffix(".json"),
+                  let pid = Int32(name.dropFirst(8).dropLast(5)) else { return false }
+            return !isThplab(pid)
+        }.sorted().map { stateDir + "/" + $0 }
+    }
+
+    /// Whether `pid` is a live thplab process.
+    static func isThplab(_ pid: Int32) -> Bool {
+        guard let cmd = try? FileIO.readBytes("/proc/\(pid)/cmdline", limit: 4096), !cmd.isEmpty else { return false }
+        let argv0 = String(decoding: cmd.prefix { $0 != 0 }, as: UTF8.self)
+        return argv0.hasSuffix("thplab")
+    }
+
+    /// Whether `pid` is this process's parent, grandparent, ...
+    static func isAncestor(_ pid: Int32) -> Bool {
+        var p = Sys.parentPid
+        for _ in 0..<64 where p > 1 {
+            if p == pid { return true }
+            guard let stat = FileIO.readIfPresent("/proc/\(p)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, let pp = Int32(fields[1]) else { return false }
+            p = pp
+        }
+        return false
+    }
 
     /// Originals of the knobs `thplab knobs set` / `load` changed for good:
     /// kept across runs (a run's own journal is separate), undone only by
@@ -40,6 +79,16 @@ public final class HostGuard: @unchecked Sendable {
             throw THPLabError.system("cannot create the state directory \(stateDir)", e)
         }
         let lockPath = stateDir + "/lock"
+        if let holder = ProcessInfo.processInfo.environment[lockHolderVariable].flatMap({ Int32($0) }),
+           isAncestor(holder), isThplab(holder) {
+            // `thplab knobs set ... -- thplab run ...`: the parent holds the
+            // lock and keeps its own journal; this one journals beside it.
+            let guardian = HostGuard(stateDir: stateDir, sysfs: sysfs, lockFD: nil,
+                                     journal: HostJournal(pid: Sys.pid, command: command))
+            try guardian.undoStaleJournals(log: log)
+            guardian.installSignalHandlers(log: log)
+            return guardian
+        }
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(FilePath(lockPath), .readWrite, options: [.create, .closeOnExec],
@@ -66,16 +115,22 @@ public final class HostGuard: @unchecked Sendable {
 
         let guardian = HostGuard(stateDir: stateDir, sysfs: sysfs, lockFD: fd,
                                  journal: HostJournal(pid: Sys.pid, command: command))
-        if let stale = try HostJournal.load(guardian.journalPath) {
-            log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
-            for line in stale.undo(sysfs: sysfs) { log("  " + line) }
-            _ = Sys.unlink(guardian.journalPath)
-        }
+        try guardian.undoStaleJournals(log: log)
         guardian.installSignalHandlers(log: log)
         return guardian
     }
 
-    private init(stateDir: String, sysfs: THPSysfs, lockFD: FileDescriptor, journal: HostJournal) {
+    /// Undoes, newest first, what killed thplab runs left behind.
+    private func undoStaleJournals(log: (String) -> Void) throws {
+        for path in Self.staleJournals(stateDir: stateDir).reversed() {
+            guard let stale = try HostJournal.load(path) else { continue }
+            log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
+            for line in stale.undo(sysfs: sysfs) { log("  " + line) }
+            _ = Sys.unlink(path)
+        }
+    }
+
+    private init(stateDir: String, sysfs: THPSysfs, lockFD: FileDescriptor?, journal: HostJournal) {
         self.stateDir = stateDir
         self.sysfs = sysfs
         self.lockFD = lockFD
@@ -200,7 +255,7 @@ public final class HostGuard: @unchecked Sendable {
         workers.removeAll()
         let log = journal.undo(sysfs: sysfs)
         _ = Sys.unlink(journalPath)
-        try? lockFD.close()
+        try? lockFD?.close()
         return log
     }
 

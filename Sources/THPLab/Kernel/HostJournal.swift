@@ -29,7 +29,8 @@ public struct HostJournal: Codable, Equatable, Sendable {
     /// Knobs thplab has changed and not yet put back: by `knobs set`/`load`,
     /// or by a run in progress or interrupted.
     public static func changedKnobs(stateDir: String) -> [Knob] {
-        ["/knobs-set.json", "/journal.json"].flatMap { ((try? load(stateDir + $0)) ?? nil)?.knobs ?? [] }
+        let journals = ((try? Sys.listDirectory(stateDir).get()) ?? []).filter { $0.hasPrefix("journal") }.sorted()
+        return (["knobs-set.json"] + journals).flatMap { ((try? load(stateDir + "/" + $0)) ?? nil)?.knobs ?? [] }
     }
 
     public static func load(_ path: String) throws -> HostJournal? {

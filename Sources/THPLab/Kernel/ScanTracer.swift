@@ -63,6 +63,38 @@ public final class ScanTracer {
         self.objectName = objectName
     }
 
+    /// Writes a line into this instance's buffer (trace_marker), to time
+    /// events against a moment of thplab's.
+    public func mark(_ text: String) {
+        _ = FileIO.writeExisting(instance + "/trace_marker", text)
+    }
+
+    /// Seconds from the first marker `text` to each `mm_khugepaged_collapse_file`
+    /// event of the object that succeeded, by the event's address (`addr`).
+    public func collapseTimes(afterMark text: String) -> [UInt: Double] {
+        ScanTracer.collapseTimes(trace: FileIO.readIfPresent(instance + "/trace") ?? "", mark: text, objectName: objectName)
+    }
+
+    public static func collapseTimes(trace: String, mark: String, objectName: String) -> [UInt: Double] {
+        var t0: Double?
+        var out: [UInt: Double] = [:]
+        let needle = "filename=\(objectName),"
+        for line in trace.split(separator: "\n") {
+            if t0 == nil, line.contains("tracing_mark_write: \(mark)") { t0 = timestamp(line) }
+            guard let t0, line.contains("mm_khugepaged_collapse_file:"), line.contains(needle),
+                  field("result", in: line) == "succeeded", let ts = timestamp(line),
+                  let addr = field("addr", in: line).flatMap({ UInt($0, radix: 16) }) else { continue }
+            if out[addr] == nil { out[addr] = ts - t0 }
+        }
+        return out
+    }
+
+    /// The `SECONDS.MICROS:` timestamp of a trace line.
+    static func timestamp(_ line: Substring) -> Double? {
+        line.split(separator: " ").first { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }
+            .flatMap { Double($0.dropLast()) }
+    }
+
     /// Counts the events so far that name the object.
     public func counts() -> Counts {
         ScanTracer.count(trace: FileIO.readIfPresent(instance + "/trace") ?? "", objectName: objectName)

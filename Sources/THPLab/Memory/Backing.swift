@@ -11,9 +11,12 @@ public enum Backing: String, Codable, CaseIterable, Sendable {
     /// CONFIG_READ_ONLY_THP_FOR_FS, and then only for read-only executable
     /// mappings of a file nobody has open for writing.
     case file
+    /// Private anonymous memory (no object): for `run collapse`, the
+    /// baseline against which file and shmem collapse are compared.
+    case anon
 
     /// Whether the object lives in shmem (tmpfs or the internal mount).
-    public var isShmem: Bool { self != .file }
+    public var isShmem: Bool { self != .file && self != .anon }
 }
 
 /// Values of the tmpfs `huge=` mount option.

@@ -32,6 +32,8 @@ public final class SharedObject {
         let openedFD: FileDescriptor
         do {
             switch backing {
+            case .anon:
+                throw THPLabError.usage("anonymous memory has no object to share")
             case .memfd:
                 break
             case .tmpfs:

@@ -42,6 +42,21 @@ public final class MappedRegion {
         self.fileOffset = fileOffset
     }
 
+    /// A private anonymous mapping, 2 MiB aligned.
+    public init(anonymousLength length: Int) throws {
+        let huge = MappedRegion.hugeSize
+        let reserve = try Sys.mmap(length: length + huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
+            .mapError { THPLabError.system("cannot map \(length) bytes of anonymous memory", $0) }.get()
+        let address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
+        if address > reserve { Sys.munmap(address: reserve, length: Int(address - reserve)) }
+        let tail = reserve + UInt(length + huge) - (address + UInt(length))
+        if tail > 0 { Sys.munmap(address: address + UInt(length), length: Int(tail)) }
+        self.start = address
+        self.length = length
+        self.shared = false
+        self.fileOffset = 0
+    }
+
     deinit { Sys.munmap(address: start, length: length) }
 
     public var end: UInt { start + UInt(length) }

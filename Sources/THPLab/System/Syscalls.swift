@@ -270,6 +270,8 @@ public enum Sys {
 
     public static func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
 
+    public static func setEnvironment(_ name: String, _ value: String) { _ = setenv(name, value, 1) }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

@@ -1,0 +1,304 @@
+import Foundation
+
+/// The scenarios that tune khugepaged, on one region of `extents` 2 MiB
+/// extents with `present` of each extent's 512 pages faulted in:
+///   collapse  every page present; either trigger; any backing, anon included
+///   sparse    `present` pages per extent; khugepaged collapses an extent only
+///             if present >= 512 - max_ptes_none
+///   latency   time from MADV_HUGEPAGE to each extent's collapse, and to full
+///             coverage, from the tracepoints' own timestamps
+public struct RegionOptions: Codable, Equatable, Sendable {
+    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency }
+
+    public var scenario: Scenario = .collapse
+    public var backing: Backing = .memfd
+    public var extents: Int = 4
+    /// Pages faulted in at the start of each extent (1...512).
+    public var present: Int = 512
+    public var trigger: Trigger = .khugepaged
+    public var timeoutSeconds: Int = 60
+    public var tmpfsHuge: TmpfsHuge = .advise
+    public var directory: String = "."
+
+    enum CodingKeys: String, CodingKey {
+        case scenario, backing, extents, present, trigger, directory
+        case timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
+    }
+
+    public init(scenario: Scenario = .collapse) {
+        self.scenario = scenario
+        if scenario == .sparse { present = 256 }
+    }
+
+    public func validate(memAvailableKB: Int64?) throws {
+        guard (1...4096).contains(extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
+        guard (1...512).contains(present) else { throw THPLabError.usage("--present must be from 1 to 512 pages of each extent") }
+        guard (1...3600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 3600 seconds") }
+        if scenario != .collapse && trigger != .khugepaged {
+            throw THPLabError.usage("\(scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
+        }
+        if backing == .file && !Sys.isDirectory(directory) { throw THPLabError.usage("--dir \(directory) is not a directory") }
+        let needed = Int64(extents) * 2 * (2 << 20) + (64 << 20)
+        if let memAvailableKB, needed > memAvailableKB * 1024 {
+            throw THPLabError.usage("\(extents) extents need about \(needed >> 20) MiB, but only \(memAvailableKB >> 10) MiB is available")
+        }
+    }
+}
+
+/// One extent of the region: how it started and ended.
+public struct ExtentOutcome: Codable, Equatable, Sendable {
+    public var start: UInt
+    public var presentPages: Int
+    public var collapsed: Bool
+    /// Milliseconds from MADV_HUGEPAGE (khugepaged) or the start of the call
+    /// (MADV_COLLAPSE) to the collapse.
+    public var latencyMs: Double?
+    /// MADV_COLLAPSE's errno for this extent (0 on success).
+    public var errnoName: String?
+    /// The extent's classes after its first page was touched again.
+    public var pagesAfter: ClassCounts
+
+    enum CodingKeys: String, CodingKey {
+        case start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
+        case pagesAfter = "pages_after"
+    }
+}
+
+public struct LatencyStats: Codable, Equatable, Sendable {
+    public var medianMs: Double
+    public var minMs: Double
+    public var maxMs: Double
+    /// Time to the last extent's collapse, when all collapsed.
+    public var fullCoverageMs: Double?
+    /// `tracepoints` (microseconds) or `polling` (about 50 ms).
+    public var source: String
+
+    enum CodingKeys: String, CodingKey {
+        case medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms", fullCoverageMs = "full_coverage_ms", source
+    }
+
+    public static func of(_ values: [Double], extents: Int, source: String) -> LatencyStats? {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted()
+        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        func r(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+        return LatencyStats(medianMs: r(median), minMs: r(s.first!), maxMs: r(s.last!),
+                            fullCoverageMs: values.count == extents ? r(s.last!) : nil, source: source)
+    }
+}
+
+public struct RegionResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var kind = "run"
+    public var scenario: String
+    public var kernelRelease: String
+    public var options: RegionOptions
+    public var knobsBefore: [String: String]
+    public var knobsAfter: [String: String]
+    public var knobsChanged: [KnobChange]
+    /// The knob values in force during the run (a sweep point's values).
+    public var knobsInForce: [String: String]
+    public var extents: [ExtentOutcome]
+    public var collapsed: Int
+    public var total: Int
+    public var coveragePercent: Double
+    public var latency: LatencyStats?
+    public var expectedCollapsed: Int
+    /// The rule behind the expectation, in one line.
+    public var rule: String
+    public var khugepaged: KhugepagedWait?
+    public var deltas: SystemCounters
+    public var ok: Bool
+    public var differences: [String]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, scenario, kernelRelease = "kernel_release", options
+        case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
+        case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
+        case expectedCollapsed = "expected_collapsed", rule, khugepaged, deltas, ok, differences, notes
+    }
+}
+
+public struct RegionExperiment {
+    public var options: RegionOptions
+    public var sysfs = THPSysfs()
+    /// Knobs the run must leave as they are (a sweep's, or latency's own
+    /// subject): the plan that makes khugepaged fast skips them.
+    public var pinned: Set<String>
+    static let huge = MappedRegion.hugeSize
+
+    public init(options: RegionOptions, pinned: Set<String> = []) {
+        self.options = options
+        var p = pinned
+        if options.scenario == .latency {
+            p.formUnion(["khugepaged/scan_sleep_millisecs", "khugepaged/alloc_sleep_millisecs", "khugepaged/pages_to_scan"])
+        }
+        self.pinned = p
+    }
+
+    /// How many extents the kernel's rules say will collapse, and why.
+    public static func expectation(_ o: RegionOptions, context: ExpectationContext, maxPtesNone: Int) -> (Int, String) {
+        if let blocker = ExpectationModel.collapseBlocker(context) { return (0, "no collapse: " + blocker) }
+        if o.trigger == .madvise {
+            return (o.extents, "MADV_COLLAPSE ignores max_ptes_none and the THP settings: every extent collapses")
+        }
+        let need = 512 - maxPtesNone
+        if o.present >= need {
+            return (o.extents, "khugepaged collapses an extent with at least 512 - max_ptes_none = \(need) pages present; each has \(o.present)")
+        }
+        return (0, "khugepaged gives up on an extent with fewer than 512 - max_ptes_none = \(need) pages present (exceed_none_pte); each has \(o.present)")
+    }
+
+    public func run(guardian: HostGuard, progress: (ExperimentProgress) -> Void) throws -> RegionResult {
+        let o = options
+        let release = Sys.uname().release
+        let knobsBefore = sysfs.readAll()
+        let countersBefore = SystemCounters.read(sysfs: sysfs)
+        var notes: [String] = []
+        var changes: [KnobChange] = []
+        func apply(_ plan: [KnobPlan.Change]) throws {
+            for c in plan {
+                let r = try guardian.setKnob(c.name, c.value)
+                changes.append(KnobChange(name: c.name, from: r.old, to: r.new, why: c.why))
+            }
+        }
+        let size = o.extents * Self.huge
+        progress(.step("\(o.scenario.rawValue): \(o.extents) extent(s) of \(o.backing.rawValue), \(o.present) of 512 pages present in each"))
+        var object: SharedObject?
+        let region: MappedRegion
+        if o.backing == .anon {
+            region = try MappedRegion(anonymousLength: size)
+        } else {
+            let obj = try SharedObject(backing: o.backing, size: size, tmpfsHuge: o.tmpfsHuge, tmpfsSize: nil,
+                                       directory: o.directory, guardian: guardian)
+            object = obj
+            region = try MappedRegion(fd: obj.fd, length: size, fileOffset: 0, shared: true)
+        }
+        if o.backing.isShmem { try apply(KnobPlan.forPopulate(current: knobsBefore)) }
+        for e in 0..<o.extents {
+            if case .failure(let err) = region.madvise(.populateWrite, offset: e * Self.huge, length: o.present * 4096) {
+                throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
+            }
+        }
+        let scanner = try VmaScanner(pid: Sys.pid, withPages: false)
+        func extentCounts(_ e: Int) throws -> ClassCounts {
+            let s = region.start + UInt(e * Self.huge)
+            return try scanner.scan(start: s, end: s + UInt(Self.huge)).counts
+        }
+        let startedSmall = try (0..<o.extents).allSatisfy { let c = try extentCounts($0); return c.pmd + c.pteThp + c.mthp == 0 }
+
+        var knobs = sysfs.readAll()
+        var context = ExpectationContext(kernel: KernelVersion(release: release) ?? KernelVersion(0, 0), backing: o.backing,
+                                         trigger: o.trigger,
+                                         readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
+                                         shmemHuge: nil)
+        var collapsedAt: [Int: Double] = [:]
+        var errnos: [Int: String] = [:]
+        var wait: KhugepagedWait?
+        var latencySource = "polling"
+        switch o.trigger {
+        case .madvise:
+            context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: knobs, backing: o.backing, mountHuge: object?.mountHuge)
+            progress(.step("MADV_COLLAPSE extent by extent"))
+            for e in 0..<o.extents {
+                let t = Sys.monotonicNanoseconds()
+                switch region.madvise(.collapse, offset: e * Self.huge, length: Self.huge) {
+                case .success:
+                    collapsedAt[e] = Double(Sys.monotonicNanoseconds() - t) / 1e6
+                    errnos[e] = nil
+                case .failure(let err): errnos[e] = ErrnoName.of(err)
+                }
+            }
+            latencySource = "syscall"
+        case .khugepaged:
+            try apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: o.backing).filter { !pinned.contains($0.name) })
+            knobs = sysfs.readAll()
+            context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: knobs, backing: o.backing, mountHuge: object?.mountHuge)
+            context.anonEnabled = Self.anonEnabled(knobs)
+            let tracer = o.backing == .anon ? nil : ScanTracer.start(guardian: guardian, objectName: object!.traceName, notes: &notes)
+            defer { tracer?.stop() }
+            let expectCollapse = Self.expectation(o, context: context, maxPtesNone: Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511).0 > 0
+            progress(.step("MADV_HUGEPAGE; waiting for khugepaged (at most \(o.timeoutSeconds) s)"))
+            for _ in 0..<2 { _ = region.madvise(.hugepage) }
+            tracer?.mark("thplab-eligible")
+            let t0 = Sys.monotonicNanoseconds()
+            let scans0 = Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0
+            func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
+            var scans: Int64 = 0
+            while true {
+                for e in 0..<o.extents where collapsedAt[e] == nil {
+                    let c = try extentCounts(e)
+                    // File and shmem: collapse_file() unmapped the small pages.
+                    // Anonymous: khugepaged mapped the new huge page itself.
+                    if (o.backing == .anon && c.pmd > 0) || (o.backing != .anon && c.resident == 0) { collapsedAt[e] = elapsed() * 1000 }
+                }
+                scans = (Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0) - scans0
+                progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: o.extents))
+                if collapsedAt.count == o.extents { break }
+                if !expectCollapse && scans >= 2 { break }
+                if elapsed() >= Double(o.timeoutSeconds) { break }
+                Sys.sleep(milliseconds: 5)
+            }
+            if let tracer {
+                // Exact times from the tracepoints, relative to the marker.
+                var times = tracer.collapseTimes(afterMark: "thplab-eligible")
+                let settle = Sys.monotonicNanoseconds() + 1_000_000_000
+                while times.count < collapsedAt.count && Sys.monotonicNanoseconds() < settle {
+                    Sys.sleep(milliseconds: 10)
+                    times = tracer.collapseTimes(afterMark: "thplab-eligible")
+                }
+                if times.count >= collapsedAt.count && !times.isEmpty {
+                    for e in collapsedAt.keys {
+                        if let t = times[region.start + UInt(e * Self.huge)] { collapsedAt[e] = t * 1000 }
+                    }
+                    latencySource = "tracepoints"
+                }
+            }
+            var w = KhugepagedWait(boundSeconds: o.timeoutSeconds, waitedSeconds: (elapsed() * 1000).rounded() / 1000,
+                                   extentsTotal: o.extents, extentsCollapsed: collapsedAt.count,
+                                   firstCollapseSeconds: collapsedAt.values.min().map { $0 / 1000 },
+                                   lastCollapseSeconds: collapsedAt.count == o.extents ? collapsedAt.values.max().map { $0 / 1000 } : nil,
+                                   fullScans: scans, scanEvents: tracer?.counts().scans, collapseEvents: tracer?.counts().collapses,
+                                   lastScanResult: tracer?.counts().lastScanResult, visited: nil, verdict: "")
+            if let c = tracer?.counts() { w.visited = c.scans + c.collapses > 0 || !collapsedAt.isEmpty }
+            else if !collapsedAt.isEmpty { w.visited = true }
+            w.verdict = KhugepagedWait.verdict(w)
+            wait = w
+        }
+        // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
+        var outcomes: [ExtentOutcome] = []
+        for e in 0..<o.extents {
+            _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096)
+            outcomes.append(ExtentOutcome(start: region.start + UInt(e * Self.huge), presentPages: o.present,
+                                          collapsed: collapsedAt[e] != nil, latencyMs: collapsedAt[e].map { ($0 * 1000).rounded() / 1000 },
+                                          errnoName: errnos[e], pagesAfter: try extentCounts(e)))
+        }
+        let countersAfter = SystemCounters.read(sysfs: sysfs)
+        let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
+        let (expected, rule) = Self.expectation(o, context: context, maxPtesNone: maxNone)
+        var differences: [String] = []
+        if !startedSmall { differences.append("the region was already on huge pages after populate: nothing to collapse") }
+        let collapsed = outcomes.filter(\.collapsed).count
+        if collapsed != expected {
+            differences.append("\(collapsed) of \(o.extents) extent(s) collapsed, expected \(expected): \(rule)" + (wait.map { "; khugepaged: \($0.verdict)" } ?? ""))
+        }
+        let after = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
+        withExtendedLifetime(object) {}
+        return RegionResult(scenario: o.scenario.rawValue, kernelRelease: release, options: o,
+                            knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: changes,
+                            knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: o.extents,
+                            coveragePercent: after.coveragePercent,
+                            latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: o.extents, source: latencySource),
+                            expectedCollapsed: expected, rule: rule, khugepaged: wait,
+                            deltas: countersAfter.delta(since: countersBefore), ok: differences.isEmpty,
+                            differences: differences, notes: notes)
+    }
+
+    /// The effective `enabled` for PMD-sized anonymous THP.
+    static func anonEnabled(_ knobs: [String: SysfsValue]) -> String? {
+        let size = knobs["hugepages-2048kB/enabled"]?.current
+        if let size, size != "inherit" { return size }
+        return knobs["enabled"]?.current
+    }
+}

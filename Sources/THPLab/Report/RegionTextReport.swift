@@ -1,0 +1,32 @@
+/// `run collapse|sparse|latency` as text.
+public enum RegionTextReport {
+    public static func render(_ r: RegionResult) -> String {
+        let o = r.options
+        var out = ["thplab run \(r.scenario): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
+        let inForce = ["khugepaged/max_ptes_none", "khugepaged/scan_sleep_millisecs", "khugepaged/pages_to_scan"]
+            .compactMap { k in r.knobsInForce[k].map { "\(k.split(separator: "/").last!)=\($0)" } }
+        out.append("knobs in force: " + inForce.joined(separator: ", "))
+        if !r.knobsChanged.isEmpty {
+            out.append("changed for the run (put back afterwards): " + r.knobsChanged.map { "\($0.name) \($0.from)->\($0.to)" }.joined(separator: ", "))
+        }
+        if let w = r.khugepaged { out.append("khugepaged: \(w.verdict)") }
+        var t = TextTable(header: ["EXTENT", "PRESENT", "COLLAPSED", "LATENCY", "AFTER (first page touched)"])
+        for e in r.extents {
+            let after = PageClass.allCases.filter { e.pagesAfter[$0] > 0 }.map { "\($0.label) \(e.pagesAfter[$0])" }.joined(separator: ", ")
+            t.add([hex(e.start), "\(e.presentPages)", e.collapsed ? "yes" : (e.errnoName.map { "no (\($0))" } ?? "no"),
+                   e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-", after])
+        }
+        out.append("")
+        out.append(t.render())
+        out.append("")
+        out.append("collapsed \(r.collapsed)/\(r.total), expected \(r.expectedCollapsed): \(r.rule)")
+        if let l = r.latency {
+            out.append(String(format: "latency (%@): median %.3f ms, min %.3f ms, max %.3f ms", l.source, l.medianMs, l.minMs, l.maxMs)
+                       + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? ""))
+        }
+        out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")
+        out.append(contentsOf: r.notes.map { "note: \($0)" })
+        out.append(r.ok ? "RESULT: every expectation met" : "RESULT: the kernel did something else:\n" + r.differences.map { "  - " + $0 }.joined(separator: "\n"))
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import THPLab
+
+/// Options shared by `run collapse`, `run sparse` and `run latency`.
+struct RegionArguments: ParsableArguments {
+    @Option(help: "What the region is: memfd, tmpfs, shm, file (a regular file in --dir) or anon (private anonymous memory).")
+    var backing: Backing = .memfd
+
+    @Option(help: "Number of 2 MiB extents in the region.")
+    var extents: Int = 4
+
+    @Option(help: "Seconds to wait for khugepaged at most.")
+    var timeout: Int = 60
+
+    @Option(help: "huge= option of thplab's tmpfs (--backing tmpfs).")
+    var tmpfsHuge: TmpfsHuge = .advise
+
+    @Option(help: "Directory for --backing file.")
+    var dir: String = "."
+
+    @OptionGroup var output: JSONOption
+
+    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger) -> RegionOptions {
+        var o = RegionOptions(scenario: scenario)
+        o.backing = backing
+        o.extents = extents
+        if let present { o.present = present }
+        o.trigger = trigger
+        o.timeoutSeconds = timeout
+        o.tmpfsHuge = tmpfsHuge
+        o.directory = dir
+        return o
+    }
+
+    func run(_ o: RegionOptions) throws {
+        let progress = ProgressLine(live: !output.toStdout && Sys.isTerminal(1))
+        let r = try RegionRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: progress.show)
+        progress.clear()
+        try output.emit(r) { RegionTextReport.render(r) }
+        if !r.ok { throw ExitCode(1) }
+    }
+}
+
+struct CollapseScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collapse",
+        abstract: "The simplest experiment: one fully populated region, collapsed by MADV_COLLAPSE or khugepaged.",
+        discussion: "Any backing, anonymous memory included: the baseline against which file and shmem collapse compare."
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "madvise (MADV_COLLAPSE, extent by extent) or khugepaged.")
+    var trigger: Trigger = .madvise
+
+    func run() throws { try region.run(region.options(.collapse, present: 512, trigger: trigger)) }
+}
+
+struct SparseScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparse",
+        abstract: "Extents with only --present of 512 pages: khugepaged collapses one only if present >= 512 - max_ptes_none.",
+        discussion: "Sweep it over max_ptes_none to see the rule: thplab sweep sparse --knob max_ptes_none=0,255,256,511 --present 256"
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "Pages (of 512) faulted in at the start of each extent.")
+    var present: Int = 256
+
+    func run() throws { try region.run(region.options(.sparse, present: present, trigger: .khugepaged)) }
+}
+
+struct LatencyScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency",
+        abstract: "Time from MADV_HUGEPAGE to each extent's collapse and to full coverage, under the current khugepaged knobs.",
+        discussion: "Times come from the tracepoints' own clock (microseconds) against a trace_marker written at MADV_HUGEPAGE; without tracefs, from polling (about 5 ms). thplab does not make khugepaged fast here: the knobs in force are what is measured (sweep scan_sleep_millisecs or pages_to_scan to compare)."
+    )
+    @OptionGroup var region: RegionArguments
+
+    func run() throws { try region.run(region.options(.latency, present: 512, trigger: .khugepaged)) }
+}
