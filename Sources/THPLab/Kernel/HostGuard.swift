@@ -195,6 +195,17 @@ public final class HostGuard: @unchecked Sendable {
         }
     }
 
+    /// Puts every knob this guard changed back to its original now, keeping
+    /// the journal (a sweep between points). Returns what it did.
+    @discardableResult
+    public func restoreKnobsNow() -> [String] {
+        withLock {
+            var knobsOnly = journal
+            knobsOnly.resources = []
+            return knobsOnly.undo(sysfs: sysfs)
+        }
+    }
+
     /// Makes a mount, file or directory with `make`, journaled first so a
     /// killed run's leftover is undone by the next start. Journal and action
     /// happen under the lock, so a signal's release() sees either nothing or

@@ -1,0 +1,183 @@
+import Foundation
+
+/// One knob and the values a sweep tries.
+public struct SweepAxis: Codable, Equatable, Sendable {
+    public var name: String
+    public var values: [String]
+
+    /// Parses `NAME=V1,V2,...`, resolving the name and checking every value.
+    public static func parse(_ text: String, sysfs: THPSysfs) throws -> SweepAxis {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw THPLabError.usage("--knob '\(text)' is not NAME=V1,V2,...")
+        }
+        let name = try KnobRequest.resolve(String(text[..<eq]), present: sysfs.presentKnobs())
+        let values = text[text.index(after: eq)...].split(separator: ",").map { String($0).trimmingWhitespace() }
+        guard !values.isEmpty, !values.contains(where: \.isEmpty) else { throw THPLabError.usage("--knob \(name) needs values: NAME=V1,V2,...") }
+        for v in values { try sysfs.validate(name: name, value: v) }
+        return SweepAxis(name: name, values: values)
+    }
+
+    /// Every combination of the axes' values, first axis slowest.
+    public static func points(_ axes: [SweepAxis]) -> [[String: String]] {
+        axes.reduce([[:]]) { acc, axis in
+            acc.flatMap { p in axis.values.map { v in p.merging([axis.name: v]) { $1 } } }
+        }
+    }
+}
+
+public struct SweepPoint: Codable, Sendable {
+    public var knobs: [String: String]
+    public var runs: Int
+    /// Collapsed extents summed over the runs, and the extents tried.
+    public var collapsed: Int
+    public var total: Int
+    public var expectedCollapsed: Int
+    public var coveragePercent: Double
+    /// Over every collapsed extent of every run at this point.
+    public var latency: LatencyStats?
+    /// Median over runs of the time to full coverage, in ms.
+    public var fullCoverageMs: Double?
+    public var ok: Bool
+    public var differences: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case knobs, runs, collapsed, total, expectedCollapsed = "expected_collapsed", coveragePercent = "coverage_percent"
+        case latency, fullCoverageMs = "full_coverage_ms", ok, differences
+    }
+}
+
+public struct SweepCheck: Codable, Sendable {
+    public var name: String
+    public var held: Bool
+    public var detail: String
+}
+
+public struct SweepResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var kind = "sweep"
+    public var scenario: String
+    public var kernelRelease: String
+    public var options: RegionOptions
+    public var axes: [SweepAxis]
+    public var repeatCount: Int
+    public var points: [SweepPoint]
+    public var checks: [SweepCheck]
+    public var knobsBefore: [String: String]
+    public var knobsAfter: [String: String]
+    public var ok: Bool
+    public var differences: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, scenario, kernelRelease = "kernel_release", options, axes
+        case repeatCount = "repeat", points, checks, knobsBefore = "knobs_before", knobsAfter = "knobs_after", ok, differences
+    }
+}
+
+/// `thplab sweep`: a region scenario at every combination of knob values,
+/// each run `repeat` times from a fresh region, the knobs put back after
+/// each point and at the end.
+public enum Sweep {
+    public static let maxPoints = 1000
+
+    public static func run(options: RegionOptions, axes: [SweepAxis], repeatCount: Int,
+                           log: @escaping (String) -> Void,
+                           progress: (_ done: Int, _ total: Int, _ elapsed: Double) -> Void) throws -> SweepResult {
+        try HostChecks.requireRootAndTHP(trigger: options.trigger)
+        let available = ProcCounters.parseMeminfo(FileIO.readIfPresent("/proc/meminfo") ?? "")["MemAvailable"]
+        try options.validate(memAvailableKB: available)
+        guard !axes.isEmpty else { throw THPLabError.usage("give at least one --knob NAME=V1,V2,...") }
+        guard Set(axes.map(\.name)).count == axes.count else { throw THPLabError.usage("a knob is given twice") }
+        guard (1...100).contains(repeatCount) else { throw THPLabError.usage("--repeat must be from 1 to 100") }
+        let combos = SweepAxis.points(axes)
+        guard combos.count <= maxPoints else { throw THPLabError.usage("\(combos.count) points is too many (at most \(maxPoints))") }
+        try KnobCommands.checkCanWrite()
+        let sysfs = THPSysfs()
+        let before = sysfs.readAll().mapValues(\.current)
+        let t0 = Sys.monotonicNanoseconds()
+        let pinned = Set(axes.map(\.name))
+        let outcome = try GuardedRun.run(command: "sweep \(options.scenario.rawValue)", log: log) { guardian -> [SweepPoint] in
+            var points: [SweepPoint] = []
+            for (i, combo) in combos.enumerated() {
+                progress(i, combos.count, Double(Sys.monotonicNanoseconds() - t0) / 1e9)
+                for name in combo.keys.sorted() { try guardian.setKnob(name, combo[name]!) }
+                var runs: [RegionResult] = []
+                for _ in 0..<repeatCount {
+                    runs.append(try RegionExperiment(options: options, pinned: pinned).run(guardian: guardian, progress: { _ in }))
+                }
+                points.append(summarize(combo, runs))
+                guardian.restoreKnobsNow()
+            }
+            progress(combos.count, combos.count, Double(Sys.monotonicNanoseconds() - t0) / 1e9)
+            return points
+        }
+        let points = outcome.result
+        let checks = builtInChecks(scenario: options.scenario, axes: axes, points: points)
+        var differences = points.filter { !$0.ok }.map { p in
+            "at " + p.knobs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + ": " + p.differences.joined(separator: "; ")
+        }
+        differences += checks.filter { !$0.held }.map { "check \($0.name): \($0.detail)" }
+        differences += GuardedRun.leftovers(before: before, after: outcome.knobsAfter, undone: outcome.undone)
+        return SweepResult(scenario: options.scenario.rawValue, kernelRelease: Sys.uname().release, options: options,
+                           axes: axes, repeatCount: repeatCount, points: points, checks: checks, knobsBefore: before,
+                           knobsAfter: outcome.knobsAfter, ok: differences.isEmpty, differences: differences)
+    }
+
+    static func summarize(_ knobs: [String: String], _ runs: [RegionResult]) -> SweepPoint {
+        let latencies = runs.flatMap { $0.extents.compactMap(\.latencyMs) }
+        let full = runs.compactMap { $0.latency?.fullCoverageMs }.sorted()
+        let total = runs.reduce(0) { $0 + $1.total }
+        return SweepPoint(knobs: knobs, runs: runs.count, collapsed: runs.reduce(0) { $0 + $1.collapsed }, total: total,
+                          expectedCollapsed: runs.reduce(0) { $0 + $1.expectedCollapsed },
+                          coveragePercent: (runs.reduce(0) { $0 + $1.coveragePercent } / Double(max(1, runs.count)) * 10).rounded() / 10,
+                          latency: LatencyStats.of(latencies, extents: total, source: runs.first?.latency?.source ?? "polling"),
+                          fullCoverageMs: full.isEmpty ? nil : full[full.count / 2],
+                          ok: runs.allSatisfy(\.ok), differences: runs.flatMap(\.differences))
+    }
+
+    /// The checks a sweep makes of the kernel's rules beyond each point's
+    /// own expectation: in `sparse`, the max_ptes_none rule at every point;
+    /// in `latency`, time to full coverage falls as scan_sleep_millisecs
+    /// falls or pages_to_scan rises (an ordering, never a figure).
+    public static func builtInChecks(scenario: RegionOptions.Scenario, axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
+        var checks: [SweepCheck] = []
+        if scenario == .sparse, axes.contains(where: { $0.name == "khugepaged/max_ptes_none" }) {
+            let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
+            checks.append(SweepCheck(name: "max_ptes_none rule", held: bad.isEmpty,
+                                     detail: bad.isEmpty ? "collapsed iff present >= 512 - max_ptes_none at all \(points.count) point(s)"
+                                                         : "the rule failed at \(bad.count) point(s)"))
+        }
+        // Along the one axis with several values (the others held at one).
+        let varying = axes.filter { $0.values.count > 1 }
+        if scenario == .latency && varying.count == 1 {
+            let name = varying[0].name
+            let falling: Bool? = name == "khugepaged/scan_sleep_millisecs" ? true : name == "khugepaged/pages_to_scan" ? false : nil
+            if let falling {
+                // Order points so that khugepaged should be faster later.
+                let ordered = points.compactMap { p -> (Int, Double)? in
+                    guard let v = Int(p.knobs[name] ?? ""), let t = p.fullCoverageMs else { return nil }
+                    return (v, t)
+                }.sorted { falling ? $0.0 > $1.0 : $0.0 < $1.0 }
+                let held = ordered.count == points.count && zip(ordered, ordered.dropFirst()).allSatisfy { $0.1 >= $1.1 }
+                let figures = ordered.map { "\($0.0): \(String(format: "%.1f", $0.1)) ms" }.joined(separator: ", ")
+                checks.append(SweepCheck(name: "latency ordering", held: held,
+                                         detail: "time to full coverage by \(name): \(figures)" + (ordered.count == points.count ? "" : " (some points never reached full coverage)")))
+            }
+        }
+        return checks
+    }
+
+    /// One CSV row per point.
+    public static func csv(_ r: SweepResult) -> String {
+        let names = r.axes.map(\.name)
+        var lines = [(names + ["runs", "collapsed", "total", "expected_collapsed", "coverage_percent", "latency_median_ms",
+                               "latency_min_ms", "latency_max_ms", "full_coverage_ms", "ok"]).joined(separator: ",")]
+        for p in r.points {
+            let cells = names.map { p.knobs[$0] ?? "" } + [
+                "\(p.runs)", "\(p.collapsed)", "\(p.total)", "\(p.expectedCollapsed)", "\(p.coveragePercent)",
+                p.latency.map { "\($0.medianMs)" } ?? "", p.latency.map { "\($0.minMs)" } ?? "",
+                p.latency.map { "\($0.maxMs)" } ?? "", p.fullCoverageMs.map { "\($0)" } ?? "", p.ok ? "true" : "false"]
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

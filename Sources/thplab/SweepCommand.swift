@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import THPLab
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a scenario at every combination of knob values and tabulate what each value does.",
+        discussion: """
+            Scenarios: collapse, sparse, latency (see `thplab run SCENARIO --help`). Each point sets its knob \
+            values, runs the scenario --repeat times on a fresh region, and puts the knobs back; at the end \
+            every knob is as before. The knobs swept are left alone by the scenario (it does not make \
+            khugepaged fast over them).
+            Example: thplab sweep sparse --knob max_ptes_none=0,255,256,511 --present 256
+                     thplab sweep latency --knob scan_sleep_millisecs=10,100,1000 --extents 8
+            """
+    )
+
+    @Argument(help: "collapse, sparse or latency.")
+    var scenario: RegionOptions.Scenario
+
+    @Option(name: .customLong("knob"), help: "NAME=V1,V2,... (repeatable; every combination is run).")
+    var knobs: [String] = []
+
+    @Option(help: "Runs per point.")
+    var `repeat`: Int = 1
+
+    @Option(help: "Pages (of 512) present in each extent (sparse).")
+    var present: Int?
+
+    @Option(help: "madvise or khugepaged (collapse only; sparse and latency use khugepaged).")
+    var trigger: Trigger?
+
+    @Flag(help: "Print progress lines even when stdout is not a terminal.")
+    var progress = false
+
+    @Option(help: "Also write one CSV row per point to this path.")
+    var csv: String?
+
+    @OptionGroup var region: RegionArguments
+
+    func validate() throws {
+        if let csv { try JSONOutput.checkWritable(csv) }
+    }
+
+    func run() throws {
+        let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
+        let o = region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig)
+        let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
+        let live = !region.output.toStdout && Sys.isTerminal(1)
+        let r = try Sweep.run(options: o, axes: axes, repeatCount: `repeat`, log: { Console.error("thplab: " + $0) }) { done, total, elapsed in
+            guard live || progress else { return }
+            let eta = done == 0 ? "?" : String(format: "%.0f s", elapsed / Double(done) * Double(total - done))
+            let line = String(format: "sweep: %d/%d points, %.1f s elapsed, about %@ remaining", done, total, elapsed, eta)
+            if live { FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line + (done == total ? "\n" : "")).utf8)) }
+            else { Console.error("thplab: " + line) }
+        }
+        try region.output.emit(r) { SweepTextReport.render(r) }
+        if let csv { try FileIO.writeAtomically(csv, Array(Sweep.csv(r).utf8)) }
+        if !r.ok { throw ExitCode(1) }
+    }
+}
+
+extension RegionOptions.Scenario: ExpressibleByArgument {}
