@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+extension KernelSuite {
+/// The tuning scenarios and sweeps on the real kernel.
+@Suite struct ScenarioKernelTests {
+    func run(_ args: [String], expect status: Int32 = 0, timeout: Double = 120) throws -> [String: Any] {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        let host = HostSnapshot()
+        let r = try Thplab.run(args + ["--json", "-"], timeout: timeout)
+        #expect(!r.timedOut)
+        #expect(r.status == status, "\(args): exit \(r.status) \(r.stderr)")
+        host.expectRestored()
+        return try r.json()
+    }
+
+    func points(_ json: [String: Any]) -> [(knobs: [String: String], collapsed: Int, full: Double?)] {
+        (json["points"] as? [[String: Any]] ?? []).map {
+            ($0["knobs"] as? [String: String] ?? [:], $0["collapsed"] as? Int ?? -1, $0["full_coverage_ms"] as? Double)
+        }
+    }
+
+    @Test(arguments: [(256, 255, 256), (128, 383, 384)])
+    func sparseJustBelowAndAtTheThreshold(present: Int, below: Int, at: Int) throws {
+        let json = try run(["sweep", "sparse", "--present", "\(present)", "--extents", "2",
+                            "--knob", "max_ptes_none=\(below),\(at)"])
+        let p = points(json)
+        #expect(p.count == 2)
+        #expect(p.first { $0.knobs["khugepaged/max_ptes_none"] == "\(below)" }?.collapsed == 0,
+                "\(present) present < 512 - \(below): no collapse")
+        #expect(p.first { $0.knobs["khugepaged/max_ptes_none"] == "\(at)" }?.collapsed == 2,
+                "\(present) present >= 512 - \(at): collapse")
+        let check = (json["checks"] as? [[String: Any]])?.first
+        #expect(check?["held"] as? Bool == true)
+        #expect(json["ok"] as? Bool == true)
+    }
+
+    @Test func latencyFallsWithScanSleep() throws {
+        let json = try run(["sweep", "latency", "--extents", "4", "--knob", "scan_sleep_millisecs=10,200",
+                            "--knob", "pages_to_scan=512"])
+        let p = points(json)
+        let fast = p.first { $0.knobs["khugepaged/scan_sleep_millisecs"] == "10" }?.full
+        let slow = p.first { $0.knobs["khugepaged/scan_sleep_millisecs"] == "200" }?.full
+        print("latency to full coverage: scan_sleep_millisecs 10 -> \(fast ?? -1) ms, 200 -> \(slow ?? -1) ms")
+        let check = (json["checks"] as? [[String: Any]])?.first
+        #expect(check?["held"] as? Bool == true, "\(check ?? [:])")
+        #expect((fast ?? .infinity) < (slow ?? 0))
+    }
+
+    @Test(arguments: [["--backing", "anon"], ["--backing", "anon", "--trigger", "khugepaged"],
+                      ["--backing", "tmpfs", "--trigger", "khugepaged"], ["--backing", "memfd"]])
+    func collapseEveryExtent(args: [String]) throws {
+        let json = try run(["run", "collapse", "--extents", "2"] + args)
+        #expect(json["collapsed"] as? Int == 2)
+        #expect(json["ok"] as? Bool == true)
+        for e in json["extents"] as? [[String: Any]] ?? [] {
+            let after = (e["pages_after"] as? [String: Any])?["pmd"] as? Int
+            #expect(after == 512, "extent \(e["start"] ?? "") after: \(e["pages_after"] ?? "")")
+        }
+    }
+
+    @Test func collapseOfARegularFileIsExplained() throws {
+        let json = try run(["run", "collapse", "--extents", "1", "--backing", "file", "--dir", NSTemporaryDirectory()])
+        #expect(json["collapsed"] as? Int == 0)
+        #expect((json["rule"] as? String)?.contains("CONFIG_READ_ONLY_THP_FOR_FS") == true)
+        #expect((json["extents"] as? [[String: Any]])?.first?["errno_name"] as? String == "EINVAL")
+    }
+
+    @Test func badSweepsChangeNothing() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        for args in [["--knob", "max_ptes_none=0,600"], ["--knob", "nonsense=1"], ["--knob", "../enabled=always"], []] {
+            let r = try Thplab.run(["sweep", "sparse"] + args, timeout: 30)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+        }
+        host.expectRestored()
+    }
+}
+}
