@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -34,6 +35,9 @@
 #endif
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
 #endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -100,6 +104,10 @@ const int cshims_MADV_NOHUGEPAGE = MADV_NOHUGEPAGE;
 const int cshims_MADV_COLLAPSE = MADV_COLLAPSE;
 const int cshims_MADV_POPULATE_READ = MADV_POPULATE_READ;
 const int cshims_MADV_POPULATE_WRITE = MADV_POPULATE_WRITE;
+const int cshims_MADV_PAGEOUT = MADV_PAGEOUT;
+
+int cshims_swapon(const char *path) { return swapon(path, 0); }
+int cshims_swapoff(const char *path) { return swapoff(path); }
 const unsigned int cshims_MFD_CLOEXEC = MFD_CLOEXEC;
 const int cshims_MAP_FIXED_NOREPLACE = MAP_FIXED_NOREPLACE;
 const int cshims_CAP_SYS_ADMIN = CAP_SYS_ADMIN;

@@ -18,6 +18,11 @@ extern const int cshims_MADV_NOHUGEPAGE;
 extern const int cshims_MADV_COLLAPSE;
 extern const int cshims_MADV_POPULATE_READ;
 extern const int cshims_MADV_POPULATE_WRITE;
+extern const int cshims_MADV_PAGEOUT;
+
+/// swapon(2) / swapoff(2): 0 or -1 with errno set.
+int cshims_swapon(const char *path);
+int cshims_swapoff(const char *path);
 
 /// memfd_create(2). Returns the fd or -1 with errno set.
 int cshims_memfd_create(const char *name, unsigned int flags);

@@ -18,10 +18,14 @@ struct RegionArguments: ParsableArguments {
     @Option(help: "Directory for --backing file.")
     var dir: String = "."
 
+    @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait ends once khugepaged has passed over its list twice).")
+    var fullWait = false
+
     @OptionGroup var output: JSONOption
 
-    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger) -> RegionOptions {
+    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
+        if let swapped { o.swapped = swapped }
         o.backing = backing
         o.extents = extents
         if let present { o.present = present }
@@ -29,6 +33,7 @@ struct RegionArguments: ParsableArguments {
         o.timeoutSeconds = timeout
         o.tmpfsHuge = tmpfsHuge
         o.directory = dir
+        o.fullWait = fullWait
         return o
     }
 
@@ -76,4 +81,17 @@ struct LatencyScenario: ParsableCommand {
     @OptionGroup var region: RegionArguments
 
     func run() throws { try region.run(region.options(.latency, present: 512, trigger: .khugepaged)) }
+}
+
+struct SwapScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swap",
+        abstract: "Pages pushed out with MADV_PAGEOUT: khugepaged collapses an extent only if swapped <= max_ptes_swap.",
+        discussion: "Needs swap: without any, thplab makes a 256 MiB swap file in /var/tmp for the run (swapon), and swaps it off and removes it afterwards (a killed run's is removed by the next start). Sweep it: thplab sweep swap --knob max_ptes_swap=0,64,128 --swapped 64"
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "Pages (of 512) of each extent pushed out to swap.")
+    var swapped: Int = 128
+
+    func run() throws { try region.run(region.options(.swap, present: 512, trigger: .khugepaged, swapped: swapped)) }
 }

@@ -16,7 +16,7 @@ struct SweepCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "collapse, sparse or latency.")
+    @Argument(help: "collapse, sparse, latency or swap.")
     var scenario: RegionOptions.Scenario
 
     @Option(name: .customLong("knob"), help: "NAME=V1,V2,... (repeatable; every combination is run).")
@@ -28,7 +28,10 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pages (of 512) present in each extent (sparse).")
     var present: Int?
 
-    @Option(help: "madvise or khugepaged (collapse only; sparse and latency use khugepaged).")
+    @Option(help: "Pages (of 512) of each extent pushed out to swap (swap).")
+    var swapped: Int?
+
+    @Option(help: "madvise or khugepaged (collapse only; sparse, latency and swap use khugepaged).")
     var trigger: Trigger?
 
     @Flag(help: "Print progress lines even when stdout is not a terminal.")
@@ -45,7 +48,8 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
-        let o = region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig)
+        let o = region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
+                               swapped: swapped)
         let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
         let live = !region.output.toStdout && Sys.isTerminal(1)
         let r = try Sweep.run(options: o, axes: axes, repeatCount: `repeat`, log: { Console.error("thplab: " + $0) }) { done, total, elapsed in

@@ -66,6 +66,32 @@ extension KernelSuite {
         #expect((json["extents"] as? [[String: Any]])?.first?["errno_name"] as? String == "EINVAL")
     }
 
+    @Test func swapRuleAtTheThreshold() throws {
+        let json = try run(["sweep", "swap", "--swapped", "64", "--extents", "2", "--knob", "max_ptes_swap=63,64"])
+        let p = points(json)
+        #expect(p.first { $0.knobs["khugepaged/max_ptes_swap"] == "63" }?.collapsed == 0, "64 swapped > 63")
+        #expect(p.first { $0.knobs["khugepaged/max_ptes_swap"] == "64" }?.collapsed == 2, "64 swapped <= 64")
+        #expect((json["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
+    }
+
+    @Test func aKilledSwapRunLeavesNoSwapBehind() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        guard host.swaps.isEmpty else { return }  // the host has swap: thplab makes none
+        // A swap run that waits: 512 swapped pages are more than max_ptes_swap allows.
+        let (p, o, e) = try Thplab.start(["run", "swap", "--swapped", "512", "--extents", "1", "--timeout", "60", "--full-wait"])
+        let deadline = Date().addingTimeInterval(20)
+        while HostState.swaps().isEmpty && Date() < deadline { usleep(20_000) }
+        #expect(!HostState.swaps().isEmpty, "the run made a swap file")
+        kill(p.processIdentifier, SIGKILL)
+        _ = Thplab.finish(p, o, e, timeout: 20)
+        #expect(!HostState.swaps().isEmpty)
+        let r = try Thplab.run(["knobs", "restore"], timeout: 60)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("swapoff"))
+        host.expectRestored()
+    }
+
     @Test func badSweepsChangeNothing() throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()

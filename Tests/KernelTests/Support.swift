@@ -169,6 +169,12 @@ enum HostState {
         }
     }
 
+    /// Active swap areas (/proc/swaps, without the header).
+    static func swaps() -> [String] {
+        ((try? String(contentsOfFile: "/proc/swaps", encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: " ").first ?? "") }
+    }
+
     static func value(_ knob: String) -> String {
         ((try? String(contentsOfFile: root + "/" + knob, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -180,6 +186,7 @@ enum HostState {
 struct HostSnapshot {
     let knobs = HostState.knobs()
     let tracefsMounted = HostState.tracefsMounted()
+    let swaps = HostState.swaps()
 
     func expectRestored(sourceLocation: SourceLocation = #_sourceLocation) {
         let after = HostState.knobs()
@@ -192,5 +199,8 @@ struct HostSnapshot {
         #expect(HostState.tracefsMounted() == tracefsMounted, "tracefs mount changed", sourceLocation: sourceLocation)
         #expect(!HostState.journalExists, "journal left", sourceLocation: sourceLocation)
         #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())", sourceLocation: sourceLocation)
+        #expect(HostState.swaps() == swaps, "swap areas changed: \(HostState.swaps())", sourceLocation: sourceLocation)
+        let swapFiles = ((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("thplab-swap") }
+        #expect(swapFiles.isEmpty, "swap files left: \(swapFiles)", sourceLocation: sourceLocation)
     }
 }

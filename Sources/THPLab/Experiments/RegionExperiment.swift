@@ -7,27 +7,48 @@ import Foundation
 ///             if present >= 512 - max_ptes_none
 ///   latency   time from MADV_HUGEPAGE to each extent's collapse, and to full
 ///             coverage, from the tracepoints' own timestamps
+///   swap      `swapped` pages of each extent pushed out with MADV_PAGEOUT;
+///             khugepaged collapses an extent only if swapped <= max_ptes_swap
 public struct RegionOptions: Codable, Equatable, Sendable {
-    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency }
+    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap }
 
     public var scenario: Scenario = .collapse
     public var backing: Backing = .memfd
     public var extents: Int = 4
     /// Pages faulted in at the start of each extent (1...512).
     public var present: Int = 512
+    /// Pages of each extent pushed out to swap (swap scenario).
+    public var swapped: Int = 0
     public var trigger: Trigger = .khugepaged
     public var timeoutSeconds: Int = 60
     public var tmpfsHuge: TmpfsHuge = .advise
     public var directory: String = "."
+    /// Wait the whole bound even when no collapse is expected.
+    public var fullWait = false
 
     enum CodingKeys: String, CodingKey {
-        case scenario, backing, extents, present, trigger, directory
+        case scenario, backing, extents, present, swapped, trigger, directory, fullWait = "full_wait"
         case timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
     }
 
     public init(scenario: Scenario = .collapse) {
         self.scenario = scenario
         if scenario == .sparse { present = 256 }
+        if scenario == .swap { swapped = 128 }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(scenario: try c.decodeIfPresent(Scenario.self, forKey: .scenario) ?? .collapse)
+        backing = try c.decodeIfPresent(Backing.self, forKey: .backing) ?? backing
+        extents = try c.decodeIfPresent(Int.self, forKey: .extents) ?? extents
+        present = try c.decodeIfPresent(Int.self, forKey: .present) ?? present
+        swapped = try c.decodeIfPresent(Int.self, forKey: .swapped) ?? swapped
+        trigger = try c.decodeIfPresent(Trigger.self, forKey: .trigger) ?? trigger
+        timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? timeoutSeconds
+        tmpfsHuge = try c.decodeIfPresent(TmpfsHuge.self, forKey: .tmpfsHuge) ?? tmpfsHuge
+        directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? directory
+        fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? fullWait
     }
 
     public func validate(memAvailableKB: Int64?) throws {
@@ -36,6 +57,10 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         guard (1...3600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 3600 seconds") }
         if scenario != .collapse && trigger != .khugepaged {
             throw THPLabError.usage("\(scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
+        }
+        if scenario == .swap {
+            guard (1...512).contains(swapped) else { throw THPLabError.usage("--swapped must be from 1 to 512 pages of each extent") }
+            guard backing.isShmem || backing == .anon else { throw THPLabError.usage("swap needs shmem or anonymous memory: regular file pages are written back, not swapped") }
         }
         if backing == .file && !Sys.isDirectory(directory) { throw THPLabError.usage("--dir \(directory) is not a directory") }
         let needed = Int64(extents) * 2 * (2 << 20) + (64 << 20)
@@ -138,10 +163,20 @@ public struct RegionExperiment {
     }
 
     /// How many extents the kernel's rules say will collapse, and why.
-    public static func expectation(_ o: RegionOptions, context: ExpectationContext, maxPtesNone: Int) -> (Int, String) {
+    public static func expectation(_ o: RegionOptions, context: ExpectationContext, maxPtesNone: Int,
+                                   maxPtesSwap: Int = 64) -> (Int, String) {
         if let blocker = ExpectationModel.collapseBlocker(context) { return (0, "no collapse: " + blocker) }
         if o.trigger == .madvise {
             return (o.extents, "MADV_COLLAPSE ignores max_ptes_none and the THP settings: every extent collapses")
+        }
+        if o.scenario == .swap {
+            if o.swapped > maxPtesSwap {
+                return (0, "khugepaged gives up on an extent with more than max_ptes_swap = \(maxPtesSwap) pages in swap (exceed_swap_pte); each has \(o.swapped)")
+            }
+            if 512 - o.swapped < 512 - maxPtesNone {
+                return (0, "the \(o.swapped) swapped pages count as absent too: fewer than 512 - max_ptes_none = \(512 - maxPtesNone) present")
+            }
+            return (o.extents, "khugepaged collapses an extent with at most max_ptes_swap = \(maxPtesSwap) pages in swap, swapping them back in; each has \(o.swapped)")
         }
         let need = 512 - maxPtesNone
         if o.present >= need {
@@ -181,6 +216,23 @@ public struct RegionExperiment {
                 throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
             }
         }
+        // swap: push `swapped` pages of each extent out, onto the host's swap
+        // or a swap file made for the run.
+        var swap: SwapArea?
+        if o.scenario == .swap {
+            swap = try SwapArea(guardian: guardian)
+            if swap!.ownedByThplab { notes.append("no swap on this host: thplab made \(swap!.path) for the run and removed it afterwards") }
+            for e in 0..<o.extents {
+                _ = region.madvise(.pageout, offset: e * Self.huge, length: o.swapped * 4096)
+            }
+            let swappedKB = SmapsParser.parse(FileIO.readIfPresent("/proc/self/smaps") ?? "")
+                .filter { $0.start < region.end && $0.end > region.start }.reduce(0) { $0 + $1.kb("Swap") }
+            notes.append("MADV_PAGEOUT put \(swappedKB) kB of the region in swap (asked: \(o.extents * o.swapped * 4) kB)")
+            if swappedKB < o.extents * o.swapped * 4 {
+                throw THPLabError(.unsupported, "MADV_PAGEOUT pushed only \(swappedKB) of \(o.extents * o.swapped * 4) kB to swap: the host's swap is full or refuses shmem")
+            }
+        }
+        defer { withExtendedLifetime(swap) {} }
         let scanner = try VmaScanner(pid: Sys.pid, withPages: false)
         func extentCounts(_ e: Int) throws -> ClassCounts {
             let s = region.start + UInt(e * Self.huge)
@@ -218,7 +270,8 @@ public struct RegionExperiment {
             context.anonEnabled = Self.anonEnabled(knobs)
             let tracer = o.backing == .anon ? nil : ScanTracer.start(guardian: guardian, objectName: object!.traceName, notes: &notes)
             defer { tracer?.stop() }
-            let expectCollapse = Self.expectation(o, context: context, maxPtesNone: Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511).0 > 0
+            let expectCollapse = Self.expectation(o, context: context, maxPtesNone: Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511,
+                                                  maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64).0 > 0
             progress(.step("MADV_HUGEPAGE; waiting for khugepaged (at most \(o.timeoutSeconds) s)"))
             for _ in 0..<2 { _ = region.madvise(.hugepage) }
             tracer?.mark("thplab-eligible")
@@ -236,7 +289,7 @@ public struct RegionExperiment {
                 scans = (Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0) - scans0
                 progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: o.extents))
                 if collapsedAt.count == o.extents { break }
-                if !expectCollapse && scans >= 2 { break }
+                if !expectCollapse && !o.fullWait && scans >= 2 { break }
                 if elapsed() >= Double(o.timeoutSeconds) { break }
                 Sys.sleep(milliseconds: 5)
             }
@@ -276,7 +329,8 @@ public struct RegionExperiment {
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
-        let (expected, rule) = Self.expectation(o, context: context, maxPtesNone: maxNone)
+        let (expected, rule) = Self.expectation(o, context: context, maxPtesNone: maxNone,
+                                                maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64)
         var differences: [String] = []
         if !startedSmall { differences.append("the region was already on huge pages after populate: nothing to collapse") }
         let collapsed = outcomes.filter(\.collapsed).count

@@ -140,11 +140,15 @@ public enum Sweep {
     /// falls or pages_to_scan rises (an ordering, never a figure).
     public static func builtInChecks(scenario: RegionOptions.Scenario, axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
         var checks: [SweepCheck] = []
-        if scenario == .sparse, axes.contains(where: { $0.name == "khugepaged/max_ptes_none" }) {
+        let rules: [(RegionOptions.Scenario, String, String)] = [
+            (.sparse, "khugepaged/max_ptes_none", "collapsed iff present >= 512 - max_ptes_none"),
+            (.swap, "khugepaged/max_ptes_swap", "collapsed iff swapped <= max_ptes_swap"),
+        ]
+        for (s, knob, rule) in rules where s == scenario && axes.contains(where: { $0.name == knob }) {
             let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
-            checks.append(SweepCheck(name: "max_ptes_none rule", held: bad.isEmpty,
-                                     detail: bad.isEmpty ? "collapsed iff present >= 512 - max_ptes_none at all \(points.count) point(s)"
-                                                         : "the rule failed at \(bad.count) point(s)"))
+            let name = String(knob.split(separator: "/").last!) + " rule"
+            checks.append(SweepCheck(name: name, held: bad.isEmpty,
+                                     detail: bad.isEmpty ? "\(rule) at all \(points.count) point(s)" : "the rule failed at \(bad.count) point(s)"))
         }
         // Along the one axis with several values (the others held at one).
         let varying = axes.filter { $0.values.count > 1 }

@@ -13,7 +13,7 @@ public struct HostJournal: Codable, Equatable, Sendable {
     /// a tmpfs goes before the unmount, a tracefs instance before the
     /// unmount of tracefs, the unmount before the removal of the mount point.
     public struct Resource: Codable, Equatable, Sendable {
-        public enum Kind: String, Codable, Sendable { case mount, file, directory }
+        public enum Kind: String, Codable, Sendable { case mount, file, directory, swap }
         public var kind: Kind
         public var path: String
     }
@@ -88,6 +88,12 @@ public struct HostJournal: Codable, Equatable, Sendable {
             guard Sys.exists(r.path) else { return nil }
             if case .failure(let e) = Sys.unlink(r.path) { return "FAILED to remove \(r.path): \(e)" }
             return "removed \(r.path)"
+        case .swap:
+            switch Sys.swapoff(r.path) {
+            case .success: return "swapoff \(r.path)"
+            case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not active
+            case .failure(let e): return "FAILED to swapoff \(r.path): \(e)"
+            }
         case .directory:
             guard Sys.exists(r.path) else { return nil }
             if case .failure(let e) = Sys.rmdir(r.path) { return "FAILED to remove \(r.path): \(e)" }

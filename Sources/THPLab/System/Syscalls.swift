@@ -33,7 +33,7 @@ public enum Sys {
     }
 
     public enum Advice: Sendable {
-        case hugepage, noHugepage, collapse, populateRead, populateWrite
+        case hugepage, noHugepage, collapse, populateRead, populateWrite, pageout
         var raw: Int32 {
             switch self {
             case .hugepage: return cshims_MADV_HUGEPAGE
@@ -41,6 +41,7 @@ public enum Sys {
             case .collapse: return cshims_MADV_COLLAPSE
             case .populateRead: return cshims_MADV_POPULATE_READ
             case .populateWrite: return cshims_MADV_POPULATE_WRITE
+            case .pageout: return cshims_MADV_PAGEOUT
             }
         }
     }
@@ -229,6 +230,14 @@ public enum Sys {
     }
 
     // MARK: mounts, files, locks
+
+    static func swapon(_ path: String) -> Result<Void, Errno> { check(cshims_swapon(path)) }
+    static func swapoff(_ path: String) -> Result<Void, Errno> { check(cshims_swapoff(path)) }
+
+    static func fallocate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
+        let rc = posix_fallocate(fd.rawValue, 0, off_t(size))
+        return rc == 0 ? .success(()) : .failure(Errno(rawValue: rc))
+    }
 
     static func mountTmpfs(at path: String, options: String) -> Result<Void, Errno> {
         check(cshims_mount_tmpfs(path, options))
