@@ -24,7 +24,7 @@ struct Knobs: ParsableCommand {
             guard sysfs.isPresent else { throw THPLabError.unsupported("\(sysfs.root) is missing: no THP in this kernel") }
             let knobs = sysfs.readAll()
             let changed = HostJournal.changedKnobs(stateDir: HostGuard.defaultStateDir)
-            try output.emit(knobs) { KnobsTextReport.render(knobs, changed: changed) }
+            try output.emit(KnobInfo.all(knobs, changed: changed)) { KnobsTextReport.render(knobs, changed: changed) }
         }
     }
 

@@ -50,6 +50,10 @@ public enum DoctorProbe {
         let kpf = (try? Pagemap.readWords(path: "/proc/kpageflags", index: 0, count: 1)) != nil
         add("/proc/kpageflags", kpf, kpf ? "readable" : "not readable (needs root)")
 
+        let swaps = SwapArea.active()
+        add("swap", swaps.isEmpty ? (isRoot ? true : nil) : true,
+            swaps.isEmpty ? (isRoot ? "none active; `run swap` makes a swap file in /var/tmp for its run and removes it" : "none active; `run swap` needs root to make one")
+                          : "active: \(swaps.joined(separator: ", "))")
         let nodes = Sys.numaNodeCount()
         add("NUMA (libnuma)", nodes != nil, nodes.map { "\($0) node(s); placement experiments come later" } ?? "numa_available() says no NUMA support")
 
@@ -69,6 +73,8 @@ public enum DoctorProbe {
         scenario("retract --trigger madvise", base + (collapse.ok == true ? [] : ["MADV_COLLAPSE (6.1+)"]), "ready")
         scenario("retract --trigger khugepaged", base + (khugepagedRunning ? [] : ["a running khugepaged"]),
                  tracing.ok == true ? "ready; tracepoints tell whether khugepaged looked at the object" : "ready, but without tracepoints a wait cannot tell 'never looked' from 'looked and refused'")
+        scenario("collapse, sparse, latency", base + (khugepagedRunning ? [] : ["a running khugepaged"]), "ready")
+        scenario("swap", base + (swaps.isEmpty && !isRoot ? ["root, to make a swap file"] : []), swaps.isEmpty ? "ready: a swap file is made for the run" : "ready: uses the host's swap")
         scenario("retract --backing file", base, rothp == true ? "ready: the file is open for writing, so it still will not collapse (file_thp_enabled())" :
                     "runs, but nothing can collapse: no CONFIG_READ_ONLY_THP_FOR_FS; the report says so")
 
