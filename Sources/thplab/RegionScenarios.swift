@@ -18,6 +18,9 @@ struct RegionArguments: ParsableArguments {
     @Option(help: "Directory for --backing file.")
     var dir: String = "."
 
+    @Option(help: "Regions in this many processes competing for khugepaged (latency, collapse --trigger khugepaged): thplab and workers, each with its own object.")
+    var processes: Int = 1
+
     @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait ends once khugepaged has passed over its list twice).")
     var fullWait = false
 
@@ -34,6 +37,7 @@ struct RegionArguments: ParsableArguments {
         o.tmpfsHuge = tmpfsHuge
         o.directory = dir
         o.fullWait = fullWait
+        o.processes = processes
         return o
     }
 

@@ -47,6 +47,18 @@ extension KernelSuite {
         #expect((fast ?? .infinity) < (slow ?? 0))
     }
 
+    @Test func latencyOfRegionsInCompetingProcesses() throws {
+        let json = try run(["knobs", "set", "scan_sleep_millisecs=20", "pages_to_scan=512", "--", Thplab.binary,
+                            "run", "latency", "--processes", "3", "--extents", "2"])
+        let extents = json["extents"] as? [[String: Any]] ?? []
+        #expect(extents.count == 6)
+        #expect(Set(extents.compactMap { $0["pid"] as? Int }).count == 3)
+        #expect(extents.allSatisfy { $0["collapsed"] as? Bool == true && $0["latency_ms"] is Double })
+        let latency = json["latency"] as? [String: Any]
+        #expect(latency?["source"] as? String == "tracepoints")
+        #expect((latency?["full_coverage_ms"] as? Double ?? 0) > 0)
+    }
+
     @Test(arguments: [["--backing", "anon"], ["--backing", "anon", "--trigger", "khugepaged"],
                       ["--backing", "tmpfs", "--trigger", "khugepaged"], ["--backing", "memfd"]])
     func collapseEveryExtent(args: [String]) throws {

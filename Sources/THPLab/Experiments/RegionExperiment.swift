@@ -25,9 +25,12 @@ public struct RegionOptions: Codable, Equatable, Sendable {
     public var directory: String = "."
     /// Wait the whole bound even when no collapse is expected.
     public var fullWait = false
+    /// Regions in this many processes (thplab and workers), each its own
+    /// object, competing for khugepaged (latency, collapse by khugepaged).
+    public var processes = 1
 
     enum CodingKeys: String, CodingKey {
-        case scenario, backing, extents, present, swapped, trigger, directory, fullWait = "full_wait"
+        case scenario, backing, extents, present, swapped, trigger, directory, fullWait = "full_wait", processes
         case timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
     }
 
@@ -49,6 +52,7 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         tmpfsHuge = try c.decodeIfPresent(TmpfsHuge.self, forKey: .tmpfsHuge) ?? tmpfsHuge
         directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? directory
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? fullWait
+        processes = try c.decodeIfPresent(Int.self, forKey: .processes) ?? processes
     }
 
     public func validate(memAvailableKB: Int64?) throws {
@@ -58,12 +62,18 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         if scenario != .collapse && trigger != .khugepaged {
             throw THPLabError.usage("\(scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
         }
+        guard (1...16).contains(processes) else { throw THPLabError.usage("--processes must be from 1 to 16") }
+        if processes > 1 {
+            guard scenario == .latency || (scenario == .collapse && trigger == .khugepaged), backing != .anon else {
+                throw THPLabError.usage("--processes above 1 is for latency and collapse --trigger khugepaged, on shmem or file regions (each process gets its own object)")
+            }
+        }
         if scenario == .swap {
             guard (1...512).contains(swapped) else { throw THPLabError.usage("--swapped must be from 1 to 512 pages of each extent") }
             guard backing.isShmem || backing == .anon else { throw THPLabError.usage("swap needs shmem or anonymous memory: regular file pages are written back, not swapped") }
         }
         if backing == .file && !Sys.isDirectory(directory) { throw THPLabError.usage("--dir \(directory) is not a directory") }
-        let needed = Int64(extents) * 2 * (2 << 20) + (64 << 20)
+        let needed = Int64(extents * processes) * 2 * (2 << 20) + (64 << 20)
         if let memAvailableKB, needed > memAvailableKB * 1024 {
             throw THPLabError.usage("\(extents) extents need about \(needed >> 20) MiB, but only \(memAvailableKB >> 10) MiB is available")
         }
@@ -72,6 +82,8 @@ public struct RegionOptions: Codable, Equatable, Sendable {
 
 /// One extent of the region: how it started and ended.
 public struct ExtentOutcome: Codable, Equatable, Sendable {
+    /// The process whose region holds the extent.
+    public var pid: Int32
     public var start: UInt
     public var presentPages: Int
     public var collapsed: Bool
@@ -84,7 +96,7 @@ public struct ExtentOutcome: Codable, Equatable, Sendable {
     public var pagesAfter: ClassCounts
 
     enum CodingKeys: String, CodingKey {
-        case start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
+        case pid, start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
         case pagesAfter = "pages_after"
     }
 }
@@ -151,6 +163,8 @@ public struct RegionExperiment {
     /// Knobs the run must leave as they are (a sweep's, or latency's own
     /// subject): the plan that makes khugepaged fast skips them.
     public var pinned: Set<String>
+    /// thplab's own binary, for the worker processes of `processes` > 1.
+    public var executable = Sys.ownExecutable()
     static let huge = MappedRegion.hugeSize
 
     public init(options: RegionOptions, pinned: Set<String> = []) {
@@ -233,12 +247,30 @@ public struct RegionExperiment {
             }
         }
         defer { withExtendedLifetime(swap) {} }
-        let scanner = try VmaScanner(pid: Sys.pid, withPages: false)
-        func extentCounts(_ e: Int) throws -> ClassCounts {
-            let s = region.start + UInt(e * Self.huge)
-            return try scanner.scan(start: s, end: s + UInt(Self.huge)).counts
+        // More processes: each a worker with its own object, fully populated.
+        var others: [(object: SharedObject, worker: WorkerProcess, host: RemoteHost)] = []
+        defer { for w in others { w.worker.stop() } }
+        for p in 1..<o.processes {
+            let obj = try SharedObject(backing: o.backing, size: size, tmpfsHuge: o.tmpfsHuge, tmpfsSize: nil,
+                                       directory: o.directory, guardian: guardian, suffix: "-r\(p)")
+            let w = try WorkerProcess(executable: executable, object: obj.fd, guardian: guardian)
+            let h = try RemoteHost(w, size: size, specs: [MappingSpec(role: .shared)])
+            try h.populate()
+            others.append((obj, w, h))
         }
-        let startedSmall = try (0..<o.extents).allSatisfy { let c = try extentCounts($0); return c.pmd + c.pteThp + c.mthp == 0 }
+        // Every region: (pid, start, the name its events print).
+        let regions: [(pid: Int32, start: UInt, name: String?)] = [(Sys.pid, region.start, object?.traceName)]
+            + others.map { ($0.host.pid, $0.host.placements[0].start, $0.object.traceName) }
+        let totalExtents = regions.count * o.extents
+        var scanners: [Int32: VmaScanner] = [:]
+        for r in regions { scanners[r.pid] = try VmaScanner(pid: r.pid, withPages: false) }
+        /// Extent g of all regions: region g / extents, extent g % extents.
+        func extentStart(_ g: Int) -> UInt { regions[g / o.extents].start + UInt((g % o.extents) * Self.huge) }
+        func extentCounts(_ g: Int) throws -> ClassCounts {
+            let s = extentStart(g)
+            return try scanners[regions[g / o.extents].pid]!.scan(start: s, end: s + UInt(Self.huge)).counts
+        }
+        let startedSmall = try (0..<totalExtents).allSatisfy { let c = try extentCounts($0); return c.pmd + c.pteThp + c.mthp == 0 }
 
         var knobs = sysfs.readAll()
         var context = ExpectationContext(kernel: KernelVersion(release: release) ?? KernelVersion(0, 0), backing: o.backing,
@@ -268,50 +300,60 @@ public struct RegionExperiment {
             knobs = sysfs.readAll()
             context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: knobs, backing: o.backing, mountHuge: object?.mountHuge)
             context.anonEnabled = Self.anonEnabled(knobs)
-            let tracer = o.backing == .anon ? nil : ScanTracer.start(guardian: guardian, objectName: object!.traceName, notes: &notes)
+            let tracer = o.backing == .anon ? nil : ScanTracer.start(guardian: guardian, objectNames: regions.compactMap(\.name), notes: &notes)
             defer { tracer?.stop() }
             let expectCollapse = Self.expectation(o, context: context, maxPtesNone: Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511,
                                                   maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64).0 > 0
             progress(.step("MADV_HUGEPAGE; waiting for khugepaged (at most \(o.timeoutSeconds) s)"))
-            for _ in 0..<2 { _ = region.madvise(.hugepage) }
+            // The clock starts just before MADV_HUGEPAGE: khugepaged may
+            // collapse the first extent before the call even returns.
             tracer?.mark("thplab-eligible")
             let t0 = Sys.monotonicNanoseconds()
+            for _ in 0..<2 { _ = region.madvise(.hugepage) }
+            for other in others { try other.host.adviseHugepage(times: 2) }
             let scans0 = Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0
             func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
             var scans: Int64 = 0
             while true {
-                for e in 0..<o.extents where collapsedAt[e] == nil {
+                for e in 0..<totalExtents where collapsedAt[e] == nil {
                     let c = try extentCounts(e)
                     // File and shmem: collapse_file() unmapped the small pages.
                     // Anonymous: khugepaged mapped the new huge page itself.
                     if (o.backing == .anon && c.pmd > 0) || (o.backing != .anon && c.resident == 0) { collapsedAt[e] = elapsed() * 1000 }
                 }
                 scans = (Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0) - scans0
-                progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: o.extents))
-                if collapsedAt.count == o.extents { break }
+                progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: totalExtents))
+                if collapsedAt.count == totalExtents { break }
                 if !expectCollapse && !o.fullWait && scans >= 2 { break }
                 if elapsed() >= Double(o.timeoutSeconds) { break }
                 Sys.sleep(milliseconds: 5)
             }
             if let tracer {
                 // Exact times from the tracepoints, relative to the marker.
-                var times = tracer.collapseTimes(afterMark: "thplab-eligible")
+                func allTimes() -> [Int: Double] {
+                    var out: [Int: Double] = [:]
+                    for (r, reg) in regions.enumerated() {
+                        guard let name = reg.name else { continue }
+                        let times = tracer.collapseTimes(afterMark: "thplab-eligible", objectName: name)
+                        for e in 0..<o.extents { if let t = times[extentStart(r * o.extents + e)] { out[r * o.extents + e] = t } }
+                    }
+                    return out
+                }
+                var times = allTimes()
                 let settle = Sys.monotonicNanoseconds() + 1_000_000_000
                 while times.count < collapsedAt.count && Sys.monotonicNanoseconds() < settle {
                     Sys.sleep(milliseconds: 10)
-                    times = tracer.collapseTimes(afterMark: "thplab-eligible")
+                    times = allTimes()
                 }
                 if times.count >= collapsedAt.count && !times.isEmpty {
-                    for e in collapsedAt.keys {
-                        if let t = times[region.start + UInt(e * Self.huge)] { collapsedAt[e] = t * 1000 }
-                    }
+                    for g in collapsedAt.keys { if let t = times[g] { collapsedAt[g] = t * 1000 } }
                     latencySource = "tracepoints"
                 }
             }
             var w = KhugepagedWait(boundSeconds: o.timeoutSeconds, waitedSeconds: (elapsed() * 1000).rounded() / 1000,
-                                   extentsTotal: o.extents, extentsCollapsed: collapsedAt.count,
+                                   extentsTotal: totalExtents, extentsCollapsed: collapsedAt.count,
                                    firstCollapseSeconds: collapsedAt.values.min().map { $0 / 1000 },
-                                   lastCollapseSeconds: collapsedAt.count == o.extents ? collapsedAt.values.max().map { $0 / 1000 } : nil,
+                                   lastCollapseSeconds: collapsedAt.count == totalExtents ? collapsedAt.values.max().map { $0 / 1000 } : nil,
                                    fullScans: scans, scanEvents: tracer?.counts().scans, collapseEvents: tracer?.counts().collapses,
                                    lastScanResult: tracer?.counts().lastScanResult, visited: nil, verdict: "")
             if let c = tracer?.counts() { w.visited = c.scans + c.collapses > 0 || !collapsedAt.isEmpty }
@@ -321,29 +363,31 @@ public struct RegionExperiment {
         }
         // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
         var outcomes: [ExtentOutcome] = []
-        for e in 0..<o.extents {
-            _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096)
-            outcomes.append(ExtentOutcome(start: region.start + UInt(e * Self.huge), presentPages: o.present,
-                                          collapsed: collapsedAt[e] != nil, latencyMs: collapsedAt[e].map { ($0 * 1000).rounded() / 1000 },
-                                          errnoName: errnos[e], pagesAfter: try extentCounts(e)))
+        for e in 0..<o.extents { _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096) }
+        for other in others { try other.host.refault() }
+        for g in 0..<totalExtents {
+            outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
+                                          collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
+                                          errnoName: errnos[g], pagesAfter: try extentCounts(g)))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
-        let (expected, rule) = Self.expectation(o, context: context, maxPtesNone: maxNone,
-                                                maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64)
+        let (perRegion, rule) = Self.expectation(o, context: context, maxPtesNone: maxNone,
+                                                 maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64)
+        let expected = perRegion * regions.count
         var differences: [String] = []
         if !startedSmall { differences.append("the region was already on huge pages after populate: nothing to collapse") }
         let collapsed = outcomes.filter(\.collapsed).count
         if collapsed != expected {
-            differences.append("\(collapsed) of \(o.extents) extent(s) collapsed, expected \(expected): \(rule)" + (wait.map { "; khugepaged: \($0.verdict)" } ?? ""))
+            differences.append("\(collapsed) of \(totalExtents) extent(s) collapsed, expected \(expected): \(rule)" + (wait.map { "; khugepaged: \($0.verdict)" } ?? ""))
         }
         let after = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
         withExtendedLifetime(object) {}
         return RegionResult(scenario: o.scenario.rawValue, kernelRelease: release, options: o,
                             knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: changes,
-                            knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: o.extents,
+                            knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: totalExtents,
                             coveragePercent: after.coveragePercent,
-                            latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: o.extents, source: latencySource),
+                            latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: totalExtents, source: latencySource),
                             expectedCollapsed: expected, rule: rule, khugepaged: wait,
                             deltas: countersAfter.delta(since: countersBefore), ok: differences.isEmpty,
                             differences: differences, notes: notes)

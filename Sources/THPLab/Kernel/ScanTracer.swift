@@ -1,3 +1,4 @@
+import Foundation
 /// khugepaged's file tracepoints (`huge_memory/mm_khugepaged_scan_file` and
 /// `mm_khugepaged_collapse_file`) in a private tracefs instance, counted for
 /// one object by the file name the events print. Mounts tracefs only if
@@ -13,13 +14,18 @@ public final class ScanTracer {
     private let guardian: HostGuard
     private let instance: String
     private let mountedHere: String?
-    private let objectName: String
+    /// The file names the events of interest print (one per object).
+    private let objectNames: [String]
     private var stopped = false
 
     static let events = ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file"]
 
     /// Starts tracing, or returns nil with a note saying why it cannot.
     public static func start(guardian: HostGuard, objectName: String, notes: inout [String]) -> ScanTracer? {
+        start(guardian: guardian, objectNames: [objectName], notes: &notes)
+    }
+
+    public static func start(guardian: HostGuard, objectNames: [String], notes: inout [String]) -> ScanTracer? {
         var mounted: String?
         do {
             var root = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].first { Sys.exists($0 + "/instances") }
@@ -42,7 +48,7 @@ public final class ScanTracer {
                     throw THPLabError.system("cannot create the tracefs instance \(instance)", e)
                 }
             }
-            let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectName: objectName)
+            let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectNames: objectNames)
             for event in events {
                 if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
                     notes.append("khugepaged tracepoints: cannot enable \(event) (\(e))")
@@ -56,11 +62,11 @@ public final class ScanTracer {
         }
     }
 
-    private init(guardian: HostGuard, instance: String, mountedHere: String?, objectName: String) {
+    private init(guardian: HostGuard, instance: String, mountedHere: String?, objectNames: [String]) {
         self.guardian = guardian
         self.instance = instance
         self.mountedHere = mountedHere
-        self.objectName = objectName
+        self.objectNames = objectNames
     }
 
     /// Writes a line into this instance's buffer (trace_marker), to time
@@ -71,8 +77,9 @@ public final class ScanTracer {
 
     /// Seconds from the first marker `text` to each `mm_khugepaged_collapse_file`
     /// event of the object that succeeded, by the event's address (`addr`).
-    public func collapseTimes(afterMark text: String) -> [UInt: Double] {
-        ScanTracer.collapseTimes(trace: FileIO.readIfPresent(instance + "/trace") ?? "", mark: text, objectName: objectName)
+    public func collapseTimes(afterMark text: String, objectName: String? = nil) -> [UInt: Double] {
+        ScanTracer.collapseTimes(trace: FileIO.readIfPresent(instance + "/trace") ?? "", mark: text,
+                                 objectName: objectName ?? objectNames[0])
     }
 
     public static func collapseTimes(trace: String, mark: String, objectName: String) -> [UInt: Double] {
@@ -97,7 +104,12 @@ public final class ScanTracer {
 
     /// Counts the events so far that name the object.
     public func counts() -> Counts {
-        ScanTracer.count(trace: FileIO.readIfPresent(instance + "/trace") ?? "", objectName: objectName)
+        let trace = FileIO.readIfPresent(instance + "/trace") ?? ""
+        return objectNames.reduce(Counts()) { acc, name in
+            let c = ScanTracer.count(trace: trace, objectName: name)
+            return Counts(scans: acc.scans + c.scans, collapses: acc.collapses + c.collapses,
+                          lastScanResult: c.lastScanResult ?? acc.lastScanResult)
+        }
     }
 
     /// Counts events in the text of a `trace` file for one file name.
@@ -125,6 +137,10 @@ public final class ScanTracer {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        // THPLAB_DEBUG_TRACE=PATH keeps the instance's raw trace for a look.
+        if let dump = ProcessInfo.processInfo.environment["THPLAB_DEBUG_TRACE"] {
+            try? FileIO.writeAtomically(dump, Array((FileIO.readIfPresent(instance + "/trace") ?? "").utf8))
+        }
         for event in ScanTracer.events {
             _ = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "0")
         }

@@ -20,12 +20,13 @@ public final class SharedObject {
 
     /// Creates the object with `size` bytes (sparse: nothing is allocated
     /// until populate).
+    /// - Parameter suffix: tells several objects of one run apart (`-r1`).
     public init(backing: Backing, size: Int, tmpfsHuge: TmpfsHuge, tmpfsSize: Int?, directory: String,
-                guardian: HostGuard) throws {
+                guardian: HostGuard, suffix: String = "") throws {
         self.backing = backing
         self.size = size
         self.guardian = guardian
-        let tag = "thplab-\(Sys.pid)"
+        let tag = "thplab-\(Sys.pid)\(suffix)"
         var mountPoint: String?
         var path: String?
         var mountHuge: String?

@@ -2,7 +2,7 @@
 public enum RegionTextReport {
     public static func render(_ r: RegionResult) -> String {
         let o = r.options
-        var out = ["thplab run \(r.scenario): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
+        var out = ["thplab run \(r.scenario): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.processes) process(es) x \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
         let inForce = ["khugepaged/max_ptes_none", "khugepaged/scan_sleep_millisecs", "khugepaged/pages_to_scan"]
             .compactMap { k in r.knobsInForce[k].map { "\(k.split(separator: "/").last!)=\($0)" } }
         out.append("knobs in force: " + inForce.joined(separator: ", "))
@@ -10,10 +10,10 @@ public enum RegionTextReport {
             out.append("changed for the run (put back afterwards): " + r.knobsChanged.map { "\($0.name) \($0.from)->\($0.to)" }.joined(separator: ", "))
         }
         if let w = r.khugepaged { out.append("khugepaged: \(w.verdict)") }
-        var t = TextTable(header: ["EXTENT", "PRESENT", "COLLAPSED", "LATENCY", "AFTER (first page touched)"])
+        var t = TextTable(header: ["PID", "EXTENT", "PRESENT", "COLLAPSED", "LATENCY", "AFTER (first page touched)"])
         for e in r.extents {
             let after = PageClass.allCases.filter { e.pagesAfter[$0] > 0 }.map { "\($0.label) \(e.pagesAfter[$0])" }.joined(separator: ", ")
-            t.add([hex(e.start), "\(e.presentPages)", e.collapsed ? "yes" : (e.errnoName.map { "no (\($0))" } ?? "no"),
+            t.add(["\(e.pid)", hex(e.start), "\(e.presentPages)", e.collapsed ? "yes" : (e.errnoName.map { "no (\($0))" } ?? "no"),
                    e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-", after])
         }
         out.append("")
