@@ -125,6 +125,19 @@ int cshims_madvise(void *addr, size_t length, int advice) {
     return madvise(addr, length, advice);
 }
 
+// The child starts with default signal dispositions and an empty mask,
+// whatever the parent did to handle SIGINT/SIGTERM/SIGHUP.
+static int default_signals(posix_spawnattr_t *attr) {
+    int rc = posix_spawnattr_init(attr);
+    if (rc != 0) return rc;
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(attr, &all);
+    posix_spawnattr_setsigmask(attr, &none);
+    return posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
+
 int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
                  const int *fd_map, int fd_count) {
     posix_spawn_file_actions_t actions;
@@ -134,17 +147,9 @@ int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
         rc = posix_spawn_file_actions_adddup2(&actions, fd_map[2 * i], fd_map[2 * i + 1]);
         if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
     }
-    // The child starts with default signal dispositions and an empty mask,
-    // whatever the parent did to handle SIGINT/SIGTERM/SIGHUP.
     posix_spawnattr_t attr;
-    rc = posix_spawnattr_init(&attr);
+    rc = default_signals(&attr);
     if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     extern char **environ;
     rc = posix_spawn(pid, path, &actions, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);
@@ -154,14 +159,8 @@ int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
 
 int cshims_spawnp(pid_t *pid, const char *file, char *const argv[]) {
     posix_spawnattr_t attr;
-    int rc = posix_spawnattr_init(&attr);
+    int rc = default_signals(&attr);
     if (rc != 0) return rc;
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     extern char **environ;
     rc = posix_spawnp(pid, file, NULL, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);

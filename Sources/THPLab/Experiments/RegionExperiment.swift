@@ -205,13 +205,7 @@ public struct RegionExperiment {
         let knobsBefore = sysfs.readAll()
         let countersBefore = SystemCounters.read(sysfs: sysfs)
         var notes: [String] = []
-        var changes: [KnobChange] = []
-        func apply(_ plan: [KnobPlan.Change]) throws {
-            for c in plan {
-                let r = try guardian.setKnob(c.name, c.value)
-                changes.append(KnobChange(name: c.name, from: r.old, to: r.new, why: c.why))
-            }
-        }
+        let runKnobs = RunKnobs(guardian: guardian)
         let size = o.extents * Self.huge
         progress(.step("\(o.scenario.rawValue): \(o.extents) extent(s) of \(o.backing.rawValue), \(o.present) of 512 pages present in each"))
         var object: SharedObject?
@@ -224,7 +218,7 @@ public struct RegionExperiment {
             object = obj
             region = try MappedRegion(fd: obj.fd, length: size, fileOffset: 0, shared: true)
         }
-        if o.backing.isShmem { try apply(KnobPlan.forPopulate(current: knobsBefore)) }
+        if o.backing.isShmem { try runKnobs.apply(KnobPlan.forPopulate(current: knobsBefore), progress: progress) }
         for e in 0..<o.extents {
             if case .failure(let err) = region.madvise(.populateWrite, offset: e * Self.huge, length: o.present * 4096) {
                 throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
@@ -296,7 +290,7 @@ public struct RegionExperiment {
             }
             latencySource = "syscall"
         case .khugepaged:
-            try apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: o.backing).filter { !pinned.contains($0.name) })
+            try runKnobs.apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: o.backing).filter { !pinned.contains($0.name) }, progress: progress)
             knobs = sysfs.readAll()
             context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: knobs, backing: o.backing, mountHuge: object?.mountHuge)
             context.anonEnabled = Self.anonEnabled(knobs)
@@ -384,7 +378,7 @@ public struct RegionExperiment {
         let after = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
         withExtendedLifetime(object) {}
         return RegionResult(scenario: o.scenario.rawValue, kernelRelease: release, options: o,
-                            knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: changes,
+                            knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: runKnobs.changes,
                             knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: totalExtents,
                             coveragePercent: after.coveragePercent,
                             latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: totalExtents, source: latencySource),

@@ -26,20 +26,12 @@ public struct RetractExperiment {
         let knobsBefore = sysfs.readAll()
         let countersBefore = SystemCounters.read(sysfs: sysfs)
         var notes: [String] = []
-        var changes: [KnobChange] = []
-
-        func apply(_ plan: [KnobPlan.Change]) throws {
-            for c in plan {
-                let r = try guardian.setKnob(c.name, c.value)
-                changes.append(KnobChange(name: c.name, from: r.old, to: r.new, why: c.why))
-                progress(.step("set \(c.name): \(r.old) -> \(r.new)"))
-            }
-        }
+        let runKnobs = RunKnobs(guardian: guardian)
 
         progress(.step("creating a \(SizeParser.format(options.size)) \(options.backing.rawValue) object"))
         let object = try SharedObject(backing: options.backing, size: options.size, tmpfsHuge: options.tmpfsHuge,
                                       tmpfsSize: options.tmpfsSize, directory: options.directory, guardian: guardian)
-        try apply(KnobPlan.forPopulate(current: knobsBefore))
+        try runKnobs.apply(KnobPlan.forPopulate(current: knobsBefore), progress: progress)
 
         let specs = options.specs
         var hosts: [MappingHost] = [LocalHost(try ProcessMappings(fd: object.fd, size: options.size, specs: specs))]
@@ -78,7 +70,7 @@ public struct RetractExperiment {
                                                 met: outcome.succeeded == (want.state == .pmdMapped), rule: want.rule))
             }
         case .khugepaged:
-            try apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: options.backing))
+            try runKnobs.apply(KnobPlan.forKhugepaged(current: sysfs.readAll(), backing: options.backing), progress: progress)
             effectiveKnobs = sysfs.readAll()
             context.shmemHuge = shmemHuge()
             if context.shmemHuge == "advise" && options.madviseTimes == 2 {
@@ -126,7 +118,7 @@ public struct RetractExperiment {
                               filesystem: object.path.flatMap { MountTable.filesystemType(of: $0) })
         return RetractResult(kernelRelease: release, trigger: options.trigger, backing: options.backing, object: info,
                              options: options, ok: differences.isEmpty,
-                             knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: changes,
+                             knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: runKnobs.changes,
                              deltas: countersAfter.delta(since: countersBefore), mappings: mappings,
                              triggerCalls: triggerCalls, khugepaged: wait,
                              collapseBlocker: ExpectationModel.collapseBlocker(context),
