@@ -218,7 +218,11 @@ public struct RegionExperiment {
             object = obj
             region = try MappedRegion(fd: obj.fd, length: size, fileOffset: 0, shared: true)
         }
-        if o.backing.isShmem { try runKnobs.apply(KnobPlan.forPopulate(current: knobsBefore), progress: progress) }
+        // A knob the user sweeps is never overridden, not even for populate:
+        // a shmem_enabled=always point must show what always does.
+        if o.backing.isShmem {
+            try runKnobs.apply(KnobPlan.forPopulate(current: knobsBefore).filter { !pinned.contains($0.name) }, progress: progress)
+        }
         for e in 0..<o.extents {
             if case .failure(let err) = region.madvise(.populateWrite, offset: e * Self.huge, length: o.present * 4096) {
                 throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
