@@ -40,7 +40,26 @@ import Testing
         #expect(own.state == .pteMapped)
         #expect(own.rule.contains("trylock"))
         #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: true, isTriggerMapping: true, c).state == .pmdMapped)
-        #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: false, isTriggerMapping: false, c).state == .pmdMapped)
+        // Other processes: MADV_COLLAPSE retracts nothing there before 6.6;
+        // khugepaged does, through mmap_write_trylock().
+        #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: false, isTriggerMapping: false, c).state == .pteMapped)
+        let k = ctx(KernelVersion(6, 1), .memfd, .khugepaged, huge: "advise")
+        #expect(ExpectationModel.expect(role: .privateClean, inTriggerProcess: false, isTriggerMapping: false, k).state == .pmdMapped)
+    }
+
+    /// Real `run retract` results from Debian's 6.1 (in a virtme-ng guest):
+    /// the model of that version must predict every mapping's final state.
+    @Test(arguments: ["result-retract-madvise-memfd-6.1.json", "result-retract-khugepaged-memfd-6.1.json"])
+    func modelAgreesWithMeasured61(fixture: String) throws {
+        let r = try JSONDecoder().decode(RetractResult.self, from: Data(contentsOf: Fixture.url(fixture)))
+        #expect(r.kernelRelease.hasPrefix("6.1."))
+        let c = ctx(KernelVersion(release: r.kernelRelease)!, r.backing, r.trigger, huge: r.trigger == .khugepaged ? "advise" : "never")
+        let observed = r.mappings.map {
+            ObservedMapping(role: $0.role, pid: $0.pid, start: $0.start, end: $0.end, inTriggerProcess: $0.inTriggerProcess, phases: $0.phases)
+        }
+        let (judged, differences) = RetractEvaluation.judge(observed, context: c)
+        #expect(differences.isEmpty, "\(differences)")
+        #expect(judged.count == 8)
     }
 
     @Test func fileWithoutReadOnlyThpNeverCollapses() {
