@@ -9,6 +9,12 @@ enum KernelGate {
     static let hasTHP = FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/khugepaged")
     static let required = ProcessInfo.processInfo.environment["THPLAB_REQUIRE_KERNEL_TESTS"] == "1"
     static var available: Bool { isRoot && hasTHP }
+
+    /// Debian's 6.1 kernel and the VM tools, for the tests that boot it.
+    static var kernel61: String? {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/boot")) ?? [])
+            .filter { $0.hasPrefix("vmlinuz-6.1.") }.sorted().last.map { String($0.dropFirst("vmlinuz-".count)) }
+    }
     static var shouldRun: Bool { available || required }
     static var reason: Comment {
         Comment(rawValue: "kernel tests need root and a THP-capable kernel (root: \(isRoot), THP: \(hasTHP))")

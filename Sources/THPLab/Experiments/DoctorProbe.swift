@@ -54,6 +54,11 @@ public enum DoctorProbe {
         add("swap", swaps.isEmpty ? (isRoot ? true : nil) : true,
             swaps.isEmpty ? (isRoot ? "none active; `run swap` makes a swap file in /var/tmp for its run and removes it" : "none active; `run swap` needs root to make one")
                           : "active: \(swaps.joined(separator: ", "))")
+        let vmMissing = VirtualMachine.missingTools()
+        let kernels = KernelImage.installed()
+        add("VMs (thplab vm)", vmMissing.isEmpty && !kernels.isEmpty,
+            vmMissing.isEmpty ? "virtme-ng and qemu present; kernels in /boot: \(kernels.isEmpty ? "none" : kernels.joined(separator: ", "))\(Sys.exists("/dev/kvm") ? "; KVM is probed on first use and software emulation used if it fails" : "; no /dev/kvm: software emulation")"
+                              : "missing " + vmMissing.joined(separator: ", ") + " (scripts/install-vm-tools)")
         let nodes = Sys.numaNodeCount()
         add("NUMA (libnuma)", nodes != nil, nodes.map { "\($0) node(s); placement experiments come later" } ?? "numa_available() says no NUMA support")
 

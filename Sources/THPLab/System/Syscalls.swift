@@ -197,7 +197,7 @@ public enum Sys {
     }
 
     /// poll(2) for readability with a timeout; true when readable (or hung up).
-    static func waitReadable(_ fd: FileDescriptor, timeoutMs: Int32) -> Result<Bool, Errno> {
+    public static func waitReadable(_ fd: FileDescriptor, timeoutMs: Int32) -> Result<Bool, Errno> {
         var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
         return retrying { poll(&p, 1, timeoutMs) }.map { $0 > 0 }
     }
@@ -253,6 +253,14 @@ public enum Sys {
 
     static func flockExclusive(_ fd: FileDescriptor, nonBlocking: Bool) -> Result<Void, Errno> {
         retrying { cshims_flock_exclusive(fd.rawValue, nonBlocking ? 1 : 0) }.map { _ in () }
+    }
+
+    /// mkdtemp(3): a new private directory `prefix` + 6 random characters.
+    public static func makeTemporaryDirectory(prefix: String) throws -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { Glibc.mkdtemp($0.baseAddress!) }
+        guard p != nil else { throw THPLabError.system("cannot create a directory \(prefix)XXXXXX", lastErrno()) }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func mkdir(_ path: String, mode: mode_t = 0o700) -> Result<Void, Errno> {

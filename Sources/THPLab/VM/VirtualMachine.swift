@@ -1,0 +1,156 @@
+import Foundation
+
+/// What `thplab vm` brings back from a guest.
+public struct VMRunResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var kind = "vm"
+    public var kernel: KernelImage
+    /// `kvm` or `tcg` (software emulation), and why.
+    public var acceleration: String
+    public var accelerationNote: String
+    public var memory: String
+    public var cpus: Int
+    public var numa: [String]
+    public var arguments: [String]
+    public var exitCode: Int32
+    public var stdout: String
+    public var stderr: String
+    /// The guest thplab's `--json` result.
+    public var result: JSONValue?
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, kernel, acceleration, accelerationNote = "acceleration_note"
+        case memory, cpus, numa, arguments, exitCode = "exit_code", stdout, stderr, result, seconds
+    }
+}
+
+/// Boots a kernel with virtme-ng (`vng`) on qemu, with this machine's
+/// filesystem visible, and runs thplab there. thplab writes no VM launcher
+/// of its own: vng does that; thplab only probes whether KVM works.
+public enum VirtualMachine {
+    public struct Options: Sendable {
+        public var kernel: KernelImage
+        public var memory = "2G"
+        public var cpus = 2
+        public var numa: [String] = []
+        public var timeoutSeconds = 600
+        public init(kernel: KernelImage) { self.kernel = kernel }
+    }
+
+    /// The tools a VM needs, or what is missing.
+    public static func missingTools() -> [String] {
+        var missing: [String] = []
+        if which("vng") == nil { missing.append("virtme-ng (vng: pip install virtme-ng)") }
+        if which("qemu-system-x86_64") == nil { missing.append("qemu-system-x86 (apt-get install qemu-system-x86)") }
+        if !Sys.exists("/usr/bin/busybox") && !Sys.exists("/bin/busybox") { missing.append("busybox-static (apt-get install busybox-static)") }
+        return missing
+    }
+
+    static func which(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return (path.split(separator: ":").map(String.init) + ["/root/.local/bin", "/usr/local/bin"])
+            .map { $0 + "/" + tool }.first { Sys.exists($0) }
+    }
+
+    /// Whether KVM boots a kernel here: /dev/kvm, then a 15 s boot probe
+    /// that must print the kernel's banner (on this host KVM hangs early).
+    /// The answer is kept in the state directory for the machine's uptime.
+    public static func kvmWorks(kernel: KernelImage, stateDir: String = HostGuard.defaultStateDir) -> (Bool, String) {
+        guard Sys.exists("/dev/kvm") else { return (false, "no /dev/kvm: software emulation (TCG)") }
+        let cache = stateDir + "/kvm-probe"
+        if let cached = FileIO.readIfPresent(cache)?.trimmingWhitespace(), !cached.isEmpty {
+            return (cached.hasPrefix("works"), cached.hasPrefix("works") ? "KVM (probed earlier)" : "KVM failed its probe earlier: software emulation (TCG)")
+        }
+        guard let qemu = which("qemu-system-x86_64") else { return (false, "no qemu") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: qemu)
+        p.arguments = ["-accel", "kvm", "-cpu", "host", "-machine", "q35", "-nographic", "-nodefaults", "-no-reboot",
+                       "-m", "256", "-kernel", kernel.path, "-append", "console=ttyS0 panic=-1 init=/bin/false", "-serial", "stdio"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        var works = false
+        if (try? p.run()) != nil {
+            let deadline = Date().addingTimeInterval(15)
+            var text = Data()
+            let handle = out.fileHandleForReading
+            while Date() < deadline && p.isRunning {
+                Sys.sleep(milliseconds: 200)
+                if case .success(true) = Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) {
+                    text.append(handle.availableData)
+                }
+                if String(decoding: text, as: UTF8.self).contains("Linux version") { works = true; break }
+            }
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+        }
+        _ = Sys.mkdir(stateDir)
+        try? FileIO.writeAtomically(cache, Array((works ? "works\n" : "fails\n").utf8))
+        return (works, works ? "KVM" : "KVM did not boot the kernel within 15 s (it hangs on this host): software emulation (TCG)")
+    }
+
+    /// Runs `thplab ARGS` in a guest and brings back its exit code, output
+    /// and `--json` result (when `wantJSON`).
+    public static func run(_ o: Options, arguments: [String], wantJSON: Bool,
+                           log: (String) -> Void) throws -> VMRunResult {
+        let missing = missingTools()
+        guard missing.isEmpty else {
+            throw THPLabError.unsupported("VMs need " + missing.joined(separator: ", ") + "; scripts/install-vm-tools installs them")
+        }
+        let (kvm, note) = kvmWorks(kernel: o.kernel)
+        log("booting \(o.kernel.path) with \(kvm ? "KVM" : "software emulation (TCG)")")
+        let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-vm-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var guestArgs = arguments
+        if wantJSON { guestArgs += ["--json", dir + "/result.json"] }
+        let script = """
+            cd /
+            \(shellQuote([Sys.ownExecutable()] + guestArgs)) > \(dir)/stdout 2> \(dir)/stderr
+            echo $? > \(dir)/exit
+            """
+        try FileIO.writeAtomically(dir + "/run.sh", Array(script.utf8))
+        var vngArgs = ["--run", o.kernel.path, "--user", "root", "--memory", o.memory, "--cpus", "\(o.cpus)",
+                       "--rwdir", dir, "--exec", "sh \(dir)/run.sh"]
+        if !kvm { vngArgs.insert("--disable-kvm", at: 2) }
+        for n in o.numa { vngArgs += ["--numa", n] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: which("vng")!)
+        p.arguments = vngArgs
+        let console = Pipe()
+        p.standardOutput = console
+        p.standardError = console
+        p.standardInput = FileHandle.nullDevice
+        let t0 = Date()
+        try p.run()
+        let drained = DispatchSemaphore(value: 0)
+        final class Box: @unchecked Sendable { var data = Data() }
+        let box = Box()
+        DispatchQueue.global().async { box.data = console.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
+        while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) { Sys.sleep(milliseconds: 200) }
+        if p.isRunning {
+            p.terminate()
+            Sys.sleep(milliseconds: 2000)
+            if p.isRunning { Sys.kill(p.processIdentifier, Sys.SIGKILL) }
+            p.waitUntilExit()
+            throw THPLabError(.system, "the VM did not finish within \(o.timeoutSeconds) s; it was stopped")
+        }
+        p.waitUntilExit()
+        _ = drained.wait(timeout: .now() + 5)
+        guard let exitText = FileIO.readIfPresent(dir + "/exit"), let code = Int32(exitText.trimmingWhitespace()) else {
+            let tail = String(decoding: box.data, as: UTF8.self).split(separator: "\n").suffix(15).joined(separator: "\n")
+            throw THPLabError(.system, "thplab did not run in the VM (vng exit \(p.terminationStatus)); the console said:\n\(tail)")
+        }
+        let result = wantJSON ? (try? JSONDecoder().decode(JSONValue.self, from: Data(FileIO.readBytes(dir + "/result.json", limit: 1 << 28)))) : nil
+        return VMRunResult(kernel: o.kernel, acceleration: kvm ? "kvm" : "tcg", accelerationNote: note, memory: o.memory,
+                           cpus: o.cpus, numa: o.numa, arguments: arguments, exitCode: code,
+                           stdout: FileIO.readIfPresent(dir + "/stdout") ?? "", stderr: FileIO.readIfPresent(dir + "/stderr") ?? "",
+                           result: result, seconds: (Date().timeIntervalSince(t0) * 10).rounded() / 10)
+    }
+
+    /// Single-quotes each word for sh.
+    static func shellQuote(_ words: [String]) -> String {
+        words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    }
+}

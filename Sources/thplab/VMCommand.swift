@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import THPLab
+
+struct VMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm",
+        abstract: "Run thplab on another kernel, in a virtual machine that sees this machine's filesystem.",
+        discussion: """
+            Boots the kernel with virtme-ng (vng) on qemu, runs `thplab ARGS` inside as root, and brings back \
+            its exit code, output and (with --json) its JSON result. KVM is used when it boots the kernel \
+            (probed once); otherwise software emulation, which takes about 25 s for Debian's 6.1. \
+            scripts/install-vm-tools installs qemu, busybox-static, virtme-ng and Debian's 6.1 kernel.
+            Example: thplab vm --kernel 6.1.0-56-amd64 -- run retract --trigger khugepaged
+            """
+    )
+
+    @Option(help: "A kernel image path, or a release installed as /boot/vmlinuz-RELEASE.")
+    var kernel: String
+
+    @Option(help: "Guest memory (qemu syntax, e.g. 2G).")
+    var memory: String = "2G"
+
+    @Option(help: "Guest CPUs.")
+    var cpus: Int = 2
+
+    @Option(help: "A NUMA node, as vng takes it: MEM[,cpus=FIRST[-LAST]] (repeat for each node).")
+    var numa: [String] = []
+
+    @Option(help: "Bound on the whole VM run, in seconds.")
+    var timeout: Int = 600
+
+    @OptionGroup var output: JSONOption
+
+    @Argument(parsing: .captureForPassthrough, help: "-- THPLAB-ARGS")
+    var words: [String] = []
+
+    var guestArguments: [String] { words.first == "--" ? Array(words.dropFirst()) : words }
+
+    func validate() throws {
+        if guestArguments.isEmpty { throw ValidationError("give the thplab arguments to run after --, e.g. -- run retract") }
+        guard (1...64).contains(cpus) else { throw ValidationError("--cpus must be from 1 to 64") }
+        guard (30...7200).contains(timeout) else { throw ValidationError("--timeout must be from 30 to 7200 seconds") }
+    }
+
+    func run() throws {
+        guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("vm needs root (the guest runs thplab as root)") }
+        var o = VirtualMachine.Options(kernel: try KernelImage.resolve(kernel))
+        o.memory = memory
+        o.cpus = cpus
+        o.numa = numa
+        o.timeoutSeconds = timeout
+        let r = try VirtualMachine.run(o, arguments: guestArguments, wantJSON: output.json != nil,
+                                       log: { Console.error("thplab: " + $0) })
+        FileHandle.standardError.write(Data(r.stderr.utf8))
+        try output.emit(r) { r.stdout.hasSuffix("\n") ? String(r.stdout.dropLast()) : r.stdout }
+        Console.error("thplab: the VM (\(r.acceleration), \(r.seconds) s) ran thplab with exit code \(r.exitCode)")
+        throw ExitCode(r.exitCode)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+extension KernelSuite {
+/// The same experiment on Debian's 6.1 kernel, booted with virtme-ng.
+/// Each boot takes about 25-40 s under software emulation.
+@Suite struct VMKernelTests {
+    func kernel() throws -> String {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        return try #require(KernelGate.kernel61, "Debian's 6.1 kernel is not installed: scripts/install-vm-tools")
+    }
+
+    func vm(_ args: [String], timeout: Double = 900) throws -> Invocation {
+        let host = HostSnapshot()
+        let r = try Thplab.run(["vm", "--kernel", try kernel(), "--json", "-", "--"] + args, timeout: timeout)
+        #expect(!r.timedOut)
+        host.expectRestored()
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("thplab-vm-") }
+        #expect(leftovers.isEmpty, "exchange directories left: \(leftovers)")
+        return r
+    }
+
+    func rows(_ result: [String: Any]?) -> [(role: String, trigger: Bool, own: Bool, state: String?)] {
+        (result?["mappings"] as? [[String: Any]] ?? []).map {
+            ($0["role"] as? String ?? "", $0["trigger_mapping"] as? Bool ?? false, $0["in_trigger_process"] as? Bool ?? false,
+             ($0["phases"] as? [String: [String: Any]])?["refaulted"]?["state"] as? String)
+        }
+    }
+
+    /// Measured on Debian's 6.1: MADV_COLLAPSE gives its own range a PMD and
+    /// retracts no other page table, in thplab's process or the worker's.
+    @Test func retractByMadviseOn61() throws {
+        let r = try vm(["run", "retract"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        #expect(json["acceleration"] as? String != nil)
+        let result = json["result"] as? [String: Any]
+        #expect((result?["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
+        #expect(result?["ok"] as? Bool == true, "\(result?["differences"] ?? "")")
+        for row in rows(result) {
+            let want = row.trigger ? "pmd-mapped" : "pte-mapped"
+            #expect(row.state == want, "\(row.role) (own process: \(row.own)) on 6.1: \(row.state ?? "?")")
+        }
+    }
+
+    /// khugepaged's retraction takes each mm's mmap_write_trylock() on 6.1:
+    /// shared and private-clean mappings end up PMD-mapped, as on 6.18.
+    @Test func retractByKhugepagedOn61() throws {
+        let r = try vm(["run", "retract", "--trigger", "khugepaged"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try r.json()["result"] as? [String: Any]
+        #expect(result?["ok"] as? Bool == true, "\(result?["differences"] ?? "")")
+        for row in rows(result) where row.role == "shared" || row.role == "private-clean" {
+            #expect(row.state == "pmd-mapped", "\(row.role) on 6.1 by khugepaged")
+        }
+    }
+
+    @Test func twoNodeGuestSeesTwoNodes() throws {
+        let host = HostSnapshot()
+        let r = try Thplab.run(["vm", "--kernel", try kernel(), "--memory", "2G", "--numa", "1G,cpus=0", "--numa", "1G,cpus=1",
+                                "--json", "-", "--", "doctor"], timeout: 900)
+        #expect(r.status == 0, "\(r.stderr)")
+        let doctor = try r.json()["result"] as? [String: Any]
+        #expect(doctor?["numa_nodes"] as? Int == 2, "doctor in the guest: \(doctor?["numa_nodes"] ?? "?")")
+        host.expectRestored()
+    }
+
+    @Test func badKernelsAreRefused() throws {
+        try #require(KernelGate.available)
+        for (kernel, status) in [("/nonexistent/vmlinuz", Int32(2)), ("/etc/hostname", 2), ("9.9.9-not-installed", 2)] {
+            let r = try Thplab.run(["vm", "--kernel", kernel, "--", "doctor"], timeout: 60)
+            #expect(r.status == status, "\(kernel): \(r.stderr)")
+        }
+        let none = try Thplab.run(["vm", "--kernel", try kernel()], timeout: 60)
+        #expect(none.status == 2, "no thplab arguments")
+    }
+}
+}
