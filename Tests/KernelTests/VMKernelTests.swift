@@ -65,6 +65,21 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    @Test func matrixShowsTheReadOnlyPrivateMappingDiffer() throws {
+        let host = HostSnapshot()
+        let r = try Thplab.run(["matrix", "--kernel", try kernel(), "--host", "--json", "-", "--", "run", "retract"], timeout: 900)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        let rows = json["rows"] as? [[String: Any]] ?? []
+        let privateClean = rows.filter { $0["role"] as? String == "private-clean" }
+        #expect(privateClean.count == 2)
+        #expect(privateClean.allSatisfy { $0["disagree"] as? Bool == true }, "\(privateClean)")
+        let states = privateClean.first.flatMap { ($0["cells"] as? [[String: Any]])?.map { $0["observed"] as? String } }
+        #expect(states == ["pmd-mapped", "pte-mapped"])
+        #expect(json["ok"] as? Bool == true)
+        host.expectRestored()
+    }
+
     @Test func badKernelsAreRefused() throws {
         try #require(KernelGate.available)
         for (kernel, status) in [("/nonexistent/vmlinuz", Int32(2)), ("/etc/hostname", 2), ("9.9.9-not-installed", 2)] {

@@ -98,3 +98,35 @@ import Testing
         #expect(abs((t[0x7f00_0000_0000] ?? 0) - 0.0125) < 1e-9)
     }
 }
+
+@Suite struct MatrixTests {
+    func load(_ name: String) throws -> RetractResult {
+        try JSONDecoder().decode(RetractResult.self, from: Data(contentsOf: Fixture.url(name)))
+    }
+
+    /// The real 6.18 and 6.1 MADV_COLLAPSE runs side by side.
+    @Test func hostAnd61DifferWhereTheVersionsDo() throws {
+        let host = try load("result-retract-madvise-memfd-6.18.json")
+        let old = try load("result-retract-madvise-memfd-6.1.json")
+        let m = Matrix.build(arguments: ["run", "retract"], columns: [
+            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: host.ok), host),
+            (MatrixColumn(label: "6.1", kernelRelease: old.kernelRelease, how: "tcg", exitCode: 1, ok: old.ok), old)])
+        #expect(m.rows.count == 8)
+        let differ = m.rows.filter(\.disagree).map { "\($0.process) \($0.role)" }
+        #expect(differ.sorted() == ["thplab private-clean", "worker 1 private-clean", "worker 1 shared"])
+        #expect(m.disagreements.count == 3)
+        #expect(m.disagreements.allSatisfy { $0.contains("6.6") })
+        let text = MatrixTextReport.render(m)
+        #expect(text.contains("kernels differ"))
+        #expect(text.contains("worker 1"))
+    }
+
+    @Test func aMissingResultIsAnEmptyColumn() throws {
+        let host = try load("result-retract-madvise-memfd-6.18.json")
+        let m = Matrix.build(arguments: ["run", "retract"], columns: [
+            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: true), host),
+            (MatrixColumn(label: "broken", kernelRelease: "?", how: "tcg", exitCode: 3, ok: false), nil)])
+        #expect(m.rows.allSatisfy { $0.cells[1].observed == nil })
+        #expect(!m.ok)
+    }
+}
