@@ -105,6 +105,14 @@ import Testing
         #expect(KnobPlan.forPopulate(current: knobs(["shmem_enabled": "advise"])).isEmpty)
     }
 
+    @Test func anonymousPopulateAvoidsEnabledAlways() {
+        let plan = KnobPlan.forAnonPopulate(current: knobs(["enabled": "always", "hugepages-2048kB/enabled": "inherit"]))
+        #expect(plan.map(\.name) == ["enabled"])
+        #expect(plan.first?.value == "madvise")
+        #expect(KnobPlan.forAnonPopulate(current: knobs(["enabled": "madvise", "hugepages-2048kB/enabled": "always"])).map(\.value) == ["inherit"])
+        #expect(KnobPlan.forAnonPopulate(current: knobs(["enabled": "madvise"])).isEmpty)
+    }
+
     @Test func khugepagedFromBootDefaults() throws {
         let defaults = knobs(["khugepaged/scan_sleep_millisecs": "10000", "khugepaged/alloc_sleep_millisecs": "60000",
                               "khugepaged/pages_to_scan": "4096", "shmem_enabled": "never",

@@ -9,6 +9,17 @@ public enum KnobPlan {
 
     static let faultHugeValues: Set<String> = ["always", "within_size", "force"]
 
+    /// Before populating anonymous memory: `enabled=always` (Debian's 6.1
+    /// default) would allocate huge pages at fault; `madvise` still lets
+    /// MADV_HUGEPAGE and MADV_COLLAPSE work afterwards.
+    public static func forAnonPopulate(current: [String: SysfsValue]) -> [Change] {
+        ["enabled", "hugepages-2048kB/enabled"].compactMap { name in
+            guard current[name]?.current == "always" else { return nil }
+            return Change(name: name, value: name == "enabled" ? "madvise" : "inherit",
+                          why: "always would allocate anonymous huge pages at fault; populate must start from small pages")
+        }
+    }
+
     /// Before populate: no shmem setting may make faults allocate huge pages,
     /// or there would be nothing left to collapse.
     public static func forPopulate(current: [String: SysfsValue]) -> [Change] {

@@ -220,9 +220,9 @@ public struct RegionExperiment {
         }
         // A knob the user sweeps is never overridden, not even for populate:
         // a shmem_enabled=always point must show what always does.
-        if o.backing.isShmem {
-            try runKnobs.apply(KnobPlan.forPopulate(current: knobsBefore).filter { !pinned.contains($0.name) }, progress: progress)
-        }
+        let populatePlan = o.backing == .anon ? KnobPlan.forAnonPopulate(current: knobsBefore)
+            : o.backing.isShmem ? KnobPlan.forPopulate(current: knobsBefore) : []
+        try runKnobs.apply(populatePlan.filter { !pinned.contains($0.name) }, progress: progress)
         for e in 0..<o.extents {
             if case .failure(let err) = region.madvise(.populateWrite, offset: e * Self.huge, length: o.present * 4096) {
                 throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
@@ -312,12 +312,14 @@ public struct RegionExperiment {
             let scans0 = Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0
             func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
             var scans: Int64 = 0
-            while true {
+            while startedSmall {
                 for e in 0..<totalExtents where collapsedAt[e] == nil {
                     let c = try extentCounts(e)
                     // File and shmem: collapse_file() unmapped the small pages.
-                    // Anonymous: khugepaged mapped the new huge page itself.
-                    if (o.backing == .anon && c.pmd > 0) || (o.backing != .anon && c.resident == 0) { collapsedAt[e] = elapsed() * 1000 }
+                    // Anonymous: the extent is one huge folio now (PMD-mapped;
+                    // without PAGEMAP_SCAN pagemap cannot say how it is mapped).
+                    let anonHuge = c.pmd + c.pteThp == PageClassifier.pmdPages
+                    if (o.backing == .anon && anonHuge) || (o.backing != .anon && c.resident == 0) { collapsedAt[e] = elapsed() * 1000 }
                 }
                 scans = (Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0) - scans0
                 progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: totalExtents))
@@ -363,10 +365,23 @@ public struct RegionExperiment {
         var outcomes: [ExtentOutcome] = []
         for e in 0..<o.extents { _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096) }
         for other in others { try other.host.refault() }
+        // The classes after, per region: without PAGEMAP_SCAN, extents that
+        // are one aligned huge folio are PMD- or PTE-mapped as smaps says.
+        var after: [UInt: ClassCounts] = [:]
+        for r in regions {
+            let end = r.start + UInt(size)
+            var outcome = try scanners[r.pid]!.scan(start: r.start, end: end)
+            if !scanners[r.pid]!.useScan {
+                let smapsPmd = SmapsParser.parse(FileIO.readIfPresent("/proc/\(r.pid)/smaps") ?? "")
+                    .filter { $0.start < end && $0.end > r.start }.reduce(0) { $0 + $1.pmdMappedKB }
+                _ = SnapshotTaker.resolveCandidates(&outcome, smapsPmdKB: smapsPmd)
+            }
+            for e in outcome.extents { after[e.start] = e.pages }
+        }
         for g in 0..<totalExtents {
             outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
                                           collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
-                                          errnoName: errnos[g], pagesAfter: try extentCounts(g)))
+                                          errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts()))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
@@ -379,12 +394,12 @@ public struct RegionExperiment {
         if collapsed != expected {
             differences.append("\(collapsed) of \(totalExtents) extent(s) collapsed, expected \(expected): \(rule)" + (wait.map { "; khugepaged: \($0.verdict)" } ?? ""))
         }
-        let after = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
+        let pagesAfter = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
         withExtendedLifetime(object) {}
         return RegionResult(scenario: o.scenario.rawValue, kernelRelease: release, options: o,
                             knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: runKnobs.changes,
                             knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: totalExtents,
-                            coveragePercent: after.coveragePercent,
+                            coveragePercent: pagesAfter.coveragePercent,
                             latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: totalExtents, source: latencySource),
                             expectedCollapsed: expected, rule: rule, khugepaged: wait,
                             deltas: countersAfter.delta(since: countersBefore), ok: differences.isEmpty,

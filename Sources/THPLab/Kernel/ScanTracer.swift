@@ -51,7 +51,9 @@ public final class ScanTracer {
             let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectNames: objectNames)
             for event in events {
                 if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
-                    notes.append("khugepaged tracepoints: cannot enable \(event) (\(e))")
+                    notes.append(e == .noSuchFileOrDirectory
+                                 ? "this kernel has no huge_memory/\(event) tracepoint (it came in ~6.2): collapse times come from polling"
+                                 : "khugepaged tracepoints: cannot enable \(event) (\(e))")
                 }
             }
             return tracer
