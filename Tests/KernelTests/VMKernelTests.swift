@@ -55,6 +55,18 @@ extension KernelSuite {
         }
     }
 
+    /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
+    /// region must still start small, and its collapse still be seen.
+    @Test func anonymousCollapseByKhugepagedOn61() throws {
+        let r = try vm(["run", "collapse", "--backing", "anon", "--trigger", "khugepaged", "--extents", "2", "--timeout", "60"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try r.json()["result"] as? [String: Any]
+        #expect(result?["collapsed"] as? Int == 2, "\(result?["differences"] ?? "")")
+        let changed = (result?["knobs_changed"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(changed.contains("enabled"), "enabled=always must be lowered for populate: \(changed)")
+        #expect((result?["knobs_before"] as? [String: String]) == (result?["knobs_after"] as? [String: String]))
+    }
+
     @Test func twoNodeGuestSeesTwoNodes() throws {
         let host = HostSnapshot()
         let r = try Thplab.run(["vm", "--kernel", try kernel(), "--memory", "2G", "--numa", "1G,cpus=0", "--numa", "1G,cpus=1",
