@@ -3,40 +3,26 @@ import THPLab
 
 /// Options shared by `run collapse`, `run sparse` and `run latency`.
 struct RegionArguments: ParsableArguments {
-    @Option(help: "What the region is: memfd, tmpfs, shm, file (a regular file in --dir) or anon (private anonymous memory).")
-    var backing: Backing = .memfd
-
     @Option(help: "Number of 2 MiB extents in the region.")
     var extents: Int = 4
-
-    @Option(help: "Seconds to wait for khugepaged at most.")
-    var timeout: Int = 60
-
-    @Option(help: "huge= option of thplab's tmpfs (--backing tmpfs).")
-    var tmpfsHuge: TmpfsHuge = .advise
-
-    @Option(help: "Directory for --backing file.")
-    var dir: String = "."
 
     @Option(help: "Regions in this many processes competing for khugepaged (latency, collapse --trigger khugepaged): thplab and workers, each with its own object.")
     var processes: Int = 1
 
-    @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait ends once khugepaged has passed over its list twice).")
-    var fullWait = false
-
+    @OptionGroup var object: ObjectArguments
     @OptionGroup var output: JSONOption
 
     func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
         if let swapped { o.swapped = swapped }
-        o.backing = backing
+        o.backing = object.backing
         o.extents = extents
         if let present { o.present = present }
         o.trigger = trigger
-        o.timeoutSeconds = timeout
-        o.tmpfsHuge = tmpfsHuge
-        o.directory = dir
-        o.fullWait = fullWait
+        o.timeoutSeconds = object.timeout
+        o.tmpfsHuge = object.tmpfsHuge
+        o.directory = object.dir
+        o.fullWait = object.fullWait
         o.processes = processes
         return o
     }

@@ -33,9 +33,6 @@ struct Retract: ParsableCommand {
             """
     )
 
-    @Option(help: "What the object is: memfd (shmem, internal mount), tmpfs (a private tmpfs thplab mounts), shm (a file in /dev/shm), file (a regular file in --dir).")
-    var backing: Backing = .memfd
-
     @Option(help: "Object size, a multiple of 2 MiB (K/M/G suffixes, powers of 1024).")
     var size: String = "4M"
 
@@ -51,40 +48,29 @@ struct Retract: ParsableCommand {
     @Option(help: "How to collapse: madvise (MADV_COLLAPSE) or khugepaged.")
     var trigger: Trigger = .madvise
 
-    @Option(help: "Bound on the khugepaged wait, in seconds.")
-    var timeout: Int = 60
-
-    @Option(help: "huge= option of thplab's own tmpfs (--backing tmpfs): never, always, within_size, advise.")
-    var tmpfsHuge: TmpfsHuge = .advise
-
     @Option(help: "Size of thplab's own tmpfs (default: --size plus 2 MiB).")
     var tmpfsSize: String?
 
     @Option(help: "Times MADV_HUGEPAGE is given per mapping (khugepaged trigger). Under shmem advise only the second call puts the process on khugepaged's list; 1 shows that.")
     var madviseTimes: Int = 2
 
-    @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait then ends once khugepaged has passed over its list twice).")
-    var fullWait = false
-
-    @Option(help: "Directory for --backing file (default: the working directory).")
-    var dir: String = "."
-
+    @OptionGroup var object: ObjectArguments
     @OptionGroup var output: JSONOption
 
     func options() throws -> RetractOptions {
         var o = RetractOptions()
-        o.backing = backing
+        o.backing = object.backing
         o.size = try SizeParser.parse(size)
         o.processes = processes
         o.cowPages = cowPages
         o.misaligned = misaligned
         o.trigger = trigger
-        o.timeoutSeconds = timeout
-        o.tmpfsHuge = tmpfsHuge
+        o.timeoutSeconds = object.timeout
+        o.tmpfsHuge = object.tmpfsHuge
         o.tmpfsSize = try tmpfsSize.map(SizeParser.parse)
-        o.directory = dir
+        o.directory = object.dir
         o.madviseTimes = madviseTimes
-        o.fullWait = fullWait
+        o.fullWait = object.fullWait
         return o
     }
 
