@@ -185,6 +185,28 @@ extension KernelSuite {
         withExtendedLifetime(c) {}
     }
 
+    @Test func explainSaysWhy() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let r = try Thplab.run(["explain", "--pid", "\(getpid())", "--json", "-"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let vmas = try r.json()["vmas"] as? [[String: Any]] ?? []
+        func vma(_ a: UInt) -> [String: Any]? { vmas.first { ($0["start"] as? UInt ?? 0) <= a && a < ($0["end"] as? UInt ?? 0) } }
+        let noHuge = vma(c.noHuge)
+        #expect((noHuge?["flags"] as? [String])?.contains("nh") == true)
+        #expect((noHuge?["blockers"] as? [String])?.contains { $0.contains("MADV_NOHUGEPAGE") } == true)
+        let misaligned = vma(c.pteThp.start)
+        #expect(misaligned?["aligned"] as? Bool == false)
+        #expect((misaligned?["classes_kb"] as? [String: Int])?["pte_thp"] == 2048)
+        #expect((vma(c.pmdShmem.start)?["verdict"] as? String)?.hasPrefix("fully PMD-mapped") == true)
+        let one = try Thplab.run(["explain", "--pid", "\(getpid())", "--addr", String(c.small.start, radix: 16)], timeout: 60)
+        #expect(one.status == 0)
+        #expect(one.stdout.contains("thplab-test-small"))
+        let none = try Thplab.run(["explain", "--pid", "\(getpid())", "--addr", "1000"], timeout: 60)
+        #expect(none.status == 2)
+        withExtendedLifetime(c) {}
+    }
+
     @Test func badTargetsAreRefusedClearly() throws {
         try #require(KernelGate.available)
         let gone = try Thplab.run(["snapshot", "--pid", "999999999"], timeout: 30)
