@@ -74,7 +74,7 @@ extension KhugepagedWait {
         let partial = w.extentsCollapsed > 0 ? "collapsed \(w.extentsCollapsed) of \(w.extentsTotal) extent(s)" : "collapsed nothing"
         switch w.visited {
         case true?:
-            let result = w.lastScanResult.map { " (last scan result: \($0))" } ?? ""
+            let result = w.lastScanResult.map { " (last scan result \(ScanResultMeaning.of($0)))" } ?? ""
             return "khugepaged looked at the object (\(w.scanEvents ?? 0) scan event(s)) but \(partial) in \(t) s\(result)"
         case false?:
             return "khugepaged never looked at the object in \(t) s (\(w.fullScans) full scan(s) of its list, no scan event for this file): the process was not on its list or the VMA was not eligible"
