@@ -45,6 +45,9 @@ struct Retract: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Include the misaligned mapping.")
     var misaligned: Bool = true
 
+    @Flag(help: "Add a nohugepage mapping: MAP_SHARED, given MADV_NOHUGEPAGE after the collapse (since 6.12 no PMD at fault there).")
+    var nohugepage = false
+
     @Option(help: "How to collapse: madvise (MADV_COLLAPSE) or khugepaged.")
     var trigger: Trigger = .madvise
 
@@ -64,6 +67,7 @@ struct Retract: ParsableCommand {
         o.processes = processes
         o.cowPages = cowPages
         o.misaligned = misaligned
+        o.nohugepage = nohugepage
         o.trigger = trigger
         o.timeoutSeconds = object.timeout
         o.tmpfsHuge = object.tmpfsHuge

@@ -144,6 +144,19 @@ extension KernelSuite {
         #expect(leftovers.isEmpty)
     }
 
+    @Test(arguments: ["madvise", "khugepaged"])
+    func nohugepageMappingRefaultsThroughPTEs(trigger: String) throws {
+        let json = try run(["--nohugepage", "--trigger", trigger])
+        let rows = rows(json).filter { $0.role == "nohugepage" }
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(row.state("collapsed") == "not-resident")
+            #expect(row.state("refaulted") == "pte-mapped", "6.12+: no PMD at fault under MADV_NOHUGEPAGE")
+            #expect(row.kb("refaulted", "thp_kb") == 4096, "the huge folio, mapped by PTEs")
+        }
+        #expect(json["ok"] as? Bool == true)
+    }
+
     @Test func moreProcessesAndNoMisaligned() throws {
         let json = try run(["--processes", "3", "--no-misaligned", "--cow-pages", "3"])
         let all = rows(json)

@@ -62,6 +62,16 @@ import Testing
         #expect(judged.count == 8)
     }
 
+    /// Measured: 6.18 refaults a MADV_NOHUGEPAGE mapping through PTEs,
+    /// Debian's 6.1 through a PMD.
+    @Test func nohugepageAtFaultSince612() {
+        for t in Trigger.allCases {
+            #expect(ExpectationModel.expect(role: .nohugepage, inTriggerProcess: false, isTriggerMapping: false, ctx(KernelVersion(6, 18), .memfd, t, huge: "advise")).state == .pteMapped)
+            #expect(ExpectationModel.expect(role: .nohugepage, inTriggerProcess: false, isTriggerMapping: false, ctx(KernelVersion(6, 12), .memfd, t, huge: "advise")).state == .pteMapped)
+            #expect(ExpectationModel.expect(role: .nohugepage, inTriggerProcess: false, isTriggerMapping: false, ctx(KernelVersion(6, 11), .memfd, t, huge: "advise")).state == .pmdMapped)
+        }
+    }
+
     @Test func fileWithoutReadOnlyThpNeverCollapses() {
         for t in Trigger.allCases {
             let c = ctx(KernelVersion(6, 18), .file, t, rothp: false, huge: nil)

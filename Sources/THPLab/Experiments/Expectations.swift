@@ -82,6 +82,11 @@ public enum ExpectationModel {
             return Expectation(state: .pteMapped, rule: "no collapse: " + blocker)
         }
         switch role {
+        case .nohugepage:
+            if c.kernel >= KernelVersion(6, 12) {
+                return Expectation(state: .pteMapped, rule: "MADV_NOHUGEPAGE after the collapse: since 6.12 the fault path installs no PMD in a VM_NOHUGEPAGE VMA, so it maps the huge folio with PTEs")
+            }
+            return Expectation(state: .pmdMapped, rule: "MADV_NOHUGEPAGE after the collapse: before 6.12 the fault path still maps the huge folio with a PMD")
         case .misaligned:
             return Expectation(state: .pteMapped, rule: "address not congruent to the file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD, so it maps the huge folio with PTEs")
         case .privateWritten:

@@ -5,6 +5,7 @@ public protocol MappingHost: AnyObject {
     var placements: [MappingPlacement] { get }
     func populate() throws
     func adviseHugepage(times: Int) throws
+    func adviseNoHugepage() throws
     func refault() throws
     func collapse(role: MappingRole) throws -> AdviceOutcome?
 }
@@ -17,6 +18,7 @@ final class LocalHost: MappingHost {
     var placements: [MappingPlacement] { mappings.placements }
     func populate() throws { try mappings.populate() }
     func adviseHugepage(times: Int) throws { try mappings.adviseHugepage(times: times) }
+    func adviseNoHugepage() throws { try mappings.adviseNoHugepage() }
     func refault() throws { try mappings.refault() }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { mappings.collapse(role: role) }
 }
@@ -32,6 +34,7 @@ final class RemoteHost: MappingHost {
     var pid: Int32 { worker.pid }
     func populate() throws { try worker.request(.populate) }
     func adviseHugepage(times: Int) throws { try worker.request(.adviseHugepage(times: times)) }
+    func adviseNoHugepage() throws { try worker.request(.adviseNoHugepage) }
     func refault() throws { try worker.request(.refault) }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { try worker.request(.collapse(role)).outcome }
 }

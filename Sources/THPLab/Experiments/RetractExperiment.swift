@@ -86,6 +86,10 @@ public struct RetractExperiment {
                       progress: progress) : nil
         }
         observer.record(.collapsed, into: &phases)
+        if options.nohugepage {
+            progress(.step("MADV_NOHUGEPAGE on the nohugepage mappings"))
+            for h in hosts { try h.adviseNoHugepage() }
+        }
 
         progress(.step("touching every page of every mapping again"))
         for h in hosts { try h.refault() }

@@ -22,11 +22,13 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     /// Wait the whole bound even when no collapse is expected (by default
     /// the wait ends once khugepaged passed over its list twice).
     public var fullWait = false
+    /// Add a mapping that gets MADV_NOHUGEPAGE after the collapse.
+    public var nohugepage = false
 
     enum CodingKeys: String, CodingKey {
         case backing, size, processes, trigger, misaligned, directory
         case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
-        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait"
+        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait", nohugepage
     }
 
     public init() {}
@@ -48,6 +50,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
         directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? d.directory
         madviseTimes = try c.decodeIfPresent(Int.self, forKey: .madviseTimes) ?? d.madviseTimes
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? d.fullWait
+        nohugepage = try c.decodeIfPresent(Bool.self, forKey: .nohugepage) ?? d.nohugepage
     }
 
     public static let maxProcesses = 64
@@ -91,6 +94,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
         var s = [MappingSpec(role: .shared), MappingSpec(role: .privateClean),
                  MappingSpec(role: .privateWritten, cowPages: cowPages)]
         if misaligned { s.append(MappingSpec(role: .misaligned)) }
+        if nohugepage { s.append(MappingSpec(role: .nohugepage)) }
         return s
     }
 }

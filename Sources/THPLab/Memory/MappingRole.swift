@@ -10,8 +10,11 @@ public enum MappingRole: String, Codable, CaseIterable, Sendable {
     /// MAP_SHARED at an address not congruent to the file offset modulo
     /// 2 MiB: no PMD can map it.
     case misaligned
+    /// MAP_SHARED, pages read, then MADV_NOHUGEPAGE after the collapse
+    /// (`--nohugepage`): since 6.12 a fault maps no PMD in such a VMA.
+    case nohugepage
 
-    public var isShared: Bool { self == .shared || self == .misaligned }
+    public var isShared: Bool { self == .shared || self == .misaligned || self == .nohugepage }
 }
 
 /// How one process maps the object: one entry per mapping.

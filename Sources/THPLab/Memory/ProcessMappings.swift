@@ -52,6 +52,13 @@ public final class ProcessMappings {
         }
     }
 
+    /// MADV_NOHUGEPAGE on the mappings of the `nohugepage` role.
+    public func adviseNoHugepage() throws {
+        for (spec, region) in zip(specs, regions) where spec.role == .nohugepage {
+            try check(region.madvise(.noHugepage), "MADV_NOHUGEPAGE on the nohugepage mapping", spec)
+        }
+    }
+
     /// MADV_COLLAPSE over the whole of the first mapping with `role`.
     public func collapse(role: MappingRole) -> AdviceOutcome? {
         guard let i = specs.firstIndex(where: { $0.role == role }) else { return nil }

@@ -7,6 +7,7 @@ public enum WorkerRequest: Codable, Equatable, Sendable {
     case map(size: Int, specs: [MappingSpec])
     case populate
     case adviseHugepage(times: Int)
+    case adviseNoHugepage
     case refault
     case collapse(MappingRole)
     case quit

@@ -27,6 +27,9 @@ public enum WorkerServer {
                 case .populate:
                     try mapped(mappings).populate()
                     reply = .done
+                case .adviseNoHugepage:
+                    try mapped(mappings).adviseNoHugepage()
+                    reply = .done
                 case .adviseHugepage(let times):
                     try mapped(mappings).adviseHugepage(times: times)
                     reply = .done
