@@ -3,18 +3,21 @@ import Testing
 @testable import THPLab
 
 /// The guard against a fake sysfs tree and a private state directory.
-@Suite struct HostGuardTests {
+@Suite final class HostGuardTests {
+    let base: String
     let root: String
     let state: String
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-test-\(UUID().uuidString)").path
+        base = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-test-\(UUID().uuidString)").path
         root = base + "/sysfs"
         state = base + "/state"
         try FileManager.default.createDirectory(atPath: root + "/khugepaged", withIntermediateDirectories: true)
         try "always within_size advise [never] deny force\n".write(toFile: root + "/shmem_enabled", atomically: false, encoding: .utf8)
         try "10000\n".write(toFile: root + "/khugepaged/scan_sleep_millisecs", atomically: false, encoding: .utf8)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: base) }
 
     func value(_ name: String) throws -> String {
         try String(contentsOfFile: root + "/" + name, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -3,7 +3,7 @@ import Testing
 @testable import THPLab
 
 /// Knob names and values against a fake sysfs tree made from real files.
-@Suite struct KnobRequestTests {
+@Suite final class KnobRequestTests {
     let root: String
     let sysfs: THPSysfs
 
@@ -25,6 +25,11 @@ import Testing
         ]
         for (name, text) in files { try text.write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         sysfs = THPSysfs(root: root)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: root)
+        try? FileManager.default.removeItem(atPath: root + "-state")
     }
 
     static let valid: [(String, String, String)] = [
