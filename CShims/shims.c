@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/swap.h>
+#include <linux/userfaultfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -225,4 +226,23 @@ long cshims_read_gzip(const char *path, char *buf, size_t cap) {
     }
     gzclose(f);
     return (long)total;
+}
+
+int cshims_uffd_wp_arm(void *addr, size_t len) {
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (fd < 0) return -1;
+    struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM };
+    struct uffdio_register reg = { .range = { .start = (unsigned long)addr, .len = len }, .mode = UFFDIO_REGISTER_MODE_WP };
+    struct uffdio_writeprotect wp = { .range = { .start = (unsigned long)addr, .len = len }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+    if (ioctl(fd, UFFDIO_API, &api) != 0 || ioctl(fd, UFFDIO_REGISTER, &reg) != 0 ||
+        ioctl(fd, UFFDIO_WRITEPROTECT, &wp) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }

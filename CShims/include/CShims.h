@@ -98,6 +98,12 @@ long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t 
                          uint64_t return_mask, struct cshims_page_region *vec, uint64_t vec_len,
                          uint64_t *walk_end);
 
+/// userfaultfd(2) with write-protect armed over [addr, addr+len) of a
+/// shmem mapping (UFFD_FEATURE_WP_HUGETLBFS_SHMEM, UFFDIO_REGISTER_MODE_WP,
+/// UFFDIO_WRITEPROTECT). Returns the userfaultfd (keep it open while the
+/// protection should last) or -1 with errno set.
+int cshims_uffd_wp_arm(void *addr, size_t len);
+
 /// zlib: decompresses the gzip file at `path` (e.g. /proc/config.gz) into
 /// `buf`, at most `cap` bytes. Returns the byte count or -1.
 long cshims_read_gzip(const char *path, char *buf, size_t cap);

@@ -48,6 +48,9 @@ struct Retract: ParsableCommand {
     @Flag(help: "Add a nohugepage mapping: MAP_SHARED, given MADV_NOHUGEPAGE after the collapse (since 6.12 no PMD at fault there).")
     var nohugepage = false
 
+    @Flag(help: "Add a uffd-wp mapping: MAP_SHARED with userfaultfd write-protect armed (retraction skips it).")
+    var uffdWp = false
+
     @Option(help: "How to collapse: madvise (MADV_COLLAPSE) or khugepaged.")
     var trigger: Trigger = .madvise
 
@@ -68,6 +71,7 @@ struct Retract: ParsableCommand {
         o.cowPages = cowPages
         o.misaligned = misaligned
         o.nohugepage = nohugepage
+        o.uffdWp = uffdWp
         o.trigger = trigger
         o.timeoutSeconds = object.timeout
         o.tmpfsHuge = object.tmpfsHuge

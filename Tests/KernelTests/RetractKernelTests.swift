@@ -157,6 +157,18 @@ extension KernelSuite {
         #expect(json["ok"] as? Bool == true)
     }
 
+    @Test(arguments: ["madvise", "khugepaged"])
+    func uffdWpMappingKeepsItsPageTable(trigger: String) throws {
+        let json = try run(["--uffd-wp", "--trigger", trigger])
+        let rows = rows(json).filter { $0.role == "uffd-wp" }
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(row.state("refaulted") == "pte-mapped", "retract_page_tables() skips a uffd-wp VMA")
+            #expect(row.kb("refaulted", "thp_kb") == 4096)
+        }
+        #expect(json["ok"] as? Bool == true)
+    }
+
     @Test func moreProcessesAndNoMisaligned() throws {
         let json = try run(["--processes", "3", "--no-misaligned", "--cow-pages", "3"])
         let all = rows(json)

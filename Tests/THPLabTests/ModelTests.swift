@@ -72,6 +72,14 @@ import Testing
         }
     }
 
+    @Test func uffdWpIsNeverRetracted() {
+        for v in [KernelVersion(6, 1), KernelVersion(6, 18)] {
+            for t in Trigger.allCases {
+                #expect(ExpectationModel.expect(role: .uffdWp, inTriggerProcess: false, isTriggerMapping: false, ctx(v, .memfd, t, huge: "advise")).state == .pteMapped)
+            }
+        }
+    }
+
     @Test func fileWithoutReadOnlyThpNeverCollapses() {
         for t in Trigger.allCases {
             let c = ctx(KernelVersion(6, 18), .file, t, rothp: false, huge: nil)

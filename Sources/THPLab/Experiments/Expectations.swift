@@ -82,6 +82,8 @@ public enum ExpectationModel {
             return Expectation(state: .pteMapped, rule: "no collapse: " + blocker)
         }
         switch role {
+        case .uffdWp:
+            return Expectation(state: .pteMapped, rule: "userfaultfd write-protect is armed: retract_page_tables() skips the VMA, so it keeps its PTE table and maps the huge folio with PTEs")
         case .nohugepage:
             if c.kernel >= KernelVersion(6, 12) {
                 return Expectation(state: .pteMapped, rule: "MADV_NOHUGEPAGE after the collapse: since 6.12 the fault path installs no PMD in a VM_NOHUGEPAGE VMA, so it maps the huge folio with PTEs")

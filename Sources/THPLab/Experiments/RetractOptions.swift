@@ -24,11 +24,13 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     public var fullWait = false
     /// Add a mapping that gets MADV_NOHUGEPAGE after the collapse.
     public var nohugepage = false
+    /// Add a mapping with userfaultfd write-protect armed.
+    public var uffdWp = false
 
     enum CodingKeys: String, CodingKey {
         case backing, size, processes, trigger, misaligned, directory
         case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
-        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait", nohugepage
+        case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait", nohugepage, uffdWp = "uffd_wp"
     }
 
     public init() {}
@@ -51,6 +53,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
         madviseTimes = try c.decodeIfPresent(Int.self, forKey: .madviseTimes) ?? d.madviseTimes
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? d.fullWait
         nohugepage = try c.decodeIfPresent(Bool.self, forKey: .nohugepage) ?? d.nohugepage
+        uffdWp = try c.decodeIfPresent(Bool.self, forKey: .uffdWp) ?? d.uffdWp
     }
 
     public static let maxProcesses = 64
@@ -95,6 +98,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
                  MappingSpec(role: .privateWritten, cowPages: cowPages)]
         if misaligned { s.append(MappingSpec(role: .misaligned)) }
         if nohugepage { s.append(MappingSpec(role: .nohugepage)) }
+        if uffdWp { s.append(MappingSpec(role: .uffdWp)) }
         return s
     }
 }

@@ -13,8 +13,11 @@ public enum MappingRole: String, Codable, CaseIterable, Sendable {
     /// MAP_SHARED, pages read, then MADV_NOHUGEPAGE after the collapse
     /// (`--nohugepage`): since 6.12 a fault maps no PMD in such a VMA.
     case nohugepage
+    /// MAP_SHARED, pages read, userfaultfd write-protect armed over it
+    /// (`--uffd-wp`): retract_page_tables() skips such a VMA.
+    case uffdWp = "uffd-wp"
 
-    public var isShared: Bool { self == .shared || self == .misaligned || self == .nohugepage }
+    public var isShared: Bool { self == .shared || self == .misaligned || self == .nohugepage || self == .uffdWp }
 }
 
 /// How one process maps the object: one entry per mapping.

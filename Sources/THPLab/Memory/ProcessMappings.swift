@@ -6,6 +6,10 @@ import SystemPackage
 public final class ProcessMappings {
     public let specs: [MappingSpec]
     private(set) var regions: [MappedRegion] = []
+    /// userfaultfds keeping write-protect armed on `uffd-wp` mappings.
+    private var uffds: [FileDescriptor] = []
+
+    deinit { for fd in uffds { try? fd.close() } }
 
     /// Maps the object once per spec; see `MappedRegion` for alignment.
     public init(fd: FileDescriptor, size: Int, specs: [MappingSpec]) throws {
@@ -29,6 +33,13 @@ public final class ProcessMappings {
             try check(region.madvise(advice), "populating the \(spec.role.rawValue) mapping", spec)
             if spec.role == .privateWritten {
                 try check(region.writePages(spec.cowPages), "writing \(spec.cowPages) copy-on-write pages", spec)
+            }
+            if spec.role == .uffdWp {
+                switch Sys.armUffdWriteProtect(address: region.start, length: region.length) {
+                case .success(let fd): uffds.append(fd)
+                case .failure(let e):
+                    throw THPLabError(.unsupported, "userfaultfd write-protect on a shmem mapping is not available here (needs CONFIG_PTE_MARKER_UFFD_WP, 6.0+)", errno: e)
+                }
             }
         }
     }

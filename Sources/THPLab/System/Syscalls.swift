@@ -231,6 +231,12 @@ public enum Sys {
 
     // MARK: mounts, files, locks
 
+    /// Arms userfaultfd write-protect over a range; the descriptor keeps it.
+    static func armUffdWriteProtect(address: UInt, length: Int) -> Result<FileDescriptor, Errno> {
+        let fd = cshims_uffd_wp_arm(UnsafeMutableRawPointer(bitPattern: address), length)
+        return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(lastErrno())
+    }
+
     static func swapon(_ path: String) -> Result<Void, Errno> { check(cshims_swapon(path)) }
     static func swapoff(_ path: String) -> Result<Void, Errno> { check(cshims_swapoff(path)) }
 
