@@ -91,8 +91,15 @@ extension KernelSuite {
         #expect(pages(anonExtent)["pmd"] == 512, "anonymous THP: \(anonExtent ?? [:])")
         #expect(pages(anonExtent)["anon"] == 512)
         let none = vma(json, containing: c.untouched)
-        #expect(pages(none)["none"] == 512)
-        #expect((none?["extents"] as? [[String: Any]])?.isEmpty == true)
+        // The untouched range may share a VMA with a neighbouring anonymous
+        // mapping (the kernel merges them): its pages are none, and no
+        // listed extent lies inside it.
+        #expect((pages(none)["none"] ?? 0) >= 512)
+        let inside = (none?["extents"] as? [[String: Any]] ?? []).filter {
+            let s = $0["start"] as? UInt ?? 0
+            return s >= c.untouched && s < c.untouched + UInt(Self.huge)
+        }
+        #expect(inside.isEmpty, "extents listed inside the untouched range: \(inside)")
         withExtendedLifetime(c) {}
     }
 

@@ -89,7 +89,14 @@ extension KernelSuite {
     @Test func aKilledSwapRunLeavesNoSwapBehind() throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()
-        guard host.swaps.isEmpty else { return }  // the host has swap: thplab makes none
+        guard host.swaps.isEmpty else {
+            // The host has swap: thplab must use it and add none of its own.
+            let r = try Thplab.run(["run", "swap", "--swapped", "32", "--extents", "1", "--json", "-"], timeout: 120)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(!r.stdout.contains("thplab made"))
+            host.expectRestored()
+            return
+        }
         // A swap run that waits: 512 swapped pages are more than max_ptes_swap allows.
         let (p, o, e) = try Thplab.start(["run", "swap", "--swapped", "512", "--extents", "1", "--timeout", "60", "--full-wait"])
         let deadline = Date().addingTimeInterval(20)

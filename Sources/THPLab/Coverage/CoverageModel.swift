@@ -67,13 +67,15 @@ public struct VmaCoverage: Codable, Equatable, Sendable {
     /// The VMA's smaps figures in kB, as the kernel printed them.
     public var smaps: [String: Int]
     public var vmFlags: [String]
+    /// smaps' `THPeligible`, when the kernel prints it.
+    public var thpEligible: Bool?
     public var crosscheck: CrossCheck
     /// Extents with at least one present or swapped page.
     public var extents: [ExtentCoverage]
 
     enum CodingKeys: String, CodingKey {
         case start, end, permissions, backing, kind, pages, kb, coveragePercent = "coverage_percent", smaps
-        case vmFlags = "vm_flags", crosscheck, extents
+        case vmFlags = "vm_flags", thpEligible = "thp_eligible", crosscheck, extents
     }
 }
 

@@ -60,8 +60,6 @@ public enum Explainer {
     public static func explain(pid: Int32, address: UInt?) throws -> ExplainResult {
         let release = Sys.uname().release
         let snapshot = try SnapshotTaker.process(pid: pid, withPages: false)
-        let smaps = Dictionary(SmapsParser.parse(FileIO.readIfPresent("/proc/\(pid)/smaps") ?? "").map { ($0.start, $0) },
-                               uniquingKeysWith: { a, _ in a })
         let knobs = THPSysfs().readAll().mapValues(\.current)
         let mounts = FileIO.readIfPresent("/proc/mounts")
         let ctx = Context(knobs: knobs, readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
@@ -72,12 +70,12 @@ public enum Explainer {
             guard !vmas.isEmpty else { throw THPLabError.usage("pid \(pid) has no VMA at \(hex(address))") }
         }
         return ExplainResult(kernelRelease: release, pid: pid, comm: snapshot.comm, knobs: knobs,
-                             vmas: vmas.map { explain($0, smaps: smaps[$0.start], ctx) }, notes: snapshot.notes)
+                             vmas: vmas.map { explain($0, ctx) }, notes: snapshot.notes)
     }
 
-    /// The pure part: one VMA, its smaps entry and the host's settings.
-    public static func explain(_ v: VmaCoverage, smaps: SmapsEntry?, _ ctx: Context) -> VmaExplanation {
-        let flags = (smaps?.vmFlags ?? v.vmFlags).filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
+    /// The pure part: one VMA (with its smaps figures) and the host's settings.
+    public static func explain(_ v: VmaCoverage, _ ctx: Context) -> VmaExplanation {
+        let flags = v.vmFlags.filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
         let huge = UInt(2 << 20)
         let whole = Int(((v.end & ~(huge - 1)) > ((v.start + huge - 1) & ~(huge - 1)))
                         ? ((v.end & ~(huge - 1)) - ((v.start + huge - 1) & ~(huge - 1))) / huge : 0)
@@ -85,7 +83,7 @@ public enum Explainer {
         if v.kind != "anon" {
             aligned = (UInt64(v.start / 4096) &- v.backing.offset / 4096) % 512 == 0
         }
-        let anonInFile = v.kind == "anon" ? 0 : (smaps?.anonymousKB ?? v.pages.anon * 4)
+        let anonInFile = v.kind == "anon" ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * 4)
         var blockers: [String] = []
         func inferred(_ s: String) { blockers.append("inferred: " + s) }
         if whole == 0 { inferred("no whole 2 MiB-aligned extent fits in this VMA: no PMD is possible") }
@@ -118,7 +116,7 @@ public enum Explainer {
                 inferred("a regular file collapses only in a read-only executable mapping of a file nobody writes (file_thp_enabled())")
             }
         }
-        if smaps?.thpEligible == false && !blockers.contains(where: { $0.contains("THPeligible") }) {
+        if v.thpEligible == false {
             blockers.append("the kernel says THPeligible 0 for this VMA")
         }
         let c = v.pages
@@ -127,7 +125,7 @@ public enum Explainer {
         else if c.pmd == c.resident { verdict = "fully PMD-mapped: nothing to collapse" }
         else if blockers.isEmpty { verdict = "eligible: khugepaged or MADV_COLLAPSE can collapse the \(c.resident - c.pmd) resident pages not on PMDs (a process is only scanned once it is on khugepaged's list)" }
         else { verdict = "\(c.pmd * 4) of \(c.resident * 4) kB PMD-mapped; see the blockers" }
-        return VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: smaps?.thpEligible,
+        return VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: v.thpEligible,
                               flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
                               classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
     }

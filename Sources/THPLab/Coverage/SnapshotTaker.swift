@@ -65,7 +65,7 @@ public enum SnapshotTaker {
                 start: entry.start, end: entry.end, permissions: entry.permissions,
                 backing: VmaBacking(name: entry.name, device: entry.device, inode: entry.inode, offset: entry.offset),
                 kind: kind(of: entry), pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: entry.fields,
-                vmFlags: entry.vmFlags, crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * 4, smapsPmdKB: entry.pmdMappedKB),
+                vmFlags: entry.vmFlags, thpEligible: entry.thpEligible, crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * 4, smapsPmdKB: entry.pmdMappedKB),
                 extents: outcome.extents))
         }
         result.totalsKB = result.totals.kb()

@@ -46,20 +46,18 @@ public final class Watcher {
     public let pid: Int32
     public let intervalMs: Int
     public let fullEvery: Int
-    private let pagemap: FileDescriptor
-    private let useScan: Bool
 
     public init(pid: Int32, intervalMs: Int, fullEvery: Int) throws {
         self.pid = pid
         self.intervalMs = intervalMs
         self.fullEvery = fullEvery
-        let scanner = try VmaScanner(pid: pid, withPages: false)
-        // Keep our own descriptor: the scanner's closes with it.
-        pagemap = try FileDescriptor.open(FilePath("/proc/\(pid)/pagemap"), .readOnly, options: .closeOnExec)
-        useScan = scanner.useScan
+        // The scanner opens pagemap (with clear errors) and probes PAGEMAP_SCAN.
+        scanner = try VmaScanner(pid: pid, withPages: false)
     }
 
-    deinit { try? pagemap.close() }
+    private let scanner: VmaScanner
+    private var pagemap: FileDescriptor { scanner.pagemap }
+    private var useScan: Bool { scanner.useScan }
 
     /// One cheap sample; nil when the process is gone.
     public func quickSample(t: Double) -> WatchSample? {

@@ -21,19 +21,13 @@ public enum PagemapScan {
         public var isFile: Bool { categories & PagemapScan.file != 0 }
     }
 
-    /// Every present or swapped range of [start, end), in address order.
-    /// Throws ENOTTY (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
-    public static func regions(fd: FileDescriptor, start: UInt64, end: UInt64) throws -> [Region] {
-        var out: [Region] = []
-        try forEach(fd: fd, start: start, end: end) { out.append($0) }
-        return out
-    }
-
     /// What thplab asks the walk to report: present, swapped and PMD-mapped.
     /// Not PAGE_IS_FILE: it makes the kernel look up the page of every PTE.
     public static let defaultReturnMask = present | swapped | huge
 
-    /// Streams the ranges to `body`, `batch` per ioctl, holding no more.
+    /// Every present or swapped range of [start, end), in address order,
+    /// streamed to `body`, `batch` per ioctl, holding no more. Throws ENOTTY
+    /// (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
     public static func forEach(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096,
                                returnMask: UInt64 = defaultReturnMask, _ body: (Region) throws -> Void) throws {
         var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
