@@ -18,4 +18,7 @@ struct ObjectArguments: ParsableArguments {
 
     @Flag(help: "Wait the whole --timeout even when no collapse is expected (by default the wait then ends once khugepaged has passed over its list twice).")
     var fullWait = false
+
+    @Flag(help: "Show every huge_memory event of the run, other processes' too (by default they are only counted).")
+    var allEvents = false
 }

@@ -23,6 +23,7 @@ struct RegionArguments: ParsableArguments {
         o.tmpfsHuge = object.tmpfsHuge
         o.directory = object.dir
         o.fullWait = object.fullWait
+        o.allEvents = object.allEvents
         o.processes = processes
         return o
     }

@@ -79,6 +79,7 @@ struct Retract: ParsableCommand {
         o.directory = object.dir
         o.madviseTimes = madviseTimes
         o.fullWait = object.fullWait
+        o.allEvents = object.allEvents
         return o
     }
 

@@ -126,25 +126,6 @@ import Testing
     }
 }
 
-@Suite struct ScanTracerTests {
-    @Test func countsEventsOfOneFile() throws {
-        let trace = try Fixture.text("trace-khugepaged-memfd-6.18.txt")
-        let c = ScanTracer.count(trace: trace, objectName: "memfd:thplab-6618")
-        #expect(c.collapses == 2)
-        #expect(c.scans > 2)
-        #expect(c.lastScanResult == "pte_mapped_hugepage")
-        let none = ScanTracer.count(trace: trace, objectName: "memfd:thplab-661")
-        #expect(none == ScanTracer.Counts())
-    }
-
-    @Test func fieldExtraction() {
-        let line: Substring = "x: mm=1, filename=a, present=512, swap=0, result=succeeded"
-        #expect(ScanTracer.field("result", in: line) == "succeeded")
-        #expect(ScanTracer.field("present", in: line) == "512")
-        #expect(ScanTracer.field("nope", in: line) == nil)
-    }
-}
-
 @Suite struct KernelVersionTests {
     @Test(arguments: [("6.18.44-fc-v595", KernelVersion(6, 18, 44)), ("6.1.0-28-amd64", KernelVersion(6, 1, 0)), ("5.4", KernelVersion(5, 4, 0))])
     func parses(release: String, version: KernelVersion) {

@@ -93,7 +93,8 @@ import Testing
             khugepaged-38 [001] .....  100.020000: mm_khugepaged_collapse_file: mm=0000, hpage_pfn=0x2, index=1024, addr=7f0000200000, is_shmem=1, filename=memfd:thplab-1, nr=512, result=alloc_failed
             khugepaged-38 [001] .....  100.030000: mm_khugepaged_collapse_file: mm=0000, hpage_pfn=0x3, index=1024, addr=7f0000200000, is_shmem=1, filename=memfd:other, nr=512, result=succeeded
             """
-        let t = ScanTracer.collapseTimes(trace: trace, mark: "thplab-eligible", objectName: "memfd:thplab-1")
+        let events = ScanTracer.parse(trace: trace, formats: [:])
+        let t = ScanTracer.collapseTimes(events: events, mark: "thplab-eligible", objectName: "memfd:thplab-1")
         #expect(t.count == 1)
         #expect(abs((t[0x7f00_0000_0000] ?? 0) - 0.0125) < 1e-9)
     }

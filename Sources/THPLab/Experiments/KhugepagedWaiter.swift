@@ -83,3 +83,19 @@ extension KhugepagedWait {
         }
     }
 }
+
+extension KhugepagedWait {
+    /// The wait with its event counts taken from the attributed events: only
+    /// the experiment's own, anonymous ones included.
+    func counted(from a: EventAttribution) -> KhugepagedWait {
+        var w = self
+        let ours = (a.byExtent.values.flatMap { $0 } + a.byObject.values.flatMap { $0 }).sorted { $0.t < $1.t }
+        let scans = ours.filter { ExtentDiagnosis.scanEvents.contains($0.event) }
+        w.scanEvents = scans.count
+        w.collapseEvents = ours.filter { ExtentDiagnosis.collapseEvents.contains($0.event) }.count
+        w.lastScanResult = scans.last?.result
+        w.visited = !ours.isEmpty || w.extentsCollapsed > 0
+        w.verdict = KhugepagedWait.verdict(w)
+        return w
+    }
+}

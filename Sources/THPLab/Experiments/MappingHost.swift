@@ -8,6 +8,7 @@ public protocol MappingHost: AnyObject {
     func adviseNoHugepage() throws
     func refault() throws
     func collapse(role: MappingRole) throws -> AdviceOutcome?
+    func touchMmapLock() throws
 }
 
 /// thplab's own mappings.
@@ -21,6 +22,7 @@ final class LocalHost: MappingHost {
     func adviseNoHugepage() throws { try mappings.adviseNoHugepage() }
     func refault() throws { try mappings.refault() }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { mappings.collapse(role: role) }
+    func touchMmapLock() throws { Sys.touchMmapLock() }
 }
 
 /// A worker's mappings, driven over its pipe.
@@ -37,4 +39,5 @@ final class RemoteHost: MappingHost {
     func adviseNoHugepage() throws { try worker.request(.adviseNoHugepage) }
     func refault() throws { try worker.request(.refault) }
     func collapse(role: MappingRole) throws -> AdviceOutcome? { try worker.request(.collapse(role)).outcome }
+    func touchMmapLock() throws { try worker.request(.touchMmapLock) }
 }

@@ -28,9 +28,12 @@ public struct RegionOptions: Codable, Equatable, Sendable {
     /// Regions in this many processes (thplab and workers), each its own
     /// object, competing for khugepaged (latency, collapse by khugepaged).
     public var processes = 1
+    /// Show other processes' huge_memory events too.
+    public var allEvents = false
 
     enum CodingKeys: String, CodingKey {
         case scenario, backing, extents, present, swapped, trigger, directory, fullWait = "full_wait", processes
+        case allEvents = "all_events"
         case timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
     }
 
@@ -53,6 +56,7 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? directory
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? fullWait
         processes = try c.decodeIfPresent(Int.self, forKey: .processes) ?? processes
+        allEvents = try c.decodeIfPresent(Bool.self, forKey: .allEvents) ?? allEvents
     }
 
     public func validate(memAvailableKB: Int64?) throws {
@@ -94,10 +98,12 @@ public struct ExtentOutcome: Codable, Equatable, Sendable {
     public var errnoName: String?
     /// The extent's classes after its first page was touched again.
     public var pagesAfter: ClassCounts
+    /// Its huge_memory events, the last scan result and the reason.
+    public var diagnosis: ExtentDiagnosis?
 
     enum CodingKeys: String, CodingKey {
         case pid, start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
-        case pagesAfter = "pages_after"
+        case pagesAfter = "pages_after", diagnosis
     }
 }
 
@@ -144,6 +150,8 @@ public struct RegionResult: Codable, Sendable {
     /// The rule behind the expectation, in one line.
     public var rule: String
     public var khugepaged: KhugepagedWait?
+    /// The huge_memory tracepoints, when they could be read.
+    public var trace: TraceSummary?
     public var deltas: SystemCounters
     public var ok: Bool
     public var differences: [String]
@@ -153,7 +161,7 @@ public struct RegionResult: Codable, Sendable {
         case schemaVersion = "schema_version", kind, scenario, kernelRelease = "kernel_release", options
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
         case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
-        case expectedCollapsed = "expected_collapsed", rule, khugepaged, deltas, ok, differences, notes
+        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, deltas, ok, differences, notes
     }
 }
 
@@ -269,6 +277,22 @@ public struct RegionExperiment {
             return try scanners[regions[g / o.extents].pid]!.scan(start: s, end: s + UInt(Self.huge)).counts
         }
         let startedSmall = try (0..<totalExtents).allSatisfy { let c = try extentCounts($0); return c.pmd + c.pteThp + c.mthp == 0 }
+        // What the events will be attributed to: one object per region.
+        var subject = TraceSubject(objects: regions.map { .init(traceName: $0.name, owner: $0.pid) },
+                                   mappings: regions.enumerated().map { r, reg in
+                                       .init(pid: reg.pid, object: r, start: reg.start, end: reg.start + UInt(size), offset: 0) })
+        func indexPFNs() {
+            for (r, reg) in regions.enumerated() {
+                PfnIndex.add(pid: reg.pid, start: reg.start, extents: o.extents, object: r, into: &subject.pfnExtent)
+            }
+        }
+        indexPFNs()
+        let tracer = ScanTracer.start(guardian: guardian, objectNames: regions.compactMap(\.name), notes: &notes)
+        defer { tracer?.stop() }
+        subject.knownMMs = try tracer?.identifyProcesses(regions.map(\.pid)) {
+            Sys.touchMmapLock()
+            for other in others { try other.host.touchMmapLock() }
+        } ?? [:]
 
         var knobs = sysfs.readAll()
         var context = ExpectationContext(kernel: KernelVersion(release: release) ?? KernelVersion(0, 0), backing: o.backing,
@@ -298,8 +322,6 @@ public struct RegionExperiment {
             knobs = sysfs.readAll()
             context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: knobs, backing: o.backing, mountHuge: object?.mountHuge)
             context.anonEnabled = Self.anonEnabled(knobs)
-            let tracer = o.backing == .anon ? nil : ScanTracer.start(guardian: guardian, objectNames: regions.compactMap(\.name), notes: &notes)
-            defer { tracer?.stop() }
             let expectCollapse = Self.expectation(o, context: context, maxPtesNone: Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511,
                                                   maxPtesSwap: Int(knobs["khugepaged/max_ptes_swap"]?.current ?? "64") ?? 64).0 > 0
             progress(.step("MADV_HUGEPAGE; waiting for khugepaged (at most \(o.timeoutSeconds) s)"))
@@ -328,7 +350,7 @@ public struct RegionExperiment {
                 if elapsed() >= Double(o.timeoutSeconds) { break }
                 Sys.sleep(milliseconds: 5)
             }
-            if let tracer {
+            if let tracer, o.backing != .anon {
                 // Exact times from the tracepoints, relative to the marker.
                 func allTimes() -> [Int: Double] {
                     var out: [Int: Double] = [:]
@@ -361,6 +383,11 @@ public struct RegionExperiment {
             w.verdict = KhugepagedWait.verdict(w)
             wait = w
         }
+        // The events up to now, and the PFNs of the huge pages made.
+        indexPFNs()
+        tracer?.stop()
+        let attribution = tracer.map { EventAttribution.attribute($0.events(), subject: subject) }
+        if let attribution, let w = wait { wait = w.counted(from: attribution) }
         // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
         var outcomes: [ExtentOutcome] = []
         for e in 0..<o.extents { _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096) }
@@ -378,10 +405,16 @@ public struct RegionExperiment {
             }
             for e in outcome.extents { after[e.start] = e.pages }
         }
+        let blocker = ExpectationModel.collapseBlocker(context)
         for g in 0..<totalExtents {
+            let ref = ExtentRef(object: g / o.extents, extent: g % o.extents)
+            let facts = ExtentDiagnosis.Facts(collapsed: collapsedAt[g] != nil, trigger: o.trigger, errnoName: errnos[g],
+                                              traced: attribution != nil, objectSeen: attribution?.saw(object: ref.object) ?? false,
+                                              blocker: blocker, fullScans: wait?.fullScans)
             outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
                                           collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
-                                          errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts()))
+                                          errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts(),
+                                          diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ref] ?? [], facts: facts)))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
@@ -402,6 +435,7 @@ public struct RegionExperiment {
                             coveragePercent: pagesAfter.coveragePercent,
                             latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: totalExtents, source: latencySource),
                             expectedCollapsed: expected, rule: rule, khugepaged: wait,
+                            trace: attribution.map { TraceSummary(formats: tracer!.formats, attribution: $0, lost: tracer!.lostEvents(), allEvents: o.allEvents) },
                             deltas: countersAfter.delta(since: countersBefore), ok: differences.isEmpty,
                             differences: differences, notes: notes)
     }

@@ -48,6 +48,17 @@ public struct RetractExperiment {
                 throw THPLabError(.usage, "the \(options.backing.rawValue) filesystem of \(object.name) has no room for \(SizeParser.format(options.size)): \(e.description). Give a smaller --size\(options.backing == .tmpfs ? " or a larger --tmpfs-size" : "")")
             }
         }
+        // What the events will be attributed to: the object, every mapping
+        // of it, and the PFNs of its pages as the first process maps them.
+        var subject = TraceSubject(objects: [.init(traceName: object.traceName, owner: nil)],
+                                   mappings: hosts.flatMap { h in h.placements.map { .init(pid: h.pid, object: 0, start: $0.start, end: $0.end, offset: 0) } })
+        let extents = options.size / MappedRegion.hugeSize
+        let sharedStart = hosts[0].placements.first { $0.role == .shared }!.start
+        func indexPFNs() { PfnIndex.add(pid: hosts[0].pid, start: sharedStart, extents: extents, object: 0, into: &subject.pfnExtent) }
+        indexPFNs()
+        let tracer = ScanTracer.start(guardian: guardian, objectName: object.traceName, notes: &notes)
+        defer { tracer?.stop() }
+        subject.knownMMs = try tracer?.identifyProcesses(hosts.map(\.pid)) { for h in hosts { try h.touchMmapLock() } } ?? [:]
         let observer = Observer(hosts: hosts)
         var phases: [[String: PhaseObservation]] = Array(repeating: [:], count: observer.count)
         observer.record(.populated, into: &phases)
@@ -77,8 +88,6 @@ public struct RetractExperiment {
                 notes.append("MADV_HUGEPAGE was given twice on every mapping: under shmem advise, khugepaged_enter_vma() checks eligibility with the VMA's flags from before the call, so the first call sets VM_HUGEPAGE without putting the process on khugepaged's list; the second one does (--madvise-times 1 shows it)")
             }
             progress(.step("MADV_HUGEPAGE on every mapping; waiting for khugepaged (at most \(options.timeoutSeconds) s)"))
-            let tracer = ScanTracer.start(guardian: guardian, objectName: object.traceName, notes: &notes)
-            defer { tracer?.stop() }
             for h in hosts { try h.adviseHugepage(times: options.madviseTimes) }
             wait = startedSmall ? try KhugepagedWaiter(host: hosts[0], size: options.size, sysfs: sysfs,
                                         boundSeconds: options.timeoutSeconds, tracer: tracer)
@@ -86,6 +95,7 @@ public struct RetractExperiment {
                       progress: progress) : nil
         }
         observer.record(.collapsed, into: &phases)
+        indexPFNs()
         if options.nohugepage {
             progress(.step("MADV_NOHUGEPAGE on the nohugepage mappings"))
             for h in hosts { try h.adviseNoHugepage() }
@@ -99,6 +109,24 @@ public struct RetractExperiment {
             let want = ExpectationModel.collapseOnPrivateWritten(context)
             triggerCalls.append(TriggerCall(outcome: outcome, expectedSuccess: want.state == .pmdMapped,
                                             met: outcome.succeeded == (want.state == .pmdMapped), rule: want.rule))
+        }
+        // Which extents are on a huge page now, as the first process sees them.
+        let scanner = try VmaScanner(pid: hosts[0].pid, withPages: false)
+        let huge = try (0..<extents).map { e -> Bool in
+            let s = sharedStart + UInt(e * MappedRegion.hugeSize)
+            let c = try scanner.scan(start: s, end: s + UInt(MappedRegion.hugeSize)).counts
+            return c.pmd + c.pteThp == PageClassifier.pmdPages
+        }
+        tracer?.stop()
+        let attribution = tracer.map { EventAttribution.attribute($0.events(), subject: subject) }
+        if let attribution, let w = wait { wait = w.counted(from: attribution) }
+        let failedCall = triggerCalls.first { $0.outcome.role == .shared && !$0.outcome.succeeded }?.outcome.errnoName
+        let objectExtents = (0..<extents).map { e in
+            let facts = ExtentDiagnosis.Facts(collapsed: huge[e] && startedSmall, trigger: options.trigger, errnoName: failedCall,
+                                              traced: attribution != nil, objectSeen: attribution?.saw(object: 0) ?? false,
+                                              blocker: ExpectationModel.collapseBlocker(context), fullScans: wait?.fullScans)
+            return ObjectExtent(index: e, offset: e * MappedRegion.hugeSize,
+                                diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ExtentRef(object: 0, extent: e)] ?? [], facts: facts))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         for w in workers { w.stop() }
@@ -124,7 +152,8 @@ public struct RetractExperiment {
                              options: options, ok: differences.isEmpty,
                              knobsBefore: knobsBefore.mapValues(\.current), knobsAfter: [:], knobsChanged: runKnobs.changes,
                              deltas: countersAfter.delta(since: countersBefore), mappings: mappings,
-                             triggerCalls: triggerCalls, khugepaged: wait,
+                             triggerCalls: triggerCalls, khugepaged: wait, extents: objectExtents,
+                             trace: attribution.map { TraceSummary(formats: tracer!.formats, attribution: $0, lost: tracer!.lostEvents(), allEvents: options.allEvents) },
                              collapseBlocker: ExpectationModel.collapseBlocker(context),
                              differences: differences, notes: notes)
     }

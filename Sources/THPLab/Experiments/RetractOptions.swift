@@ -26,11 +26,14 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     public var nohugepage = false
     /// Add a mapping with userfaultfd write-protect armed.
     public var uffdWp = false
+    /// Show other processes' huge_memory events too.
+    public var allEvents = false
 
     enum CodingKeys: String, CodingKey {
         case backing, size, processes, trigger, misaligned, directory
         case cowPages = "cow_pages", timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
         case tmpfsSize = "tmpfs_size", madviseTimes = "madvise_times", fullWait = "full_wait", nohugepage, uffdWp = "uffd_wp"
+        case allEvents = "all_events"
     }
 
     public init() {}
@@ -51,6 +54,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
         tmpfsSize = try c.decodeIfPresent(Int.self, forKey: .tmpfsSize)
         directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? d.directory
         madviseTimes = try c.decodeIfPresent(Int.self, forKey: .madviseTimes) ?? d.madviseTimes
+        allEvents = try c.decodeIfPresent(Bool.self, forKey: .allEvents) ?? d.allEvents
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? d.fullWait
         nohugepage = try c.decodeIfPresent(Bool.self, forKey: .nohugepage) ?? d.nohugepage
         uffdWp = try c.decodeIfPresent(Bool.self, forKey: .uffdWp) ?? d.uffdWp

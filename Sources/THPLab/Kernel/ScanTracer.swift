@@ -1,9 +1,13 @@
 import Foundation
-/// khugepaged's file tracepoints (`huge_memory/mm_khugepaged_scan_file` and
-/// `mm_khugepaged_collapse_file`) in a private tracefs instance, counted for
-/// one object by the file name the events print. Mounts tracefs only if
-/// nothing is mounted, and unmounts only what it mounted; never touches the
-/// top-level buffer or another instance. Everything it makes is journaled.
+
+/// khugepaged's and MADV_COLLAPSE's tracepoints (`huge_memory/`: the file
+/// events `mm_khugepaged_scan_file` and `mm_khugepaged_collapse_file`, the
+/// anonymous ones `mm_khugepaged_scan_pmd` and `mm_collapse_huge_page`) in a
+/// private tracefs instance. Mounts tracefs only if nothing is mounted, and
+/// unmounts only what it mounted; never touches the top-level buffer or
+/// another instance. Everything it makes is journaled. Lines are cut into
+/// fields by the keys of each event's `format` file, read from the running
+/// kernel.
 public final class ScanTracer {
     public struct Counts: Sendable, Equatable {
         public var scans = 0
@@ -16,15 +20,27 @@ public final class ScanTracer {
     private let mountedHere: String?
     /// The file names the events of interest print (one per object).
     private let objectNames: [String]
+    /// The format of every event enabled, by event name.
+    public private(set) var formats: [String: TraceFormat] = [:]
     private var stopped = false
+    /// The buffer as it was when the tracer stopped.
+    private var final: [TraceEvent]?
+    private var finalLost: Int?
 
-    static let events = ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file"]
+    public static let fileEvents = ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file"]
+    public static let anonEvents = ["mm_khugepaged_scan_pmd", "mm_collapse_huge_page"]
+    static let events = fileEvents + anonEvents
+    /// Per CPU: room for tens of thousands of events, so a busy host's
+    /// khugepaged does not push the experiment's own out of the ring.
+    static let bufferKB = 8192
+    /// Written into the buffer at start: event times count from it.
+    public static let startMark = "thplab-start"
 
-    /// Starts tracing, or returns nil with a note saying why it cannot.
     public static func start(guardian: HostGuard, objectName: String, notes: inout [String]) -> ScanTracer? {
         start(guardian: guardian, objectNames: [objectName], notes: &notes)
     }
 
+    /// Starts tracing, or returns nil with a note saying why it cannot.
     public static func start(guardian: HostGuard, objectNames: [String], notes: inout [String]) -> ScanTracer? {
         var mounted: String?
         do {
@@ -49,17 +65,24 @@ public final class ScanTracer {
                 }
             }
             let tracer = ScanTracer(guardian: guardian, instance: instance, mountedHere: mounted, objectNames: objectNames)
+            _ = FileIO.writeExisting(instance + "/buffer_size_kb", "\(bufferKB)")
             for event in events {
-                if case .failure(let e) = FileIO.writeExisting(instance + "/events/huge_memory/\(event)/enable", "1") {
-                    notes.append(e == .noSuchFileOrDirectory
-                                 ? "this kernel has no huge_memory/\(event) tracepoint (it came in ~6.2): collapse times come from polling"
-                                 : "khugepaged tracepoints: cannot enable \(event) (\(e))")
+                let dir = instance + "/events/huge_memory/\(event)"
+                if case .failure(let e) = FileIO.writeExisting(dir + "/enable", "1") {
+                    if e != .noSuchFileOrDirectory {
+                        notes.append("huge_memory tracepoints: cannot enable \(event) (\(e))")
+                    } else if event == "mm_khugepaged_collapse_file" {
+                        notes.append("this kernel has no huge_memory/\(event) tracepoint (it came in ~6.2): collapse times come from polling, and collapses of file extents are seen only through scan_file")
+                    }
+                    continue
                 }
+                if let text = FileIO.readIfPresent(dir + "/format") { tracer.formats[event] = TraceFormat.parse(text) }
             }
+            tracer.mark(startMark)
             return tracer
         } catch {
             if let mounted { guardian.undo(.mount, mounted) }
-            notes.append("khugepaged tracepoints not used: \(error)")
+            notes.append("huge_memory tracepoints not used: \(error)")
             return nil
         }
     }
@@ -77,67 +100,100 @@ public final class ScanTracer {
         _ = FileIO.writeExisting(instance + "/trace_marker", text)
     }
 
-    /// Seconds from the first marker `text` to each `mm_khugepaged_collapse_file`
-    /// event of the object that succeeded, by the event's address (`addr`).
-    public func collapseTimes(afterMark text: String, objectName: String? = nil) -> [UInt: Double] {
-        ScanTracer.collapseTimes(trace: FileIO.readIfPresent(instance + "/trace") ?? "", mark: text,
-                                 objectName: objectName ?? objectNames[0])
+    static let lockEvent = "mmap_lock/mmap_lock_acquire_returned"
+
+    /// Which hashed mm is each process's: enables the mmap_lock tracepoint
+    /// in this instance while `touch` makes every process take its own
+    /// mmap_lock, then disables it. An mm is a process's when that process's
+    /// own (main) task locked it and no other listed process did. Empty
+    /// where the kernel has no mmap_lock events.
+    public func identifyProcesses(_ pids: [Int32], touch: () throws -> Void) rethrows -> [String: Int32] {
+        let enable = instance + "/events/\(ScanTracer.lockEvent)/enable"
+        guard case .success = FileIO.writeExisting(enable, "1") else { return [:] }
+        if let text = FileIO.readIfPresent(instance + "/events/\(ScanTracer.lockEvent)/format") {
+            formats["mmap_lock_acquire_returned"] = TraceFormat.parse(text)
+        }
+        defer { _ = FileIO.writeExisting(enable, "0") }
+        try touch()
+        _ = FileIO.writeExisting(enable, "0")
+        return ScanTracer.processes(events: events(), pids: Set(pids))
     }
 
-    public static func collapseTimes(trace: String, mark: String, objectName: String) -> [UInt: Double] {
+    static func processes(events: [TraceEvent], pids: Set<Int32>) -> [String: Int32] {
+        var lockers: [String: Set<Int32>] = [:]
+        for e in events where e.name == "mmap_lock_acquire_returned" && pids.contains(e.pid) {
+            if let mm = e.mm { lockers[mm, default: []].insert(e.pid) }
+        }
+        return lockers.compactMapValues { $0.count == 1 ? $0.first : nil }
+    }
+
+    /// Every event (and marker) in the buffer so far, oldest first.
+    public func events() -> [TraceEvent] {
+        if let final { return final }
+        return ScanTracer.parse(trace: FileIO.readIfPresent(instance + "/trace") ?? "", formats: formats)
+    }
+
+    public static func parse(trace: String, formats: [String: TraceFormat]) -> [TraceEvent] {
+        trace.split(separator: "\n").compactMap { TraceEvent.parse($0, formats: formats) }
+    }
+
+    /// Events the ring lost (overwritten before they were read), all CPUs.
+    public func lostEvents() -> Int {
+        if let finalLost { return finalLost }
+        var lost = 0
+        var cpu = 0
+        while let stats = FileIO.readIfPresent(instance + "/per_cpu/cpu\(cpu)/stats") {
+            for line in stats.split(separator: "\n") where line.hasPrefix("overrun:") {
+                lost += Int(line.dropFirst(8).trimmingWhitespace()) ?? 0
+            }
+            cpu += 1
+        }
+        return lost
+    }
+
+    /// Seconds from the first marker `text` to each successful
+    /// `mm_khugepaged_collapse_file` of the object, by its address (`addr`).
+    public func collapseTimes(afterMark text: String, objectName: String? = nil) -> [UInt: Double] {
+        ScanTracer.collapseTimes(events: events(), mark: text, objectName: objectName ?? objectNames[0])
+    }
+
+    public static func collapseTimes(events: [TraceEvent], mark: String, objectName: String) -> [UInt: Double] {
         var t0: Double?
         var out: [UInt: Double] = [:]
-        let needle = "filename=\(objectName),"
-        for line in trace.split(separator: "\n") {
-            if t0 == nil, line.contains("tracing_mark_write: \(mark)") { t0 = timestamp(line) }
-            guard let t0, line.contains("mm_khugepaged_collapse_file:"), line.contains(needle),
-                  field("result", in: line) == "succeeded", let ts = timestamp(line),
-                  let addr = field("addr", in: line).flatMap({ UInt($0, radix: 16) }) else { continue }
-            if out[addr] == nil { out[addr] = ts - t0 }
+        for e in events {
+            if t0 == nil, e.markText == mark { t0 = e.timestamp }
+            guard let t0, e.name == "mm_khugepaged_collapse_file", e.fields["filename"] == objectName,
+                  e.result == "succeeded", let addr = e.hex("addr") else { continue }
+            if out[UInt(addr)] == nil { out[UInt(addr)] = e.timestamp - t0 }
         }
         return out
     }
 
-    /// The `SECONDS.MICROS:` timestamp of a trace line.
-    static func timestamp(_ line: Substring) -> Double? {
-        line.split(separator: " ").first { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }
-            .flatMap { Double($0.dropLast()) }
-    }
-
-    /// Counts the events so far that name the object.
+    /// Counts the events so far that name the objects.
     public func counts() -> Counts {
-        let trace = FileIO.readIfPresent(instance + "/trace") ?? ""
-        return objectNames.reduce(Counts()) { acc, name in
-            let c = ScanTracer.count(trace: trace, objectName: name)
-            return Counts(scans: acc.scans + c.scans, collapses: acc.collapses + c.collapses,
-                          lastScanResult: c.lastScanResult ?? acc.lastScanResult)
-        }
+        ScanTracer.count(events: events(), objectNames: Set(objectNames))
     }
 
-    /// Counts events in the text of a `trace` file for one file name.
-    public static func count(trace: String, objectName: String) -> Counts {
+    public static func count(events: [TraceEvent], objectNames: Set<String>) -> Counts {
         var c = Counts()
-        let needle = "filename=\(objectName),"
-        for line in trace.split(separator: "\n") where line.contains(needle) {
-            if line.contains("mm_khugepaged_scan_file:") {
+        for e in events {
+            guard let f = e.fields["filename"], objectNames.contains(f) else { continue }
+            if e.name == "mm_khugepaged_scan_file" {
                 c.scans += 1
-                c.lastScanResult = field("result", in: line)
-            } else if line.contains("mm_khugepaged_collapse_file:") {
+                c.lastScanResult = e.result
+            } else if e.name == "mm_khugepaged_collapse_file" {
                 c.collapses += 1
             }
         }
         return c
     }
 
-    static func field(_ name: String, in line: Substring) -> String? {
-        guard let r = line.range(of: name + "=") else { return nil }
-        return String(line[r.upperBound...].prefix { $0 != "," && $0 != " " })
-    }
-
     /// Disables the events, removes the instance, unmounts tracefs if this
     /// tracer mounted it.
     public func stop() {
         guard !stopped else { return }
+        final = events()
+        finalLost = lostEvents()
         stopped = true
         // THPLAB_DEBUG_TRACE=PATH keeps the instance's raw trace for a look.
         if let dump = ProcessInfo.processInfo.environment["THPLAB_DEBUG_TRACE"] {

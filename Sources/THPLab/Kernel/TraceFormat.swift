@@ -9,6 +9,9 @@ public struct TraceFormat: Equatable, Sendable {
     public var printFormat: String
     /// `result` (or `status`) numbers to names, from `__print_symbolic(...)`.
     public var resultNames: [Int: String]
+    /// The `key=` names the event prints, in order (from the print format's
+    /// string): how a line of the `trace` file is cut into fields.
+    public var keys: [String] = []
 
     public static func parse(_ text: String) -> TraceFormat {
         var f = TraceFormat(name: "", id: nil, fields: [], printFormat: "", resultNames: [:])
@@ -22,12 +25,26 @@ public struct TraceFormat: Equatable, Sendable {
                 if !name.hasPrefix("common_") && !name.isEmpty { f.fields.append(name) }
             } else if line.hasPrefix("print fmt:") {
                 f.printFormat = String(line.dropFirst(10).trimmingWhitespace())
+                f.keys = printedKeys(f.printFormat)
                 // File events name it `result`, the anonymous ones `status`.
                 f.resultNames = symbolicTable(f.printFormat, field: "result")
                 if f.resultNames.isEmpty { f.resultNames = symbolicTable(f.printFormat, field: "status") }
             }
         }
         return f
+    }
+
+    /// The `name=` keys of the quoted part of a print format.
+    static func printedKeys(_ fmt: String) -> [String] {
+        guard fmt.first == "\"", let close = fmt.dropFirst().firstIndex(of: "\"") else { return [] }
+        var keys: [String] = []
+        for piece in fmt[fmt.index(after: fmt.startIndex)..<close].split(whereSeparator: { $0 == "," || $0 == " " }) {
+            let p = piece.trimmingWhitespace()
+            if let eq = p.firstIndex(of: "="), p[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                keys.append(String(p[..<eq]))
+            }
+        }
+        return keys
     }
 
     /// The `{N, "name"}` pairs of `__print_symbolic(REC->FIELD, ...)`.
@@ -51,32 +68,41 @@ public struct TraceFormat: Equatable, Sendable {
 
 /// What khugepaged's scan results mean, by the names the kernel prints.
 public enum ScanResultMeaning {
+    /// Every name the 6.1 and 6.18 format files list (unit-tested).
     static let words: [String: String] = [
+        "failed": "failed",
         "succeeded": "collapsed",
+        "pmd_null": "no page table at this address yet",
+        "pmd_none": "the PMD is empty",
+        "page_pmd_mapped": "already mapped by a PMD",
         "exceed_none_pte": "fewer pages present than 512 - max_ptes_none",
         "exceed_swap_pte": "more pages in swap than max_ptes_swap",
         "exceed_shared_pte": "more shared pages than max_ptes_shared",
-        "pte_mapped_hugepage": "already a huge page, still mapped by PTEs here (collapse_pte_mapped_thp() comes next)",
-        "page_pmd_mapped": "already mapped by a PMD",
+        "pte_non_present": "a PTE is not present (swap or migration entry)",
         "pte_uffd_wp": "userfaultfd write-protect is armed",
-        "alloc_hugepage_fail": "no huge page could be allocated",
-        "cgroup_charge_fail": "the memory cgroup charge failed",
-        "page_locked": "a page was locked (transient)",
-        "page_lru": "a page was not on an LRU list (transient)",
-        "page_not_in_lru": "a page was not on an LRU list (transient)",
-        "page_count": "a page had an unexpected reference (transient)",
+        "pte_mapped_hugepage": "already a huge page, still mapped by PTEs here (collapse_pte_mapped_thp() comes next)",
+        "no_writable_page": "no writable page in the range",
+        "lack_referenced_page": "too few recently referenced pages",
+        "page_null": "no page where one was expected",
         "scan_aborted": "the scan was aborted (khugepaged had to stop)",
-        "vma_check": "the VMA is not eligible (flags, alignment or settings)",
+        "not_suitable_page_count": "a page had an unexpected reference (transient)",
+        "page_not_in_lru": "a page was not on an LRU list (transient)",
+        "page_locked": "a page was locked (transient)",
+        "page_not_anon": "a page is not anonymous",
+        "page_compound": "a page is already part of a large folio",
+        "no_process_for_page": "no process maps the page",
+        "vma_null": "no VMA at the address any more",
+        "vma_check_failed": "the VMA is not eligible (flags, alignment or settings)",
+        "not_suitable_address_range": "the range is not inside the VMA",
+        "could_not_delete_page_from_lru": "a page could not be taken off its LRU list",
+        "alloc_huge_page_failed": "no huge page could be allocated",
+        "ccgroup_charge_failed": "the memory cgroup charge failed",
         "truncated": "the file was truncated under the collapse",
         "page_has_private": "a page had private (filesystem) data",
         "store_failed": "the new huge page could not be stored in the page cache",
-        "copy_mc": "a memory error while copying",
-        "page_dirty_or_writeback": "a page was dirty or under writeback",
-        "address_range": "the range is not inside the VMA",
-        "any_process": "no process maps the range",
-        "lack_referenced_page": "too few recently referenced pages",
-        "no_writable_page": "no writable page in the range",
+        "copy_poisoned_page": "a memory error while copying",
         "page_filled": "the range is already a huge page",
+        "page_dirty_or_writeback": "a page was dirty or under writeback",
     ]
 
     /// Plain words for a result name, or the name itself when unknown.

@@ -10,6 +10,9 @@ public enum WorkerRequest: Codable, Equatable, Sendable {
     case adviseNoHugepage
     case refault
     case collapse(MappingRole)
+    /// Map and unmap one page: takes the process's own mmap_lock, which a
+    /// tracepoint then ties to its hashed mm.
+    case touchMmapLock
     case quit
 }
 

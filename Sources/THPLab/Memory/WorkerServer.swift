@@ -38,6 +38,9 @@ public enum WorkerServer {
                     reply = .done
                 case .collapse(let role):
                     reply = WorkerReply(ok: true, outcome: try mapped(mappings).collapse(role: role))
+                case .touchMmapLock:
+                    Sys.touchMmapLock()
+                    reply = .done
                 case .quit:
                     try? channel.send(WorkerReply.done)
                     return 0

@@ -16,6 +16,10 @@ public struct RetractResult: Codable, Sendable {
     public var mappings: [MappingResult]
     public var triggerCalls: [TriggerCall]
     public var khugepaged: KhugepagedWait?
+    /// The object's extents: their huge_memory events and why each ended so.
+    public var extents: [ObjectExtent]?
+    /// The huge_memory tracepoints, when they could be read.
+    public var trace: TraceSummary?
     /// Why nothing can collapse here, when that is so.
     public var collapseBlocker: String?
     /// Every way the kernel did not do what was expected; empty when `ok`.
@@ -26,9 +30,16 @@ public struct RetractResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kernelRelease = "kernel_release", scenario, trigger, backing
         case object, options, ok, knobsBefore = "knobs_before", knobsAfter = "knobs_after"
-        case knobsChanged = "knobs_changed", deltas, mappings, triggerCalls = "trigger_calls", khugepaged
+        case knobsChanged = "knobs_changed", deltas, mappings, triggerCalls = "trigger_calls", khugepaged, extents, trace
         case collapseBlocker = "collapse_blocker", differences, notes
     }
+}
+
+/// One 2 MiB extent of the object, at `offset` in it.
+public struct ObjectExtent: Codable, Equatable, Sendable {
+    public var index: Int
+    public var offset: Int
+    public var diagnosis: ExtentDiagnosis
 }
 
 public struct ObjectInfo: Codable, Sendable {

@@ -67,6 +67,15 @@ public enum Sys {
         check(Glibc.munmap(UnsafeMutableRawPointer(bitPattern: address), length))
     }
 
+    /// Maps and unmaps one anonymous page: both take this process's
+    /// mmap_lock for writing, which `mmap_lock` tracepoints then show with
+    /// this task's pid and the mm's hashed pointer.
+    static func touchMmapLock() {
+        if case .success(let a) = mmap(length: pageSize, writable: false, shared: false, fixed: false, fd: nil, offset: 0) {
+            _ = munmap(address: a, length: pageSize)
+        }
+    }
+
     /// The corresponding C function is `madvise`.
     public static func madvise(address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
         while true {

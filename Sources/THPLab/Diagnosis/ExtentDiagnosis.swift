@@ -1,0 +1,106 @@
+import Foundation
+
+/// Why one extent ended as it did: its events, the last scan result, and
+/// the reason in words. `inferred` marks a reason no event gave: one taken
+/// from the mapping's state and the kernel's rules.
+public struct ExtentDiagnosis: Codable, Equatable, Sendable {
+    public var events: [DiagnosedEvent]
+    public var lastScanResult: String?
+    public var reason: String
+    public var inferred: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case events, lastScanResult = "last_scan_result", reason, inferred
+    }
+
+    /// What is known about the extent besides its events.
+    public struct Facts: Sendable {
+        public var collapsed: Bool
+        public var trigger: Trigger
+        /// The errno of MADV_COLLAPSE on this extent, if it failed.
+        public var errnoName: String?
+        /// Whether the tracepoints were read at all.
+        public var traced: Bool
+        /// Whether any event named the extent's object (or, anonymous,
+        /// its process) during the run.
+        public var objectSeen: Bool
+        /// What the kernel's rules say stops the collapse, if anything.
+        public var blocker: String?
+        public var fullScans: Int64?
+
+        public init(collapsed: Bool, trigger: Trigger, errnoName: String? = nil, traced: Bool, objectSeen: Bool,
+                    blocker: String? = nil, fullScans: Int64? = nil) {
+            self.collapsed = collapsed
+            self.trigger = trigger
+            self.errnoName = errnoName
+            self.traced = traced
+            self.objectSeen = objectSeen
+            self.blocker = blocker
+            self.fullScans = fullScans
+        }
+    }
+
+    static let scanEvents: Set<String> = ["scan_file", "scan_pmd"]
+    static let collapseEvents: Set<String> = ["collapse_file", "collapse_huge_page"]
+
+    /// A collapse event that made the huge page: `succeeded`, or, from
+    /// MADV_COLLAPSE, `pte_mapped_hugepage` (the folio is made and the
+    /// page table is collapsed next, by collapse_pte_mapped_thp()).
+    static func madeHugePage(_ e: DiagnosedEvent) -> Bool {
+        collapseEvents.contains(e.event) && (e.result == "succeeded" || e.result == "pte_mapped_hugepage")
+    }
+
+    public static func diagnose(events: [DiagnosedEvent], facts f: Facts) -> ExtentDiagnosis {
+        let last = events.last { scanEvents.contains($0.event) }?.result
+        let success = events.first { madeHugePage($0) }
+        func made(_ reason: String, inferred: Bool) -> ExtentDiagnosis {
+            ExtentDiagnosis(events: events, lastScanResult: last, reason: reason, inferred: inferred)
+        }
+        let who = f.trigger == .khugepaged ? "khugepaged" : "MADV_COLLAPSE"
+        if f.collapsed {
+            if let s = success {
+                return made("collapsed by \(s.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE") at \(String(format: "%.3f", s.t)) s", inferred: false)
+            }
+            return made("collapsed by \(who)" + (f.traced ? " (no collapse event was seen for it)" : ""), inferred: true)
+        }
+        // Refusals the kernel named, latest first.
+        let failed = events.last { ($0.result ?? "succeeded") != "succeeded" && !madeHugePage($0) }
+        if let r = failed?.result {
+            var words = "\(failed!.event) \(ScanResultMeaning.of(r))"
+            if let present = failed!.details["present"] { words += " (present=\(present)\(failed!.details["swap"].map { ", swap=\($0)" } ?? ""))" }
+            else if let none = failed!.details["none_or_zero"] { words += " (none_or_zero=\(none))" }
+            if success != nil { words = "collapsed, then \(words)" }
+            return made(words, inferred: false)
+        }
+        if let errno = f.errnoName {
+            return made("MADV_COLLAPSE failed with \(errno): \(CollapseErrno.meaning(errno))" + (f.blocker.map { "; \($0)" } ?? ""), inferred: true)
+        }
+        if let blocker = f.blocker { return made(blocker, inferred: true) }
+        guard f.traced else {
+            return made("not collapsed; without tracepoints the kernel's reason is unknown", inferred: true)
+        }
+        if f.trigger == .khugepaged && !f.objectSeen {
+            let scans = f.fullScans.map { " (\($0) full scan(s) of its list)" } ?? ""
+            return made("khugepaged never visited the process during the wait\(scans): it was not on khugepaged's list, or the VMA was not eligible", inferred: true)
+        }
+        if f.trigger == .khugepaged {
+            return made("khugepaged looked at the object but not at this extent before the wait ended", inferred: true)
+        }
+        return made("not collapsed, and no event names this extent", inferred: true)
+    }
+}
+
+/// What MADV_COLLAPSE's errnos mean (madvise(2), mm/khugepaged.c).
+public enum CollapseErrno {
+    public static func meaning(_ name: String) -> String {
+        switch name {
+        case "EINVAL": return "the range is not eligible (VMA flags such as VM_NOHUGEPAGE, misalignment, or a setting that forbids THP there)"
+        case "EAGAIN": return "a page was locked or had an extra reference (transient: try again)"
+        case "ENOMEM": return "no huge page could be allocated"
+        case "EBUSY": return "the memory cgroup charge for the huge page failed"
+        case "EPERM": return "not permitted (process_madvise needs CAP_SYS_ADMIN and ptrace access)"
+        case "ESRCH": return "the process is gone"
+        default: return "an error thplab has no words for"
+        }
+    }
+}
