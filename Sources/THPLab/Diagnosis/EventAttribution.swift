@@ -35,9 +35,13 @@ public struct TraceSubject: Sendable {
     public struct Object: Sendable {
         public var traceName: String?
         public var owner: Int32?
-        public init(traceName: String?, owner: Int32?) {
+        /// Its number of 2 MiB extents: an event of a one-extent object is
+        /// that extent's even when it names no page.
+        public var extents: Int
+        public init(traceName: String?, owner: Int32?, extents: Int = 0) {
             self.traceName = traceName
             self.owner = owner
+            self.extents = extents
         }
     }
 
@@ -152,6 +156,9 @@ public struct EventAttribution: Sendable {
                     huge[$0].name == "mm_khugepaged_scan_pmd" && huge[$0].mm == e.mm
                 }.flatMap { refs[$0] }
             }
+        }
+        for i in huge.indices where refs[i] == nil {
+            if let o = objectOf[i], subject.objects[o].extents == 1 { refs[i] = ExtentRef(object: o, extent: 0) }
         }
         for (i, e) in huge.enumerated() {
             var d = DiagnosedEvent(t: ((e.timestamp - t0) * 1_000_000).rounded() / 1_000_000,

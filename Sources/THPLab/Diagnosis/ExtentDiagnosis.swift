@@ -27,9 +27,12 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
         /// What the kernel's rules say stops the collapse, if anything.
         public var blocker: String?
         public var fullScans: Int64?
+        /// The object's events that name no extent.
+        public var objectEvents: [DiagnosedEvent]
 
         public init(collapsed: Bool, trigger: Trigger, errnoName: String? = nil, traced: Bool, objectSeen: Bool,
-                    blocker: String? = nil, fullScans: Int64? = nil) {
+                    blocker: String? = nil, fullScans: Int64? = nil, objectEvents: [DiagnosedEvent] = []) {
+            self.objectEvents = objectEvents
             self.collapsed = collapsed
             self.trigger = trigger
             self.errnoName = errnoName
@@ -51,7 +54,7 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
     }
 
     public static func diagnose(events: [DiagnosedEvent], facts f: Facts) -> ExtentDiagnosis {
-        let last = events.last { scanEvents.contains($0.event) }?.result
+        var last = events.last { scanEvents.contains($0.event) }?.result
         let success = events.first { madeHugePage($0) }
         func made(_ reason: String, inferred: Bool) -> ExtentDiagnosis {
             ExtentDiagnosis(events: events, lastScanResult: last, reason: reason, inferred: inferred)
@@ -72,16 +75,26 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
             if success != nil { words = "collapsed, then \(words)" }
             return made(words, inferred: false)
         }
+        // The object's scans that name no extent: the kernel's words, but
+        // not tied to this extent.
+        if events.isEmpty, let failed = f.objectEvents.last(where: { ($0.result ?? "succeeded") != "succeeded" && !madeHugePage($0) }),
+           let r = failed.result {
+            last = f.objectEvents.last { scanEvents.contains($0.event) }?.result
+            var words = "\(failed.event) \(ScanResultMeaning.of(r))"
+            if let present = failed.details["present"] { words += " (present=\(present))" }
+            return made(words + " — for the object: the event names no extent (scan_file prints no address, and no page when the scan stops before one)", inferred: false)
+        }
         if let errno = f.errnoName {
             return made("MADV_COLLAPSE failed with \(errno): \(CollapseErrno.meaning(errno))" + (f.blocker.map { "; \($0)" } ?? ""), inferred: true)
+        }
+        if f.trigger == .khugepaged && f.traced && !f.objectSeen {
+            let scans = f.fullScans.map { " (\($0) full scan(s) of its list)" } ?? ""
+            let cause = f.blocker ?? "it was not on khugepaged's list, or the VMA was not eligible"
+            return made("khugepaged never visited the process during the wait\(scans): \(cause)", inferred: true)
         }
         if let blocker = f.blocker { return made(blocker, inferred: true) }
         guard f.traced else {
             return made("not collapsed; without tracepoints the kernel's reason is unknown", inferred: true)
-        }
-        if f.trigger == .khugepaged && !f.objectSeen {
-            let scans = f.fullScans.map { " (\($0) full scan(s) of its list)" } ?? ""
-            return made("khugepaged never visited the process during the wait\(scans): it was not on khugepaged's list, or the VMA was not eligible", inferred: true)
         }
         if f.trigger == .khugepaged {
             return made("khugepaged looked at the object but not at this extent before the wait ended", inferred: true)

@@ -22,6 +22,7 @@ struct KhugepagedWaiter {
         let t0 = Sys.monotonicNanoseconds()
         func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
         var collapsedAt: [Int: Double] = [:]
+        var idle = false
         let scanner = try VmaScanner(pid: host.pid, withPages: false)
         // Without an expected collapse, still wait long enough to see
         // khugepaged pass over its list twice, but no longer than the bound.
@@ -35,6 +36,10 @@ struct KhugepagedWaiter {
                               total: extents))
             if collapsedAt.count == extents { break }
             if !expectCollapse && scans >= 2 { break }
+            if !expectCollapse && scans == 0 && elapsed() >= ScanTracer.idleSeconds && tracer?.khugepagedSilent() == true {
+                idle = true
+                break
+            }
             if elapsed() >= Double(boundSeconds) { break }
             Sys.sleep(milliseconds: 50)
         }
@@ -52,6 +57,7 @@ struct KhugepagedWaiter {
                                firstCollapseSeconds: collapsedAt.values.min(), lastCollapseSeconds: collapsedAt.count == extents ? collapsedAt.values.max() : nil,
                                fullScans: scans, scanEvents: counts?.scans, collapseEvents: counts?.collapses,
                                lastScanResult: counts?.lastScanResult, visited: nil, verdict: "")
+        w.khugepagedIdle = idle ? true : nil
         if let counts {
             w.visited = counts.scans + counts.collapses > 0 || !collapsedAt.isEmpty
         } else if !collapsedAt.isEmpty {
@@ -77,6 +83,9 @@ extension KhugepagedWait {
             let result = w.lastScanResult.map { " (last scan result \(ScanResultMeaning.of($0)))" } ?? ""
             return "khugepaged looked at the object (\(w.scanEvents ?? 0) scan event(s)) but \(partial) in \(t) s\(result)"
         case false?:
+            if w.khugepagedIdle == true {
+                return "khugepaged never looked at the object in \(t) s: it was idle (no event for any process, full_scans still) for \(Int(ScanTracer.idleSeconds)) s, so its list was empty and this process was never added; the wait ended early"
+            }
             return "khugepaged never looked at the object in \(t) s (\(w.fullScans) full scan(s) of its list, no scan event for this file): the process was not on its list or the VMA was not eligible"
         case nil:
             return "\(partial) in \(t) s with \(w.fullScans) full scan(s) of khugepaged's list; without tracepoints it cannot be told whether it looked at the object"

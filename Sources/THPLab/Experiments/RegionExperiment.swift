@@ -278,7 +278,7 @@ public struct RegionExperiment {
         }
         let startedSmall = try (0..<totalExtents).allSatisfy { let c = try extentCounts($0); return c.pmd + c.pteThp + c.mthp == 0 }
         // What the events will be attributed to: one object per region.
-        var subject = TraceSubject(objects: regions.map { .init(traceName: $0.name, owner: $0.pid) },
+        var subject = TraceSubject(objects: regions.map { .init(traceName: $0.name, owner: $0.pid, extents: o.extents) },
                                    mappings: regions.enumerated().map { r, reg in
                                        .init(pid: reg.pid, object: r, start: reg.start, end: reg.start + UInt(size), offset: 0) })
         func indexPFNs() {
@@ -334,6 +334,7 @@ public struct RegionExperiment {
             let scans0 = Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0
             func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
             var scans: Int64 = 0
+            var idle = false
             while startedSmall {
                 for e in 0..<totalExtents where collapsedAt[e] == nil {
                     let c = try extentCounts(e)
@@ -347,6 +348,10 @@ public struct RegionExperiment {
                 progress(.waiting(elapsed: elapsed(), bound: o.timeoutSeconds, fullScans: scans, collapsed: collapsedAt.count, total: totalExtents))
                 if collapsedAt.count == totalExtents { break }
                 if !expectCollapse && !o.fullWait && scans >= 2 { break }
+                if !expectCollapse && !o.fullWait && scans == 0 && elapsed() >= ScanTracer.idleSeconds && tracer?.khugepagedSilent() == true {
+                    idle = true
+                    break
+                }
                 if elapsed() >= Double(o.timeoutSeconds) { break }
                 Sys.sleep(milliseconds: 5)
             }
@@ -380,6 +385,7 @@ public struct RegionExperiment {
                                    lastScanResult: tracer?.counts().lastScanResult, visited: nil, verdict: "")
             if let c = tracer?.counts() { w.visited = c.scans + c.collapses > 0 || !collapsedAt.isEmpty }
             else if !collapsedAt.isEmpty { w.visited = true }
+            w.khugepagedIdle = idle ? true : nil
             w.verdict = KhugepagedWait.verdict(w)
             wait = w
         }
@@ -388,6 +394,25 @@ public struct RegionExperiment {
         tracer?.stop()
         let attribution = tracer.map { EventAttribution.attribute($0.events(), subject: subject) }
         if let attribution, let w = wait { wait = w.counted(from: attribution) }
+        // Anonymous extents: collapse times from collapse_huge_page, against
+        // the marker written just before MADV_HUGEPAGE.
+        if let attribution, let tracer, latencySource == "polling", o.trigger == .khugepaged, !collapsedAt.isEmpty {
+            let events = tracer.events()
+            if let start = events.first(where: { $0.markText == ScanTracer.startMark })?.timestamp,
+               let eligible = events.first(where: { $0.markText == "thplab-eligible" })?.timestamp {
+                var times: [Int: Double] = [:]
+                for g in collapsedAt.keys {
+                    let ref = ExtentRef(object: g / o.extents, extent: g % o.extents)
+                    if let made = attribution.byExtent[ref]?.first(where: ExtentDiagnosis.madeHugePage) {
+                        times[g] = (made.t - (eligible - start)) * 1000
+                    }
+                }
+                if times.count == collapsedAt.count {
+                    collapsedAt = times
+                    latencySource = "tracepoints"
+                }
+            }
+        }
         // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
         var outcomes: [ExtentOutcome] = []
         for e in 0..<o.extents { _ = region.madvise(.populateRead, offset: e * Self.huge, length: 4096) }
@@ -410,7 +435,8 @@ public struct RegionExperiment {
             let ref = ExtentRef(object: g / o.extents, extent: g % o.extents)
             let facts = ExtentDiagnosis.Facts(collapsed: collapsedAt[g] != nil, trigger: o.trigger, errnoName: errnos[g],
                                               traced: attribution != nil, objectSeen: attribution?.saw(object: ref.object) ?? false,
-                                              blocker: blocker, fullScans: wait?.fullScans)
+                                              blocker: blocker, fullScans: wait?.fullScans,
+                                              objectEvents: attribution?.byObject[ref.object] ?? [])
             outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
                                           collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
                                           errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts(),

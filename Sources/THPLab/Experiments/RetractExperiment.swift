@@ -50,7 +50,7 @@ public struct RetractExperiment {
         }
         // What the events will be attributed to: the object, every mapping
         // of it, and the PFNs of its pages as the first process maps them.
-        var subject = TraceSubject(objects: [.init(traceName: object.traceName, owner: nil)],
+        var subject = TraceSubject(objects: [.init(traceName: object.traceName, owner: nil, extents: options.size / MappedRegion.hugeSize)],
                                    mappings: hosts.flatMap { h in h.placements.map { .init(pid: h.pid, object: 0, start: $0.start, end: $0.end, offset: 0) } })
         let extents = options.size / MappedRegion.hugeSize
         let sharedStart = hosts[0].placements.first { $0.role == .shared }!.start
@@ -124,7 +124,8 @@ public struct RetractExperiment {
         let objectExtents = (0..<extents).map { e in
             let facts = ExtentDiagnosis.Facts(collapsed: huge[e] && startedSmall, trigger: options.trigger, errnoName: failedCall,
                                               traced: attribution != nil, objectSeen: attribution?.saw(object: 0) ?? false,
-                                              blocker: ExpectationModel.collapseBlocker(context), fullScans: wait?.fullScans)
+                                              blocker: ExpectationModel.collapseBlocker(context), fullScans: wait?.fullScans,
+                                              objectEvents: attribution?.byObject[0] ?? [])
             return ObjectExtent(index: e, offset: e * MappedRegion.hugeSize,
                                 diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ExtentRef(object: 0, extent: e)] ?? [], facts: facts))
         }

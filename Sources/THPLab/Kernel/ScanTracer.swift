@@ -151,6 +151,17 @@ public final class ScanTracer {
         return lost
     }
 
+    /// Whether khugepaged has emitted no huge_memory event at all, for any
+    /// process, since tracing started.
+    public func khugepagedSilent() -> Bool {
+        !events().contains { $0.byKhugepaged && ScanTracer.events.contains($0.name) }
+    }
+
+    /// How long an idle khugepaged must stay silent before a wait that
+    /// expects no collapse ends early: it scans every few milliseconds
+    /// during a run, so seconds of silence mean its list is empty.
+    public static let idleSeconds = 3.0
+
     /// Seconds from the first marker `text` to each successful
     /// `mm_khugepaged_collapse_file` of the object, by its address (`addr`).
     public func collapseTimes(afterMark text: String, objectName: String? = nil) -> [UInt: Double] {

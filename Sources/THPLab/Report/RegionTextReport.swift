@@ -19,6 +19,15 @@ public enum RegionTextReport {
         out.append("")
         out.append(t.render())
         out.append("")
+        if r.extents.contains(where: { $0.diagnosis != nil }) {
+            out.append("why, extent by extent:")
+            for e in r.extents { if let d = e.diagnosis { out.append(contentsOf: DiagnosisTextReport.extentLines("\(e.pid) \(hex(e.start))", d)) } }
+        }
+        if let t = r.trace {
+            out.append(DiagnosisTextReport.summary(t))
+            out.append(contentsOf: DiagnosisTextReport.otherLines(t))
+        }
+        out.append("")
         out.append("collapsed \(r.collapsed)/\(r.total), expected \(r.expectedCollapsed): \(r.rule)")
         if let l = r.latency {
             out.append(String(format: "latency (%@): median %.3f ms, min %.3f ms, max %.3f ms", l.source, l.medianMs, l.minMs, l.maxMs)

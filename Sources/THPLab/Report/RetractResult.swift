@@ -117,6 +117,9 @@ public struct KhugepagedWait: Codable, Sendable {
     /// Whether khugepaged looked at the object: from the tracepoints when
     /// available, else inferred (collapsed, or `full_scans` moved by 2+).
     public var visited: Bool?
+    /// khugepaged emitted no event for any process and full_scans stood
+    /// still: its list was empty, and the wait ended early.
+    public var khugepagedIdle: Bool?
     /// One line that says what the wait showed.
     public var verdict: String
 
@@ -125,6 +128,7 @@ public struct KhugepagedWait: Codable, Sendable {
         case extentsCollapsed = "extents_collapsed", firstCollapseSeconds = "first_collapse_seconds"
         case lastCollapseSeconds = "last_collapse_seconds", fullScans = "full_scans", scanEvents = "scan_events"
         case collapseEvents = "collapse_events", lastScanResult = "last_scan_result", visited, verdict
+        case khugepagedIdle = "khugepaged_idle"
     }
 }
 

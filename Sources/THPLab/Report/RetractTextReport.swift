@@ -30,7 +30,7 @@ public enum RetractTextReport {
         out.append(table.render())
         out.append("cells: state Rss/Anonymous/PMD-mapped/on-THP in kB (Rss, Anonymous and PMD-mapped from smaps; on-THP from kpageflags: pages of a huge folio, PMD- or PTE-mapped); * = MADV_COLLAPSE target; (w) = worker process")
         out.append("")
-        out.append("why (kernel rules behind each expectation):")
+        out.append("why each mapping ended so (inferred from the kernel's rules):")
         var reasons: [(roles: [String], reason: String)] = []
         for m in r.mappings {
             let role = m.role.rawValue + (m.triggerMapping ? "*" : "")
@@ -41,6 +41,15 @@ public enum RetractTextReport {
             }
         }
         for (roles, reason) in reasons { out.append("  \(roles.joined(separator: ", ")): \(reason)") }
+        if let extents = r.extents, !extents.isEmpty {
+            out.append("")
+            out.append("the object's extents (huge_memory events, every process):")
+            for e in extents { out.append(contentsOf: DiagnosisTextReport.extentLines("extent \(e.index) (at \(e.offset >> 20) MiB)", e.diagnosis)) }
+        }
+        if let t = r.trace {
+            out.append(DiagnosisTextReport.summary(t))
+            out.append(contentsOf: DiagnosisTextReport.otherLines(t))
+        }
         let deltas = deltaLines(r.deltas)
         if !deltas.isEmpty {
             out.append("")
