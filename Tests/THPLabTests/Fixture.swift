@@ -11,4 +11,9 @@ enum Fixture {
     }
 
     static func path(_ name: String) -> String { url(name).path }
+
+    /// The text of a fixture that only some releases have.
+    static func textIfPresent(_ name: String) -> String? {
+        Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil).flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+    }
 }

@@ -23,8 +23,44 @@ public struct DiagnosedEvent: Codable, Equatable, Sendable {
     public var result: String?
     /// The event's other fields as the kernel printed them.
     public var details: [String: String]
+    /// For a run of identical events (khugepaged retrying every pass):
+    /// how many, and the time of the last; nil for a single event.
+    public var count: Int?
+    public var tLast: Double?
+    /// The processes of a folded run that spans several (khugepaged takes
+    /// them in turn); `pid` and `mm` are then nil.
+    public var pids: [Int32]?
 
-    enum CodingKeys: String, CodingKey { case t, event, by, pid, mm, result, details }
+    enum CodingKeys: String, CodingKey { case t, event, by, pid, mm, result, details, count, tLast = "t_last", pids }
+
+    func repeats(_ o: DiagnosedEvent) -> Bool {
+        event == o.event && result == o.result && by == o.by && details == o.details
+    }
+
+    /// Folds runs of identical consecutive events (any process) into one
+    /// with a count, the time of the last, and the processes.
+    static func folded(_ events: [DiagnosedEvent]) -> [DiagnosedEvent] {
+        var out: [DiagnosedEvent] = []
+        var runPids: [Set<Int32>] = []
+        for e in events {
+            if let last = out.last, last.repeats(e) {
+                out[out.count - 1].count = (last.count ?? 1) + 1
+                out[out.count - 1].tLast = e.t
+                if last.mm != e.mm {
+                    out[out.count - 1].mm = nil
+                    out[out.count - 1].pid = nil
+                }
+                if let p = e.pid { runPids[runPids.count - 1].insert(p) }
+            } else {
+                out.append(e)
+                runPids.append(e.pid.map { [$0] } ?? [])
+            }
+        }
+        for i in out.indices where out[i].pid == nil && runPids[i].count > 0 && (out[i].count ?? 1) > 1 {
+            out[i].pids = runPids[i].sorted()
+        }
+        return out
+    }
 }
 
 /// What the experiment is made of, for attributing events: its objects
@@ -92,7 +128,9 @@ public struct EventAttribution: Sendable {
     public var mmPids: [String: Int32] = [:]
     public var total = 0
 
-    public var ours: Int { byExtent.values.reduce(0) { $0 + $1.count } + byObject.values.reduce(0) { $0 + $1.count } }
+    public var ours: Int {
+        (byExtent.values.flatMap { $0 } + byObject.values.flatMap { $0 }).reduce(0) { $0 + ($1.count ?? 1) }
+    }
 
     static let extentPages: UInt64 = 512
 
@@ -175,6 +213,9 @@ public struct EventAttribution: Sendable {
                 out.others.append(d)
             }
         }
+        out.byExtent = out.byExtent.mapValues(DiagnosedEvent.folded)
+        out.byObject = out.byObject.mapValues(DiagnosedEvent.folded)
+        out.others = DiagnosedEvent.folded(out.others)
         return out
     }
 

@@ -29,6 +29,9 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
         public var fullScans: Int64?
         /// The object's events that name no extent.
         public var objectEvents: [DiagnosedEvent]
+        /// Whether this kernel has a tracepoint that marks the collapse
+        /// (6.1 has none for files).
+        public var collapseTraced = true
 
         public init(collapsed: Bool, trigger: Trigger, errnoName: String? = nil, traced: Bool, objectSeen: Bool,
                     blocker: String? = nil, fullScans: Int64? = nil, objectEvents: [DiagnosedEvent] = []) {
@@ -64,7 +67,9 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
             if let s = success {
                 return made("collapsed by \(s.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE") at \(String(format: "%.3f", s.t)) s", inferred: false)
             }
-            return made("collapsed by \(who)" + (f.traced ? " (no collapse event was seen for it)" : ""), inferred: true)
+            let why = !f.traced ? "" : f.collapseTraced ? " (no collapse event was seen for it)"
+                : " (this kernel has no tracepoint for a file collapse; on Debian's 6.1 the scan that collapsed an extent prints result=failed)"
+            return made("collapsed by \(who)" + why, inferred: true)
         }
         // Refusals the kernel named, latest first.
         let failed = events.last { ($0.result ?? "succeeded") != "succeeded" && !madeHugePage($0) }

@@ -32,7 +32,7 @@ public struct TraceSummary: Codable, Equatable, Sendable {
         possibleResults = table.keys.sorted().map { table[$0]! }
         total = a.total
         ours = a.ours
-        others = a.others.count
+        others = a.others.reduce(0) { $0 + ($1.count ?? 1) }
         self.lost = lost
         processes = a.mmPids
         unplaced = a.byObject.keys.sorted().flatMap { a.byObject[$0]! }.sorted { $0.t < $1.t }

@@ -98,10 +98,10 @@ extension KhugepagedWait {
     /// the experiment's own, anonymous ones included.
     func counted(from a: EventAttribution) -> KhugepagedWait {
         var w = self
-        let ours = (a.byExtent.values.flatMap { $0 } + a.byObject.values.flatMap { $0 }).sorted { $0.t < $1.t }
+        let ours = (a.byExtent.values.flatMap { $0 } + a.byObject.values.flatMap { $0 }).sorted { ($0.tLast ?? $0.t) < ($1.tLast ?? $1.t) }
         let scans = ours.filter { ExtentDiagnosis.scanEvents.contains($0.event) }
-        w.scanEvents = scans.count
-        w.collapseEvents = ours.filter { ExtentDiagnosis.collapseEvents.contains($0.event) }.count
+        w.scanEvents = scans.reduce(0) { $0 + ($1.count ?? 1) }
+        w.collapseEvents = ours.filter { ExtentDiagnosis.collapseEvents.contains($0.event) }.reduce(0) { $0 + ($1.count ?? 1) }
         w.lastScanResult = scans.last?.result
         w.visited = !ours.isEmpty || w.extentsCollapsed > 0
         w.verdict = KhugepagedWait.verdict(w)

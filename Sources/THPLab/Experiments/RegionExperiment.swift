@@ -433,10 +433,11 @@ public struct RegionExperiment {
         let blocker = ExpectationModel.collapseBlocker(context)
         for g in 0..<totalExtents {
             let ref = ExtentRef(object: g / o.extents, extent: g % o.extents)
-            let facts = ExtentDiagnosis.Facts(collapsed: collapsedAt[g] != nil, trigger: o.trigger, errnoName: errnos[g],
+            var facts = ExtentDiagnosis.Facts(collapsed: collapsedAt[g] != nil, trigger: o.trigger, errnoName: errnos[g],
                                               traced: attribution != nil, objectSeen: attribution?.saw(object: ref.object) ?? false,
                                               blocker: blocker, fullScans: wait?.fullScans,
                                               objectEvents: attribution?.byObject[ref.object] ?? [])
+            facts.collapseTraced = o.backing == .anon || tracer?.formats["mm_khugepaged_collapse_file"] != nil
             outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
                                           collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
                                           errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts(),

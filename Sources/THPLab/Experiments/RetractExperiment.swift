@@ -104,6 +104,7 @@ public struct RetractExperiment {
         progress(.step("touching every page of every mapping again"))
         for h in hosts { try h.refault() }
         observer.record(.refaulted, into: &phases)
+        indexPFNs()
 
         if options.trigger == .madvise, let outcome = try hosts[0].collapse(role: .privateWritten) {
             let want = ExpectationModel.collapseOnPrivateWritten(context)
@@ -122,10 +123,11 @@ public struct RetractExperiment {
         if let attribution, let w = wait { wait = w.counted(from: attribution) }
         let failedCall = triggerCalls.first { $0.outcome.role == .shared && !$0.outcome.succeeded }?.outcome.errnoName
         let objectExtents = (0..<extents).map { e in
-            let facts = ExtentDiagnosis.Facts(collapsed: huge[e] && startedSmall, trigger: options.trigger, errnoName: failedCall,
+            var facts = ExtentDiagnosis.Facts(collapsed: huge[e] && startedSmall, trigger: options.trigger, errnoName: failedCall,
                                               traced: attribution != nil, objectSeen: attribution?.saw(object: 0) ?? false,
                                               blocker: ExpectationModel.collapseBlocker(context), fullScans: wait?.fullScans,
                                               objectEvents: attribution?.byObject[0] ?? [])
+            facts.collapseTraced = tracer?.formats["mm_khugepaged_collapse_file"] != nil
             return ObjectExtent(index: e, offset: e * MappedRegion.hugeSize,
                                 diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ExtentRef(object: 0, extent: e)] ?? [], facts: facts))
         }

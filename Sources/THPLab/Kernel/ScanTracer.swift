@@ -71,7 +71,7 @@ public final class ScanTracer {
                 if case .failure(let e) = FileIO.writeExisting(dir + "/enable", "1") {
                     if e != .noSuchFileOrDirectory {
                         notes.append("huge_memory tracepoints: cannot enable \(event) (\(e))")
-                    } else if event == "mm_khugepaged_collapse_file" {
+                    } else if event == "mm_khugepaged_collapse_file" && !objectNames.isEmpty {
                         notes.append("this kernel has no huge_memory/\(event) tracepoint (it came in ~6.2): collapse times come from polling, and collapses of file extents are seen only through scan_file")
                     }
                     continue

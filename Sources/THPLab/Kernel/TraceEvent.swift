@@ -64,31 +64,42 @@ public struct TraceEvent: Equatable, Sendable {
         } else if let keys = formats[name]?.keys, !keys.isEmpty {
             event.fields = cut(text, keys: keys)
         } else {
-            for pair in text.split(separator: ",") {
-                let p = pair.trimmingWhitespace()
-                if let eq = p.firstIndex(of: "=") { event.fields[String(p[..<eq])] = String(p[p.index(after: eq)...]) }
+            // No format: `k=v` tokens; a token without `=` belongs to the
+            // value before it.
+            var last: String?
+            for token in text.split(separator: " ") {
+                var t = token
+                if t.hasSuffix(",") { t = t.dropLast() }
+                if let eq = t.firstIndex(of: "="), eq != t.startIndex {
+                    last = String(t[..<eq])
+                    event.fields[last!] = String(t[t.index(after: eq)...])
+                } else if let k = last {
+                    event.fields[k, default: ""] += " " + t
+                }
             }
         }
         return event
     }
 
-    /// Cuts `k1=v1, k2=v2 ...` by the known keys, in order: each value runs
-    /// to the space (and comma) before the next key.
+    /// Cuts `k1=v1, k2=v2 ...` by the known keys, from the right: the
+    /// fields after a free-text one (a file name) are numbers and words, so
+    /// the last ` key=` of each is the real one, and a file name holding
+    /// ", present=9" stays whole.
     static func cut(_ text: Substring, keys: [String]) -> [String: String] {
         var out: [String: String] = [:]
         var rest = text
-        for (i, key) in keys.enumerated() {
-            guard rest.hasPrefix(key + "=") else { break }
-            rest = rest.dropFirst(key.count + 1)
-            if i + 1 < keys.count, let next = rest.range(of: " \(keys[i + 1])=") {
-                var value = rest[..<next.lowerBound]
-                if value.hasSuffix(",") { value = value.dropLast() }
-                out[key] = String(value)
-                rest = rest[rest.index(after: next.lowerBound)...]
+        for (i, key) in keys.enumerated().reversed() {
+            let found: Range<Substring.Index>?
+            if i == 0 {
+                found = rest.hasPrefix(key + "=") ? rest.startIndex..<rest.index(rest.startIndex, offsetBy: key.count + 1) : nil
             } else {
-                out[key] = String(rest)
-                rest = rest[rest.endIndex...]
+                found = rest.range(of: " \(key)=", options: .backwards)
             }
+            guard let found else { continue }
+            var value = rest[found.upperBound...]
+            if value.hasSuffix(",") { value = value.dropLast() }
+            out[key] = String(value)
+            rest = rest[..<found.lowerBound]
         }
         return out
     }

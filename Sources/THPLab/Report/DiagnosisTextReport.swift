@@ -18,10 +18,12 @@ enum DiagnosisTextReport {
             let e = events[i]
             var j = i + 1
             while j < events.count && events[j].event == e.event && events[j].result == e.result && events[j].by == e.by { j += 1 }
-            let pids = Set(events[i..<j].map { $0.pid.map(String.init) ?? "?" }).sorted()
+            let pids = Set(events[i..<j].flatMap { e in e.pids ?? [e.pid ?? -1] }).sorted().map { $0 < 0 ? "?" : String($0) }
             let who = e.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE"
-            let span = j - i > 1 ? String(format: "%.3f-%.3f s", e.t, events[j - 1].t) : String(format: "%.3f s", e.t)
-            let count = j - i > 1 ? " x\(j - i)" : ""
+            let n = events[i..<j].reduce(0) { $0 + ($1.count ?? 1) }
+            let end = events[j - 1].tLast ?? events[j - 1].t
+            let span = n > 1 ? String(format: "%.3f-%.3f s", e.t, end) : String(format: "%.3f s", e.t)
+            let count = n > 1 ? " x\(n)" : ""
             var detail = ""
             if let p = e.details["present"] { detail = " present=\(p)" }
             else if let n = e.details["none_or_zero"] { detail = " none_or_zero=\(n)" }
