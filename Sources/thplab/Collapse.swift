@@ -22,7 +22,7 @@ struct Collapse: ParsableCommand {
     @Option(help: "An address inside a VMA: every whole 2 MiB extent of that VMA.")
     var vma: String?
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard (range == nil) != (vma == nil) else { throw ValidationError("give exactly one of --range START-END or --vma ADDR") }

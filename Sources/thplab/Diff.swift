@@ -16,7 +16,7 @@ struct Diff: ParsableCommand {
     @Flag(help: "Show unchanged VMAs too.")
     var all = false
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let d = SnapshotDiff.diff(before: try SnapshotDiff.load(before), after: try SnapshotDiff.load(after))

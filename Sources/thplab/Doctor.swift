@@ -7,7 +7,7 @@ struct Doctor: ParsableCommand {
         discussion: "Probes rather than guesses: MADV_COLLAPSE and MADV_POPULATE are tried on a small memfd and anonymous mapping (2 MiB, freed at once). Changes no knob. Works without root, saying what root would add."
     )
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let report = DoctorProbe.run()

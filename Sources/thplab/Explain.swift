@@ -16,7 +16,7 @@ struct Explain: ParsableCommand {
     @Flag(help: "Show VMAs with nothing resident too.")
     var all = false
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         var address: UInt?

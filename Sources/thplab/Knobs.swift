@@ -17,7 +17,7 @@ struct Knobs: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every THP knob: value, choices or range, kernel default, and whether thplab changed it.")
-        @OptionGroup var output: JSONOption
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let sysfs = THPSysfs()

@@ -18,7 +18,7 @@ struct MatrixCommand: ParsableCommand {
     @Option(help: "Guest memory.")
     var memory: String = "2G"
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     @Argument(parsing: .captureForPassthrough, help: "-- run retract [OPTIONS]")
     var words: [String] = []

@@ -10,7 +10,7 @@ struct RegionArguments: ParsableArguments {
     var processes: Int = 1
 
     @OptionGroup var object: ObjectArguments
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) -> RegionOptions {
         var o = RegionOptions(scenario: scenario)

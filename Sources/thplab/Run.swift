@@ -61,7 +61,7 @@ struct Retract: ParsableCommand {
     var madviseTimes: Int = 2
 
     @OptionGroup var object: ObjectArguments
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func options() throws -> RetractOptions {
         var o = RetractOptions()

@@ -37,7 +37,7 @@ struct Snapshot: ParsableCommand {
     @Flag(help: "Show VMAs with nothing resident too.")
     var allVmas = false
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if let bad = pids.first(where: { $0 <= 0 }) { throw ValidationError("--pid \(bad) is not a process id") }

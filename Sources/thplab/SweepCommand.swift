@@ -37,14 +37,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print progress lines even when stdout is not a terminal.")
     var progress = false
 
-    @Option(help: "Also write one CSV row per point to this path.")
-    var csv: String?
-
     @OptionGroup var region: RegionArguments
-
-    func validate() throws {
-        if let csv { try JSONOutput.checkWritable(csv) }
-    }
 
     func run() throws {
         let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
@@ -60,7 +53,6 @@ struct SweepCommand: ParsableCommand {
             else { Console.error("thplab: " + line) }
         }
         try region.output.emit(r) { SweepTextReport.render(r) }
-        if let csv { try FileIO.writeAtomically(csv, Array(Sweep.csv(r).utf8)) }
         if !r.ok { throw ExitCode(1) }
     }
 }

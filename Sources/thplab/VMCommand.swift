@@ -30,7 +30,7 @@ struct VMCommand: ParsableCommand {
     @Option(help: "Bound on the whole VM run, in seconds.")
     var timeout: Int = 600
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     @Argument(parsing: .captureForPassthrough, help: "-- THPLAB-ARGS")
     var words: [String] = []

@@ -26,7 +26,7 @@ struct Watch: ParsableCommand {
     @Option(help: "Also classify every page every N samples (0: only the first and last).")
     var fullEvery: Int = 0
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard interval >= 10 && interval <= 3_600_000 else { throw ValidationError("--interval must be from 10 to 3600000 ms") }

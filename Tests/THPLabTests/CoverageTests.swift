@@ -58,8 +58,9 @@ import Testing
     @Test(arguments: [
         ("", "empty"),
         ("{\"schema_version\": 1, \"kind\": \"snap", "not JSON"),
-        ("[1, 2, 3]", "not JSON"),
-        ("{\"scenario\": \"retract\"}", "another kind"),
+        ("[1, 2, 3]", "another kind"),
+        ("{\"scenario\": \"retract\"}", "no schema_version"),
+        ("{\"what\": 1}", "another kind"),
         ("{\"kind\": \"watch\", \"schema_version\": 1}", "thplab watch result"),
         ("{\"kind\": \"snapshot\", \"schema_version\": 9}", "schema_version 9"),
         ("{\"kind\": \"snapshot\", \"schema_version\": 1, \"processes\": 3}", "damaged"),

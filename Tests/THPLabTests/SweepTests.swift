@@ -51,7 +51,7 @@ import Testing
                             points: [point(["khugepaged/max_ptes_none": "0"], collapsed: 0, expected: 0, full: nil),
                                      point(["khugepaged/max_ptes_none": "511"], collapsed: 4, expected: 4, full: 12.5)],
                             checks: [], knobsBefore: [:], knobsAfter: [:], ok: true, differences: [])
-        let lines = Sweep.csv(r).split(separator: "\n")
+        let lines = CSVReport.sweep(r).split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("khugepaged/max_ptes_none,runs,collapsed"))
         #expect(lines[2].hasPrefix("511,1,4,4,4,"))

@@ -64,23 +64,11 @@ public enum SnapshotDiff {
     /// Reads a snapshot file, refusing anything that is not one with a
     /// message that says what is wrong (exit code 2).
     public static func load(_ path: String) throws -> SnapshotResult {
-        guard Sys.exists(path) else { throw THPLabError.usage("\(path) does not exist") }
-        let bytes = try FileIO.readBytes(path, limit: 1 << 30)
-        guard !bytes.isEmpty else { throw THPLabError.usage("\(path) is empty, not a thplab snapshot") }
-        let any = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
-        guard let any else { throw THPLabError.usage("\(path) is not JSON (truncated or corrupt?): not a thplab snapshot") }
-        guard any["kind"] as? String == "snapshot" else {
-            let kind = (any["kind"] as? String).map { "a thplab \($0) result" } ?? "JSON of another kind"
-            throw THPLabError.usage("\(path) is \(kind), not a snapshot: write one with `thplab snapshot --json`")
+        let result = try ResultFile.read(path)
+        guard case .snapshot(let s) = result else {
+            throw THPLabError.usage("\(path) is a thplab \(result.kind) result, not a snapshot: write one with `thplab snapshot --json`")
         }
-        guard any["schema_version"] as? Int == 1 else {
-            throw THPLabError.usage("\(path) has schema_version \(any["schema_version"] ?? "none"); this thplab reads version 1")
-        }
-        do {
-            return try JSONDecoder().decode(SnapshotResult.self, from: Data(bytes))
-        } catch {
-            throw THPLabError.usage("\(path) is a damaged snapshot: \(error)")
-        }
+        return s
     }
 
     public static func diff(before: SnapshotResult, after: SnapshotResult) -> DiffResult {

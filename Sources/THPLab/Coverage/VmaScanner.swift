@@ -121,6 +121,7 @@ final class VmaScanner {
                         let e = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
                                                       index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
                         let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
+                        if e & Pagemap.pfnMask != 0 { sawPFN = true }
                         for k in i..<extentEnd {
                             classes[k] = .pmd
                             anon[k] = isAnon

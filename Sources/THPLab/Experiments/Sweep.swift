@@ -169,19 +169,4 @@ public enum Sweep {
         }
         return checks
     }
-
-    /// One CSV row per point.
-    public static func csv(_ r: SweepResult) -> String {
-        let names = r.axes.map(\.name)
-        var lines = [(names + ["runs", "collapsed", "total", "expected_collapsed", "coverage_percent", "latency_median_ms",
-                               "latency_min_ms", "latency_max_ms", "full_coverage_ms", "ok"]).joined(separator: ",")]
-        for p in r.points {
-            let cells = names.map { p.knobs[$0] ?? "" } + [
-                "\(p.runs)", "\(p.collapsed)", "\(p.total)", "\(p.expectedCollapsed)", "\(p.coveragePercent)",
-                p.latency.map { "\($0.medianMs)" } ?? "", p.latency.map { "\($0.minMs)" } ?? "",
-                p.latency.map { "\($0.maxMs)" } ?? "", p.fullCoverageMs.map { "\($0)" } ?? "", p.ok ? "true" : "false"]
-            lines.append(cells.joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
 }

@@ -12,18 +12,18 @@ public enum JSONOutput {
 
     /// Refuses, before anything runs, a path whose directory does not exist
     /// or cannot be written, so that no result is lost at the end.
-    public static func checkWritable(_ path: String) throws {
+    public static func checkWritable(_ path: String, option: String = "--json") throws {
         guard path != "-" else { return }
-        guard !path.isEmpty else { throw THPLabError.usage("--json needs a path, or - for stdout") }
+        guard !path.isEmpty else { throw THPLabError.usage("\(option) needs a path, or - for stdout") }
         let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let parent = dir.isEmpty ? "/" : dir
         guard Sys.isDirectory(parent) else {
-            throw THPLabError.usage("--json \(path): the directory \(parent) does not exist")
+            throw THPLabError.usage("\(option) \(path): the directory \(parent) does not exist")
         }
         guard Sys.isWritable(parent) else {
-            throw THPLabError.usage("--json \(path): the directory \(parent) is not writable")
+            throw THPLabError.usage("\(option) \(path): the directory \(parent) is not writable")
         }
-        if Sys.isDirectory(path) { throw THPLabError.usage("--json \(path) is a directory; give a file name") }
+        if Sys.isDirectory(path) { throw THPLabError.usage("\(option) \(path) is a directory; give a file name") }
     }
 
     public static func write<T: Encodable>(_ value: T, to path: String) throws {

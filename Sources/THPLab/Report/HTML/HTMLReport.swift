@@ -1,0 +1,21 @@
+/// Any number of thplab results as one self-contained HTML page.
+public enum HTMLReport {
+    public static func render(_ results: [(source: String, result: AnyResult)]) -> String {
+        let sections = results.map { item -> String in
+            let body: String
+            switch item.result {
+            case .retract(let r): body = HTMLExperiments.retract(r)
+            case .run(let r): body = HTMLExperiments.region(r)
+            case .sweep(let r): body = HTMLSweep.render(r)
+            case .watch(let r): body = HTMLCoverage.watch(r)
+            case .snapshot(let r): body = HTMLCoverage.snapshot(r)
+            case .diff(let r): body = HTMLCoverage.diff(r)
+            case .matrix(let r): body = HTMLMatrix.render(r)
+            case .other(let kind, let json): body = "<h2>\(HTML.escape(kind))</h2><pre>\(HTML.escape(json))</pre>"
+            }
+            return "<section class=\"result\" data-kind=\"\(HTML.escape(item.result.kind))\"><p class=\"muted\">from \(HTML.escape(item.source))</p>\(body)</section>"
+        }
+        let title = results.count == 1 ? "thplab \(results[0].result.kind)" : "thplab: \(results.count) results"
+        return HTML.page(title: title, sections: sections)
+    }
+}

@@ -1,0 +1,51 @@
+/// `thplab sweep` as charts: the outcome rate and the latency against the
+/// first knob, one line per value of the other knobs.
+enum HTMLSweep {
+    /// The unit of a knob's values, for the axis label.
+    static func unit(_ knob: String) -> String {
+        if knob.hasSuffix("millisecs") { return "ms" }
+        if knob.contains("max_ptes") || knob.hasSuffix("pages_to_scan") { return "pages" }
+        return ""
+    }
+
+    static func short(_ knob: String) -> String { String(knob.split(separator: "/").last ?? Substring(knob)) }
+
+    static func render(_ r: SweepResult) -> String {
+        var s = "<h2>sweep \(HTML.escape(r.scenario))</h2>"
+        s += HTML.facts([("kernel", r.kernelRelease), ("axes", r.axes.map { "\($0.name) = \($0.values.joined(separator: ", "))" }.joined(separator: "; ")),
+                         ("repeat", "\(r.repeatCount)"), ("points", "\(r.points.count)")])
+        guard let x = r.axes.first else {
+            return s + "<p class=\"muted\">This sweep has no knob axis.</p>" + HTMLExperiments.outcome(r.ok, r.differences, [])
+        }
+        let others = Array(r.axes.dropFirst())
+        // One series per combination of the other axes' values.
+        let groups = SweepAxis.points(others)
+        func series(_ value: (SweepPoint) -> Double?) -> [LineChart.Series] {
+            groups.map { g in
+                let name = g.isEmpty ? short(x.name) : g.sorted { $0.key < $1.key }.map { "\(short($0.key))=\($0.value)" }.joined(separator: ", ")
+                let points = x.values.map { v -> (x: String, y: Double?) in
+                    let p = r.points.first { pt in pt.knobs[x.name] == v && g.allSatisfy { pt.knobs[$0.key] == $0.value } }
+                    return (v, p.flatMap(value))
+                }
+                return LineChart.Series(name: name, points: points)
+            }
+        }
+        let u = unit(x.name)
+        let xLabel = short(x.name) + (u.isEmpty ? "" : " (\(u))")
+        s += LineChart(title: "Extents collapsed", xLabel: xLabel, yLabel: "collapsed (% of extents)",
+                       series: series { $0.total == 0 ? nil : 100 * Double($0.collapsed) / Double($0.total) }, yMax: 100).svg()
+        s += LineChart(title: "Time to full coverage", xLabel: xLabel, yLabel: "time (ms)",
+                       series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil).svg()
+        if r.points.isEmpty { s += "<p class=\"muted\">No point was measured: the sweep is empty.</p>" }
+        s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage", "ok"], r.points.map { p in
+            r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
+                p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-", p.ok ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>"]
+        })
+        if !r.checks.isEmpty {
+            s += "<h3>Checks</h3>" + HTML.table(["check", "held", "detail"], r.checks.map {
+                [HTML.escape($0.name), $0.held ? "<span class=\"ok\">held</span>" : "<span class=\"bad\">broken</span>", HTML.escape($0.detail)]
+            })
+        }
+        return s + HTMLExperiments.outcome(r.ok, r.differences, [])
+    }
+}

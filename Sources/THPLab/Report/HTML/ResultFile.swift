@@ -1,0 +1,102 @@
+import Foundation
+
+/// Any result thplab writes, read back from its JSON.
+public enum AnyResult {
+    case retract(RetractResult)
+    case run(RegionResult)
+    case sweep(SweepResult)
+    case watch(WatchResult)
+    case snapshot(SnapshotResult)
+    case diff(DiffResult)
+    case matrix(MatrixResult)
+    /// A kind without a view of its own (doctor, collapse, explain, vm,
+    /// knobs): shown as its pretty JSON.
+    case other(kind: String, json: String)
+
+    public var kind: String {
+        switch self {
+        case .retract: return "retract"
+        case .run: return "run"
+        case .sweep: return "sweep"
+        case .watch: return "watch"
+        case .snapshot: return "snapshot"
+        case .diff: return "diff"
+        case .matrix: return "matrix"
+        case .other(let k, _): return k
+        }
+    }
+}
+
+/// Reads result files, refusing with a message that says what is wrong
+/// (exit code 2): a missing, empty, corrupt or foreign file, or a schema
+/// version this thplab does not read.
+public enum ResultFile {
+    public static let schemaVersion = 1
+
+    public static func read(_ path: String) throws -> AnyResult {
+        guard Sys.exists(path) else { throw THPLabError.usage("\(path) does not exist") }
+        let bytes = try FileIO.readBytes(path, limit: 1 << 30)
+        return try decode(bytes, source: path)
+    }
+
+    /// The kind a result's JSON says it is: `kind`, or `retract` for the
+    /// results of `run retract` (which name their `scenario`).
+    static func kind(of any: [String: Any]) -> String? {
+        if let k = any["kind"] as? String { return k }
+        if any["scenario"] as? String == "retract" { return "retract" }
+        return nil
+    }
+
+    public static func decode(_ bytes: [UInt8], source: String) throws -> AnyResult {
+        guard !bytes.isEmpty else { throw THPLabError.usage("\(source) is empty, not a thplab result") }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+            throw THPLabError.usage("\(source) is not JSON (truncated or corrupt?): not a thplab result")
+        }
+        guard let any = parsed as? [String: Any] else {
+            throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result")
+        }
+        // `knobs show --json`: knob name -> {current, ...}.
+        if !any.isEmpty, any.values.allSatisfy({ ($0 as? [String: Any])?["current"] != nil }) {
+            return .other(kind: "knobs", json: pretty(any))
+        }
+        guard let kind = kind(of: any) else {
+            throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result (no `kind`)")
+        }
+        switch any["schema_version"] {
+        case let v as Int where v == schemaVersion: break
+        case let v as Int where v > schemaVersion:
+            throw THPLabError.usage("\(source) has schema_version \(v), written by a newer thplab; this one reads version \(schemaVersion): upgrade thplab to read it")
+        case let v as Int:
+            throw THPLabError.usage("\(source) has schema_version \(v), older than this thplab reads (\(schemaVersion)): run the experiment again with this thplab")
+        default:
+            throw THPLabError.usage("\(source) has no schema_version: it was not written by this thplab (or by one before schema versions); run the experiment again")
+        }
+        let data = Data(bytes)
+        let dec = JSONDecoder()
+        do {
+            switch kind {
+            case "retract": return .retract(try dec.decode(RetractResult.self, from: data))
+            case "run": return .run(try dec.decode(RegionResult.self, from: data))
+            case "sweep": return .sweep(try dec.decode(SweepResult.self, from: data))
+            case "watch": return .watch(try dec.decode(WatchResult.self, from: data))
+            case "snapshot": return .snapshot(try dec.decode(SnapshotResult.self, from: data))
+            case "diff": return .diff(try dec.decode(DiffResult.self, from: data))
+            case "matrix": return .matrix(try dec.decode(MatrixResult.self, from: data))
+            default:
+                return .other(kind: kind, json: pretty(any))
+            }
+        } catch {
+            throw THPLabError.usage("\(source) is a damaged thplab \(kind) result: \(error)")
+        }
+    }
+
+    static func pretty(_ any: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: any, options: [.prettyPrinted, .sortedKeys]))
+            .flatMap { String(data: $0, encoding: .utf8) } ?? ""
+    }
+
+    /// A result just made, through its JSON: the one path every view reads.
+    public static func of<T: Encodable>(_ value: T) throws -> AnyResult {
+        try decode(try JSONOutput.encode(value), source: "the result")
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import THPLab
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+/// `--json`, `--html`, `--csv` and `--format`, shared by every command that
+/// produces a result. Paths are checked before anything runs; stdout
+/// carries the table unless `--format` or a `-` path gives it to JSON or
+/// CSV. Files are written after the screen output, so a file that cannot be
+/// written loses nothing that was printed.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Also write the result as JSON to this path ('-' for stdout, which then carries only the JSON). Schema: docs/json-schema.md.")
+    var json: String?
+
+    @Option(help: "Also write a self-contained HTML report (inline SVG charts, no script) to this path; `thplab report` makes one from saved results.")
+    var html: String?
+
+    @Option(help: "Also write CSV to this path ('-' for stdout): sweep points, watch samples or snapshot VMAs.")
+    var csv: String?
+
+    @Option(help: "What stdout carries: table (default), json or csv.")
+    var format: OutputFormat = .table
+
+    func validate() throws {
+        for (flag, path) in [("--json", json), ("--html", html), ("--csv", csv)] {
+            if let path { try JSONOutput.checkWritable(path, option: flag) }
+        }
+        let dashes = [json, html, csv].filter { $0 == "-" }.count + (format == .table ? 0 : 1)
+        if dashes > 1 { throw ValidationError("only one of --format json|csv, --json -, --html - and --csv - can take stdout") }
+    }
+
+    /// Whether stdout carries something other than the table.
+    var toStdout: Bool { format != .table || json == "-" || html == "-" || csv == "-" }
+
+    func emit<T: Encodable>(_ value: T, text: () -> String) throws {
+        if !toStdout { print(text()) }
+        if format == .json { try JSONOutput.write(value, to: "-") }
+        var view: AnyResult?
+        func result() throws -> AnyResult {
+            if let view { return view }
+            view = try ResultFile.of(value)
+            return view!
+        }
+        if format == .csv { try Self.write(CSVReport.render(try result()), to: "-") }
+        if let json { try JSONOutput.write(value, to: json) }
+        if let csv { try Self.write(CSVReport.render(try result()), to: csv) }
+        if let html { try Self.write(HTMLReport.render([(source: "this run", result: try result())]), to: html) }
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else {
+            try FileIO.writeAtomically(path, Array(text.utf8))
+        }
+    }
+}
