@@ -48,6 +48,10 @@ public struct MatrixResult: Codable, Sendable {
     /// One line per mapping where the kernels disagree, with each kernel's rule.
     public var disagreements: [String]
     public var ok: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", kind, arguments, columns, rows, disagreements, ok
+    }
 }
 
 public enum Matrix {

@@ -91,7 +91,7 @@ public enum ResultFile {
     }
 
     static func pretty(_ any: [String: Any]) -> String {
-        (try? JSONSerialization.data(withJSONObject: any, options: [.prettyPrinted, .sortedKeys]))
+        (try? JSONSerialization.data(withJSONObject: any, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             .flatMap { String(data: $0, encoding: .utf8) } ?? ""
     }
 
