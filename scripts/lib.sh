@@ -19,8 +19,13 @@ thplab_find_swift() {
 }
 
 thplab_install_deps() {
+  thplab_install_packages $THPLAB_APT_PACKAGES
+}
+
+# Installs the Debian packages given that are missing (root only).
+thplab_install_packages() {
   local missing=""
-  for p in $THPLAB_APT_PACKAGES; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0
