@@ -24,6 +24,9 @@ struct THPLabCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if let c = command as? NoCSVForm {
+                try c.outputOptions.refuseCSV(type(of: command)._commandName)
+            }
             try command.run()
         } catch let e as THPLabError {
             Console.error("thplab: \(e.description)")

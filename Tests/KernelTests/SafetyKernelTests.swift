@@ -84,6 +84,9 @@ extension KernelSuite {
         ["--backing", "tmpfs", "--tmpfs-size", "2M"],  // populate fails: no SIGBUS, exit 2
         ["--timeout", "0"],
         ["--json", "/nonexistent/thplab/result.json"],  // refused before the run, not after it
+        ["--html", "/nonexistent/thplab/report.html"],
+        ["--format", "csv"],  // a retract result has no CSV form: refused before the run
+        ["--format", "json", "--json", "-"],
     ]
 
     @Test(arguments: badInputs)
