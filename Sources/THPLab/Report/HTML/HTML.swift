@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pieces of thplab's self-contained HTML: escaping (every name from
 /// the system goes through `escape`), the page with its inline CSS, tables,
 /// and the colours of page classes and mapping states. No script, no
@@ -95,4 +97,11 @@ public enum HTML {
     }
 
     static func hex(_ v: UInt) -> String { "0x" + String(v, radix: 16) }
+
+    /// An options struct as one line of `key=value`, sorted by key.
+    static func optionsLine<T: Encodable>(_ options: T) -> String {
+        guard let bytes = try? JSONOutput.encode(options),
+              case .object(let dict)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return "" }
+        return dict.keys.sorted().map { "\($0)=\(dict[$0]!.text)" }.joined(separator: ", ")
+    }
 }

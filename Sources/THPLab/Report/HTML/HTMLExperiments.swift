@@ -21,7 +21,8 @@ enum HTMLExperiments {
     static func retract(_ r: RetractResult) -> String {
         var s = "<h2>run retract: \(HTML.escape(r.backing.rawValue)), trigger \(HTML.escape(r.trigger.rawValue))</h2>"
         var facts: [(String, String)] = [("kernel", r.kernelRelease), ("object", r.object.name),
-                                         ("size", SizeParser.format(r.options.size)), ("processes", "\(r.options.processes)")]
+                                         ("size", SizeParser.format(r.options.size)), ("processes", "\(r.options.processes)"),
+                                         ("options", HTML.optionsLine(r.options))]
         if let w = r.khugepaged { facts.append(("khugepaged", w.verdict)) }
         if let b = r.collapseBlocker { facts.append(("no collapse possible", b)) }
         for c in r.triggerCalls {
@@ -69,6 +70,7 @@ enum HTMLExperiments {
         }
         let inForce = r.knobsInForce.filter { $0.key.hasPrefix("khugepaged/") }.sorted { $0.key < $1.key }
         facts.append(("knobs in force", inForce.map { "\($0.key.dropFirst(11))=\($0.value)" }.joined(separator: ", ")))
+        facts.append(("options", HTML.optionsLine(o)))
         s += HTML.facts(facts) + knobsChanged(r.knobsChanged)
         s += "<h3>Extent map after the run</h3>"
         let byPid = Dictionary(grouping: r.extents, by: \.pid)

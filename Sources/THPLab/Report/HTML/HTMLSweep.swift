@@ -13,7 +13,7 @@ enum HTMLSweep {
     static func render(_ r: SweepResult) -> String {
         var s = "<h2>sweep \(HTML.escape(r.scenario))</h2>"
         s += HTML.facts([("kernel", r.kernelRelease), ("axes", r.axes.map { "\($0.name) = \($0.values.joined(separator: ", "))" }.joined(separator: "; ")),
-                         ("repeat", "\(r.repeatCount)"), ("points", "\(r.points.count)")])
+                         ("repeat", "\(r.repeatCount)"), ("points", "\(r.points.count)"), ("options", HTML.optionsLine(r.options))])
         guard let x = r.axes.first else {
             return s + "<p class=\"muted\">This sweep has no knob axis.</p>" + HTMLExperiments.outcome(r.ok, r.differences, [])
         }
