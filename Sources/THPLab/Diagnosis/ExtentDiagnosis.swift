@@ -115,7 +115,7 @@ public enum CollapseErrno {
         case "EINVAL": return "the range is not eligible (VMA flags such as VM_NOHUGEPAGE, misalignment, or a setting that forbids THP there)"
         case "EAGAIN": return "a page was locked or had an extra reference (transient: try again)"
         case "ENOMEM": return "no huge page could be allocated"
-        case "EBUSY": return "the memory cgroup charge for the huge page failed"
+        case "EBUSY": return "the memory cgroup charge for the huge page failed (or a scan limit such as exceed_none_pte was hit)"
         case "EPERM": return "not permitted (process_madvise needs CAP_SYS_ADMIN and ptrace access)"
         case "ESRCH": return "the process is gone"
         default: return "an error thplab has no words for"
