@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <numa.h>
+#include <numaif.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/capability.h>
@@ -185,6 +186,15 @@ int cshims_has_effective_capability(int cap) {
 
 int cshims_numa_available(void) { return numa_available(); }
 int cshims_numa_max_node(void) { return numa_max_node(); }
+
+const int cshims_MPOL_PREFERRED = MPOL_PREFERRED;
+const int cshims_MPOL_BIND = MPOL_BIND;
+const int cshims_MPOL_INTERLEAVE = MPOL_INTERLEAVE;
+
+int cshims_mbind(void *addr, unsigned long len, int mode, unsigned long nodemask) {
+    unsigned long mask = nodemask;
+    return (int)mbind(addr, len, mode, &mask, sizeof(mask) * 8, 0);
+}
 
 int cshims_mount_tmpfs(const char *target, const char *options) {
     return mount("thplab", target, "tmpfs", MS_NOSUID | MS_NODEV, options);

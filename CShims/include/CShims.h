@@ -60,6 +60,13 @@ extern const int cshims_CAP_SYS_ADMIN;
 int cshims_numa_available(void);
 int cshims_numa_max_node(void);
 
+/// mbind(2) through libnuma: sets the memory policy of [addr, addr+len) to
+/// `mode` (MPOL_*) over the nodes set in the 64-bit `nodemask`. -1/errno.
+int cshims_mbind(void *addr, unsigned long len, int mode, unsigned long nodemask);
+extern const int cshims_MPOL_PREFERRED;
+extern const int cshims_MPOL_BIND;
+extern const int cshims_MPOL_INTERLEAVE;
+
 /// mount(2) of a tmpfs at `target` with `options` (e.g. "size=8m,huge=advise").
 int cshims_mount_tmpfs(const char *target, const char *options);
 /// umount2(2) with MNT_DETACH as a last resort when `lazy` is set.

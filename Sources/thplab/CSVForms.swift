@@ -20,6 +20,7 @@ extension CollapseScenario: NoCSVForm { var outputOptions: OutputOptions { regio
 extension SparseScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension LatencyScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension SwapScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
+extension NumaScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension Diff: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension Collapse: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension Explain: NoCSVForm { var outputOptions: OutputOptions { output } }

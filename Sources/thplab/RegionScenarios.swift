@@ -9,11 +9,34 @@ struct RegionArguments: ParsableArguments {
     @Option(help: "Regions in this many processes competing for khugepaged (latency, collapse --trigger khugepaged): thplab and workers, each with its own object.")
     var processes: Int = 1
 
+    @Option(help: "Place the region's pages on this NUMA node only (mbind MPOL_BIND), checked after populate.")
+    var node: Int?
+
+    @Option(help: "Spread the region's pages over these nodes, e.g. 0,1 (MPOL_INTERLEAVE).")
+    var interleave: String?
+
+    @Option(help: "Prefer this node for the region's pages (MPOL_PREFERRED; others when it is full).")
+    var preferred: Int?
+
     @OptionGroup var object: ObjectArguments
     @OptionGroup var output: OutputOptions
 
-    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) -> RegionOptions {
+    func validate() throws {
+        if [node != nil, interleave != nil, preferred != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --node, --interleave and --preferred")
+        }
+    }
+
+    func placement() throws -> Placement? {
+        if let node { return .bind(node) }
+        if let preferred { return .preferred(preferred) }
+        if let interleave { return .interleave(try Placement.nodeList(interleave)) }
+        return nil
+    }
+
+    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) throws -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
+        o.placement = try placement() ?? o.placement
         if let swapped { o.swapped = swapped }
         o.backing = object.backing
         o.extents = extents
@@ -47,7 +70,7 @@ struct CollapseScenario: ParsableCommand {
     @Option(help: "madvise (MADV_COLLAPSE, extent by extent) or khugepaged.")
     var trigger: Trigger = .madvise
 
-    func run() throws { try region.run(region.options(.collapse, present: 512, trigger: trigger)) }
+    func run() throws { try region.run(try region.options(.collapse, present: 512, trigger: trigger)) }
 }
 
 struct SparseScenario: ParsableCommand {
@@ -60,7 +83,7 @@ struct SparseScenario: ParsableCommand {
     @Option(help: "Pages (of 512) faulted in at the start of each extent.")
     var present: Int = 256
 
-    func run() throws { try region.run(region.options(.sparse, present: present, trigger: .khugepaged)) }
+    func run() throws { try region.run(try region.options(.sparse, present: present, trigger: .khugepaged)) }
 }
 
 struct LatencyScenario: ParsableCommand {
@@ -71,7 +94,7 @@ struct LatencyScenario: ParsableCommand {
     )
     @OptionGroup var region: RegionArguments
 
-    func run() throws { try region.run(region.options(.latency, present: 512, trigger: .khugepaged)) }
+    func run() throws { try region.run(try region.options(.latency, present: 512, trigger: .khugepaged)) }
 }
 
 struct SwapScenario: ParsableCommand {
@@ -84,5 +107,18 @@ struct SwapScenario: ParsableCommand {
     @Option(help: "Pages (of 512) of each extent pushed out to swap.")
     var swapped: Int = 128
 
-    func run() throws { try region.run(region.options(.swap, present: 512, trigger: .khugepaged, swapped: swapped)) }
+    func run() throws { try region.run(try region.options(.swap, present: 512, trigger: .khugepaged, swapped: swapped)) }
+}
+
+struct NumaScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "numa",
+        abstract: "Small pages of each extent spread over the NUMA nodes, then a khugepaged collapse: which node gets the huge page?",
+        discussion: "Populates every extent interleaved over the nodes with memory (or --interleave / --node), then lets khugepaged collapse it and reports, extent by extent, the nodes of the small pages before and of the huge page after, and any scan_aborted result (khugepaged gives up when the pages sit on nodes too far apart and node_reclaim_mode is set). Needs two nodes with memory: on a one-node host it says so and exits 3; try it in a two-node guest: thplab vm --kernel K --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa"
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "madvise (MADV_COLLAPSE) or khugepaged.")
+    var trigger: Trigger = .khugepaged
+
+    func run() throws { try region.run(try region.options(.numa, present: 512, trigger: trigger)) }
 }

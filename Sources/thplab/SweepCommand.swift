@@ -41,7 +41,7 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
-        let o = region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
+        let o = try region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
                                swapped: swapped)
         let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
         let live = !region.output.toStdout && Sys.isTerminal(1)

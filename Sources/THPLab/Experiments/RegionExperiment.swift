@@ -9,8 +9,10 @@ import Foundation
 ///             coverage, from the tracepoints' own timestamps
 ///   swap      `swapped` pages of each extent pushed out with MADV_PAGEOUT;
 ///             khugepaged collapses an extent only if swapped <= max_ptes_swap
+///   numa      every extent's small pages spread over the NUMA nodes before
+///             the collapse; which node gets the huge page
 public struct RegionOptions: Codable, Equatable, Sendable {
-    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap }
+    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap, numa }
 
     public var scenario: Scenario = .collapse
     public var backing: Backing = .memfd
@@ -30,10 +32,12 @@ public struct RegionOptions: Codable, Equatable, Sendable {
     public var processes = 1
     /// Show other processes' huge_memory events too.
     public var allEvents = false
+    /// Where the region's pages go (NUMA); nil: the process's own policy.
+    public var placement: Placement?
 
     enum CodingKeys: String, CodingKey {
         case scenario, backing, extents, present, swapped, trigger, directory, fullWait = "full_wait", processes
-        case allEvents = "all_events"
+        case allEvents = "all_events", placement
         case timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
     }
 
@@ -57,13 +61,24 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         fullWait = try c.decodeIfPresent(Bool.self, forKey: .fullWait) ?? fullWait
         processes = try c.decodeIfPresent(Int.self, forKey: .processes) ?? processes
         allEvents = try c.decodeIfPresent(Bool.self, forKey: .allEvents) ?? allEvents
+        placement = try c.decodeIfPresent(Placement.self, forKey: .placement)
     }
 
-    public func validate(memAvailableKB: Int64?) throws {
+    public func validate(memAvailableKB: Int64?, topology: NumaTopology = .read()) throws {
         guard (1...4096).contains(extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
         guard (1...512).contains(present) else { throw THPLabError.usage("--present must be from 1 to 512 pages of each extent") }
         guard (1...3600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 3600 seconds") }
-        if scenario != .collapse && trigger != .khugepaged {
+        if let placement {
+            try placement.validate(topology)
+            guard processes == 1 else { throw THPLabError.usage("--node, --interleave and --preferred place thplab's own region: use them with --processes 1") }
+        }
+        if scenario == .numa {
+            let withMemory = topology.nodes.filter { $0.memTotalKB > 0 }
+            guard withMemory.count >= 2 else {
+                throw THPLabError(.unsupported, "the numa scenario needs two NUMA nodes with memory; this host has \(withMemory.count). Run it in a two-node guest: thplab vm --kernel K --memory 2G --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa")
+            }
+        }
+        if scenario != .collapse && scenario != .numa && trigger != .khugepaged {
             throw THPLabError.usage("\(scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
         }
         guard (1...16).contains(processes) else { throw THPLabError.usage("--processes must be from 1 to 16") }
@@ -100,10 +115,14 @@ public struct ExtentOutcome: Codable, Equatable, Sendable {
     public var pagesAfter: ClassCounts
     /// Its huge_memory events, the last scan result and the reason.
     public var diagnosis: ExtentDiagnosis?
+    /// NUMA node -> present pages after populate and at the end (set with
+    /// a placement or on a host with more than one node).
+    public var nodesBefore: [String: Int]?
+    public var nodesAfter: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case pid, start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
-        case pagesAfter = "pages_after", diagnosis
+        case pagesAfter = "pages_after", diagnosis, nodesBefore = "nodes_before", nodesAfter = "nodes_after"
     }
 }
 
@@ -152,6 +171,8 @@ public struct RegionResult: Codable, Sendable {
     public var khugepaged: KhugepagedWait?
     /// The huge_memory tracepoints, when they could be read.
     public var trace: TraceSummary?
+    /// NUMA: the placement and the nodes' huge-page figures.
+    public var numa: NumaRunSummary?
     public var deltas: SystemCounters
     public var ok: Bool
     public var differences: [String]
@@ -161,7 +182,7 @@ public struct RegionResult: Codable, Sendable {
         case schemaVersion = "schema_version", kind, scenario, kernelRelease = "kernel_release", options
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
         case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
-        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, deltas, ok, differences, notes
+        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, deltas, ok, differences, notes
     }
 }
 
@@ -228,6 +249,12 @@ public struct RegionExperiment {
         }
         // A knob the user sweeps is never overridden, not even for populate:
         // a shmem_enabled=always point must show what always does.
+        // NUMA: the policy goes on the range before any page is faulted in.
+        let topology = NumaTopology.read()
+        let nodeMap = PfnNodeMap.read(nodes: topology.nodes.map(\.node))
+        let placement = o.placement ?? (o.scenario == .numa ? .interleave(topology.nodes.filter { $0.memTotalKB > 0 }.map(\.node)) : nil)
+        try placement?.apply(to: region)
+        let countNodes = placement != nil || topology.nodes.count > 1
         let populatePlan = o.backing == .anon ? KnobPlan.forAnonPopulate(current: knobsBefore)
             : o.backing.isShmem ? KnobPlan.forPopulate(current: knobsBefore) : []
         try runKnobs.apply(populatePlan.filter { !pinned.contains($0.name) }, progress: progress)
@@ -253,6 +280,13 @@ public struct RegionExperiment {
             }
         }
         defer { withExtendedLifetime(swap) {} }
+        let nodesBefore = countNodes ? NodeCounter.perExtent(pid: Sys.pid, start: region.start, extents: o.extents, map: nodeMap) : []
+        var placementProblem: String?
+        if let placement {
+            placementProblem = placement.check(pagesPerNode: NodeCounter.total(nodesBefore))
+            if let p = placementProblem { notes.append("placement did not hold: " + p) }
+            else { notes.append("placement held after populate: \(placement.description)") }
+        }
         // More processes: each a worker with its own object, fully populated.
         var others: [(object: SharedObject, worker: WorkerProcess, host: RemoteHost)] = []
         defer { for w in others { w.worker.stop() } }
@@ -431,6 +465,7 @@ public struct RegionExperiment {
             for e in outcome.extents { after[e.start] = e.pages }
         }
         let blocker = ExpectationModel.collapseBlocker(context)
+        let nodesAfter = countNodes ? NodeCounter.perExtent(pid: Sys.pid, start: region.start, extents: o.extents, map: nodeMap) : []
         for g in 0..<totalExtents {
             let ref = ExtentRef(object: g / o.extents, extent: g % o.extents)
             var facts = ExtentDiagnosis.Facts(collapsed: collapsedAt[g] != nil, trigger: o.trigger, errnoName: errnos[g],
@@ -441,7 +476,9 @@ public struct RegionExperiment {
             outcomes.append(ExtentOutcome(pid: regions[g / o.extents].pid, start: extentStart(g), presentPages: o.present,
                                           collapsed: collapsedAt[g] != nil, latencyMs: collapsedAt[g].map { ($0 * 1000).rounded() / 1000 },
                                           errnoName: errnos[g], pagesAfter: after[extentStart(g)] ?? ClassCounts(),
-                                          diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ref] ?? [], facts: facts)))
+                                          diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ref] ?? [], facts: facts),
+                                          nodesBefore: g < nodesBefore.count ? NodeCounter.keyed(nodesBefore[g]) : nil,
+                                          nodesAfter: g < nodesAfter.count ? NodeCounter.keyed(nodesAfter[g]) : nil))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)
         let maxNone = Int(knobs["khugepaged/max_ptes_none"]?.current ?? "511") ?? 511
@@ -450,6 +487,21 @@ public struct RegionExperiment {
         let expected = perRegion * regions.count
         var differences: [String] = []
         if !startedSmall { differences.append("the region was already on huge pages after populate: nothing to collapse") }
+        if case .bind? = placement, let p = placementProblem { differences.append("placement: " + p) }
+        var numa: NumaRunSummary?
+        if countNodes {
+            var byNode: [String: Int] = [:]
+            for e in outcomes where e.collapsed {
+                if let n = e.nodesAfter?.max(by: { $0.value < $1.value })?.key { byNode[n, default: 0] += 1 }
+            }
+            numa = NumaRunSummary(placement: placement?.description, placementHeld: placement.map { _ in placementProblem == nil },
+                                  nodesBefore: topology.nodes, nodesAfter: NumaTopology.read().nodes, hugePagesByNode: byNode)
+            if o.scenario == .numa {
+                let aborted = outcomes.filter { $0.diagnosis?.events.contains { $0.result == "scan_aborted" } == true }.count
+                notes.append("huge pages by node: " + byNode.sorted { $0.key < $1.key }.map { "node \($0.key): \($0.value)" }.joined(separator: ", ")
+                             + (aborted > 0 ? "; \(aborted) extent(s) saw scan_aborted (pages too far apart, node_reclaim_mode)" : "; no scan_aborted"))
+            }
+        }
         let collapsed = outcomes.filter(\.collapsed).count
         if collapsed != expected {
             differences.append("\(collapsed) of \(totalExtents) extent(s) collapsed, expected \(expected): \(rule)" + (wait.map { "; khugepaged: \($0.verdict)" } ?? ""))
@@ -461,16 +513,36 @@ public struct RegionExperiment {
                             knobsInForce: knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: totalExtents,
                             coveragePercent: pagesAfter.coveragePercent,
                             latency: LatencyStats.of(outcomes.compactMap(\.latencyMs), extents: totalExtents, source: latencySource),
-                            expectedCollapsed: expected, rule: rule, khugepaged: wait,
+                            expectedCollapsed: expected, rule: rule + (o.scenario == .numa ? Self.numaRule : ""), khugepaged: wait,
                             trace: attribution.map { TraceSummary(formats: tracer!.formats, attribution: $0, lost: tracer!.lostEvents(), allEvents: o.allEvents) },
+                            numa: numa,
                             deltas: countersAfter.delta(since: countersBefore), ok: differences.isEmpty,
                             differences: differences, notes: notes)
     }
+
+    static let numaRule = "; the huge page is allocated on the node holding most of the extent's pages (hpage_collapse_find_target_node(), ties taken in turn), and a scan gives up (scan_aborted) when the pages sit on nodes further apart than node_reclaim_distance while node_reclaim_mode is on"
 
     /// The effective `enabled` for PMD-sized anonymous THP.
     static func anonEnabled(_ knobs: [String: SysfsValue]) -> String? {
         let size = knobs["hugepages-2048kB/enabled"]?.current
         if let size, size != "inherit" { return size }
         return knobs["enabled"]?.current
+    }
+}
+
+/// What a run saw of NUMA: the placement asked for and whether it held, and
+/// each node's huge-page lines (node meminfo) before and after.
+public struct NumaRunSummary: Codable, Sendable {
+    public var placement: String?
+    /// nil without a placement.
+    public var placementHeld: Bool?
+    public var nodesBefore: [NumaNode]
+    public var nodesAfter: [NumaNode]
+    /// Huge pages made, per node they landed on (extents collapsed).
+    public var hugePagesByNode: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case placement, placementHeld = "placement_held", nodesBefore = "nodes_before", nodesAfter = "nodes_after"
+        case hugePagesByNode = "huge_pages_by_node"
     }
 }

@@ -227,6 +227,20 @@ public enum Sys {
         cshims_numa_available() < 0 ? nil : Int(cshims_numa_max_node()) + 1
     }
 
+    enum MemoryPolicy { case preferred, bind, interleave }
+
+    /// mbind(2): the memory policy of a range, over nodes 0...63.
+    static func mbind(address: UInt, length: Int, policy: MemoryPolicy, nodes: [Int]) -> Result<Void, Errno> {
+        let mask = nodes.reduce(UInt(0)) { $0 | (1 << UInt($1)) }
+        let mode: Int32
+        switch policy {
+        case .preferred: mode = cshims_MPOL_PREFERRED
+        case .bind: mode = cshims_MPOL_BIND
+        case .interleave: mode = cshims_MPOL_INTERLEAVE
+        }
+        return check(cshims_mbind(UnsafeMutableRawPointer(bitPattern: address), UInt(length), mode, mask))
+    }
+
     public static func uname() -> (release: String, machine: String) {
         var u = utsname()
         Glibc.uname(&u)
