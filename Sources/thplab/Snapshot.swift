@@ -37,6 +37,9 @@ struct Snapshot: ParsableCommand {
     @Flag(help: "Show VMAs with nothing resident too.")
     var allVmas = false
 
+    @Flag(inversion: .prefixedNo, help: "Pages per NUMA node for each VMA, from numa_maps (default: on a host with more than one node; the kernel walks the page tables again for it).")
+    var numa: Bool?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -47,7 +50,7 @@ struct Snapshot: ParsableCommand {
         var list = pids
         if includeSelf { list.append(Sys.pid) }
         let showSystem = system || list.isEmpty
-        let s = try SnapshotTaker.take(pids: list, system: showSystem, withPages: pages)
+        let s = try SnapshotTaker.take(pids: list, system: showSystem, withPages: pages, numa: numa)
         try output.emit(s) { SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages)) }
     }
 }

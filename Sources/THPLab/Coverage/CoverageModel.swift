@@ -72,10 +72,12 @@ public struct VmaCoverage: Codable, Equatable, Sendable {
     public var crosscheck: CrossCheck
     /// Extents with at least one present or swapped page.
     public var extents: [ExtentCoverage]
+    /// numa_maps: policy and pages per node (read on multi-node hosts).
+    public var numa: NumaMapsEntry? = nil
 
     enum CodingKeys: String, CodingKey {
         case start, end, permissions, backing, kind, pages, kb, coveragePercent = "coverage_percent", smaps
-        case vmFlags = "vm_flags", thpEligible = "thp_eligible", crosscheck, extents
+        case vmFlags = "vm_flags", thpEligible = "thp_eligible", crosscheck, extents, numa
     }
 }
 
@@ -111,10 +113,13 @@ public struct SnapshotResult: Codable, Sendable {
     public var takenAt: Double
     public var processes: [ProcessCoverage]
     public var system: SystemCounters?
+    /// Per node: memory and huge-page lines (with --system, or on a
+    /// multi-node host).
+    public var numa: NumaTopology? = nil
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", takenAt = "taken_at"
-        case processes, system, notes
+        case processes, system, numa, notes
     }
 }

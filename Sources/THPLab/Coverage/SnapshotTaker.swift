@@ -3,16 +3,23 @@ import Foundation
 /// Takes `thplab snapshot`: every VMA of each process classified page by
 /// page, checked against smaps, and the system-wide counters.
 public enum SnapshotTaker {
-    public static func take(pids: [Int32], system: Bool, withPages: Bool) throws -> SnapshotResult {
+    /// - Parameter numa: read numa_maps (pages per node, per VMA); by
+    ///   default only on a host with more than one node, since the kernel
+    ///   walks the page tables again for it.
+    public static func take(pids: [Int32], system: Bool, withPages: Bool, numa: Bool? = nil) throws -> SnapshotResult {
+        let topology = NumaTopology.read()
+        let withNuma = numa ?? (topology.nodes.count > 1)
         var processes: [ProcessCoverage] = []
-        for pid in pids { processes.append(try process(pid: pid, withPages: withPages)) }
-        return SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
-                              processes: processes, system: system ? SystemCounters.read() : nil, notes: [])
+        for pid in pids { processes.append(try process(pid: pid, withPages: withPages, numa: withNuma)) }
+        var r = SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
+                               processes: processes, system: system ? SystemCounters.read() : nil, notes: [])
+        if system || withNuma { r.numa = topology }
+        return r
     }
 
     /// Classifies every VMA of one process. A process that exits half way
     /// gives what was read, marked incomplete.
-    public static func process(pid: Int32, withPages: Bool) throws -> ProcessCoverage {
+    public static func process(pid: Int32, withPages: Bool, numa: Bool = false) throws -> ProcessCoverage {
         let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
         let mapsText: String
         do { mapsText = try FileIO.read("/proc/\(pid)/maps", limit: 64 << 20) } catch let e as THPLabError {
@@ -36,6 +43,7 @@ public enum SnapshotTaker {
         let scanner = try VmaScanner(pid: pid, withPages: withPages)
         result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
         let smapsText = FileIO.readInBackground("/proc/\(pid)/smaps", limit: 256 << 20)
+        let numaMaps = numa ? NumaMaps.parse(FileIO.readIfPresent("/proc/\(pid)/numa_maps") ?? "") : [:]
         var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
         for entry in entries where entry.name != "[vsyscall]" {
             do {
@@ -66,7 +74,7 @@ public enum SnapshotTaker {
                 backing: VmaBacking(name: entry.name, device: entry.device, inode: entry.inode, offset: entry.offset),
                 kind: kind(of: entry), pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: entry.fields,
                 vmFlags: entry.vmFlags, thpEligible: entry.thpEligible, crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * 4, smapsPmdKB: entry.pmdMappedKB),
-                extents: outcome.extents))
+                extents: outcome.extents, numa: numaMaps[entry.start]))
         }
         result.totalsKB = result.totals.kb()
         result.coveragePercent = result.totals.coveragePercent

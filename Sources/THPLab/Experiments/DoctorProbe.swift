@@ -60,7 +60,12 @@ public enum DoctorProbe {
             vmMissing.isEmpty ? "virtme-ng and qemu present; kernels in /boot: \(kernels.isEmpty ? "none" : kernels.joined(separator: ", "))\(Sys.exists("/dev/kvm") ? "; KVM is probed on first use and software emulation used if it fails" : "; no /dev/kvm: software emulation")"
                               : "missing " + vmMissing.joined(separator: ", ") + " (scripts/install-vm-tools)")
         let nodes = Sys.numaNodeCount()
-        add("NUMA (libnuma)", nodes != nil, nodes.map { "\($0) node(s); placement experiments come later" } ?? "numa_available() says no NUMA support")
+        let topology = NumaTopology.read()
+        let withMemory = topology.nodes.filter { $0.memTotalKB > 0 }
+        add("NUMA (libnuma)", nodes != nil, nodes == nil ? "numa_available() says no NUMA support: --node, --interleave and --preferred cannot work"
+            : "\(topology.nodes.count) online node(s): " + topology.nodes.map { n in
+                "node \(n.node) \(n.memTotalKB >> 10) MiB (free \(n.memFreeKB >> 10) MiB), CPUs \(n.cpus.isEmpty ? "none" : n.cpus), distances \(n.distances.map(String.init).joined(separator: " "))"
+            }.joined(separator: "; "))
 
         for j in HostGuard.staleJournals(stateDir: HostGuard.defaultStateDir) {
             add("journal", false, "an interrupted run left \(j): the next run, or `thplab knobs restore`, puts the host back")
@@ -80,6 +85,11 @@ public enum DoctorProbe {
                  tracing.ok == true ? "ready; tracepoints tell whether khugepaged looked at the object" : "ready, but without tracepoints a wait cannot tell 'never looked' from 'looked and refused'")
         scenario("collapse, sparse, latency", base + (khugepagedRunning ? [] : ["a running khugepaged"]), "ready")
         scenario("swap", base + (swaps.isEmpty && !isRoot ? ["root, to make a swap file"] : []), swaps.isEmpty ? "ready: a swap file is made for the run" : "ready: uses the host's swap")
+        scenario("numa", base + (withMemory.count >= 2 ? [] : ["two NUMA nodes with memory (this host has \(withMemory.count)); a two-node guest has them: thplab vm --numa 1G,cpus=0 --numa 1G,cpus=1"]),
+                 "ready: small pages spread over \(withMemory.count) nodes before the collapse")
+        scenario("placement (--node, --interleave, --preferred)", base + (nodes == nil ? ["NUMA support in the kernel"] : []),
+                 withMemory.count >= 2 ? "ready on nodes \(withMemory.map { String($0.node) }.joined(separator: ","))"
+                    : "only node \(withMemory.first.map { String($0.node) } ?? "0") here: placement on it works; spreading over nodes needs a two-node guest")
         scenario("retract --backing file", base, rothp == true ? "ready: the file is open for writing, so it still will not collapse (file_thp_enabled())" :
                     "runs, but nothing can collapse: no CONFIG_READ_ONLY_THP_FOR_FS; the report says so")
 
@@ -88,7 +98,7 @@ public enum DoctorProbe {
             if let v = try? sysfs.read("khugepaged/" + name), let n = Int64(v.current) { counters[name] = n }
         }
         return DoctorReport(kernelRelease: release, machine: machine, thpSysfs: sysfs.isPresent, knobs: sysfs.readAll(),
-                            counters: counters, checks: checks, numaNodes: nodes, scenarios: scenarios)
+                            counters: counters, checks: checks, numaNodes: nodes, numa: topology, scenarios: scenarios)
     }
 
     static func processNames() -> Set<String> {

@@ -25,11 +25,13 @@ public struct DoctorReport: Codable, Sendable {
     public var counters: [String: Int64]
     public var checks: [Check]
     public var numaNodes: Int?
+    /// Online nodes: memory, huge-page lines, distances, CPUs.
+    public var numa: NumaTopology?
     public var scenarios: [ScenarioSupport]
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", machine, thpSysfs = "thp_sysfs", knobs, counters, checks
-        case numaNodes = "numa_nodes", scenarios
+        case numaNodes = "numa_nodes", numa, scenarios
     }
 
     public func check(_ name: String) -> Check? { checks.first { $0.name == name } }

@@ -10,11 +10,14 @@ public enum RegionTextReport {
             out.append("changed for the run (put back afterwards): " + r.knobsChanged.map { "\($0.name) \($0.from)->\($0.to)" }.joined(separator: ", "))
         }
         if let w = r.khugepaged { out.append("khugepaged: \(w.verdict)") }
-        var t = TextTable(header: ["PID", "EXTENT", "PRESENT", "COLLAPSED", "LATENCY", "AFTER (first page touched)"])
+        let nodes = r.extents.contains { $0.nodesBefore != nil }
+        var t = TextTable(header: ["PID", "EXTENT", "PRESENT", "COLLAPSED", "LATENCY"] + (nodes ? ["NODES (pages before -> after)"] : [])
+                          + ["AFTER (first page touched)"])
         for e in r.extents {
             let after = PageClass.allCases.filter { e.pagesAfter[$0] > 0 }.map { "\($0.label) \(e.pagesAfter[$0])" }.joined(separator: ", ")
             t.add(["\(e.pid)", hex(e.start), "\(e.presentPages)", e.collapsed ? "yes" : (e.errnoName.map { "no (\($0))" } ?? "no"),
-                   e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-", after])
+                   e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-"]
+                  + (nodes ? [nodeText(e.nodesBefore) + " -> " + nodeText(e.nodesAfter)] : []) + [after])
         }
         out.append("")
         out.append(t.render())
@@ -22,6 +25,9 @@ public enum RegionTextReport {
         if r.extents.contains(where: { $0.diagnosis != nil }) {
             out.append("why, extent by extent:")
             for e in r.extents { if let d = e.diagnosis { out.append(contentsOf: DiagnosisTextReport.extentLines("\(e.pid) \(hex(e.start))", d)) } }
+        }
+        if let n = r.numa, !n.nodesBefore.isEmpty {
+            out.append(SnapshotTextReport.numaLines(NumaTopology(nodes: n.nodesAfter)).joined(separator: "\n"))
         }
         if let t = r.trace {
             out.append(DiagnosisTextReport.summary(t))
@@ -37,5 +43,11 @@ public enum RegionTextReport {
         out.append(contentsOf: r.notes.map { "note: \($0)" })
         out.append(r.ok ? "RESULT: every expectation met" : "RESULT: the kernel did something else:\n" + r.differences.map { "  - " + $0 }.joined(separator: "\n"))
         return out.joined(separator: "\n")
+    }
+
+    /// `0:256 1:256`: pages per node.
+    static func nodeText(_ n: [String: Int]?) -> String {
+        guard let n, !n.isEmpty else { return "-" }
+        return n.keys.sorted().map { "\($0):\(n[$0]!)" }.joined(separator: " ")
     }
 }

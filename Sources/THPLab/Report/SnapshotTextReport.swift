@@ -15,15 +15,19 @@ public enum SnapshotTextReport {
             out.append(processLine(p))
             let shown = p.vmas.filter { o.allVMAs || $0.pages.resident + $0.pages.swapped > 0 }
             if !shown.isEmpty {
-                var t = TextTable(header: ["RANGE", "KIND", "RSS", "PMD", "PTE-THP", "MTHP", "SMALL", "SWAP", "PMD%", "SMAPS", "NAME"])
+                let nodes = shown.contains { $0.numa != nil }
+                var t = TextTable(header: ["RANGE", "KIND", "RSS", "PMD", "PTE-THP", "MTHP", "SMALL", "SWAP", "PMD%", "SMAPS"]
+                                  + (nodes ? ["NODES"] : []) + ["NAME"])
                 for v in shown {
                     let kb = v.pages.kb()
                     t.add([range(v.start, v.end), v.kind, size(v.pages.resident * 4)]
                           + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
-                          + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k",
-                             v.backing.name])
+                          + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k"]
+                          + (nodes ? [nodeCell(v.numa)] : []) + [v.backing.name])
                     if o.extents {
-                        for e in v.extents { t.add(["  " + range(e.start, e.end), "", "", "", "", "", "", "", "", "", extentLine(e)]) }
+                        for e in v.extents {
+                            t.add(["  " + range(e.start, e.end)] + Array(repeating: "", count: nodes ? 10 : 9) + [extentLine(e)])
+                        }
                     }
                 }
                 out.append(t.render(indent: "  "))
@@ -32,6 +36,7 @@ public enum SnapshotTextReport {
             out.append("")
         }
         if let sys = s.system { out.append(contentsOf: systemLines(sys)) }
+        if let numa = s.numa { out.append(contentsOf: numaLines(numa)) }
         out.append(contentsOf: s.notes.map { "note: \($0)" })
         if s.processes.isEmpty && s.system == nil { out.append("nothing to show: give --pid, --self or --system") }
         return out.joined(separator: "\n")
@@ -56,6 +61,19 @@ public enum SnapshotTextReport {
         let v = c.vmstat.filter { $0.value != 0 }.sorted { $0.key < $1.key }
         out.append("  vmstat (non-zero): " + (v.isEmpty ? "none" : v.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         return out
+    }
+
+    /// Pages per node of a VMA, from numa_maps: `0:2M 1:2M`.
+    static func nodeCell(_ e: NumaMapsEntry?) -> String {
+        guard let e else { return "-" }
+        return e.kbPerNode.keys.sorted().map { "\($0):\(size(e.kbPerNode[$0]!))" }.joined(separator: " ")
+    }
+
+    public static func numaLines(_ t: NumaTopology) -> [String] {
+        ["NUMA nodes:"] + t.nodes.map { n in
+            "  node \(n.node): \(size(n.memTotalKB)) (free \(size(n.memFreeKB))), CPUs \(n.cpus.isEmpty ? "none" : n.cpus), distances \(n.distances.map(String.init).joined(separator: " ")); "
+                + NumaTopology.hugeLines.map { "\($0) \(n.hugeKB[$0] ?? 0) kB" }.joined(separator: ", ")
+        }
     }
 
     /// kB as a short human size.

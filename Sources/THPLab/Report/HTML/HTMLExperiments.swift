@@ -77,11 +77,21 @@ enum HTMLExperiments {
         s += ExtentStrip(rows: byPid.keys.sorted().map { pid in
             ExtentStrip.Row(label: "pid \(pid)", cells: byPid[pid]!.map { (HTML.hex($0.start), $0.pagesAfter) })
         }).svg()
-        s += HTML.table(["pid", "extent", "present", "collapsed", "latency", "why"], r.extents.map { e in
+        let nodes = r.extents.contains { $0.nodesBefore != nil }
+        s += HTML.table(["pid", "extent", "present", "collapsed", "latency"] + (nodes ? ["nodes before → after"] : []) + ["why"], r.extents.map { e in
             ["\(e.pid)", HTML.hex(e.start), "\(e.presentPages)",
              e.collapsed ? "<span class=\"ok\">yes</span>" : "no" + (e.errnoName.map { " (\(HTML.escape($0)))" } ?? ""),
-             e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-", reasonCell(e.diagnosis)]
+             e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-"]
+                + (nodes ? [RegionTextReport.nodeText(e.nodesBefore) + " → " + RegionTextReport.nodeText(e.nodesAfter)] : [])
+                + [reasonCell(e.diagnosis)]
         })
+        if let n = r.numa {
+            s += "<h3>NUMA</h3>" + HTML.facts([("placement", n.placement.map { $0 + (n.placementHeld == true ? " (held)" : " (did not hold)") } ?? "none"),
+                                                 ("huge pages by node", n.hugePagesByNode.sorted { $0.key < $1.key }.map { "node \($0.key): \($0.value)" }.joined(separator: ", "))])
+            s += HTML.table(["node", "memory", "free"] + NumaTopology.hugeLines, n.nodesAfter.map { node in
+                ["\(node.node)", "\(node.memTotalKB >> 10) MiB", "\(node.memFreeKB >> 10) MiB"] + NumaTopology.hugeLines.map { "\(node.hugeKB[$0] ?? 0) kB" }
+            })
+        }
         return s + outcome(r.ok, r.differences, r.notes)
     }
 }
