@@ -67,16 +67,6 @@ extension KernelSuite {
         #expect((result?["knobs_before"] as? [String: String]) == (result?["knobs_after"] as? [String: String]))
     }
 
-    @Test func twoNodeGuestSeesTwoNodes() throws {
-        let host = HostSnapshot()
-        let r = try Thplab.run(["vm", "--kernel", try kernel(), "--memory", "2G", "--numa", "1G,cpus=0", "--numa", "1G,cpus=1",
-                                "--json", "-", "--", "doctor"], timeout: 900)
-        #expect(r.status == 0, "\(r.stderr)")
-        let doctor = try r.json()["result"] as? [String: Any]
-        #expect(doctor?["numa_nodes"] as? Int == 2, "doctor in the guest: \(doctor?["numa_nodes"] ?? "?")")
-        host.expectRestored()
-    }
-
     @Test func matrixShowsTheReadOnlyPrivateMappingDiffer() throws {
         let host = HostSnapshot()
         let r = try Thplab.run(["matrix", "--kernel", try kernel(), "--host", "--json", "-", "--", "run", "retract"], timeout: 900)

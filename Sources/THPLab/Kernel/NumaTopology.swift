@@ -54,7 +54,9 @@ public struct NumaTopology: Codable, Equatable, Sendable {
 
     public static func parseListStrict(_ text: String) -> [Int]? {
         var out: [Int] = []
-        for part in text.trimmingWhitespace().split(separator: ",") {
+        let trimmed = text.trimmingWhitespace()
+        if trimmed.isEmpty { return [] }
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false)
             guard let lo = Int(ends[0]), lo >= 0 else { return nil }
             if ends.count == 1 { out.append(lo) }
