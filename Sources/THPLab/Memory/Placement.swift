@@ -79,3 +79,30 @@ public enum Placement: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension Placement {
+    enum CodingKeys: String, CodingKey { case policy, nodes }
+
+    /// `{"policy": "bind", "nodes": [1]}`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let nodes = try c.decode([Int].self, forKey: .nodes)
+        switch try c.decode(String.self, forKey: .policy) {
+        case "bind" where nodes.count == 1: self = .bind(nodes[0])
+        case "preferred" where nodes.count == 1: self = .preferred(nodes[0])
+        case "interleave": self = .interleave(nodes)
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .policy, in: c, debugDescription: "unknown placement \(other) over \(nodes)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .bind: try c.encode("bind", forKey: .policy)
+        case .interleave: try c.encode("interleave", forKey: .policy)
+        case .preferred: try c.encode("preferred", forKey: .policy)
+        }
+        try c.encode(nodes, forKey: .nodes)
+    }
+}
