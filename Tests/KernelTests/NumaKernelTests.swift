@@ -38,6 +38,34 @@ extension KernelSuite {
         #expect((numa["huge_pages_by_node"] as? [String: Int]) == ["0": 2])
     }
 
+    @Test func snapshotCountsPagesPerNode() throws {
+        // A quiescent process: its pages do not move while it is read twice.
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        defer { kill(sleeper.processIdentifier, SIGKILL); sleeper.waitUntilExit() }
+        usleep(200_000)
+        let json = try run(["snapshot", "--pid", "\(sleeper.processIdentifier)", "--numa", "--json", "-"]).json()
+        #expect((json["numa"] as? [String: Any])?["nodes"] != nil)
+        let vmas = ((json["processes"] as? [[String: Any]])?.first?["vmas"] as? [[String: Any]]) ?? []
+        var checked = 0
+        for v in vmas {
+            let numaMaps = v["numa"] as? [String: Any]
+            #expect(numaMaps?["kernelpagesize_kb"] != nil, "every VMA has its numa_maps line")
+            for e in v["extents"] as? [[String: Any]] ?? [] {
+                let pages = e["pages"] as? [String: Any] ?? [:]
+                let resident = ["pmd", "pte_thp", "mthp", "small"].reduce(0) { $0 + (pages[$1] as? Int ?? 0) }
+                guard resident > 0 else { continue }
+                let nodes = e["nodes"] as? [String: Int] ?? [:]
+                #expect(nodes.values.reduce(0, +) == resident, "every resident page of the extent has a node")
+                #expect(Set(nodes.keys).isSubset(of: Set(Self.onlineNodes.map(String.init))))
+                checked += 1
+            }
+        }
+        #expect(checked > 0)
+    }
+
     static let badNodes: [[String]] = [["--node", "63"], ["--interleave", ""], ["--interleave", "0,0"], ["--preferred", "-1"],
                                        ["--interleave", "0,x"], ["--node", "0", "--interleave", "0"]]
 

@@ -16,9 +16,12 @@ public struct ExtentCoverage: Codable, Equatable, Sendable {
     /// One letter per page (`--pages`): P pmd, T pte-thp, m mthp, s small,
     /// w swapped, . none.
     public var pageClasses: String?
+    /// NUMA node -> present pages, from their PFNs (multi-node hosts, or
+    /// `snapshot --numa`).
+    public var nodes: [String: Int]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case start, end, pages, pageClasses = "page_classes"
+        case start, end, pages, pageClasses = "page_classes", nodes
     }
 }
 

@@ -17,6 +17,17 @@ public enum NodeCounter {
         return out
     }
 
+    /// Node -> present pages of `[start, end)` of `pid`.
+    public static func count(pid: Int32, start: UInt, end: UInt, map: PfnNodeMap) -> [Int: Int] {
+        guard let words = try? Pagemap.entries(pid: pid, start: start, end: end) else { return [:] }
+        var out: [Int: Int] = [:]
+        for w in words where w & Pagemap.present != 0 {
+            let pfn = w & Pagemap.pfnMask
+            if pfn != 0, let node = map.node(ofPFN: pfn) { out[node, default: 0] += 1 }
+        }
+        return out
+    }
+
     /// Sums per-extent counts.
     public static func total(_ perExtent: [[Int: Int]]) -> [Int: Int] {
         perExtent.reduce(into: [:]) { acc, e in for (n, c) in e { acc[n, default: 0] += c } }

@@ -10,7 +10,8 @@ public enum SnapshotTaker {
         let topology = NumaTopology.read()
         let withNuma = numa ?? (topology.nodes.count > 1)
         var processes: [ProcessCoverage] = []
-        for pid in pids { processes.append(try process(pid: pid, withPages: withPages, numa: withNuma)) }
+        let nodeMap = withNuma ? PfnNodeMap.read(nodes: topology.nodes.map(\.node)) : nil
+        for pid in pids { processes.append(try process(pid: pid, withPages: withPages, nodeMap: nodeMap)) }
         var r = SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
                                processes: processes, system: system ? SystemCounters.read() : nil, notes: [])
         if system || withNuma { r.numa = topology }
@@ -19,7 +20,9 @@ public enum SnapshotTaker {
 
     /// Classifies every VMA of one process. A process that exits half way
     /// gives what was read, marked incomplete.
-    public static func process(pid: Int32, withPages: Bool, numa: Bool = false) throws -> ProcessCoverage {
+    /// - Parameter nodeMap: with one, each VMA gets its numa_maps figures and
+    ///   each extent the nodes of its pages.
+    public static func process(pid: Int32, withPages: Bool, nodeMap: PfnNodeMap? = nil) throws -> ProcessCoverage {
         let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
         let mapsText: String
         do { mapsText = try FileIO.read("/proc/\(pid)/maps", limit: 64 << 20) } catch let e as THPLabError {
@@ -43,7 +46,7 @@ public enum SnapshotTaker {
         let scanner = try VmaScanner(pid: pid, withPages: withPages)
         result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
         let smapsText = FileIO.readInBackground("/proc/\(pid)/smaps", limit: 256 << 20)
-        let numaMaps = numa ? NumaMaps.parse(FileIO.readIfPresent("/proc/\(pid)/numa_maps") ?? "") : [:]
+        let numaMaps = nodeMap != nil ? NumaMaps.parse(FileIO.readIfPresent("/proc/\(pid)/numa_maps") ?? "") : [:]
         var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
         for entry in entries where entry.name != "[vsyscall]" {
             do {
@@ -68,6 +71,12 @@ public enum SnapshotTaker {
             }
             if !scanner.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
             let c = outcome.counts
+            if let nodeMap {
+                for i in outcome.extents.indices where outcome.extents[i].pages.resident > 0 {
+                    let e = outcome.extents[i]
+                    outcome.extents[i].nodes = NodeCounter.keyed(NodeCounter.count(pid: pid, start: e.start, end: e.end, map: nodeMap))
+                }
+            }
             result.totals += c
             result.vmas.append(VmaCoverage(
                 start: entry.start, end: entry.end, permissions: entry.permissions,
