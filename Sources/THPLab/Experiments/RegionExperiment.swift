@@ -415,11 +415,10 @@ public struct RegionExperiment {
                                    extentsTotal: totalExtents, extentsCollapsed: collapsedAt.count,
                                    firstCollapseSeconds: collapsedAt.values.min().map { $0 / 1000 },
                                    lastCollapseSeconds: collapsedAt.count == totalExtents ? collapsedAt.values.max().map { $0 / 1000 } : nil,
-                                   fullScans: scans, scanEvents: tracer?.counts().scans, collapseEvents: tracer?.counts().collapses,
-                                   lastScanResult: tracer?.counts().lastScanResult, visited: nil, verdict: "")
-            if let c = tracer?.counts() { w.visited = c.scans + c.collapses > 0 || !collapsedAt.isEmpty }
-            else if !collapsedAt.isEmpty { w.visited = true }
+                                   fullScans: scans, scanEvents: nil, collapseEvents: nil, lastScanResult: nil,
+                                   visited: collapsedAt.isEmpty ? nil : true, verdict: "")
             w.khugepagedIdle = idle ? true : nil
+            // The event counts come from the attributed events, below.
             w.verdict = KhugepagedWait.verdict(w)
             wait = w
         }
