@@ -31,8 +31,12 @@ public final class ScanTracer {
     public static let anonEvents = ["mm_khugepaged_scan_pmd", "mm_collapse_huge_page"]
     static let events = fileEvents + anonEvents
     /// Per CPU: room for tens of thousands of events, so a busy host's
-    /// khugepaged does not push the experiment's own out of the ring.
-    static let bufferKB = 8192
+    /// khugepaged does not push the experiment's own out of the ring; at
+    /// most 64 MiB in all, however many CPUs the machine has.
+    static var bufferKB: Int {
+        let cpus = max(1, NumaTopology.parseList(FileIO.readIfPresent("/sys/devices/system/cpu/possible") ?? "0").count)
+        return max(1024, min(8192, (64 << 10) / cpus))
+    }
     /// Written into the buffer at start: event times count from it.
     public static let startMark = "thplab-start"
 
@@ -154,8 +158,17 @@ public final class ScanTracer {
     /// Whether khugepaged has emitted no huge_memory event at all, for any
     /// process, since tracing started.
     public func khugepagedSilent() -> Bool {
-        !events().contains { $0.byKhugepaged && ScanTracer.events.contains($0.name) }
+        if khugepagedSpoke { return false }
+        // A plain text search, not a parse: waits call this every few ms.
+        let trace = FileIO.readIfPresent(instance + "/trace") ?? ""
+        khugepagedSpoke = trace.split(separator: "\n").contains {
+            $0.contains("khugepaged-") && ($0.contains(": mm_khugepaged_") || $0.contains(": mm_collapse_huge_page"))
+        }
+        return !khugepagedSpoke
     }
+
+    /// Set once khugepaged emitted any huge_memory event.
+    private var khugepagedSpoke = false
 
     /// How long an idle khugepaged must stay silent before a wait that
     /// expects no collapse ends early: it scans every few milliseconds
