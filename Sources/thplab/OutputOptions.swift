@@ -51,10 +51,6 @@ struct OutputOptions: ParsableArguments {
     }
 
     static func write(_ text: String, to path: String) throws {
-        if path == "-" {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        } else {
-            try FileIO.writeAtomically(path, Array(text.utf8))
-        }
+        try JSONOutput.write(bytes: Array(text.utf8), to: path)
     }
 }

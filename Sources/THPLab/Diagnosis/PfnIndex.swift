@@ -9,10 +9,8 @@ public enum PfnIndex {
     public static func add(pid: Int32, start: UInt, extents: Int, object: Int, firstExtent: Int = 0,
                            into index: inout [UInt64: ExtentRef]) {
         let pages = Int(EventAttribution.extentPages)
-        guard let words = try? Pagemap.entries(pid: pid, start: start, end: start + UInt(extents * pages * Sys.pageSize)) else { return }
-        for (i, w) in words.enumerated() where w & Pagemap.present != 0 {
-            let pfn = w & Pagemap.pfnMask
-            if pfn != 0 { index[pfn] = ExtentRef(object: object, extent: firstExtent + i / pages) }
+        Pagemap.forEachPresentPFN(pid: pid, start: start, end: start + UInt(extents * pages * Sys.pageSize)) { i, pfn in
+            index[pfn] = ExtentRef(object: object, extent: firstExtent + i / pages)
         }
     }
 }

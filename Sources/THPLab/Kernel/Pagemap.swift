@@ -25,6 +25,17 @@ public enum Pagemap {
         return try readWords(path: "\(procRoot)/\(pid)/pagemap", index: UInt64(start / page), count: count)
     }
 
+    /// Calls `body(page index, PFN)` for every present page of `[start, end)`
+    /// of `pid` whose PFN is shown (CAP_SYS_ADMIN); nothing when the
+    /// process or its pagemap is gone.
+    public static func forEachPresentPFN(pid: Int32, start: UInt, end: UInt, _ body: (Int, UInt64) -> Void) {
+        guard let words = try? entries(pid: pid, start: start, end: end) else { return }
+        for (i, w) in words.enumerated() where w & present != 0 {
+            let pfn = w & pfnMask
+            if pfn != 0 { body(i, pfn) }
+        }
+    }
+
     static func readWords(path: String, index: UInt64, count: Int) throws -> [UInt64] {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch let e as Errno {

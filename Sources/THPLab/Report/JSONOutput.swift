@@ -27,7 +27,11 @@ public enum JSONOutput {
     }
 
     public static func write<T: Encodable>(_ value: T, to path: String) throws {
-        let bytes = try encode(value)
+        try write(bytes: try encode(value), to: path)
+    }
+
+    /// Any output (JSON, HTML, CSV) to a path, or to stdout for `-`.
+    public static func write(bytes: [UInt8], to path: String) throws {
         if path == "-" {
             FileHandle.standardOutput.write(Data(bytes))
         } else {
