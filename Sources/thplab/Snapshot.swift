@@ -16,11 +16,20 @@ struct Snapshot: ParsableCommand {
             /proc/kpageflags (PFNs need CAP_SYS_ADMIN), checked per VMA against smaps'
             AnonHugePages + ShmemPmdMapped + FilePmdMapped. Coverage % = PMD-mapped / resident.
             Changes nothing. Reading another user's process needs root.
+
+            Targets: --pid (repeatable), --comm NAME, --cgroup PATH, --all. With more than one process, \
+            a table of processes (largest resident first), per-cgroup totals and the whole target's \
+            total come first; per-process VMA tables with --vmas. A process that exits or cannot be \
+            read meanwhile is named in one note. VMAs are listed largest resident first, --top of \
+            them; VMAs under 2 MiB (no PMD possible) are summed in one line unless --small.
+
+            --objects lists every shmem segment, memfd, tmpfs or regular file mapped by more than one \
+            process of the target: how much of it is in huge folios, and per process PMD-mapped, \
+            PTE-mapped THP and small, and whether its next fault will map a PMD.
             """
     )
 
-    @Option(name: .customLong("pid"), help: "A process to look at (repeatable).")
-    var pids: [Int32] = []
+    @OptionGroup var target: TargetOptions
 
     @Flag(name: .customLong("self"), help: "Look at thplab's own process.")
     var includeSelf = false
@@ -34,8 +43,20 @@ struct Snapshot: ParsableCommand {
     @Flag(help: "List the extents under each VMA in the table.")
     var extents = false
 
-    @Flag(help: "Show VMAs with nothing resident too.")
+    @Flag(help: "Show VMAs with nothing resident too (and every VMA, small ones included).")
     var allVmas = false
+
+    @Option(help: "How many VMAs per process, and processes per target, to list, largest resident first (0: all).")
+    var top: Int = 20
+
+    @Flag(help: "List VMAs under 2 MiB one by one instead of one summed line.")
+    var small = false
+
+    @Flag(help: "Per-process VMA tables when the target holds several processes.")
+    var vmas = false
+
+    @Flag(help: "Objects mapped by more than one process of the target, with their huge folios (reads every page's class).")
+    var objects = false
 
     @Flag(inversion: .prefixedNo, help: "Pages per NUMA node for each VMA, from numa_maps (default: on a host with more than one node; the kernel walks the page tables again for it).")
     var numa: Bool?
@@ -43,14 +64,16 @@ struct Snapshot: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let bad = pids.first(where: { $0 <= 0 }) { throw ValidationError("--pid \(bad) is not a process id") }
+        guard top >= 0 else { throw ValidationError("--top must be 0 (all) or more") }
     }
 
     func run() throws {
-        var list = pids
-        if includeSelf { list.append(Sys.pid) }
+        var list = target.targets
+        if includeSelf { list.append(.pid(Sys.pid)) }
         let showSystem = system || list.isEmpty
-        let s = try SnapshotTaker.take(pids: list, system: showSystem, withPages: pages, numa: numa)
-        try output.emit(s) { SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages)) }
+        let s = try SnapshotTaker.take(targets: list, system: showSystem, withPages: pages, numa: numa, objects: objects)
+        try output.emit(s) {
+            SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages, top: top, small: small, vmas: vmas))
+        }
     }
 }

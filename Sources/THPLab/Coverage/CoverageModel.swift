@@ -100,10 +100,13 @@ public struct ProcessCoverage: Codable, Equatable, Sendable {
     /// False when the process exited or became unreadable mid-snapshot.
     public var complete: Bool
     public var notes: [String]
+    /// The process's cgroup (memory controller's hierarchy), when the
+    /// snapshot was of a target wider than one process.
+    public var cgroup: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case pid, comm, vmas, totals, totalsKB = "totals_kb", coveragePercent = "coverage_percent"
-        case pfnsVisible = "pfns_visible", method, complete, notes
+        case pfnsVisible = "pfns_visible", method, complete, notes, cgroup
     }
 }
 
@@ -120,9 +123,13 @@ public struct SnapshotResult: Codable, Sendable {
     /// multi-node host).
     public var numa: NumaTopology? = nil
     public var notes: [String]
+    /// Per-cgroup and whole-target totals (targets of several processes).
+    public var rollup: TargetRollup? = nil
+    /// Objects mapped by more than one process of the target (`--objects`).
+    public var objects: [MappedObject]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", takenAt = "taken_at"
-        case processes, system, numa, notes
+        case processes, system, numa, notes, rollup, objects
     }
 }

@@ -24,11 +24,20 @@ public struct VmaExplanation: Codable, Sendable {
     /// kernel's rules (not observed).
     public var blockers: [String]
     public var verdict: String
+    /// The process (explain over several processes names each VMA's).
+    public var pid: Int32? = nil
+    public var offset: UInt64 = 0
+    /// Resident kB not PMD-mapped, by the blocker that holds it back (a
+    /// VMA's own blockers take all of it, the first in BlockerKind order;
+    /// without one, each extent is judged: holes, mTHP, not collapsed).
+    public var heldBackKB: [BlockerKind: Int] = [:]
+    /// Every VMA-level blocker that applies, in order.
+    public var kinds: [BlockerKind] = []
 
     enum CodingKeys: String, CodingKey {
         case start, end, name, kind, thpEligible = "thp_eligible", flags, anonKBInFileMapping = "anon_kb_in_file_mapping"
         case aligned, wholeExtents = "whole_extents", classesKB = "classes_kb", coveragePercent = "coverage_percent"
-        case blockers, verdict
+        case blockers, verdict, pid, offset, heldBackKB = "held_back_kb", kinds
     }
 }
 
@@ -36,87 +45,129 @@ public struct ExplainResult: Codable, Sendable {
     public var schemaVersion = 1
     public var kind = "explain"
     public var kernelRelease: String
+    /// The first process (the only one for `--pid`).
     public var pid: Int32
     public var comm: String
     public var knobs: [String: String]
     public var vmas: [VmaExplanation]
     public var notes: [String]
+    public var targets: [String]? = nil
+    public var processes: [ExplainedProcess]? = nil
+    public var summary: TriageSummary? = nil
+    /// By held-back kB, largest first.
+    public var blockers: [RankedBlocker]? = nil
+    public var objects: [MappedObject]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", pid, comm, knobs, vmas, notes
+        case targets, processes, summary, blockers, objects
     }
 }
 
-/// `thplab explain`: for any process, per VMA, what the kernel's rules say
-/// about huge pages there, without changing anything.
+/// `thplab explain`: for any processes, what the kernel's rules say about
+/// huge pages, ranked by the memory each blocker holds back, without
+/// changing anything.
 public enum Explainer {
     public struct Context: Sendable {
         public var knobs: [String: String]
         public var readOnlyThpForFS: Bool?
         /// `huge=` of the tmpfs holding a file, by path.
         public var mountHuge: @Sendable (String) -> String?
+        /// THP_enabled of the process (nil: unknown, taken as enabled).
+        public var thpEnabled: Bool? = nil
+
+        public init(knobs: [String: String], readOnlyThpForFS: Bool?, mountHuge: @escaping @Sendable (String) -> String?,
+                    thpEnabled: Bool? = nil) {
+            self.knobs = knobs
+            self.readOnlyThpForFS = readOnlyThpForFS
+            self.mountHuge = mountHuge
+            self.thpEnabled = thpEnabled
+        }
     }
 
     public static func explain(pid: Int32, address: UInt?) throws -> ExplainResult {
+        try explain(targets: [.pid(pid)], address: address)
+    }
+
+    public static func explain(targets: [ProcessTarget], address: UInt?) throws -> ExplainResult {
         let release = Sys.uname().release
-        let snapshot = try SnapshotTaker.process(pid: pid, withPages: false)
+        let snapshot = try SnapshotTaker.take(targets: targets, system: false, withPages: false, objects: true)
         let knobs = THPSysfs().readAll().mapValues(\.current)
         let mounts = FileIO.readIfPresent("/proc/mounts")
-        let ctx = Context(knobs: knobs, readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
-                          mountHuge: { MountTable.hugeOption(of: $0, mountsText: mounts) })
-        var vmas = snapshot.vmas
-        if let address {
-            vmas = vmas.filter { $0.start <= address && address < $0.end }
-            guard !vmas.isEmpty else { throw THPLabError.usage("pid \(pid) has no VMA at \(hex(address))") }
+        let rothp = KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS")
+        var vmas: [VmaExplanation] = []
+        var processes: [ExplainedProcess] = []
+        for p in snapshot.processes {
+            let enabled = FileIO.readIfPresent("/proc/\(p.pid)/status").flatMap(ProcStatus.thpEnabled)
+            let ctx = Context(knobs: knobs, readOnlyThpForFS: rothp, mountHuge: { MountTable.hugeOption(of: $0, mountsText: mounts) },
+                              thpEnabled: enabled)
+            var mine = p.vmas.map { v -> VmaExplanation in
+                var e = explain(v, ctx)
+                e.pid = p.pid
+                return e
+            }
+            if let address {
+                mine = mine.filter { $0.start <= address && address < $0.end }
+                guard !mine.isEmpty else { throw THPLabError.usage("pid \(p.pid) has no VMA at \(hex(address))") }
+            }
+            vmas += mine
+            processes.append(ExplainedProcess(pid: p.pid, comm: p.comm, cgroup: p.cgroup, thpEnabled: enabled,
+                                              residentKB: p.totals.resident * 4, pmdKB: p.totals.pmd * 4))
         }
-        return ExplainResult(kernelRelease: release, pid: pid, comm: snapshot.comm, knobs: knobs,
-                             vmas: vmas.map { explain($0, ctx) }, notes: snapshot.notes)
+        let first = snapshot.processes.first
+        var r = ExplainResult(kernelRelease: release, pid: first?.pid ?? 0, comm: first?.comm ?? "", knobs: knobs,
+                              vmas: vmas, notes: snapshot.notes + snapshot.processes.flatMap { p in p.notes.map { "pid \(p.pid): \($0)" } })
+        r.targets = targets.map(\.description)
+        r.processes = processes
+        let ranked = Triage.rank(vmas, RemedyContext(knobs: knobs, kernel: KernelVersion(release: release)))
+        r.summary = ranked.summary
+        r.blockers = ranked.blockers
+        r.objects = snapshot.objects
+        return r
     }
 
     /// The pure part: one VMA (with its smaps figures) and the host's settings.
     public static func explain(_ v: VmaCoverage, _ ctx: Context) -> VmaExplanation {
         let flags = v.vmFlags.filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
-        let huge = UInt(2 << 20)
-        let whole = Int(((v.end & ~(huge - 1)) > ((v.start + huge - 1) & ~(huge - 1)))
-                        ? ((v.end & ~(huge - 1)) - ((v.start + huge - 1) & ~(huge - 1))) / huge : 0)
-        var aligned: Bool?
-        if v.kind != "anon" {
-            aligned = (UInt64(v.start / 4096) &- v.backing.offset / 4096) % 512 == 0
-        }
+        let whole = wholeExtents(v.start, v.end)
+        let aligned = VmaRules.aligned(v)
         let anonInFile = v.kind == "anon" ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * 4)
         var blockers: [String] = []
-        func inferred(_ s: String) { blockers.append("inferred: " + s) }
-        if whole == 0 { inferred("no whole 2 MiB-aligned extent fits in this VMA: no PMD is possible") }
-        if aligned == false { inferred("address not congruent to file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD") }
-        if flags.contains("nh") { inferred("MADV_NOHUGEPAGE (VmFlags nh): no collapse, and since 6.12 no PMD at fault") }
-        if flags.contains("uw") { inferred("userfaultfd write-protect is armed: retract_page_tables() skips the VMA") }
+        var kinds: [BlockerKind] = []
+        func inferred(_ kind: BlockerKind, _ s: String) { kinds.append(kind); blockers.append("inferred: " + s) }
+        if whole == 0 { inferred(.tooSmall, "no whole 2 MiB-aligned extent fits in this VMA: no PMD is possible") }
+        if ctx.thpEnabled == false { inferred(.processDisabled, "THP_enabled 0 in /proc/PID/status: prctl(PR_SET_THP_DISABLE) disabled THP for the whole process") }
+        if aligned == false { inferred(v.kind == "shmem" ? .misaligned : .misalignedFile, "address not congruent to file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD") }
+        if flags.contains("nh") { inferred(.noHugepage, "MADV_NOHUGEPAGE (VmFlags nh): no collapse, and since 6.12 no PMD at fault") }
+        if flags.contains("uw") { inferred(.uffdWp, "userfaultfd write-protect is armed: retract_page_tables() skips the VMA") }
         if anonInFile > 0 && !flags.contains("sh") {
-            inferred("\(anonInFile) kB of copy-on-write pages (an anon_vma): retraction skips this private mapping and collapse_pte_mapped_thp() refuses extents holding them")
+            inferred(.copyOnWrite, "\(anonInFile) kB of copy-on-write pages (an anon_vma): retraction skips this private mapping and collapse_pte_mapped_thp() refuses extents holding them")
         }
         switch v.kind {
         case "anon":
             let enabled = ctx.knobs["hugepages-2048kB/enabled"].flatMap { $0 == "inherit" ? nil : $0 } ?? ctx.knobs["enabled"]
-            if enabled == "never" { inferred("THP for anonymous memory is never: khugepaged leaves it (MADV_COLLAPSE would not)") }
-            else if enabled == "madvise" && !flags.contains("hg") { inferred("enabled is madvise and the VMA has no MADV_HUGEPAGE: khugepaged and faults leave it small (MADV_COLLAPSE would collapse it)") }
+            if enabled == "never" { inferred(.anonPolicy, "THP for anonymous memory is never: khugepaged leaves it (MADV_COLLAPSE would not)") }
+            else if enabled == "madvise" && !flags.contains("hg") { inferred(.anonPolicy, "enabled is madvise and the VMA has no MADV_HUGEPAGE: khugepaged and faults leave it small (MADV_COLLAPSE would collapse it)") }
         case "shmem":
             let global = ctx.knobs["shmem_enabled"]
             let setting = global == "deny" || global == "force" ? global
                 : v.backing.name.hasPrefix("/memfd:") || v.backing.name.hasPrefix("/SYSV") || v.backing.name.hasPrefix("/dev/zero") ? global
                 : ctx.mountHuge(v.backing.name)
             switch setting {
-            case "deny"?: inferred("shmem_enabled is deny: no shmem THP at all")
-            case "never"?, nil: inferred("shmem huge setting is never (\(global == "never" ? "shmem_enabled" : "the mount's huge=")): khugepaged leaves it; MADV_COLLAPSE would collapse it")
-            case "advise"? where !flags.contains("hg"): inferred("shmem huge setting is advise and the VMA has no MADV_HUGEPAGE: khugepaged leaves it")
+            case "deny"?: inferred(.shmemPolicy, "shmem_enabled is deny: no shmem THP at all")
+            case "never"?, nil: inferred(.shmemPolicy, "shmem huge setting is never (\(global == "never" ? "shmem_enabled" : "the mount's huge=")): khugepaged leaves it; MADV_COLLAPSE would collapse it")
+            case "advise"? where !flags.contains("hg"): inferred(.shmemPolicy, "shmem huge setting is advise and the VMA has no MADV_HUGEPAGE: khugepaged leaves it")
             default: break
             }
         default:
             if ctx.readOnlyThpForFS != true {
-                inferred("a regular file: without CONFIG_READ_ONLY_THP_FOR_FS (\(ctx.readOnlyThpForFS == nil ? "config unknown" : "not set")) neither khugepaged nor MADV_COLLAPSE collapses it; only large folios from the filesystem can be PMD-mapped at fault")
+                inferred(.fileNoReadOnlyThp, "a regular file: without CONFIG_READ_ONLY_THP_FOR_FS (\(ctx.readOnlyThpForFS == nil ? "config unknown" : "not set")) neither khugepaged nor MADV_COLLAPSE collapses it; only large folios from the filesystem can be PMD-mapped at fault")
             } else if !flags.contains("ex") || flags.contains("wr") {
-                inferred("a regular file collapses only in a read-only executable mapping of a file nobody writes (file_thp_enabled())")
+                inferred(.fileNotEligible, "a regular file collapses only in a read-only executable mapping of a file nobody writes (file_thp_enabled())")
             }
         }
         if v.thpEligible == false {
+            if kinds.isEmpty { kinds.append(.kernelIneligible) }
             blockers.append("the kernel says THPeligible 0 for this VMA")
         }
         let c = v.pages
@@ -125,8 +176,41 @@ public enum Explainer {
         else if c.pmd == c.resident { verdict = "fully PMD-mapped: nothing to collapse" }
         else if blockers.isEmpty { verdict = "eligible: khugepaged or MADV_COLLAPSE can collapse the \(c.resident - c.pmd) resident pages not on PMDs (a process is only scanned once it is on khugepaged's list)" }
         else { verdict = "\(c.pmd * 4) of \(c.resident * 4) kB PMD-mapped; see the blockers" }
-        return VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: v.thpEligible,
-                              flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
-                              classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
+        var e = VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: v.thpEligible,
+                               flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
+                               classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
+        e.offset = v.backing.offset
+        e.kinds = kinds
+        e.heldBackKB = heldBack(v, primary: kinds.first, maxPtesNone: Int(ctx.knobs["khugepaged/max_ptes_none"] ?? "") ?? 511)
+        return e
+    }
+
+    /// Whole 2 MiB-aligned extents inside `[start, end)`.
+    static func wholeExtents(_ start: UInt, _ end: UInt) -> Int {
+        let huge = UInt(PageClassifier.pmdPages * 4096)
+        let s = (start + huge - 1) & ~(huge - 1), e = end & ~(huge - 1)
+        return e > s ? Int((e - s) / huge) : 0
+    }
+
+    /// Resident kB not PMD-mapped, by what holds it back: pages outside any
+    /// whole extent are `tooSmall`; the rest go to the VMA's first blocker,
+    /// or, without one, extent by extent to holes, mTHP or not collapsed.
+    static func heldBack(_ v: VmaCoverage, primary: BlockerKind?, maxPtesNone: Int) -> [BlockerKind: Int] {
+        var out: [BlockerKind: Int] = [:]
+        func add(_ k: BlockerKind, _ pages: Int) { if pages > 0 { out[k, default: 0] += pages * 4 } }
+        if primary == .tooSmall { add(.tooSmall, v.pages.resident - v.pages.pmd); return out }
+        let huge = UInt(PageClassifier.pmdPages * 4096)
+        for e in v.extents {
+            let rest = e.pages.resident - e.pages.pmd
+            guard rest > 0 else { continue }
+            if e.end - e.start < huge || e.start % huge != 0 { add(.tooSmall, rest); continue }
+            if let primary { add(primary, rest) }
+            else if e.pages.mthp == rest { add(.onlyMthp, rest) }
+            else if e.pages.resident < PageClassifier.pmdPages - maxPtesNone { add(.holes, rest) }
+            else { add(.notCollapsed, rest) }
+        }
+        // A VMA without its extent list (hand-made values): all to the first.
+        if v.extents.isEmpty { add(primary ?? .notCollapsed, v.pages.resident - v.pages.pmd) }
+        return out
     }
 }

@@ -42,6 +42,12 @@ public struct ProcessDiff: Codable, Equatable, Sendable {
         case coverageBefore = "coverage_before", coverageAfter = "coverage_after"
         case becameHugeKB = "became_huge_kb", stoppedHugeKB = "stopped_huge_kb"
     }
+
+    /// No change (a dry run, or nothing attempted).
+    public static func empty(pid: Int32) -> ProcessDiff {
+        ProcessDiff(pid: pid, comm: "", vmas: [], totalsBeforeKB: [:], totalsAfterKB: [:], coverageBefore: 0, coverageAfter: 0,
+                    becameHugeKB: 0, stoppedHugeKB: 0)
+    }
 }
 
 public struct DiffResult: Codable, Sendable {

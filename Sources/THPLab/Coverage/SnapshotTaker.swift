@@ -7,15 +7,69 @@ public enum SnapshotTaker {
     ///   default only on a host with more than one node, since the kernel
     ///   walks the page tables again for it.
     public static func take(pids: [Int32], system: Bool, withPages: Bool, numa: Bool? = nil) throws -> SnapshotResult {
+        try take(target: nil, pids: pids, system: system, withPages: withPages, numa: numa)
+    }
+
+    /// A snapshot of every process a target resolved to. A process that
+    /// exits or cannot be read is named in one note, never fatal, unless
+    /// no process at all could be read. With several processes, the result
+    /// has per-cgroup and whole-target totals; with `objects`, the objects
+    /// they share (which needs the per-page classes).
+    public static func take(targets: [ProcessTarget], system: Bool, withPages: Bool, numa: Bool? = nil,
+                            objects: Bool = false) throws -> SnapshotResult {
+        let resolved = try ProcessTargets.resolve(targets)
+        var r = try take(target: resolved, pids: resolved.pids, system: system, withPages: withPages || objects, numa: numa)
+        if objects {
+            r.objects = SharedObjects.find(in: r.processes)
+            // The letters were only wanted for the object view.
+            if !withPages { r.processes = r.processes.map(dropPageLetters) }
+        }
+        if targets.count > 1 || targets.contains(where: \.isWide) {
+            r.rollup = TargetRollup(targets: targets.map(\.description), processes: r.processes, unread: r.rollup?.unread ?? [])
+        }
+        return r
+    }
+
+    static func take(target: ResolvedTargets?, pids: [Int32], system: Bool, withPages: Bool, numa: Bool?) throws -> SnapshotResult {
         let topology = NumaTopology.read()
         let withNuma = numa ?? (topology.nodes.count > 1)
         var processes: [ProcessCoverage] = []
+        var unread: [UnreadProcess] = []
+        var firstError: Error?
         let nodeMap = withNuma ? PfnNodeMap.read(nodes: topology.nodes.map(\.node)) : nil
-        for pid in pids { processes.append(try process(pid: pid, withPages: withPages, nodeMap: nodeMap)) }
+        for pid in pids {
+            do {
+                var p = try process(pid: pid, withPages: withPages, nodeMap: nodeMap)
+                if target == nil { processes.append(p); continue }
+                // A process that became a zombie meanwhile has no map: gone.
+                if p.vmas.isEmpty && !p.complete || p.notes.contains(where: { $0.hasPrefix("no memory map") }) {
+                    unread.append(UnreadProcess(pid: pid, reason: "exited")); continue
+                }
+                p.cgroup = target?.cgroups[pid]
+                processes.append(p)
+            } catch {
+                // One process named by --pid alone: its error is the answer.
+                if target == nil || pids.count == 1 { throw error }
+                firstError = firstError ?? error
+                let reason = (error as? THPLabError).map { $0.kind == .usage ? "exited" : "unreadable (\($0.message))" } ?? "\(error)"
+                unread.append(UnreadProcess(pid: pid, reason: reason))
+            }
+        }
+        if processes.isEmpty, let firstError { throw firstError }
         var r = SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
-                               processes: processes, system: system ? SystemCounters.read() : nil, notes: [])
+                               processes: processes, system: system ? SystemCounters.read() : nil, notes: target?.notes ?? [])
         if system || withNuma { r.numa = topology }
+        if !unread.isEmpty {
+            r.rollup = TargetRollup(targets: [], processes: processes, unread: unread)
+            r.notes.append(r.rollup!.unreadNote!)
+        }
         return r
+    }
+
+    static func dropPageLetters(_ p: ProcessCoverage) -> ProcessCoverage {
+        var p = p
+        for i in p.vmas.indices { for j in p.vmas[i].extents.indices { p.vmas[i].extents[j].pageClasses = nil } }
+        return p
     }
 
     /// Classifies every VMA of one process. A process that exits half way

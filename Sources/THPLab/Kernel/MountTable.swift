@@ -38,6 +38,14 @@ public enum MountTable {
         return m.options.first { $0.hasPrefix("huge=") }.map { String($0.dropFirst(5)) } ?? "never"
     }
 
+    /// Mount points of cgroup hierarchies (v1 `cgroup`, v2 `cgroup2`), the
+    /// memory controller's first, then v2, then the other v1 controllers.
+    public static func cgroupMounts(_ text: String) -> [String] {
+        let ms = parse(text).filter { $0.type == "cgroup" || $0.type == "cgroup2" }
+        func rank(_ m: Mount) -> Int { m.options.contains("memory") ? 0 : m.type == "cgroup2" ? 1 : 2 }
+        return ms.sorted { rank($0) < rank($1) }.map(\.target)
+    }
+
     public static func filesystemType(of path: String) -> String? {
         guard let text = FileIO.readIfPresent("/proc/mounts") else { return nil }
         return mount(containing: path, in: parse(text))?.type

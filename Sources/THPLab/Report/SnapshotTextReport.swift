@@ -3,43 +3,117 @@ public enum SnapshotTextReport {
     public struct Options: Sendable {
         public var allVMAs = false
         public var extents = false
-        public init(allVMAs: Bool = false, extents: Bool = false) {
+        /// VMAs (and processes) shown, largest resident first; 0: all.
+        public var top = 20
+        /// Show VMAs under 2 MiB one by one instead of one summed line.
+        public var small = false
+        /// Per-process VMA tables even when the snapshot holds many.
+        public var vmas = false
+        public init(allVMAs: Bool = false, extents: Bool = false, top: Int = 20, small: Bool = false, vmas: Bool = false) {
             self.allVMAs = allVMAs
             self.extents = extents
+            self.top = top
+            self.small = small
+            self.vmas = vmas
         }
     }
 
+    static let pmdSize = UInt(PageClassifier.pmdPages * 4096)
+
     public static func render(_ s: SnapshotResult, _ o: Options = Options()) -> String {
         var out: [String] = []
-        for p in s.processes {
-            out.append(processLine(p))
-            let shown = p.vmas.filter { o.allVMAs || $0.pages.resident + $0.pages.swapped > 0 }
-            if !shown.isEmpty {
-                let nodes = shown.contains { $0.numa != nil }
-                var t = TextTable(header: ["RANGE", "KIND", "RSS", "PMD", "PTE-THP", "MTHP", "SMALL", "SWAP", "PMD%", "SMAPS"]
-                                  + (nodes ? ["NODES"] : []) + ["NAME"])
-                for v in shown {
-                    let kb = v.pages.kb()
-                    t.add([range(v.start, v.end), v.kind, size(v.pages.resident * 4)]
-                          + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
-                          + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k"]
-                          + (nodes ? [nodeCell(v.numa)] : []) + [v.backing.name])
-                    if o.extents {
-                        for e in v.extents {
-                            t.add(["  " + range(e.start, e.end)] + Array(repeating: "", count: nodes ? 10 : 9) + [extentLine(e)])
-                        }
-                    }
-                }
-                out.append(t.render(indent: "  "))
-            }
-            for n in p.notes { out.append("  note: \(n)") }
+        if let rollup = s.rollup, s.processes.count > 1 || !rollup.targets.isEmpty {
+            out.append(contentsOf: rollupLines(rollup, s.processes, top: o.top))
+            out.append("")
+        }
+        if s.processes.count <= 1 || o.vmas || s.rollup == nil {
+            for p in s.processes { out.append(contentsOf: processBlock(p, o)) }
+        } else {
+            out.append("per-process VMA tables: --vmas; objects shared between processes: --objects")
+        }
+        if let objects = s.objects {
+            out.append(contentsOf: objects.isEmpty ? ["no object is mapped by more than one process of the target"]
+                                                   : ObjectsTextReport.lines(objects, limit: nil))
             out.append("")
         }
         if let sys = s.system { out.append(contentsOf: systemLines(sys)) }
         if let numa = s.numa { out.append(contentsOf: numaLines(numa)) }
         out.append(contentsOf: s.notes.map { "note: \($0)" })
-        if s.processes.isEmpty && s.system == nil { out.append("nothing to show: give --pid, --self or --system") }
+        if s.processes.isEmpty && s.system == nil { out.append("nothing to show: give --pid, --comm, --cgroup, --all, --self or --system") }
         return out.joined(separator: "\n")
+    }
+
+    static func processBlock(_ p: ProcessCoverage, _ o: Options) -> [String] {
+        var out = [processLine(p)]
+        let resident = p.vmas.filter { o.allVMAs || $0.pages.resident + $0.pages.swapped > 0 }
+            .sorted { ($0.pages.resident, $1.start) > ($1.pages.resident, $0.start) }
+        let tiny = o.small || o.allVMAs ? [] : resident.filter { $0.end - $0.start < pmdSize }
+        let big = o.small || o.allVMAs ? resident : resident.filter { $0.end - $0.start >= pmdSize }
+        let shown = o.top > 0 ? Array(big.prefix(o.top)) : big
+        if !shown.isEmpty {
+            let nodes = shown.contains { $0.numa != nil }
+            var t = TextTable(header: ["RANGE", "KIND", "RSS", "PMD", "PTE-THP", "MTHP", "SMALL", "SWAP", "PMD%", "SMAPS"]
+                              + (nodes ? ["NODES"] : []) + ["NAME"])
+            for v in shown {
+                let kb = v.pages.kb()
+                t.add([range(v.start, v.end), v.kind, size(v.pages.resident * 4)]
+                      + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
+                      + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k"]
+                      + (nodes ? [nodeCell(v.numa)] : []) + [v.backing.name])
+                if o.extents {
+                    for e in v.extents {
+                        t.add(["  " + range(e.start, e.end)] + Array(repeating: "", count: nodes ? 10 : 9) + [extentLine(e)])
+                    }
+                }
+            }
+            out.append(t.render(indent: "  "))
+        }
+        if big.count > shown.count {
+            let rest = big.dropFirst(shown.count)
+            out.append("  +\(rest.count) more VMA(s) of 2 MiB or more: \(sizeOf(rest)) resident (--top 0 shows them)")
+        }
+        if !tiny.isEmpty {
+            out.append("  +\(tiny.count) VMA(s) under 2 MiB (no PMD possible): \(sizeOf(tiny[...])) resident (--small shows them)")
+        }
+        for n in p.notes { out.append("  note: \(n)") }
+        out.append("")
+        return out
+    }
+
+    static func sizeOf(_ vmas: ArraySlice<VmaCoverage>) -> String {
+        size(vmas.reduce(0) { $0 + $1.pages.resident } * 4)
+    }
+
+    /// The target's processes (largest first), its cgroups and the total.
+    static func rollupLines(_ r: TargetRollup, _ processes: [ProcessCoverage], top: Int) -> [String] {
+        var out = ["target \(r.targets.joined(separator: " ")): \(processes.count) process(es), " + rollupCells(r.total)
+                   + " (summed over processes: shared memory counts in each)"]
+        let sorted = processes.sorted { ($0.totals.resident, $1.pid) > ($1.totals.resident, $0.pid) }
+        let shown = top > 0 ? Array(sorted.prefix(top)) : sorted
+        var t = TextTable(header: ["PID", "COMM", "RSS", "PMD", "PTE-THP", "MTHP", "SMALL", "SWAP", "PMD%", "CGROUP"])
+        for p in shown {
+            let kb = p.totals.kb()
+            t.add(["\(p.pid)", p.comm, size(p.totals.resident * 4)] + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
+                  + [format1(p.coveragePercent), p.cgroup ?? "-"])
+        }
+        out.append(t.render(indent: "  "))
+        if sorted.count > shown.count {
+            let rest = sorted.dropFirst(shown.count)
+            out.append("  +\(rest.count) more process(es): \(size(rest.reduce(0) { $0 + $1.totals.resident } * 4)) resident (--top 0 shows them)")
+        }
+        if r.cgroups.count > 1 {
+            out.append("by cgroup:")
+            var c = TextTable(header: ["CGROUP", "PROCS", "RSS", "PMD", "PMD%"])
+            for g in (top > 0 ? Array(r.cgroups.prefix(top)) : r.cgroups) {
+                c.add([g.name, "\(g.processes)", size(g.pages.resident * 4), size(g.pages.pmd * 4), format1(g.coveragePercent)])
+            }
+            out.append(c.render(indent: "  "))
+        }
+        return out
+    }
+
+    static func rollupCells(_ l: RollupLine) -> String {
+        "resident \(size(l.pages.resident * 4)), pmd \(size(l.pages.pmd * 4)) (\(format1(l.coveragePercent))%), pte-thp \(size(l.pages.pteThp * 4)), mthp \(size(l.pages.mthp * 4)), small \(size(l.pages.small * 4))"
     }
 
     static func processLine(_ p: ProcessCoverage) -> String {
