@@ -10,12 +10,13 @@ struct Watch: ParsableCommand {
             the first and last samples (and every --full-every-th, if given) also classify every page \
             (pte-thp, mthp, small) as snapshot does, which costs a full page-table and kpageflags read. \
             Updates one line in place on a terminal, prints plain lines otherwise. Ctrl-C ends it and \
-            still writes --json.
+            still writes --json. With a target of several processes (--comm, --cgroup, --all, or \
+            several --pid), each sample is their sum (shared memory counts in each process), and \
+            only the quick figures are taken.
             """
     )
 
-    @Option(help: "The process.")
-    var pid: Int32
+    @OptionGroup var target: TargetOptions
 
     @Option(help: "Milliseconds between samples (at least 10).")
     var interval: Int = 1000
@@ -29,13 +30,14 @@ struct Watch: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        guard !target.isEmpty else { throw ValidationError("give a target: --pid PID, --comm NAME, --cgroup PATH or --all") }
         guard interval >= 10 && interval <= 3_600_000 else { throw ValidationError("--interval must be from 10 to 3600000 ms") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         guard fullEvery >= 0 else { throw ValidationError("--full-every must be 0 or more") }
     }
 
     func run() throws {
-        let watcher = try Watcher(pid: pid, intervalMs: interval, fullEvery: fullEvery)
+        let watcher = try Watcher.group(targets: target.targets, intervalMs: interval, fullEvery: fullEvery)
         let flag = InterruptFlag()
         let live = !output.toStdout && Sys.isTerminal(1)
         let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in

@@ -5,6 +5,8 @@ public enum BlockerKind: String, Codable, CodingKeyRepresentable, CaseIterable, 
     case tooSmall = "too_small"
     /// THP_enabled 0 in /proc/PID/status (prctl PR_SET_THP_DISABLE).
     case processDisabled = "thp_disabled_for_process"
+    /// A regular file without CONFIG_READ_ONLY_THP_FOR_FS.
+    case fileNoReadOnlyThp = "file_without_read_only_thp_for_fs"
     /// Shared memory (memfd, SysV, shared anonymous, tmpfs) at an address
     /// not congruent to its offset modulo 2 MiB.
     case misaligned
@@ -13,8 +15,6 @@ public enum BlockerKind: String, Codable, CodingKeyRepresentable, CaseIterable, 
     case noHugepage = "madv_nohugepage"
     case uffdWp = "uffd_wp"
     case copyOnWrite = "copy_on_write"
-    /// A regular file without CONFIG_READ_ONLY_THP_FOR_FS.
-    case fileNoReadOnlyThp = "file_without_read_only_thp_for_fs"
     /// A regular file that is not a read-only executable mapping.
     case fileNotEligible = "file_not_eligible"
     /// shmem_enabled, or the tmpfs mount's huge=, leaves it small.

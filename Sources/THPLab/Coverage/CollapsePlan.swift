@@ -12,7 +12,7 @@ public enum CollapseSkip: String, Codable, CaseIterable, Sendable {
     public var text: String {
         switch self {
         case .alreadyPmd: return "already PMD-mapped"
-        case .notResident: return "not resident (nothing to collapse; MADV_COLLAPSE says EINVAL for a shmem extent with no page)"
+        case .notResident: return "not resident (nothing mapped, nor in a shmem object's page cache: MADV_COLLAPSE says EINVAL there)"
         case .misaligned: return "VMA address not congruent to its file offset modulo 2 MiB: MADV_COLLAPSE refuses it (EINVAL)"
         case .noHugepage: return "MADV_NOHUGEPAGE on the VMA: MADV_COLLAPSE refuses it (EINVAL)"
         case .copyOnWrite: return "copy-on-write pages in a private file mapping: collapse_pte_mapped_thp() refuses the extent"
@@ -35,12 +35,17 @@ public struct PlannedExtent: Codable, Equatable, Sendable {
 /// Decides, from a before-snapshot alone, which extents MADV_COLLAPSE can
 /// succeed on. Pure: the kernel is not touched.
 public enum CollapsePlanner {
-    public struct Facts: Sendable {
+    public struct Facts {
         public var readOnlyThpForFS: Bool?
         public var thpEnabled: Bool?
-        public init(readOnlyThpForFS: Bool?, thpEnabled: Bool?) {
+        /// Pages of a shmem VMA's extent in the object's page cache (mapped
+        /// here or not): MADV_COLLAPSE collapses from the page cache, so
+        /// an extent this process never touched can still collapse.
+        public var pageCachePages: (VmaCoverage, UInt) -> Int?
+        public init(readOnlyThpForFS: Bool?, thpEnabled: Bool?, pageCachePages: @escaping (VmaCoverage, UInt) -> Int? = { _, _ in nil }) {
             self.readOnlyThpForFS = readOnlyThpForFS
             self.thpEnabled = thpEnabled
+            self.pageCachePages = pageCachePages
         }
     }
 
@@ -55,12 +60,14 @@ public enum CollapsePlanner {
             var a = max((v.start + size - 1) & ~(size - 1), (start + size - 1) & ~(size - 1))
             while a + size <= min(v.end, end) {
                 let e = byStart[a]
-                let resident = e?.pages.resident ?? 0
+                var resident = e?.pages.resident ?? 0
                 var why = vmaSkip
                 if why == nil {
+                    if resident == 0 && v.kind == "shmem" { resident = facts.pageCachePages(v, a) ?? 0 }
+                    let pages = e?.pages ?? ClassCounts()
                     if resident == 0 { why = .notResident }
-                    else if e!.pages.pmd == PageClassifier.pmdPages { why = .alreadyPmd }
-                    else if v.kind != "anon" && !v.vmFlags.contains("sh") && e!.pages.anon > 0 { why = .copyOnWrite }
+                    else if pages.pmd == PageClassifier.pmdPages { why = .alreadyPmd }
+                    else if v.kind != "anon" && !v.vmFlags.contains("sh") && pages.anon > 0 { why = .copyOnWrite }
                 }
                 out.append(PlannedExtent(pid: p.pid, start: a, end: a + size, skip: why, residentPages: resident))
                 a += size

@@ -121,8 +121,12 @@ public enum RemoteCollapse {
             (start, end) = try extents(for: target, spans: p.vmas.map { ($0.start, $0.end) })
         }
         let rothp = KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS")
+        let cache = PageCacheProbe()
         let plan = before.processes.flatMap { p in
-            CollapsePlanner.plan(p, start: start, end: end, .init(readOnlyThpForFS: rothp, thpEnabled: ProcessFacts.thpEnabled(p.pid)))
+            CollapsePlanner.plan(p, start: start, end: end, .init(readOnlyThpForFS: rothp, thpEnabled: ProcessFacts.thpEnabled(p.pid)) { v, a in
+                cache.presentPages(pid: p.pid, vmaStart: v.start, vmaEnd: v.end, offset: v.backing.offset + UInt64(a - v.start),
+                                   length: UInt64(PageClassifier.pmdPages * 4096))
+            })
         }
         let todo = plan.filter { $0.skip == nil }
         var r = CollapseResult(kernelRelease: release, pid: before.processes.first?.pid ?? 0, start: start == 0 ? (plan.first?.start ?? 0) : start,

@@ -107,7 +107,7 @@ public enum SharedObjects {
         if let b = blockers.first {
             outlook = "PTEs only here: " + b
         } else if pending > 0 {
-            outlook = "\(pending * 4) kB of huge folios not mapped here: PMD-mapped at this process's next fault there (its page table was retracted or never filled)"
+            outlook = "\(mib(pending * 4)) of huge folios not mapped here: PMD-mapped at this process's next fault there (its page table was retracted or never filled)"
         } else if total.pteThp > 0 {
             outlook = "PTE-mapped huge folios stay so until khugepaged or MADV_COLLAPSE visits this process (collapse_pte_mapped_thp)"
         } else if total.pmd > 0 && total.pmd == total.resident {
@@ -119,6 +119,8 @@ public enum SharedObjects {
                          pteThpKB: c["pte_thp"] ?? 0, mthpKB: c["mthp"] ?? 0, smallKB: c["small"] ?? 0,
                          pmdAtNextFaultKB: pending * 4, outlook: outlook)
     }
+
+    static func mib(_ kb: Int) -> String { kb >= 1024 ? "\(kb / 1024) MiB" : "\(kb) kB" }
 
     /// Pages of the object's huge extents that fall on whole aligned
     /// extents of this VMA where the process maps nothing yet.

@@ -30,10 +30,14 @@ public struct WatchResult: Codable, Sendable {
     /// `duration`, `interrupted` or `process exited`.
     public var ended: String
     public var method: String
+    /// Every process watched, when the target held more than one; the
+    /// samples are their sums.
+    public var pids: [Int32]? = nil
+    public var notes: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", pid, comm
-        case intervalMs = "interval_ms", startedAt = "started_at", samples, ended, method
+        case intervalMs = "interval_ms", startedAt = "started_at", samples, ended, method, pids, notes
     }
 }
 
@@ -55,9 +59,28 @@ public final class Watcher {
         scanner = try VmaScanner(pid: pid, withPages: false)
     }
 
+    /// Watches every process of a target; each sample sums them. A process
+    /// that exits drops out (named in the result's notes); the watch ends
+    /// when none is left.
+    public static func group(targets: [ProcessTarget], intervalMs: Int, fullEvery: Int) throws -> WatchGroup {
+        let resolved = try ProcessTargets.resolve(targets)
+        var watchers: [Watcher] = []
+        var notes = resolved.notes
+        var firstError: Error?
+        for p in resolved.pids {
+            do { watchers.append(try Watcher(pid: p, intervalMs: intervalMs, fullEvery: fullEvery)) } catch {
+                firstError = firstError ?? error
+                notes.append("pid \(p) not watched: \(error)")
+            }
+        }
+        if watchers.isEmpty { throw firstError ?? THPLabError.usage("\(targets.map(\.description).joined(separator: " ")): no process to watch") }
+        return WatchGroup(watchers: watchers, notes: notes, intervalMs: intervalMs)
+    }
+
     private let scanner: VmaScanner
     private var pagemap: FileDescriptor { scanner.pagemap }
     private var useScan: Bool { scanner.useScan }
+    var method: String { useScan ? "pagemap_scan" : "smaps_rollup" }
 
     /// One cheap sample; nil when the process is gone.
     public func quickSample(t: Double) -> WatchSample? {
@@ -119,6 +142,56 @@ public final class Watcher {
         }
         return WatchResult(kernelRelease: Sys.uname().release, pid: pid, comm: comm, intervalMs: intervalMs,
                            startedAt: started, samples: samples, ended: ended, method: useScan ? "pagemap_scan" : "smaps_rollup")
+    }
+}
+
+/// Several watchers sampled together: their samples are summed.
+public final class WatchGroup {
+    let watchers: [Watcher]
+    var notes: [String]
+    let intervalMs: Int
+
+    init(watchers: [Watcher], notes: [String], intervalMs: Int) {
+        self.watchers = watchers
+        self.notes = notes
+        self.intervalMs = intervalMs
+    }
+
+    public func run(duration: Double?, stop: () -> Bool, show: (WatchSample) -> Void) -> WatchResult {
+        if watchers.count == 1 {
+            var r = watchers[0].run(duration: duration, stop: stop, show: show)
+            if !notes.isEmpty { r.notes = notes }
+            return r
+        }
+        var alive = watchers
+        let t0 = Sys.monotonicNanoseconds()
+        let started = Date().timeIntervalSince1970
+        var samples: [WatchSample] = []
+        var ended = "duration"
+        var tick = 0
+        while true {
+            let t = (Double(Sys.monotonicNanoseconds() - t0) / 1e6).rounded() / 1000
+            var sum = WatchSample(t: t, residentKB: 0, pmdKB: 0, swappedKB: 0, coveragePercent: 0, classesKB: nil)
+            alive = alive.filter { w in
+                guard let s = w.quickSample(t: t) else { notes.append("pid \(w.pid) exited at \(t) s"); return false }
+                sum.residentKB += s.residentKB; sum.pmdKB += s.pmdKB; sum.swappedKB += s.swappedKB
+                return true
+            }
+            if alive.isEmpty { ended = "process exited"; break }
+            sum.coveragePercent = sum.residentKB == 0 ? 0 : (Double(sum.pmdKB) * 1000 / Double(sum.residentKB)).rounded() / 10
+            samples.append(sum)
+            show(sum)
+            tick += 1
+            let next = t0 + UInt64(tick) * UInt64(intervalMs) * 1_000_000
+            while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
+            if stop() { ended = "interrupted"; break }
+            if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { break }
+        }
+        var r = WatchResult(kernelRelease: Sys.uname().release, pid: watchers[0].pid, comm: "\(watchers.count) processes", intervalMs: intervalMs,
+                            startedAt: started, samples: samples, ended: ended, method: watchers[0].method)
+        r.pids = watchers.map(\.pid)
+        r.notes = notes.isEmpty ? nil : notes
+        return r
     }
 }
 

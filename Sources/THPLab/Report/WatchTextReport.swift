@@ -12,6 +12,7 @@ public enum WatchTextReport {
 
     public static func summary(_ r: WatchResult) -> String {
         guard let first = r.samples.first, let last = r.samples.last else { return "no sample taken (\(r.ended))" }
-        return "pid \(r.pid) (\(r.comm)): \(r.samples.count) sample(s) over \(SnapshotTextReport.format1(last.t)) s, ended: \(r.ended); PMD coverage \(SnapshotTextReport.format1(first.coveragePercent))% -> \(SnapshotTextReport.format1(last.coveragePercent))%, pmd \(SnapshotTextReport.size(first.pmdKB)) -> \(SnapshotTextReport.size(last.pmdKB))"
+        let who = r.pids.map { "\($0.count) processes" } ?? "pid \(r.pid) (\(r.comm))"
+        return (r.notes ?? []).map { "note: \($0)\n" }.joined() + "\(who): \(r.samples.count) sample(s) over \(SnapshotTextReport.format1(last.t)) s, ended: \(r.ended); PMD coverage \(SnapshotTextReport.format1(first.coveragePercent))% -> \(SnapshotTextReport.format1(last.coveragePercent))%, pmd \(SnapshotTextReport.size(first.pmdKB)) -> \(SnapshotTextReport.size(last.pmdKB))"
     }
 }

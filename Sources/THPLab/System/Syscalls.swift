@@ -377,6 +377,27 @@ public enum Sys {
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// Bytes of `[start, end)` of a file that hold data, by lseek(2)
+    /// SEEK_DATA/SEEK_HOLE (shmem answers from its page cache and swap).
+    /// nil when the file does not support them.
+    /// The corresponding C function is `lseek`.
+    public static func dataBytes(_ fd: FileDescriptor, start: Int64, end: Int64) -> Int64? {
+        // SEEK_DATA and SEEK_HOLE are 3 and 4 on Linux; Glibc's module
+        // leaves them out without _GNU_SOURCE.
+        let seekData: Int32 = 3, seekHole: Int32 = 4
+        var pos = start, total: Int64 = 0
+        while pos < end {
+            let d = lseek(fd.rawValue, off_t(pos), seekData)
+            if d < 0 { return errno == ENXIO ? total : (total > 0 ? total : nil) }
+            if Int64(d) >= end { break }
+            let h = lseek(fd.rawValue, d, seekHole)
+            if h < 0 { return nil }
+            total += min(Int64(h), end) - Int64(d)
+            pos = Int64(h)
+        }
+        return total
+    }
+
     static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
     static func immediateExit(_ code: Int32) -> Never { Glibc._exit(code) }
 }
