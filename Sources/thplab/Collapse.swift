@@ -18,8 +18,9 @@ struct Collapse: ParsableCommand {
             What: --range START-END or --vma ADDR in one --pid, or, without either, every VMA of \
             every process of the target. --comm, --cgroup and --all need --yes.
 
-            Exit code 0 when every attempted extent is PMD-mapped afterwards, 1 when some are not, \
-            2 for bad input.
+            Exit code 0 when every attempted extent is PMD-mapped afterwards, 1 when some are not (or \
+            when nothing could be attempted and something other than "already PMD-mapped" or "not \
+            resident" stood in the way), 2 for bad input.
 
             Examples:
               thplab collapse --pid 1234 --vma 7f0000000000 --dry-run
@@ -77,6 +78,6 @@ struct Collapse: ParsableCommand {
         guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("collapse needs root: process_madvise needs ptrace access and CAP_SYS_NICE") }
         let r = try RemoteCollapse.run(targets: target.targets, target: try what(), dryRun: dryRun)
         try output.emit(r) { CollapseTextReport.render(r, all: extents) }
-        if !dryRun && (r.notPmdMapped ?? r.refused) > 0 { throw ExitCode(1) }
+        if !dryRun && !r.reachedGoal { throw ExitCode(1) }
     }
 }

@@ -47,6 +47,15 @@ public struct CollapseResult: Codable, Sendable {
     /// The extents to attempt, as runs of adjacent extents per process.
     public var plan: [PlanSpan]? = nil
 
+    /// Every attempted extent ended PMD-mapped, and, if none could be
+    /// attempted, only "already PMD-mapped" or "not resident" stood in the way.
+    public var reachedGoal: Bool {
+        if attempts.isEmpty {
+            return (skipped ?? []).allSatisfy { $0.reason == .alreadyPmd || $0.reason == .notResident }
+        }
+        return (notPmdMapped ?? refused) == 0
+    }
+
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", pid, start, end, attempts
         case succeeded, refused, diff, targets, pids, dryRun = "dry_run", planned, skipped, notPmdMapped = "not_pmd_mapped"

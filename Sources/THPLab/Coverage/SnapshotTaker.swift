@@ -40,12 +40,14 @@ public enum SnapshotTaker {
         for pid in pids {
             do {
                 var p = try process(pid: pid, withPages: withPages, nodeMap: nodeMap)
-                if target == nil { processes.append(p); continue }
-                // A process that became a zombie meanwhile has no map: gone.
-                if p.vmas.isEmpty && !p.complete || p.notes.contains(where: { $0.hasPrefix("no memory map") }) {
-                    unread.append(UnreadProcess(pid: pid, reason: "exited")); continue
-                }
                 p.cgroup = target?.cgroups[pid]
+                // One process asked for by pid is shown whatever it is.
+                if target == nil || pids.count == 1 { processes.append(p); continue }
+                // A process without a map (exited, a zombie, a kernel thread) is noted.
+                if let gone = p.notes.first(where: { $0.hasPrefix("no memory map") }) {
+                    unread.append(UnreadProcess(pid: pid, reason: gone.contains("exited") ? "exited" : "no memory map")); continue
+                }
+                if p.vmas.isEmpty && !p.complete { unread.append(UnreadProcess(pid: pid, reason: "exited")); continue }
                 processes.append(p)
             } catch {
                 // One process named by --pid alone: its error is the answer.
