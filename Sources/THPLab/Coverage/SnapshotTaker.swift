@@ -57,7 +57,10 @@ public enum SnapshotTaker {
                 unread.append(UnreadProcess(pid: pid, reason: reason))
             }
         }
-        if processes.isEmpty, let firstError { throw firstError }
+        if processes.isEmpty, let firstError {
+            guard pids.count > 1, let e = firstError as? THPLabError else { throw firstError }
+            throw THPLabError(e.kind, "none of the \(pids.count) processes of the target could be read (the first: \(e.message))", errno: e.errno)
+        }
         var r = SnapshotResult(kernelRelease: Sys.uname().release, takenAt: Date().timeIntervalSince1970,
                                processes: processes, system: system ? SystemCounters.read() : nil, notes: target?.notes ?? [])
         if system || withNuma { r.numa = topology }
