@@ -144,3 +144,21 @@ import Testing
         #expect(!r.reachedGoal)
     }
 }
+
+/// The rollup and object view in the HTML and CSV forms.
+@Suite struct TargetReportTests {
+    @Test func htmlAndCsvCarryRollupsAndObjects() throws {
+        var s = try TriageTests.snapshot("snapshot-postgres-aligned-collapsed-6.18.json")
+        s.rollup = TargetRollup(targets: ["--comm postgres"], processes: s.processes, unread: [UnreadProcess(pid: 7, reason: "exited")])
+        for i in s.processes.indices { s.processes[i].cgroup = "/svc" }
+        let html = HTMLReport.render([(source: "test", result: .snapshot(s))])
+        #expect(html.contains("target --comm postgres: \(s.processes.count) process(es)"))
+        #expect(html.contains("objects mapped by several processes"))
+        #expect(html.contains("/dev/zero (deleted)"))
+        #expect(html.contains("could not be read: exited (7)"))
+        let csv = try CSVReport.render(.snapshot(s))
+        #expect(csv.hasPrefix("pid,comm,start,end,backing,"))
+        #expect(csv.split(separator: "\n").first?.hasSuffix(",coverage_percent,cgroup") == true)
+        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",/svc") })
+    }
+}

@@ -40,10 +40,10 @@ public enum CSVReport {
 
     static func snapshot(_ s: SnapshotResult) -> String {
         let classes = PageClass.allCases.map(\.rawValue)
-        return lines(["pid", "comm", "start", "end", "backing", "device", "inode", "offset", "kind"] + classes.map { $0 + "_kb" } + ["coverage_percent"],
+        return lines(["pid", "comm", "start", "end", "backing", "device", "inode", "offset", "kind"] + classes.map { $0 + "_kb" } + ["coverage_percent", "cgroup"],
                      s.processes.flatMap { p in p.vmas.map { v in
                          ["\(p.pid)", p.comm, HTML.hex(v.start), HTML.hex(v.end), v.backing.name, v.backing.device, "\(v.backing.inode)",
-                          "\(v.backing.offset)", v.kind] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)"]
+                          "\(v.backing.offset)", v.kind] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)", p.cgroup ?? ""]
                      } })
     }
 }

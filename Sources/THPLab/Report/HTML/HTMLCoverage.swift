@@ -8,7 +8,10 @@ enum HTMLCoverage {
 
     static func snapshot(_ r: SnapshotResult) -> String {
         var s = "<h2>snapshot</h2>" + HTML.facts([("kernel", r.kernelRelease), ("taken", Date(timeIntervalSince1970: r.takenAt).description)])
-        for p in r.processes {
+        if let rollup = r.rollup { s += self.rollup(rollup, r.processes) }
+        if let objects = r.objects { s += self.objects(objects) }
+        let largest = r.processes.sorted { $0.totals.resident > $1.totals.resident }.prefix(maxProcesses)
+        for p in r.processes where largest.contains(where: { $0.pid == p.pid }) {
             s += "<h3>pid \(p.pid) \(HTML.escape(p.comm)): \(SnapshotTextReport.format1(p.coveragePercent)) % PMD coverage</h3>"
             s += HTML.table(PageClass.allCases.map(\.label), [PageClass.allCases.map { "<span class=\"num\">\(p.totalsKB[$0.rawValue] ?? 0) kB</span>" }])
             let shown = p.vmas.filter { v in v.pages.pmd + v.pages.pteThp + v.pages.mthp > 0 || v.pages.resident >= 512 }
@@ -26,6 +29,38 @@ enum HTMLCoverage {
             s += HTML.list(p.notes)
         }
         return s + HTML.list(r.notes)
+    }
+
+    static let maxProcesses = 20
+
+    static func kbCell(_ kb: Int) -> String { "<span class=\"num\">\(kb) kB</span>" }
+
+    /// The target's processes, its cgroups and its total.
+    static func rollup(_ r: TargetRollup, _ processes: [ProcessCoverage]) -> String {
+        var s = "<h3>target \(HTML.escape(r.targets.joined(separator: " "))): \(r.total.processes) process(es), \(SnapshotTextReport.format1(r.total.coveragePercent)) % PMD coverage</h3>"
+        s += "<p class=\"muted\">Summed over processes: shared memory counts in every process that maps it.</p>"
+        let rows = processes.sorted { $0.totals.resident > $1.totals.resident }.prefix(maxProcesses).map { p in
+            ["\(p.pid)", HTML.escape(p.comm), HTML.escape(p.cgroup ?? "-")] + [p.totals.resident * 4, p.totals.pmd * 4, p.totals.pteThp * 4, p.totals.small * 4].map(kbCell)
+                + ["\(SnapshotTextReport.format1(p.coveragePercent)) %"]
+        }
+        s += HTML.table(["pid", "comm", "cgroup", "resident", "pmd", "pte-thp", "small", "coverage"], Array(rows))
+        s += HTML.table(["cgroup", "processes", "resident", "pmd", "coverage"], (r.cgroups + [r.total]).map { g in
+            [HTML.escape(g.name), "\(g.processes)", kbCell(g.pages.resident * 4), kbCell(g.pages.pmd * 4), "\(SnapshotTextReport.format1(g.coveragePercent)) %"]
+        })
+        return s + HTML.list(r.unreadNote.map { [$0] } ?? [])
+    }
+
+    /// Objects mapped by several processes, and each process's outlook.
+    static func objects(_ objects: [MappedObject]) -> String {
+        var s = "<h3>objects mapped by several processes</h3>"
+        if objects.isEmpty { return s + "<p class=\"muted\">No object is mapped by more than one process of the target.</p>" }
+        for o in objects.prefix(maxProcesses) {
+            s += "<h4>\(HTML.escape(o.name)) (\(HTML.escape(o.kind)), inode \(o.inode)): \(o.residentKB) kB resident, \(o.hugeKB) kB in huge folios, PMD-mapped in \(o.pmdMappedIn) of \(o.processes.count)</h4>"
+            s += HTML.table(["pid", "comm", "resident", "pmd", "pte-thp", "small", "next fault"], o.processes.map { u in
+                ["\(u.pid)", HTML.escape(u.comm)] + [u.residentKB, u.pmdKB, u.pteThpKB, u.smallKB].map(kbCell) + [HTML.escape(u.outlook)]
+            })
+        }
+        return s
     }
 
     /// A small before/after bar of PMD coverage.
