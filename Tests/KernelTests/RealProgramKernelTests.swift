@@ -34,13 +34,7 @@ extension KernelSuite {
         /// Runs SQL through Debian's psql over TCP; its output lines.
         @discardableResult
         func psql(_ sql: String, timeout: Double = 120) throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [RealProgramKernelTests.service, "psql", dir, "\(port)", sql]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
+            let (p, out, err) = try psqlInBackground(sql)
             let r = Thplab.finish(p, out, err, timeout: timeout)
             guard r.status == 0, !r.timedOut else { throw THPLabError.unsupported("psql failed (\(r.status)): \(r.stderr)") }
             return r.stdout

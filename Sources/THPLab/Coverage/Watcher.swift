@@ -110,6 +110,24 @@ public final class Watcher {
         return WatchSample(t: t, residentKB: resident, pmdKB: pmd, swappedKB: swapped, coveragePercent: cov, classesKB: nil)
     }
 
+    /// Calls `sample(t, tick)` every `intervalMs` (t in seconds since `t0`,
+    /// to the ms) until it returns false (`process exited`), `stop()` says
+    /// so (`interrupted`) or `duration` passes (`duration`).
+    static func loop(t0: UInt64, intervalMs: Int, duration: Double?, stop: () -> Bool,
+                     _ sample: (Double, Int) -> Bool) -> String {
+        var tick = 0
+        while true {
+            let t = (Double(Sys.monotonicNanoseconds() - t0) / 1e6).rounded() / 1000
+            guard sample(t, tick) else { return "process exited" }
+            tick += 1
+            // Sleep to the next tick in small steps, so Ctrl-C is prompt.
+            let next = t0 + UInt64(tick) * UInt64(intervalMs) * 1_000_000
+            while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
+            if stop() { return "interrupted" }
+            if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { return "duration" }
+        }
+    }
+
     /// Samples until `duration` seconds pass, `stop()` returns true, or the
     /// process exits. `show` sees every sample as it is taken.
     public func run(duration: Double?, stop: () -> Bool, show: (WatchSample) -> Void) -> WatchResult {
@@ -117,23 +135,15 @@ public final class Watcher {
         let t0 = Sys.monotonicNanoseconds()
         let started = Date().timeIntervalSince1970
         var samples: [WatchSample] = []
-        var ended = "duration"
-        var tick = 0
         func classify(_ s: inout WatchSample) {
             if let full = try? SnapshotTaker.process(pid: pid, withPages: false) { s.classesKB = full.totals.kb() }
         }
-        while true {
-            let t = Double(Sys.monotonicNanoseconds() - t0) / 1e9
-            guard var s = quickSample(t: (t * 1000).rounded() / 1000) else { ended = "process exited"; break }
+        let ended = Self.loop(t0: t0, intervalMs: intervalMs, duration: duration, stop: stop) { t, tick in
+            guard var s = quickSample(t: t) else { return false }
             if tick == 0 || (fullEvery > 0 && tick % fullEvery == 0) { classify(&s) }
             samples.append(s)
             show(s)
-            tick += 1
-            // Sleep to the next tick in small steps, so Ctrl-C is prompt.
-            let next = t0 + UInt64(tick) * UInt64(intervalMs) * 1_000_000
-            while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
-            if stop() { ended = "interrupted"; break }
-            if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { break }
+            return true
         }
         // The last sample gets the full classes too, for a before/after.
         if var last = samples.last, last.classesKB == nil, Sys.exists("/proc/\(pid)") {
@@ -167,25 +177,18 @@ public final class WatchGroup {
         let t0 = Sys.monotonicNanoseconds()
         let started = Date().timeIntervalSince1970
         var samples: [WatchSample] = []
-        var ended = "duration"
-        var tick = 0
-        while true {
-            let t = (Double(Sys.monotonicNanoseconds() - t0) / 1e6).rounded() / 1000
+        let ended = Watcher.loop(t0: t0, intervalMs: intervalMs, duration: duration, stop: stop) { t, _ in
             var sum = WatchSample(t: t, residentKB: 0, pmdKB: 0, swappedKB: 0, coveragePercent: 0, classesKB: nil)
             alive = alive.filter { w in
                 guard let s = w.quickSample(t: t) else { notes.append("pid \(w.pid) exited at \(t) s"); return false }
                 sum.residentKB += s.residentKB; sum.pmdKB += s.pmdKB; sum.swappedKB += s.swappedKB
                 return true
             }
-            if alive.isEmpty { ended = "process exited"; break }
+            if alive.isEmpty { return false }
             sum.coveragePercent = sum.residentKB == 0 ? 0 : (Double(sum.pmdKB) * 1000 / Double(sum.residentKB)).rounded() / 10
             samples.append(sum)
             show(sum)
-            tick += 1
-            let next = t0 + UInt64(tick) * UInt64(intervalMs) * 1_000_000
-            while Sys.monotonicNanoseconds() < next && !stop() { Sys.sleep(milliseconds: min(20, intervalMs)) }
-            if stop() { ended = "interrupted"; break }
-            if let duration, Double(Sys.monotonicNanoseconds() - t0) / 1e9 >= duration { break }
+            return true
         }
         var r = WatchResult(kernelRelease: Sys.uname().release, pid: watchers[0].pid, comm: "\(watchers.count) processes", intervalMs: intervalMs,
                             startedAt: started, samples: samples, ended: ended, method: watchers[0].method)
