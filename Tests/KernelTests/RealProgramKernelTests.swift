@@ -197,6 +197,35 @@ extension KernelSuite {
         #expect(!FileManager.default.fileExists(atPath: pg.dir))
     }
 
+    /// A process that disabled THP with prctl(PR_SET_THP_DISABLE): explain
+    /// names it first, and collapse sends nothing.
+    @Test func thpDisabledProcessIsNamed() throws {
+        try #require(KernelGate.available)
+        // Python as the program: prctl (41 = PR_SET_THP_DISABLE), then 16 MiB
+        // of anonymous memory written, then wait for stdin to close.
+        let script = "import ctypes, sys, time; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); b = bytearray(16 << 20); print('ready', flush=True); sys.stdin.read()"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", script]
+        let out = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardInput = input
+        try p.run()
+        // Closing its stdin ends it.
+        defer { try? input.fileHandleForWriting.close(); p.waitUntilExit() }
+        _ = out.fileHandleForReading.availableData
+        let status = try String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8)
+        #expect(ProcStatus.thpEnabled(status) == false)
+        let e = try Self.json(["explain", "--pid", "\(p.processIdentifier)"])
+        let ranked = (e["blockers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String != "too_small" }
+        #expect(ranked.first?["kind"] as? String == BlockerKind.processDisabled.rawValue)
+        #expect(ranked.first?["kb"] as? Int ?? 0 >= 8 << 10)
+        #expect(((ranked.first?["remedy"] as? [String: Any])?["action"] as? String)?.contains("PR_SET_THP_DISABLE") == true)
+        let c = try Self.json(["collapse", "--pid", "\(p.processIdentifier)"], status: 1)
+        #expect((c["attempts"] as? [Any])?.isEmpty == true)
+        #expect((c["skipped"] as? [[String: Any]])?.contains { $0["reason"] as? String == "thp_disabled_for_process" } == true)
+    }
+
     /// Processes of a cgroup this test makes, in the v1 memory hierarchy
     /// and in v2.
     @Test func cgroupTargetsWalkTheSubtree() throws {
