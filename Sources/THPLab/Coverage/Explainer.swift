@@ -180,8 +180,8 @@ public enum Explainer {
                                flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
                                classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
         e.offset = v.backing.offset
-        e.kinds = kinds
-        e.heldBackKB = heldBack(v, primary: kinds.first, maxPtesNone: Int(ctx.knobs["khugepaged/max_ptes_none"] ?? "") ?? 511)
+        e.kinds = kinds.sorted()
+        e.heldBackKB = heldBack(v, primary: e.kinds.first, maxPtesNone: Int(ctx.knobs["khugepaged/max_ptes_none"] ?? "") ?? 511)
         return e
     }
 
