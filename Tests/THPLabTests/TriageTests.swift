@@ -162,3 +162,16 @@ import Testing
         #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",/svc") })
     }
 }
+
+@Suite struct ExplainReportTests {
+    @Test func explainHasItsOwnHtmlAndReadsBack() throws {
+        let r = TriageTests.explain(try TriageTests.snapshot("snapshot-postgres-misaligned-6.18.json"))
+        let back = try ResultFile.of(r)
+        guard case .explain(let e) = back else { Issue.record("read back as \(back.kind)"); return }
+        #expect(e.blockers == r.blockers)
+        let html = HTMLReport.render([(source: "test", result: back)])
+        #expect(html.contains("what holds the rest back"))
+        #expect(html.contains("shared memory at an address not congruent"))
+        #expect(html.contains("echo advise &gt; /sys/kernel/mm/transparent_hugepage/shmem_enabled"))
+    }
+}

@@ -63,6 +63,28 @@ enum HTMLCoverage {
         return s
     }
 
+    /// explain: the summary, what holds memory back with the remedies, and
+    /// the objects shared by processes.
+    static func explain(_ r: ExplainResult) -> String {
+        var s = "<h2>explain \(HTML.escape((r.targets ?? ["--pid \(r.pid)"]).joined(separator: " ")))</h2>"
+        s += HTML.facts([("kernel", r.kernelRelease)] + ["enabled", "shmem_enabled", "khugepaged/max_ptes_none"].compactMap { k in r.knobs[k].map { (k, $0) } })
+        if let sum = r.summary {
+            s += "<p>\(sum.processes) process(es): resident \(sum.residentKB) kB, PMD-mapped \(sum.pmdKB) kB (\(SnapshotTextReport.format1(sum.coveragePercent)) %)</p>"
+        }
+        if let blockers = r.blockers, !blockers.isEmpty {
+            s += "<h3>what holds the rest back, largest first</h3>"
+            s += HTML.table(["held back", "blocker", "VMAs", "largest", "why", "remedy", "thplab now"], blockers.map { b in
+                let largest = b.largest.map { "\($0.pid) \(HTML.hex($0.start)) \($0.name) \($0.kb) kB" }.joined(separator: "; ")
+                let remedy = "[\(b.remedy.evidence)\(b.remedy.restart ? "; restart needed" : "")] \(b.remedy.action)"
+                    + (b.remedy.commands.isEmpty ? "" : "\n" + b.remedy.commands.joined(separator: "\n"))
+                return [kbCell(b.kb), HTML.escape(b.title), "\(b.vmaCount) in \(b.processCount) process(es)", HTML.escape(largest),
+                        HTML.escape(b.remedy.cause ?? ""), "<pre>\(HTML.escape(remedy))</pre>", HTML.escape(b.remedy.thplabNow ?? "")]
+            })
+        }
+        if let objects = r.objects { s += self.objects(objects) }
+        return s + HTML.list(r.notes)
+    }
+
     /// A small before/after bar of PMD coverage.
     static func bars(_ before: Double?, _ after: Double?) -> String {
         func bar(_ v: Double?, _ y: Int, _ color: String) -> String {

@@ -11,6 +11,7 @@ public enum HTMLReport {
             case .snapshot(let r): body = HTMLCoverage.snapshot(r)
             case .diff(let r): body = HTMLCoverage.diff(r)
             case .matrix(let r): body = HTMLMatrix.render(r)
+            case .explain(let r): body = HTMLCoverage.explain(r)
             case .other(let kind, let json): body = "<h2>\(HTML.escape(kind))</h2><pre>\(HTML.escape(json))</pre>"
             }
             return "<section class=\"result\" data-kind=\"\(HTML.escape(item.result.kind))\"><p class=\"muted\">from \(HTML.escape(item.source))</p>\(body)</section>"

@@ -9,7 +9,8 @@ public enum AnyResult {
     case snapshot(SnapshotResult)
     case diff(DiffResult)
     case matrix(MatrixResult)
-    /// A kind without a view of its own (doctor, collapse, explain, vm,
+    case explain(ExplainResult)
+    /// A kind without a view of its own (doctor, collapse, vm,
     /// knobs): shown as its pretty JSON.
     case other(kind: String, json: String)
 
@@ -22,6 +23,7 @@ public enum AnyResult {
         case .snapshot: return "snapshot"
         case .diff: return "diff"
         case .matrix: return "matrix"
+        case .explain: return "explain"
         case .other(let k, _): return k
         }
     }
@@ -82,6 +84,7 @@ public enum ResultFile {
             case "snapshot": return .snapshot(try dec.decode(SnapshotResult.self, from: data))
             case "diff": return .diff(try dec.decode(DiffResult.self, from: data))
             case "matrix": return .matrix(try dec.decode(MatrixResult.self, from: data))
+            case "explain": return .explain(try dec.decode(ExplainResult.self, from: data))
             default:
                 return .other(kind: kind, json: pretty(any))
             }
