@@ -26,6 +26,8 @@ import Testing
                 try pgCgroup.write(toFile: d + "/cgroup", atomically: true, encoding: .utf8)
             }
             try fm.createDirectory(atPath: cgroup + "/svc/child", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: cgroup + "/idle", withIntermediateDirectories: true)
+            try "".write(toFile: cgroup + "/idle/cgroup.procs", atomically: true, encoding: .utf8)
             try fm.createDirectory(atPath: root + "/cgroup/unified", withIntermediateDirectories: true)
             try "\n".write(toFile: cgroup + "/cgroup.procs", atomically: true, encoding: .utf8)
             try "101\n".write(toFile: cgroup + "/svc/cgroup.procs", atomically: true, encoding: .utf8)
@@ -82,8 +84,11 @@ import Testing
         #expect(try t.resolve([.cgroup(t.cgroup + "/svc")]).pids == [101, 100])
         // The same cgroup as /proc/PID/cgroup names it, relative to the mounts.
         #expect(try t.resolve([.cgroup("/svc/child")]).pids == [100])
-        let empty = try t.resolve([.cgroup(t.cgroup)])
-        #expect(empty.pids == [101, 100])
+        // The root holds no process itself: only its descendants'.
+        #expect(try t.resolve([.cgroup(t.cgroup)]).pids == [101, 100])
+        let idle = try t.resolve([.cgroup(t.cgroup + "/idle")])
+        #expect(idle.pids.isEmpty)
+        #expect(idle.notes == ["cgroup \(t.cgroup)/idle holds no process"])
         // Targets combine without repeating a process.
         #expect(try t.resolve([.pid(100), .comm("postgres")]).pids == [100, 101])
     }

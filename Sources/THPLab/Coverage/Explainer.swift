@@ -98,7 +98,7 @@ public enum Explainer {
         var vmas: [VmaExplanation] = []
         var processes: [ExplainedProcess] = []
         for p in snapshot.processes {
-            let enabled = FileIO.readIfPresent("/proc/\(p.pid)/status").flatMap(ProcStatus.thpEnabled)
+            let enabled = ProcStatus.thpEnabled(pid: p.pid)
             let ctx = Context(knobs: knobs, readOnlyThpForFS: rothp, mountHuge: { MountTable.hugeOption(of: $0, mountsText: mounts) },
                               thpEnabled: enabled)
             var mine = p.vmas.map { v -> VmaExplanation in

@@ -132,7 +132,7 @@ public enum RemoteCollapse {
         let rothp = KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS")
         let cache = PageCacheProbe()
         let plan = before.processes.flatMap { p in
-            CollapsePlanner.plan(p, start: start, end: end, .init(readOnlyThpForFS: rothp, thpEnabled: ProcessFacts.thpEnabled(p.pid)) { v, a in
+            CollapsePlanner.plan(p, start: start, end: end, .init(readOnlyThpForFS: rothp, thpEnabled: ProcStatus.thpEnabled(pid: p.pid)) { v, a in
                 cache.presentPages(pid: p.pid, vmaStart: v.start, vmaEnd: v.end, offset: v.backing.offset + UInt64(a - v.start),
                                    length: UInt64(PageClassifier.pmdPages * 4096))
             })
@@ -241,13 +241,6 @@ public enum RemoteCollapse {
         case .badAddress: return "the range is not (fully) mapped"
         default: return "unexpected"
         }
-    }
-}
-
-/// Per-process facts read from /proc/PID/status.
-enum ProcessFacts {
-    static func thpEnabled(_ pid: Int32) -> Bool? {
-        FileIO.readIfPresent("/proc/\(pid)/status").flatMap(ProcStatus.thpEnabled)
     }
 }
 
