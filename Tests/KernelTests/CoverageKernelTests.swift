@@ -18,6 +18,9 @@ extension KernelSuite {
         var untouched: UInt = 0
         /// Anonymous small pages under MADV_NOHUGEPAGE: MADV_COLLAPSE refuses.
         var noHuge: UInt = 0
+        /// The 6 MiB reservations the two aligned anonymous extents were cut
+        /// from, unmapped whole at the end.
+        var reservations: [UInt] = []
         let fds: [FileDescriptor]
 
         init() throws {
@@ -35,11 +38,13 @@ extension KernelSuite {
             small = try MappedRegion(fd: b, length: huge, fileOffset: 0, shared: true)
             _ = small.madvise(.populateWrite)
             anonThp = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            reservations.append(anonThp)
             anonThp = (anonThp + UInt(huge) - 1) & ~UInt(huge - 1)
             _ = Sys.madvise(address: anonThp, length: huge, .hugepage)
             _ = Sys.madvise(address: anonThp, length: huge, .populateWrite)
             untouched = try Sys.mmap(length: huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
             noHuge = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            reservations.append(noHuge)
             noHuge = (noHuge + UInt(huge) - 1) & ~UInt(huge - 1)
             _ = Sys.madvise(address: noHuge, length: huge, .noHugepage)
             _ = Sys.madvise(address: noHuge, length: huge, .populateWrite)
@@ -47,6 +52,7 @@ extension KernelSuite {
 
         deinit {
             Sys.munmap(address: untouched, length: CoverageKernelTests.huge)
+            for base in reservations { Sys.munmap(address: base, length: 3 * CoverageKernelTests.huge) }
             for fd in fds { try? fd.close() }
         }
     }

@@ -94,16 +94,17 @@ import Testing
     }
 
     @Test(arguments: [
-        RemoteCollapse.Target.range(0x7f00_0000_1000, 0x7f00_0020_0000),  // not aligned
-        .range(0x7f00_0040_0000, 0x7f00_0080_0000),                       // runs past the VMAs into a hole
-        .range(0x1000_0000, 0x1020_0000),                                 // outside everything
-        .range(0x7f00_0020_0000, 0x7f00_0020_0000),                       // empty
-        .vma(0x1234),                                                     // no VMA there
-        .vma(0x7f00_0000_a010_00),                                        // a VMA with no whole extent
+        (RemoteCollapse.Target.range(0x7f00_0000_1000, 0x7f00_0020_0000), "not 2 MiB aligned"),
+        (.range(0x7f00_0040_0000, 0x7f00_0080_0000), "no mapping at 0x7f0000600000"),  // runs past the VMAs into a hole
+        (.range(0x1000_0000, 0x1020_0000), "no mapping at 0x10000000"),                 // outside everything
+        (.range(0x7f00_0020_0000, 0x7f00_0020_0000), "is empty"),
+        (.vma(0x1234), "no VMA contains 0x1234"),
+        (.vma(0x7f00_00a0_1000), "holds no whole 2 MiB-aligned extent"),               // 7f0000a01000-7f0000c00000
     ])
-    func badTargetsAreUsageErrors(target: RemoteCollapse.Target) {
+    func badTargetsAreUsageErrors(target: RemoteCollapse.Target, says: String) {
         let e = #expect(throws: THPLabError.self) { try RemoteCollapse.extents(for: target, vmas: vmas) }
         #expect(e?.exitCode == 2)
+        #expect(e?.message.contains(says) == true, "\(e?.message ?? "")")
     }
 
     @Test func aVmaGivesItsWholeAlignedExtents() throws {

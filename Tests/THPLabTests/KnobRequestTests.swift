@@ -19,7 +19,7 @@ import Testing
             "defrag": try Fixture.text("sysfs/defrag.txt"),
             "khugepaged/max_ptes_none": "511\n",
             "khugepaged/scan_sleep_millisecs": "10000\n",
-            "hugepages-2048kB/enabled": try Fixture.text("sysfs/hugepages-64kB_enabled.txt"),
+            "hugepages-2048kB/enabled": try Fixture.text("sysfs/hugepages-2048kB_enabled.txt"),
             "hugepages-2048kB/shmem_enabled": try Fixture.text("sysfs/hugepages-2048kB_shmem_enabled.txt"),
             "hugepages-64kB/enabled": try Fixture.text("sysfs/hugepages-64kB_enabled.txt"),
         ]

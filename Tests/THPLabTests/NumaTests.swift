@@ -52,9 +52,9 @@ import Testing
         #expect(e?.message.contains(says) == true, "\(e?.message ?? "")")
     }
 
-    @Test func goodPlacementsPass() throws {
-        try Placement.bind(0).validate(topology())
-        try Placement.interleave([0]).validate(topology())
+    @Test(arguments: [Placement.bind(0), .interleave([0]), .preferred(0)])
+    func goodPlacementsPass(placement: Placement) {
+        #expect(throws: Never.self) { try placement.validate(topology()) }
     }
 
     @Test func placementCheckSaysWhatHappened() {

@@ -77,13 +77,33 @@ import Testing
         #expect(RegionExperiment.expectation(o, context: c, maxPtesNone: 0).0 == o.extents)
     }
 
-    @Test func regionOptionsRefuseBadInput() {
-        for change in [{ (o: inout RegionOptions) in o.extents = 0 }, { $0.present = 513 }, { $0.present = 0 },
-                       { $0.timeoutSeconds = 0 }, { $0.trigger = .madvise }] as [(inout RegionOptions) -> Void] {
-            var o = RegionOptions(scenario: .sparse)
-            change(&o)
-            #expect(throws: THPLabError.self) { try o.validate(memAvailableKB: 8 << 20) }
+    static let oneNode = NumaTopology(nodes: [NumaNode(node: 0, memTotalKB: 8 << 20, memFreeKB: 4 << 20, hugeKB: [:],
+                                                       distances: [10], cpus: "0-1")])
+
+    @Test(arguments: [
+        ({ @Sendable (o: inout RegionOptions) in o.extents = 0 }, "--extents must be from 1"),
+        ({ $0.present = 513 }, "--present must be from 1 to 512"),
+        ({ $0.present = 0 }, "--present must be from 1 to 512"),
+        ({ $0.timeoutSeconds = 0 }, "--timeout must be from 1"),
+        ({ $0.trigger = .madvise }, "use --trigger khugepaged"),
+        ({ $0.extents = 4096 }, "but only 8192 MiB is available"),
+        ({ $0.processes = 2 }, "--processes above 1 is for latency"),
+    ] as [(@Sendable (inout RegionOptions) -> Void, String)])
+    func regionOptionsRefuseBadInput(change: @Sendable (inout RegionOptions) -> Void, says: String) {
+        var o = RegionOptions(scenario: .sparse)
+        change(&o)
+        let e = #expect(throws: THPLabError.self) { try o.validate(memAvailableKB: 8 << 20, topology: Self.oneNode) }
+        #expect(e?.exitCode == 2)
+        #expect(e?.message.contains(says) == true, "\(e?.message ?? "")")
+    }
+
+    @Test func theNumaScenarioNeedsTwoNodesWithMemory() {
+        let e = #expect(throws: THPLabError.self) {
+            try RegionOptions(scenario: .numa).validate(memAvailableKB: 8 << 20, topology: Self.oneNode)
         }
+        #expect(e?.exitCode == 3)
+        #expect(e?.message.contains("has 1") == true)
+        #expect(throws: Never.self) { try RegionOptions(scenario: .sparse).validate(memAvailableKB: 8 << 20, topology: Self.oneNode) }
     }
 
     @Test func collapseTimesFromMarkerAndEvents() {

@@ -5,14 +5,18 @@ import Testing
 /// Trace lines, attribution and reasons, on traces captured from real runs:
 /// 6.18 on the host, Debian's 6.1 in a VM (`thplab vm`).
 @Suite struct TraceDiagnosisTests {
-    static let formats618 = ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file", "mm_khugepaged_scan_pmd", "mm_collapse_huge_page"]
+    /// The huge_memory events each kernel's tracefs had: 6.1 has no
+    /// mm_khugepaged_collapse_file (collapse_file() got its tracepoint later).
+    static let formatsByRelease = [
+        "6.18": ["mm_khugepaged_scan_file", "mm_khugepaged_collapse_file", "mm_khugepaged_scan_pmd", "mm_collapse_huge_page"],
+        "6.1": ["mm_khugepaged_scan_file", "mm_khugepaged_scan_pmd", "mm_collapse_huge_page"],
+    ]
 
+    /// Every format file the release had; a missing fixture is an error.
     func formats(_ release: String) throws -> [String: TraceFormat] {
+        let names = try #require(Self.formatsByRelease[release], "no format fixtures for \(release)")
         var out: [String: TraceFormat] = [:]
-        for name in Self.formats618 {
-            guard let text = Fixture.textIfPresent("format-\(name)-\(release).txt") else { continue }
-            out[name] = TraceFormat.parse(text)
-        }
+        for name in names { out[name] = TraceFormat.parse(try Fixture.text("format-\(name)-\(release).txt")) }
         return out
     }
 

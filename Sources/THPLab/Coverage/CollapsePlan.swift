@@ -49,7 +49,7 @@ public enum CollapsePlanner {
         }
     }
 
-    static let size = UInt(PageClassifier.pmdPages * 4096)
+    static let size = UInt(PageGeometry.pmdSize)
 
     /// Every whole 2 MiB extent of the process's VMAs inside `[start, end)`.
     public static func plan(_ p: ProcessCoverage, start: UInt = 0, end: UInt = .max, _ facts: Facts) -> [PlannedExtent] {
@@ -66,7 +66,7 @@ public enum CollapsePlanner {
                     if resident == 0 && v.kind == "shmem" { resident = facts.pageCachePages(v, a) ?? 0 }
                     let pages = e?.pages ?? ClassCounts()
                     if resident == 0 { why = .notResident }
-                    else if pages.pmd == PageClassifier.pmdPages { why = .alreadyPmd }
+                    else if pages.pmd == PageGeometry.pagesPerPmd { why = .alreadyPmd }
                     else if v.kind != "anon" && !v.vmFlags.contains("sh") && pages.anon > 0 { why = .copyOnWrite }
                 }
                 out.append(PlannedExtent(pid: p.pid, start: a, end: a + size, skip: why, residentPages: resident))

@@ -187,7 +187,7 @@ public enum Explainer {
 
     /// Whole 2 MiB-aligned extents inside `[start, end)`.
     static func wholeExtents(_ start: UInt, _ end: UInt) -> Int {
-        let huge = UInt(PageClassifier.pmdPages * 4096)
+        let huge = UInt(PageGeometry.pmdSize)
         let s = (start + huge - 1) & ~(huge - 1), e = end & ~(huge - 1)
         return e > s ? Int((e - s) / huge) : 0
     }
@@ -199,14 +199,14 @@ public enum Explainer {
         var out: [BlockerKind: Int] = [:]
         func add(_ k: BlockerKind, _ pages: Int) { if pages > 0 { out[k, default: 0] += pages * 4 } }
         if primary == .tooSmall { add(.tooSmall, v.pages.resident - v.pages.pmd); return out }
-        let huge = UInt(PageClassifier.pmdPages * 4096)
+        let huge = UInt(PageGeometry.pmdSize)
         for e in v.extents {
             let rest = e.pages.resident - e.pages.pmd
             guard rest > 0 else { continue }
             if e.end - e.start < huge || e.start % huge != 0 { add(.tooSmall, rest); continue }
             if let primary { add(primary, rest) }
             else if e.pages.mthp == rest { add(.onlyMthp, rest) }
-            else if e.pages.resident < PageClassifier.pmdPages - maxPtesNone { add(.holes, rest) }
+            else if e.pages.resident < PageGeometry.pagesPerPmd - maxPtesNone { add(.holes, rest) }
             else { add(.notCollapsed, rest) }
         }
         // A VMA without its extent list (hand-made values): all to the first.

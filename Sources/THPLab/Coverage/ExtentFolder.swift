@@ -2,7 +2,7 @@
 /// give it synthetic pages, including ranges that start or end mid-extent.
 public enum ExtentFolder {
     static let pageSize = 4096
-    static let extentSize = UInt(2 << 20)
+    static let extentSize = UInt(PageGeometry.pmdSize)
 
     /// - Parameters:
     ///   - start: the address of the first page.

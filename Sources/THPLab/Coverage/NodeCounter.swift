@@ -4,9 +4,9 @@ public enum NodeCounter {
     /// For each 2 MiB extent of `[start, start + extents * 2 MiB)` of `pid`:
     /// node -> present pages. Empty dictionaries when PFNs are hidden.
     public static func perExtent(pid: Int32, start: UInt, extents: Int, map: PfnNodeMap) -> [[Int: Int]] {
-        let pages = MappedRegion.hugeSize / Sys.pageSize
+        let pages = PageGeometry.pmdSize / Sys.pageSize
         var out = Array(repeating: [Int: Int](), count: extents)
-        Pagemap.forEachPresentPFN(pid: pid, start: start, end: start + UInt(extents * MappedRegion.hugeSize)) { i, pfn in
+        Pagemap.forEachPresentPFN(pid: pid, start: start, end: start + UInt(extents * PageGeometry.pmdSize)) { i, pfn in
             if let node = map.node(ofPFN: pfn) { out[i / pages][node, default: 0] += 1 }
         }
         return out

@@ -73,7 +73,7 @@ public enum RemoteCollapse {
         case vma(UInt)
     }
 
-    static let huge = UInt(PageClassifier.pmdPages * 4096)
+    static let huge = UInt(PageGeometry.pmdSize)
 
     /// The 2 MiB extents to collapse: a range must be aligned and lie inside
     /// VMAs; a VMA gives every whole aligned extent inside it.
@@ -134,7 +134,7 @@ public enum RemoteCollapse {
         let plan = before.processes.flatMap { p in
             CollapsePlanner.plan(p, start: start, end: end, .init(readOnlyThpForFS: rothp, thpEnabled: ProcStatus.thpEnabled(pid: p.pid)) { v, a in
                 cache.presentPages(pid: p.pid, vmaStart: v.start, vmaEnd: v.end, offset: v.backing.offset + UInt64(a - v.start),
-                                   length: UInt64(PageClassifier.pmdPages * 4096))
+                                   length: UInt64(PageGeometry.pmdSize))
             })
         }
         let todo = plan.filter { $0.skip == nil }
@@ -209,7 +209,7 @@ public enum RemoteCollapse {
             let a = attempts[i]
             let now = extent(after, a.pid, a.start)
             let pmd = now?.1?.pages.pmd ?? 0
-            attempts[i].pmdMappedAfter = after == nil ? nil : pmd == PageClassifier.pmdPages
+            attempts[i].pmdMappedAfter = after == nil ? nil : pmd == PageGeometry.pagesPerPmd
             guard attempts[i].pmdMappedAfter != true else { continue }
             let was = extent(before, a.pid, a.start)?.1
             if now == nil { attempts[i].cause = "the VMA is gone from the process (unmapped meanwhile, or the process exited)"; continue }
@@ -220,7 +220,7 @@ public enum RemoteCollapse {
                 attempts[i].cause = "\(nowPages.anon) copy-on-write page(s) in the extent now"
             } else if a.errnoName == "EAGAIN" {
                 attempts[i].cause = "transient (a page was locked or had an extra reference): run the collapse again"
-            } else if let was, was.pages.resident < PageClassifier.pmdPages, a.errnoName == "EINVAL" {
+            } else if let was, was.pages.resident < PageGeometry.pagesPerPmd, a.errnoName == "EINVAL" {
                 attempts[i].cause = "only \(was.pages.resident) of 512 pages were resident before; for shmem, MADV_COLLAPSE needs the pages it finds to be in the page cache"
             }
         }

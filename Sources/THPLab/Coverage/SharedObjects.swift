@@ -47,7 +47,7 @@ public struct MappedObject: Codable, Equatable, Sendable {
 /// snapshot's per-page classes (`withPages`) to tell which file pages are
 /// in huge folios.
 public enum SharedObjects {
-    static let pagesPerExtent = UInt64(PageClassifier.pmdPages)
+    static let pagesPerExtent = UInt64(PageGeometry.pagesPerPmd)
 
     public static func find(in processes: [ProcessCoverage], minProcesses: Int = 2) -> [MappedObject] {
         struct Key: Hashable { var device: String; var inode: UInt64 }
@@ -125,13 +125,13 @@ public enum SharedObjects {
     /// Pages of the object's huge extents that fall on whole aligned
     /// extents of this VMA where the process maps nothing yet.
     static func pmdAtNextFault(_ v: VmaCoverage, hugeExtents: Set<UInt64>) -> Int {
-        let size = UInt(PageClassifier.pmdPages * 4096)
+        let size = UInt(PageGeometry.pmdSize)
         var n = 0
         var a = (v.start + size - 1) & ~(size - 1)
         let mappedByExtent = Dictionary(v.extents.map { ($0.start & ~(size - 1), $0.pages.resident) }, uniquingKeysWith: +)
         while a + size <= v.end {
             let filePage = v.backing.offset / 4096 + UInt64((a - v.start) / 4096)
-            if hugeExtents.contains(filePage / pagesPerExtent), (mappedByExtent[a] ?? 0) == 0 { n += PageClassifier.pmdPages }
+            if hugeExtents.contains(filePage / pagesPerExtent), (mappedByExtent[a] ?? 0) == 0 { n += PageGeometry.pagesPerPmd }
             a += size
         }
         return n
@@ -142,7 +142,7 @@ public enum SharedObjects {
 public enum VmaRules {
     /// Whether address and file offset agree modulo 2 MiB (file and shmem).
     public static func aligned(_ v: VmaCoverage) -> Bool? {
-        v.kind == "anon" ? nil : (UInt64(v.start / 4096) &- v.backing.offset / 4096) % UInt64(PageClassifier.pmdPages) == 0
+        v.kind == "anon" ? nil : (UInt64(v.start / 4096) &- v.backing.offset / 4096) % UInt64(PageGeometry.pagesPerPmd) == 0
     }
 
     /// Copy-on-write (anonymous) kB in a private file or shmem mapping.

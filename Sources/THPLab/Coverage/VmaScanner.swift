@@ -16,7 +16,7 @@ final class VmaScanner {
     private(set) var sawPresent = false
 
     static let pageSize = 4096
-    static let extentSize = 2 << 20
+    static let extentSize = PageGeometry.pmdSize
     static let chunkPages = 16384
 
     init(pid: Int32, withPages: Bool, procRoot: String = "/proc") throws {
@@ -117,7 +117,7 @@ final class VmaScanner {
                     // page lookup for every PTE of the walk).
                     var i = i0
                     while i < i1 {
-                        let extentEnd = min(i1, i + PageClassifier.pmdPages - Int(((start / page) + UInt(i)) % UInt(PageClassifier.pmdPages)))
+                        let extentEnd = min(i1, i + PageGeometry.pagesPerPmd - Int(((start / page) + UInt(i)) % UInt(PageGeometry.pagesPerPmd)))
                         let e = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
                                                       index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
                         let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
@@ -125,7 +125,7 @@ final class VmaScanner {
                         for k in i..<extentEnd {
                             classes[k] = .pmd
                             anon[k] = isAnon
-                            folio[k] = Int32(PageClassifier.pmdPages)
+                            folio[k] = Int32(PageGeometry.pagesPerPmd)
                         }
                         i = extentEnd
                     }
@@ -168,7 +168,7 @@ final class VmaScanner {
         let folded = ExtentFolder.fold(start: start, classes: classes, anon: anon, folioPages: folio, withPages: withPages)
         out.counts += folded.counts
         for e in folded.extents {
-            if !useScan && e.pages.pteThp == PageClassifier.pmdPages { out.candidates.append(out.extents.count) }
+            if !useScan && e.pages.pteThp == PageGeometry.pagesPerPmd { out.candidates.append(out.extents.count) }
             out.extents.append(e)
         }
     }
@@ -217,14 +217,14 @@ final class VmaScanner {
     /// kpageflags around it (read once per block and chunk).
     private func folioPages(pfn: UInt64, cache: inout [UInt64: [UInt64]]) -> Int {
         guard let kpageflags, pfn != 0 else { return 1 }
-        let block = pfn / UInt64(PageClassifier.pmdPages)
+        let block = pfn / UInt64(PageGeometry.pagesPerPmd)
         if cache[block] == nil {
             cache[block] = (try? Pagemap.readWords(fd: kpageflags, path: "/proc/kpageflags",
-                                                   index: block * UInt64(PageClassifier.pmdPages),
-                                                   count: PageClassifier.pmdPages)) ?? []
+                                                   index: block * UInt64(PageGeometry.pagesPerPmd),
+                                                   count: PageGeometry.pagesPerPmd)) ?? []
         }
         let words = cache[block]!
-        let offset = Int(pfn % UInt64(PageClassifier.pmdPages))
+        let offset = Int(pfn % UInt64(PageGeometry.pagesPerPmd))
         guard offset < words.count else { return 1 }
         return words.withUnsafeBufferPointer { PageClassifier.folioPages(block: $0, offset: offset) }
     }

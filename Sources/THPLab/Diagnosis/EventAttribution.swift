@@ -163,7 +163,7 @@ public struct EventAttribution: Sendable {
                         let pid = e.mm.flatMap { out.mmPids[$0] }
                         let candidates = Set(subject.mappings.filter {
                             $0.object == o && (pid == nil || $0.pid == pid) && UInt(addr) >= $0.start && UInt(addr) < $0.end
-                        }.map { Int((UInt(addr) - $0.start + $0.offset) / UInt(MappedRegion.hugeSize)) })
+                        }.map { Int((UInt(addr) - $0.start + $0.offset) / UInt(PageGeometry.pmdSize)) })
                         if candidates.count == 1 { ref = ExtentRef(object: o, extent: candidates.first!) }
                     }
                     if let ref, e.name == "mm_khugepaged_collapse_file", let head = e.hex("hpage_pfn") {

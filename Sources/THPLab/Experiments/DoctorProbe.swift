@@ -125,7 +125,7 @@ public enum DoctorProbe {
 
     /// MADV_COLLAPSE on a 2 MiB memfd mapping; the huge page is freed at once.
     static func probeCollapse() -> (ok: Bool?, detail: String) {
-        let size = MappedRegion.hugeSize
+        let size = PageGeometry.pmdSize
         guard let fd = try? Sys.memfdCreate(name: "thplab-doctor").get() else { return (nil, "memfd_create failed") }
         defer { try? fd.close() }
         guard case .success = Sys.ftruncate(fd, size: Int64(size)),

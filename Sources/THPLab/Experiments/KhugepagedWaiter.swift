@@ -15,8 +15,8 @@ struct KhugepagedWaiter {
         guard let shared = host.placements.first(where: { $0.role == .shared }) else {
             throw THPLabError(.system, "no shared mapping to watch")
         }
-        let huge = UInt(MappedRegion.hugeSize)
-        let extents = size / MappedRegion.hugeSize
+        let huge = UInt(PageGeometry.pmdSize)
+        let extents = size / PageGeometry.pmdSize
         func fullScans() -> Int64 { (try? sysfs.read("khugepaged/full_scans")).flatMap { Int64($0.current) } ?? 0 }
         let scans0 = fullScans()
         let t0 = Sys.monotonicNanoseconds()

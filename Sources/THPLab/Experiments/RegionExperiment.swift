@@ -64,7 +64,7 @@ public struct RegionOptions: Codable, Equatable, Sendable {
         placement = try c.decodeIfPresent(Placement.self, forKey: .placement)
     }
 
-    public func validate(memAvailableKB: Int64?, topology: NumaTopology = .read()) throws {
+    public func validate(memAvailableKB: Int64?, topology: NumaTopology) throws {
         guard (1...4096).contains(extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
         guard (1...512).contains(present) else { throw THPLabError.usage("--present must be from 1 to 512 pages of each extent") }
         guard (1...3600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 3600 seconds") }
@@ -92,7 +92,7 @@ public struct RegionOptions: Codable, Equatable, Sendable {
             guard backing.isShmem || backing == .anon else { throw THPLabError.usage("swap needs shmem or anonymous memory: regular file pages are written back, not swapped") }
         }
         if backing == .file && !Sys.isDirectory(directory) { throw THPLabError.usage("--dir \(directory) is not a directory") }
-        let needed = Int64(extents * processes) * 2 * (2 << 20) + (64 << 20)
+        let needed = Int64(extents * processes) * 2 * Int64(PageGeometry.pmdSize) + (64 << 20)
         if let memAvailableKB, needed > memAvailableKB * 1024 {
             throw THPLabError.usage("\(extents) extents need about \(needed >> 20) MiB, but only \(memAvailableKB >> 10) MiB is available")
         }
@@ -194,7 +194,7 @@ public struct RegionExperiment {
     public var pinned: Set<String>
     /// thplab's own binary, for the worker processes of `processes` > 1.
     public var executable = Sys.ownExecutable()
-    static let huge = MappedRegion.hugeSize
+    static let huge = PageGeometry.pmdSize
 
     public init(options: RegionOptions, pinned: Set<String> = []) {
         self.options = options
@@ -375,7 +375,7 @@ public struct RegionExperiment {
                     // File and shmem: collapse_file() unmapped the small pages.
                     // Anonymous: the extent is one huge folio now (PMD-mapped;
                     // without PAGEMAP_SCAN pagemap cannot say how it is mapped).
-                    let anonHuge = c.pmd + c.pteThp == PageClassifier.pmdPages
+                    let anonHuge = c.pmd + c.pteThp == PageGeometry.pagesPerPmd
                     if (o.backing == .anon && anonHuge) || (o.backing != .anon && c.resident == 0) { collapsedAt[e] = elapsed() * 1000 }
                 }
                 scans = (Int64((try? sysfs.read("khugepaged/full_scans"))?.current ?? "0") ?? 0) - scans0

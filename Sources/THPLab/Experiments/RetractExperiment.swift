@@ -50,9 +50,9 @@ public struct RetractExperiment {
         }
         // What the events will be attributed to: the object, every mapping
         // of it, and the PFNs of its pages as the first process maps them.
-        var subject = TraceSubject(objects: [.init(traceName: object.traceName, owner: nil, extents: options.size / MappedRegion.hugeSize)],
+        var subject = TraceSubject(objects: [.init(traceName: object.traceName, owner: nil, extents: options.size / PageGeometry.pmdSize)],
                                    mappings: hosts.flatMap { h in h.placements.map { .init(pid: h.pid, object: 0, start: $0.start, end: $0.end, offset: 0) } })
-        let extents = options.size / MappedRegion.hugeSize
+        let extents = options.size / PageGeometry.pmdSize
         let sharedStart = hosts[0].placements.first { $0.role == .shared }!.start
         func indexPFNs() { PfnIndex.add(pid: hosts[0].pid, start: sharedStart, extents: extents, object: 0, into: &subject.pfnExtent) }
         indexPFNs()
@@ -114,9 +114,9 @@ public struct RetractExperiment {
         // Which extents are on a huge page now, as the first process sees them.
         let scanner = try VmaScanner(pid: hosts[0].pid, withPages: false)
         let huge = try (0..<extents).map { e -> Bool in
-            let s = sharedStart + UInt(e * MappedRegion.hugeSize)
-            let c = try scanner.scan(start: s, end: s + UInt(MappedRegion.hugeSize)).counts
-            return c.pmd + c.pteThp == PageClassifier.pmdPages
+            let s = sharedStart + UInt(e * PageGeometry.pmdSize)
+            let c = try scanner.scan(start: s, end: s + UInt(PageGeometry.pmdSize)).counts
+            return c.pmd + c.pteThp == PageGeometry.pagesPerPmd
         }
         tracer?.stop()
         let attribution = tracer.map { EventAttribution.attribute($0.events(), subject: subject) }
@@ -128,7 +128,7 @@ public struct RetractExperiment {
                                               blocker: ExpectationModel.collapseBlocker(context), fullScans: wait?.fullScans,
                                               objectEvents: attribution?.byObject[0] ?? [])
             facts.collapseTraced = tracer?.formats["mm_khugepaged_collapse_file"] != nil
-            return ObjectExtent(index: e, offset: e * MappedRegion.hugeSize,
+            return ObjectExtent(index: e, offset: e * PageGeometry.pmdSize,
                                 diagnosis: ExtentDiagnosis.diagnose(events: attribution?.byExtent[ExtentRef(object: 0, extent: e)] ?? [], facts: facts))
         }
         let countersAfter = SystemCounters.read(sysfs: sysfs)

@@ -65,7 +65,7 @@ public struct RetractOptions: Codable, Equatable, Sendable {
     /// Checks the options against each other and the host's free memory.
     /// Throws a usage error (exit 2) naming the option to change.
     public func validate(memAvailableKB: Int64?) throws {
-        let huge = 2 << 20
+        let huge = PageGeometry.pmdSize
         guard backing != .anon else {
             throw THPLabError.usage("retract needs a file or shmem object (page-table retraction is about files); anonymous memory is for `run collapse --backing anon`")
         }

@@ -58,7 +58,7 @@ public enum RegionRunner {
                            progress: (ExperimentProgress) -> Void) throws -> RegionResult {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
         let available = ProcCounters.parseMeminfo(FileIO.readIfPresent("/proc/meminfo") ?? "")["MemAvailable"]
-        try options.validate(memAvailableKB: available)
+        try options.validate(memAvailableKB: available, topology: NumaTopology.read())
         let o = try GuardedRun.run(command: "run \(options.scenario.rawValue)", log: log) {
             try RegionExperiment(options: options, pinned: pinned).run(guardian: $0, progress: progress)
         }

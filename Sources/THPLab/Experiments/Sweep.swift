@@ -84,7 +84,7 @@ public enum Sweep {
                            progress: (_ done: Int, _ total: Int, _ elapsed: Double) -> Void) throws -> SweepResult {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
         let available = ProcCounters.parseMeminfo(FileIO.readIfPresent("/proc/meminfo") ?? "")["MemAvailable"]
-        try options.validate(memAvailableKB: available)
+        try options.validate(memAvailableKB: available, topology: NumaTopology.read())
         guard !axes.isEmpty else { throw THPLabError.usage("give at least one --knob NAME=V1,V2,...") }
         guard Set(axes.map(\.name)).count == axes.count else { throw THPLabError.usage("a knob is given twice") }
         guard (1...100).contains(repeatCount) else { throw THPLabError.usage("--repeat must be from 1 to 100") }

@@ -1,7 +1,7 @@
 /// Decides the class of one page from what pagemap, kpageflags and
 /// PAGEMAP_SCAN say of it. Pure: the unit tests feed it synthetic entries.
 public enum PageClassifier {
-    public static let pmdPages = 512
+
 
     public struct Verdict: Equatable, Sendable {
         public var pageClass: PageClass
@@ -22,13 +22,13 @@ public enum PageClassifier {
             return Verdict(pageClass: entry & Pagemap.swapped != 0 ? .swapped : .none, anon: false, folioPages: nil)
         }
         let anon = flags.map { $0 & Pagemap.KPF.anon != 0 } ?? (entry & Pagemap.fileOrSharedAnon == 0)
-        if pmdMapped == true { return Verdict(pageClass: .pmd, anon: anon, folioPages: pmdPages) }
+        if pmdMapped == true { return Verdict(pageClass: .pmd, anon: anon, folioPages: PageGeometry.pagesPerPmd) }
         guard let flags else { return Verdict(pageClass: .small, anon: anon, folioPages: nil) }
         guard flags & (Pagemap.KPF.compoundHead | Pagemap.KPF.compoundTail) != 0 else {
             return Verdict(pageClass: .small, anon: anon, folioPages: nil)
         }
         let size = folioPages()
-        return Verdict(pageClass: size >= pmdPages ? .pteThp : .mthp, anon: anon, folioPages: size)
+        return Verdict(pageClass: size >= PageGeometry.pagesPerPmd ? .pteThp : .mthp, anon: anon, folioPages: size)
     }
 
     /// The size in pages of the folio holding the page at `offset` of a
@@ -42,7 +42,7 @@ public enum PageClassifier {
             guard block[i] & tail != 0 else { return 1 }
             i -= 1
         }
-        if i < 0 { return pmdPages }
+        if i < 0 { return PageGeometry.pagesPerPmd }
         var j = i + 1
         while j < block.count && block[j] & tail != 0 && block[j] & head == 0 { j += 1 }
         return j - i

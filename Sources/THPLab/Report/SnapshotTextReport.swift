@@ -18,7 +18,7 @@ public enum SnapshotTextReport {
         }
     }
 
-    static let pmdSize = UInt(PageClassifier.pmdPages * 4096)
+    static let pmdSize = UInt(PageGeometry.pmdSize)
 
     public static func render(_ s: SnapshotResult, _ o: Options = Options()) -> String {
         var out: [String] = []

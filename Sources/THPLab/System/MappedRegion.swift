@@ -8,7 +8,7 @@ public final class MappedRegion {
     public let shared: Bool
     public let fileOffset: Int64
 
-    public static let hugeSize = 2 << 20
+
 
     /// Maps `length` bytes of `fd` at `fileOffset`. With `misalignBy == 0`
     /// the address is congruent to the file offset modulo 2 MiB, so each
@@ -17,7 +17,7 @@ public final class MappedRegion {
     /// Reserves `length + 2 MiB` of address space, maps with MAP_FIXED at the
     /// chosen address, and unmaps the slack.
     public init(fd: FileDescriptor, length: Int, fileOffset: Int64, shared: Bool, misalignBy: Int = 0) throws {
-        let huge = MappedRegion.hugeSize
+        let huge = PageGeometry.pmdSize
         let reserveLength = length + 2 * huge
         let reserve = try Sys.mmap(length: reserveLength, writable: false, shared: false, fixed: false,
                                    fd: nil, offset: 0)
@@ -44,7 +44,7 @@ public final class MappedRegion {
 
     /// A private anonymous mapping, 2 MiB aligned.
     public init(anonymousLength length: Int) throws {
-        let huge = MappedRegion.hugeSize
+        let huge = PageGeometry.pmdSize
         let reserve = try Sys.mmap(length: length + huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
             .mapError { THPLabError.system("cannot map \(length) bytes of anonymous memory", $0) }.get()
         let address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
