@@ -33,6 +33,8 @@ struct Exec: ParsableCommand {
     func run() throws {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("no command") }
-        throw ExitCode(KnobCommands.execDyingWithParent(parent: parent, command: words))
+        let failed = KnobCommands.execDyingWithParent(parent: parent, command: words)
+        if let message = failed.message { Console.error("thplab: " + message) }
+        throw ExitCode(failed.code)
     }
 }

@@ -15,8 +15,8 @@ import Testing
         return PhaseObservation(rssKB: rss, anonKB: anon, pmdMappedKB: pmd, classes: c, pfnsVisible: true)
     }
 
-    func phases(_ populated: PhaseObservation, _ refaulted: PhaseObservation) -> [String: PhaseObservation] {
-        ["populated": populated, "collapsed": Self.obs(0, 0, 0, thp: 0), "refaulted": refaulted]
+    func phases(_ populated: PhaseObservation, _ refaulted: PhaseObservation) -> [Phase: PhaseObservation] {
+        [.populated: populated, .collapsed: Self.obs(0, 0, 0, thp: 0), .refaulted: refaulted]
     }
 
     let small = Self.obs(4096, 0, 0, thp: 0)

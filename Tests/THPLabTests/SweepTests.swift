@@ -59,10 +59,10 @@ import Testing
     }
 
     @Test func latencyStats() {
-        let s = LatencyStats.of([5, 1, 3, 9], extents: 4, source: "tracepoints")
+        let s = LatencyStats.of([5, 1, 3, 9], extents: 4, source: .tracepoints)
         #expect(s?.medianMs == 4 && s?.minMs == 1 && s?.maxMs == 9 && s?.fullCoverageMs == 9)
-        #expect(LatencyStats.of([2, 1], extents: 4, source: "polling")?.fullCoverageMs == nil)
-        #expect(LatencyStats.of([], extents: 4, source: "polling") == nil)
+        #expect(LatencyStats.of([2, 1], extents: 4, source: .polling)?.fullCoverageMs == nil)
+        #expect(LatencyStats.of([], extents: 4, source: .polling) == nil)
     }
 
     @Test func sparseExpectationFollowsTheRule() {

@@ -42,26 +42,26 @@ public enum KnobCommands {
             guardian.addWorker(pid)
             let status = try Sys.waitpid(pid, block: true).mapError { THPLabError.system("waitpid failed", $0) }.get()
             guardian.removeWorker(pid)
-            for line in guardian.release() { log(line) }
+            for step in guardian.release() { log(step.description) }
             switch status {
             case .exited(let code)?: return code
             case .signaled(let sig)?: return 128 + sig
             case nil: return 1
             }
         } catch {
-            for line in guardian.release() { log(line) }
+            for step in guardian.release() { log(step.description) }
             throw error
         }
     }
 
     /// The body of the hidden `thplab exec`: die with `parent`, then become
-    /// `command`. Returns an exit code only if the exec failed.
-    public static func execDyingWithParent(parent: Int32, command: [String]) -> Int32 {
+    /// `command`. Returns only if that failed: the exit code to leave with
+    /// and, when the exec itself failed, what to tell the user.
+    public static func execDyingWithParent(parent: Int32, command: [String]) -> (code: Int32, message: String?) {
         _ = Sys.setParentDeathSignal(Sys.SIGTERM)
-        if Sys.parentPid != parent { return 125 }
+        if Sys.parentPid != parent { return (125, nil) }
         let e = Sys.exec(command)
-        FileIO.writeStderr("thplab: cannot run \(command.first ?? ""): \(e)\n")
-        return e == .noSuchFileOrDirectory ? 127 : 126
+        return (e == .noSuchFileOrDirectory ? 127 : 126, "cannot run \(command.first ?? ""): \(e)")
     }
 
     /// Undoes a killed run's journal and every `knobs set`/`load`.
@@ -70,7 +70,7 @@ public enum KnobCommands {
         let guardian = try HostGuard.acquire(command: "knobs restore", log: { log($0); said = true })
         defer { guardian.release() }
         let lines = guardian.restorePersistent()
-        for l in lines { log(l) }
+        for l in lines { log(l.description) }
         return said || !lines.isEmpty
     }
 }

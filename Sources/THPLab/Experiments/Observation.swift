@@ -71,6 +71,6 @@ public struct PhaseObservation: Codable, Equatable, Sendable {
 }
 
 /// The phases of the retract experiment, in order.
-public enum Phase: String, Codable, CaseIterable, Sendable {
+public enum Phase: String, Codable, CodingKeyRepresentable, CaseIterable, Sendable {
     case populated, collapsed, refaulted
 }

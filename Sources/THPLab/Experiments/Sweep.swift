@@ -83,7 +83,7 @@ public enum Sweep {
                            log: @escaping (String) -> Void,
                            progress: (_ done: Int, _ total: Int, _ elapsed: Double) -> Void) throws -> SweepResult {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
-        let available = ProcCounters.parseMeminfo(FileIO.readIfPresent("/proc/meminfo") ?? "")["MemAvailable"]
+        let available = ProcFS.host.memAvailableKB()
         try options.validate(memAvailableKB: available, topology: NumaTopology.read())
         guard !axes.isEmpty else { throw THPLabError.usage("give at least one --knob NAME=V1,V2,...") }
         guard Set(axes.map(\.name)).count == axes.count else { throw THPLabError.usage("a knob is given twice") }
@@ -94,7 +94,7 @@ public enum Sweep {
         let sysfs = THPSysfs()
         let before = sysfs.readAll().mapValues(\.current)
         let t0 = Sys.monotonicNanoseconds()
-        let pinned = Set(axes.map(\.name))
+        let pinned = Set(axes.map { Knob(rawValue: $0.name) })
         let outcome = try GuardedRun.run(command: "sweep \(options.scenario.rawValue)", log: log) { guardian -> [SweepPoint] in
             var points: [SweepPoint] = []
             for (i, combo) in combos.enumerated() {
@@ -129,7 +129,7 @@ public enum Sweep {
         return SweepPoint(knobs: knobs, runs: runs.count, collapsed: runs.reduce(0) { $0 + $1.collapsed }, total: total,
                           expectedCollapsed: runs.reduce(0) { $0 + $1.expectedCollapsed },
                           coveragePercent: (runs.reduce(0) { $0 + $1.coveragePercent } / Double(max(1, runs.count)) * 10).rounded() / 10,
-                          latency: LatencyStats.of(latencies, extents: total, source: runs.first?.latency?.source ?? "polling"),
+                          latency: LatencyStats.of(latencies, extents: total, source: runs.first?.latency?.source ?? .polling),
                           fullCoverageMs: full.isEmpty ? nil : full[full.count / 2],
                           ok: runs.allSatisfy(\.ok), differences: runs.flatMap(\.differences))
     }

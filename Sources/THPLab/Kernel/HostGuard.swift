@@ -125,7 +125,7 @@ public final class HostGuard: @unchecked Sendable {
         for path in Self.staleJournals(stateDir: stateDir).reversed() {
             guard let stale = try HostJournal.load(path) else { continue }
             log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
-            for line in stale.undo(sysfs: sysfs) { log("  " + line) }
+            for step in stale.undo(sysfs: sysfs) { log("  \(step)") }
             _ = Sys.unlink(path)
         }
     }
@@ -186,11 +186,11 @@ public final class HostGuard: @unchecked Sendable {
     }
 
     /// Puts back every knob `knobs set`/`load` changed.
-    public func restorePersistent() -> [String] {
+    public func restorePersistent() -> [CleanupStep] {
         withLock {
             guard let p = (try? HostJournal.load(persistentPath)) ?? nil else { return [] }
             let lines = p.undo(sysfs: sysfs)
-            if !lines.contains(where: { $0.hasPrefix("FAILED") }) { _ = Sys.unlink(persistentPath) }
+            if !lines.contains(where: \.failed) { _ = Sys.unlink(persistentPath) }
             return lines
         }
     }
@@ -198,7 +198,7 @@ public final class HostGuard: @unchecked Sendable {
     /// Puts every knob this guard changed back to its original now, keeping
     /// the journal (a sweep between points). Returns what it did.
     @discardableResult
-    public func restoreKnobsNow() -> [String] {
+    public func restoreKnobsNow() -> [CleanupStep] {
         withLock {
             var knobsOnly = journal
             knobsOnly.resources = []
@@ -254,7 +254,7 @@ public final class HostGuard: @unchecked Sendable {
     /// drops the lock. Safe to call more than once and from a signal handler
     /// thread. Returns what it did.
     @discardableResult
-    public func release() -> [String] {
+    public func release() -> [CleanupStep] {
         mutex.lock()
         defer { mutex.unlock() }
         if released { return [] }
@@ -277,7 +277,7 @@ public final class HostGuard: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 let lines = self?.release() ?? []
                 log("thplab: interrupted by signal \(sig); the host was put back as it was")
-                for line in lines { log("  " + line) }
+                for line in lines { log("  \(line)") }
                 Sys.immediateExit(128 + sig)
             }
             source.resume()

@@ -52,18 +52,18 @@ public struct HostJournal: Codable, Equatable, Sendable {
     /// Puts back everything the journal lists, knobs last-changed first.
     /// Returns one line per action, problems included; never throws, so that
     /// one failure does not stop the rest.
-    public func undo(sysfs: THPSysfs) -> [String] {
-        var log: [String] = []
+    public func undo(sysfs: THPSysfs) -> [CleanupStep] {
+        var log: [CleanupStep] = []
         for knob in knobs.reversed() {
             guard THPSysfs.rule(for: knob.name) != nil, !knob.name.contains("..") else {
-                log.append("journal names '\(knob.name)', which is not a THP knob: ignored")
+                log.append(.done("journal names '\(knob.name)', which is not a THP knob: ignored"))
                 continue
             }
             let current = (try? sysfs.read(knob.name).current) ?? "?"
             if current == knob.original { continue }
             switch FileIO.writeExisting(sysfs.path(knob.name), knob.original) {
-            case .success: log.append("restored \(knob.name): \(current) -> \(knob.original)")
-            case .failure(let e): log.append("FAILED to restore \(knob.name) to \(knob.original): \(e)")
+            case .success: log.append(.done("restored \(knob.name): \(current) -> \(knob.original)"))
+            case .failure(let e): log.append(.failed("restore \(knob.name) to \(knob.original): \(e)"))
             }
         }
         for r in resources.reversed() {
@@ -74,30 +74,44 @@ public struct HostJournal: Codable, Equatable, Sendable {
 
     /// Removes one resource if it is still there; a line when it did
     /// something worth telling or failed.
-    static func undo(_ r: Resource) -> String? {
+    static func undo(_ r: Resource) -> CleanupStep? {
         switch r.kind {
         case .mount:
             switch Sys.umount(r.path) {
-            case .success: return "unmounted \(r.path)"
+            case .success: return .done("unmounted \(r.path)")
             case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not mounted
             case .failure:
-                if case .failure(let e) = Sys.umount(r.path, lazy: true) { return "FAILED to unmount \(r.path): \(e)" }
-                return "unmounted \(r.path) (lazily: it was busy)"
+                if case .failure(let e) = Sys.umount(r.path, lazy: true) { return .failed("unmount \(r.path): \(e)") }
+                return .done("unmounted \(r.path) (lazily: it was busy)")
             }
         case .file:
             guard Sys.exists(r.path) else { return nil }
-            if case .failure(let e) = Sys.unlink(r.path) { return "FAILED to remove \(r.path): \(e)" }
-            return "removed \(r.path)"
+            if case .failure(let e) = Sys.unlink(r.path) { return .failed("remove \(r.path): \(e)") }
+            return .done("removed \(r.path)")
         case .swap:
             switch Sys.swapoff(r.path) {
-            case .success: return "swapoff \(r.path)"
+            case .success: return .done("swapoff \(r.path)")
             case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not active
-            case .failure(let e): return "FAILED to swapoff \(r.path): \(e)"
+            case .failure(let e): return .failed("swapoff \(r.path): \(e)")
             }
         case .directory:
             guard Sys.exists(r.path) else { return nil }
-            if case .failure(let e) = Sys.rmdir(r.path) { return "FAILED to remove \(r.path): \(e)" }
-            return "removed \(r.path)"
+            if case .failure(let e) = Sys.rmdir(r.path) { return .failed("remove \(r.path): \(e)") }
+            return .done("removed \(r.path)")
         }
     }
+}
+
+/// One thing a clean-up did, or failed to do.
+public struct CleanupStep: Equatable, Sendable, CustomStringConvertible {
+    public enum Outcome: Sendable { case done, failed }
+    public var outcome: Outcome
+    /// What was done, or what could not be done and why.
+    public var text: String
+
+    public static func done(_ text: String) -> CleanupStep { CleanupStep(outcome: .done, text: text) }
+    public static func failed(_ text: String) -> CleanupStep { CleanupStep(outcome: .failed, text: text) }
+
+    public var failed: Bool { outcome == .failed }
+    public var description: String { failed ? "FAILED to " + text : text }
 }

@@ -76,6 +76,11 @@ public struct THPSysfs: Sendable {
     }
 
     /// Reads every present knob.
+    public func read(_ knob: Knob) throws -> SysfsValue { try read(knob.rawValue) }
+
+    /// A numeric file (a counter such as `khugepaged/full_scans`), or nil.
+    public func number(_ knob: Knob) -> Int64? { (try? read(knob)).flatMap { Int64($0.current) } }
+
     public func readAll() -> [String: SysfsValue] {
         var out: [String: SysfsValue] = [:]
         for name in presentKnobs() { out[name] = try? read(name) }

@@ -36,7 +36,7 @@ public enum RegionTextReport {
         out.append("")
         out.append("collapsed \(r.collapsed)/\(r.total), expected \(r.expectedCollapsed): \(r.rule)")
         if let l = r.latency {
-            out.append(String(format: "latency (%@): median %.3f ms, min %.3f ms, max %.3f ms", l.source, l.medianMs, l.minMs, l.maxMs)
+            out.append("latency (\(l.source.rawValue)): " + String(format: "median %.3f ms, min %.3f ms, max %.3f ms", l.medianMs, l.minMs, l.maxMs)
                        + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? ""))
         }
         out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")

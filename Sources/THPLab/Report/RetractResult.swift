@@ -76,14 +76,14 @@ public struct MappingResult: Codable, Sendable {
     public var met: Bool
     /// The kernel rule behind the expectation.
     public var reason: String
-    public var phases: [String: PhaseObservation]
+    public var phases: [Phase: PhaseObservation]
 
     enum CodingKeys: String, CodingKey {
         case role, pid, start, end, inTriggerProcess = "in_trigger_process", triggerMapping = "trigger_mapping"
         case expectedState = "expected_state", met, reason, phases
     }
 
-    public func phase(_ p: Phase) -> PhaseObservation? { phases[p.rawValue] }
+    public func phase(_ p: Phase) -> PhaseObservation? { phases[p] }
 }
 
 public struct TriggerCall: Codable, Sendable {

@@ -5,10 +5,10 @@ public struct ObservedMapping: Sendable {
     public var start: UInt
     public var end: UInt
     public var inTriggerProcess: Bool
-    public var phases: [String: PhaseObservation]
+    public var phases: [Phase: PhaseObservation]
 
     public init(role: MappingRole, pid: Int32, start: UInt, end: UInt, inTriggerProcess: Bool,
-                phases: [String: PhaseObservation]) {
+                phases: [Phase: PhaseObservation]) {
         self.role = role
         self.pid = pid
         self.start = start
@@ -29,7 +29,7 @@ public enum RetractEvaluation {
             let isTrigger = o.inTriggerProcess && o.role == .shared && context.trigger == .madvise
             let e = ExpectationModel.expect(role: o.role, inTriggerProcess: o.inTriggerProcess,
                                             isTriggerMapping: isTrigger, context)
-            let final = o.phases[Phase.refaulted.rawValue]
+            let final = o.phases[.refaulted]
             let met = final?.state == e.state
             mappings.append(MappingResult(role: o.role, pid: o.pid, start: o.start, end: o.end,
                                           inTriggerProcess: o.inTriggerProcess, triggerMapping: isTrigger,
@@ -57,8 +57,8 @@ public enum RetractEvaluation {
 
     /// Whether a mapping was already on huge pages after populate (a THP
     /// per kpageflags, or anything PMD-mapped), so there was nothing to collapse.
-    public static func populatedHuge(_ phases: [String: PhaseObservation]) -> Bool {
-        guard let p = phases[Phase.populated.rawValue] else { return false }
+    public static func populatedHuge(_ phases: [Phase: PhaseObservation]) -> Bool {
+        guard let p = phases[.populated] else { return false }
         return (p.thpKB ?? 0) > 0 || p.pmdMappedKB > 0
     }
 }

@@ -1,60 +1,59 @@
 import Foundation
 
-/// Waits, within a bound, for khugepaged to collapse the object, watching
-/// the trigger process's shared mapping: collapse_file() unmaps the old small
-/// pages from every mapping, so an extent whose pages are all gone from a
-/// fully populated mapping has been collapsed.
+/// Waits, within a bound, for khugepaged to collapse every extent of a
+/// region set, reading each extent's page classes every `pollMilliseconds`
+/// (`CollapseSignal` says what a collapsed extent looks like). Without an
+/// expected collapse it still waits long enough to see khugepaged pass over
+/// its list twice, or sit idle, but never longer than the bound. The one
+/// waiter of every experiment that triggers khugepaged.
 struct KhugepagedWaiter {
-    let host: MappingHost
-    let size: Int
+    static let pollMilliseconds = 5
+
+    let reader: ExtentReader
+    let signal: CollapseSignal
     let sysfs: THPSysfs
     let boundSeconds: Int
     let tracer: ScanTracer?
 
-    func wait(expectCollapse: Bool, progress: (ExperimentProgress) -> Void) throws -> KhugepagedWait {
-        guard let shared = host.placements.first(where: { $0.role == .shared }) else {
-            throw THPLabError(.system, "no shared mapping to watch")
-        }
-        let huge = UInt(PageGeometry.pmdSize)
-        let extents = size / PageGeometry.pmdSize
-        func fullScans() -> Int64 { (try? sysfs.read("khugepaged/full_scans")).flatMap { Int64($0.current) } ?? 0 }
-        let scans0 = fullScans()
-        let t0 = Sys.monotonicNanoseconds()
+    /// When each extent was seen collapsed, in seconds from `since`, and what
+    /// the wait showed.
+    struct Outcome {
+        var collapsedAt: [Int: Double]
+        var wait: KhugepagedWait
+    }
+
+    /// - Parameter since: the monotonic time the clock starts at (just
+    ///   before MADV_HUGEPAGE: khugepaged may collapse an extent before the
+    ///   call even returns).
+    func wait(expectCollapse: Bool, since t0: UInt64 = Sys.monotonicNanoseconds(),
+              progress: (ExperimentProgress) -> Void) throws -> Outcome {
+        let total = reader.regions.count
+        let scans0 = sysfs.number(.fullScans) ?? 0
         func elapsed() -> Double { Double(Sys.monotonicNanoseconds() - t0) / 1e9 }
         var collapsedAt: [Int: Double] = [:]
         var idle = false
-        let scanner = try VmaScanner(pid: host.pid, withPages: false)
-        // Without an expected collapse, still wait long enough to see
-        // khugepaged pass over its list twice, but no longer than the bound.
+        var scans: Int64 = 0
         while true {
-            for e in 0..<extents where collapsedAt[e] == nil {
-                let start = shared.start + UInt(e) * huge
-                if try scanner.scan(start: start, end: start + huge).counts.resident == 0 { collapsedAt[e] = elapsed() }
+            for g in 0..<total where collapsedAt[g] == nil {
+                if signal.collapsed(try reader.counts(g)) { collapsedAt[g] = elapsed() }
             }
-            let scans = fullScans() - scans0
-            progress(.waiting(elapsed: elapsed(), bound: boundSeconds, fullScans: scans, collapsed: collapsedAt.count,
-                              total: extents))
-            if collapsedAt.count == extents { break }
+            scans = (sysfs.number(.fullScans) ?? 0) - scans0
+            progress(.waiting(elapsed: elapsed(), bound: boundSeconds, fullScans: scans, collapsed: collapsedAt.count, total: total))
+            if collapsedAt.count == total { break }
             if !expectCollapse && scans >= 2 { break }
             if !expectCollapse && scans == 0 && elapsed() >= ScanTracer.idleSeconds && tracer?.khugepagedSilent() == true {
                 idle = true
                 break
             }
             if elapsed() >= Double(boundSeconds) { break }
-            Sys.sleep(milliseconds: 50)
+            Sys.sleep(milliseconds: Self.pollMilliseconds)
         }
-        let scans = fullScans() - scans0
-        // collapse_file() emits its event after it unmapped the old pages,
-        // which is what the loop sees: give the trace a moment to catch up.
-        var counts = tracer?.counts()
-        let settle = Sys.monotonicNanoseconds() + 1_000_000_000
-        while let c = counts, c.collapses < collapsedAt.count, Sys.monotonicNanoseconds() < settle {
-            Sys.sleep(milliseconds: 10)
-            counts = tracer?.counts()
-        }
-        var w = KhugepagedWait(boundSeconds: boundSeconds, waitedSeconds: (elapsed() * 1000).rounded() / 1000,
-                               extentsTotal: extents, extentsCollapsed: collapsedAt.count,
-                               firstCollapseSeconds: collapsedAt.values.min(), lastCollapseSeconds: collapsedAt.count == extents ? collapsedAt.values.max() : nil,
+        let waited = elapsed()
+        let counts = signal == .pagesUnmapped ? settledCounts(collapsed: collapsedAt.count) : tracer?.counts()
+        var w = KhugepagedWait(boundSeconds: boundSeconds, waitedSeconds: (waited * 1000).rounded() / 1000,
+                               extentsTotal: total, extentsCollapsed: collapsedAt.count,
+                               firstCollapseSeconds: collapsedAt.values.min(),
+                               lastCollapseSeconds: collapsedAt.count == total ? collapsedAt.values.max() : nil,
                                fullScans: scans, scanEvents: counts?.scans, collapseEvents: counts?.collapses,
                                lastScanResult: counts?.lastScanResult, visited: nil, verdict: "")
         w.khugepagedIdle = idle ? true : nil
@@ -64,7 +63,20 @@ struct KhugepagedWaiter {
             w.visited = true
         }
         w.verdict = KhugepagedWait.verdict(w)
-        return w
+        return Outcome(collapsedAt: collapsedAt, wait: w)
+    }
+
+    /// collapse_file() emits its event after it unmapped the old pages,
+    /// which is what the loop sees: the trace gets a second to catch up.
+    private func settledCounts(collapsed: Int) -> ScanTracer.Counts? {
+        guard let tracer else { return nil }
+        var counts = tracer.counts()
+        let settle = Sys.monotonicNanoseconds() + 1_000_000_000
+        while counts.collapses < collapsed && Sys.monotonicNanoseconds() < settle {
+            Sys.sleep(milliseconds: 10)
+            counts = tracer.counts()
+        }
+        return counts
     }
 }
 

@@ -1,0 +1,89 @@
+/// What one region scenario (`run collapse|sparse|latency|swap|numa`) adds
+/// to the phases every region experiment shares: its own checks, where its
+/// pages go, what it does between populate and the trigger, and what the
+/// kernel's rules predict. One small type per scenario, in Scenarios/;
+/// everything else is `RegionExperiment`'s.
+protocol RegionScenario: Sendable {
+    /// Pages of each extent faulted in when the user gives none.
+    var defaultPresent: Int { get }
+    /// Knobs the scenario measures: the run never changes them.
+    var measuredKnobs: Set<Knob> { get }
+    /// Checks beyond the shared ones (exit code 2 or 3).
+    func validate(_ o: RegionOptions, topology: NumaTopology) throws
+    /// Where the pages go when the user says nothing.
+    func defaultPlacement(_ topology: NumaTopology) -> Placement?
+    /// Runs after populate, before the trigger; what it returns lives until
+    /// the run ends (a swap area).
+    func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject?
+    /// How many extents of one region collapse, and the rule, in one line.
+    func expectation(_ o: RegionOptions, _ rules: CollapseRules) -> (Int, String)
+    /// Notes about what was seen, once the outcomes are known.
+    func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab)
+    /// Added to the rule the result states.
+    var ruleSuffix: String { get }
+}
+
+extension RegionScenario {
+    var defaultPresent: Int { PageGeometry.pagesPerPmd }
+    var measuredKnobs: Set<Knob> { [] }
+    func validate(_ o: RegionOptions, topology: NumaTopology) throws {}
+    func defaultPlacement(_ topology: NumaTopology) -> Placement? { nil }
+    func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? { nil }
+    func expectation(_ o: RegionOptions, _ rules: CollapseRules) -> (Int, String) { rules.presentRule(o) }
+    func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab) {}
+    var ruleSuffix: String { "" }
+}
+
+/// The kernel's collapse rules as they stand for one run: the blocker, if
+/// any, and the max_ptes_* limits in force.
+public struct CollapseRules: Sendable {
+    public var context: ExpectationContext
+    public var maxPtesNone: Int
+    public var maxPtesSwap: Int
+
+    public init(context: ExpectationContext, maxPtesNone: Int, maxPtesSwap: Int = 64) {
+        self.context = context
+        self.maxPtesNone = maxPtesNone
+        self.maxPtesSwap = maxPtesSwap
+    }
+
+    init(context: ExpectationContext, knobs: [String: SysfsValue]) {
+        self.init(context: context, maxPtesNone: knobs.int(.maxPtesNone, or: 511), maxPtesSwap: knobs.int(.maxPtesSwap, or: 64))
+    }
+
+    /// Pages that must be present for khugepaged to collapse an extent.
+    public var presentNeeded: Int { PageGeometry.pagesPerPmd - maxPtesNone }
+
+    /// The rules every scenario starts from: a blocker stops everything;
+    /// MADV_COLLAPSE ignores max_ptes_*; nil when the scenario's own rule decides.
+    func common(_ o: RegionOptions) -> (Int, String)? {
+        if let blocker = ExpectationModel.collapseBlocker(context) { return (0, "no collapse: " + blocker) }
+        if o.trigger == .madvise {
+            return (o.extents, "MADV_COLLAPSE ignores max_ptes_none and the THP settings: every extent collapses")
+        }
+        return nil
+    }
+
+    /// khugepaged's max_ptes_none rule on `present` pages of each extent.
+    func presentRule(_ o: RegionOptions) -> (Int, String) {
+        if let c = common(o) { return c }
+        let n = PageGeometry.pagesPerPmd
+        if o.present >= presentNeeded {
+            return (o.extents, "khugepaged collapses an extent with at least \(n) - max_ptes_none = \(presentNeeded) pages present; each has \(o.present)")
+        }
+        return (0, "khugepaged gives up on an extent with fewer than \(n) - max_ptes_none = \(presentNeeded) pages present (exceed_none_pte); each has \(o.present)")
+    }
+}
+
+extension RegionOptions.Scenario {
+    /// The scenario's own part.
+    var rules: any RegionScenario {
+        switch self {
+        case .collapse: return CollapseScenario()
+        case .sparse: return SparseScenario()
+        case .latency: return LatencyScenario()
+        case .swap: return SwapScenario()
+        case .numa: return NumaScenario()
+        }
+    }
+}

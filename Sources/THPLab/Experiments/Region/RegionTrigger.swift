@@ -1,0 +1,82 @@
+/// The trigger phase of a region experiment and what it found: which
+/// extents collapsed and when, MADV_COLLAPSE's errnos, the khugepaged wait,
+/// and the knobs and rules in force while it ran.
+struct RegionTrigger {
+    /// Milliseconds from MADV_HUGEPAGE (khugepaged) or the start of the call
+    /// (MADV_COLLAPSE) to each collapsed extent.
+    var collapsedAt: [Int: Double] = [:]
+    var errnos: [Int: String] = [:]
+    var wait: KhugepagedWait?
+    var latencySource: LatencySource = .polling
+    var knobs: [String: SysfsValue]
+    var context: ExpectationContext
+
+    static let eligibleMark = "thplab-eligible"
+
+    static func run(_ o: RegionOptions, own: OwnRegion, others: Competitors, reader: ExtentReader, trace: TraceSession,
+                    lab: Lab, startedSmall: Bool) throws -> RegionTrigger {
+        var t = RegionTrigger(knobs: lab.knobs(), context: lab.context(backing: o.backing, trigger: o.trigger, shmemHuge: nil))
+        switch o.trigger {
+        case .madvise:
+            t.context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: t.knobs, backing: o.backing, mountHuge: own.object?.mountHuge)
+            lab.step("MADV_COLLAPSE extent by extent")
+            for e in 0..<o.extents {
+                let t0 = Sys.monotonicNanoseconds()
+                switch own.region.madvise(.collapse, offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize) {
+                case .success: t.collapsedAt[e] = Double(Sys.monotonicNanoseconds() - t0) / 1e6
+                case .failure(let err): t.errnos[e] = ErrnoName.of(err)
+                }
+            }
+            t.latencySource = .syscall
+        case .khugepaged:
+            try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: o.backing))
+            t.knobs = lab.knobs()
+            t.context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: t.knobs, backing: o.backing, mountHuge: own.object?.mountHuge)
+            t.context.anonEnabled = RegionExperiment.anonEnabled(t.knobs)
+            let expectCollapse = o.fullWait || o.scenario.rules.expectation(o, CollapseRules(context: t.context, knobs: t.knobs)).0 > 0
+            lab.step("MADV_HUGEPAGE; waiting for khugepaged (at most \(o.timeoutSeconds) s)")
+            // The clock starts just before MADV_HUGEPAGE: khugepaged may
+            // collapse the first extent before the call even returns.
+            trace.mark(eligibleMark)
+            let t0 = Sys.monotonicNanoseconds()
+            for _ in 0..<2 { _ = own.region.madvise(.hugepage) }
+            try others.adviseHugepage()
+            guard startedSmall else { break }
+            let waited = try KhugepagedWaiter(reader: reader, signal: CollapseSignal(backing: o.backing), sysfs: lab.sysfs,
+                                              boundSeconds: o.timeoutSeconds, tracer: trace.tracer)
+                .wait(expectCollapse: expectCollapse, since: t0, progress: lab.progress)
+            t.collapsedAt = waited.collapsedAt.mapValues { $0 * 1000 }
+            t.wait = waited.wait
+        }
+        return t
+    }
+
+    /// Exact collapse times from the tracepoints' own clock, relative to the
+    /// marker written just before MADV_HUGEPAGE, when every collapsed extent
+    /// has one: file and shmem from collapse_file's events, anonymous memory
+    /// from collapse_huge_page's.
+    mutating func refineLatency(_ traced: TraceOutcome, regions: RegionSet, backing: Backing) {
+        guard wait != nil, !collapsedAt.isEmpty else { return }
+        var times: [Int: Double] = [:]
+        if backing != .anon {
+            for (r, region) in regions.regions.enumerated() {
+                guard let name = region.traceName else { continue }
+                let byStart = ScanTracer.collapseTimes(events: traced.events, mark: Self.eligibleMark, objectName: name)
+                for e in 0..<regions.extentsEach {
+                    let g = r * regions.extentsEach + e
+                    if let s = byStart[regions.start(g)] { times[g] = s * 1000 }
+                }
+            }
+        } else if let start = traced.events.first(where: { $0.markText == ScanTracer.startMark })?.timestamp,
+                  let eligible = traced.events.first(where: { $0.markText == Self.eligibleMark })?.timestamp {
+            for g in collapsedAt.keys {
+                if let made = traced.attribution.byExtent[regions.ref(g)]?.first(where: ExtentDiagnosis.madeHugePage) {
+                    times[g] = (made.t - (eligible - start)) * 1000
+                }
+            }
+        }
+        guard collapsedAt.keys.allSatisfy({ times[$0] != nil }) else { return }
+        for g in collapsedAt.keys { collapsedAt[g] = times[g] }
+        latencySource = .tracepoints
+    }
+}
