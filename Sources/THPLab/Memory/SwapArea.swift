@@ -10,9 +10,7 @@ public final class SwapArea {
     private let guardian: HostGuard
 
     /// Active swap areas from /proc/swaps.
-    public static func active(_ text: String? = FileIO.readIfPresent("/proc/swaps")) -> [String] {
-        (text ?? "").split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }
-    }
+    public static func active() -> [String] { ProcFS.host.activeSwaps() }
 
     public init(guardian: HostGuard, size: Int = 256 << 20, directory: String = "/var/tmp") throws {
         self.guardian = guardian
