@@ -35,22 +35,28 @@ struct OutputOptions: ParsableArguments {
     /// Whether stdout carries something other than the table.
     var toStdout: Bool { format != .table || json == "-" || html == "-" || csv == "-" }
 
-    func emit<T: Encodable>(_ value: T, text: () -> String) throws {
+    /// The table on screen unless stdout is taken, then every file asked
+    /// for; the views take the typed result.
+    func emit<T: ThplabResult>(_ value: T, text: () -> String) throws {
         if !toStdout { print(text()) }
-        if format == .json { try JSONOutput.write(value, to: "-") }
-        var view: AnyResult?
-        func result() throws -> AnyResult {
-            if let view { return view }
-            view = try ResultFile.of(value)
-            return view!
-        }
-        if format == .csv { try Self.write(CSVReport.render(try result()), to: "-") }
-        if let json { try JSONOutput.write(value, to: json) }
-        if let csv { try Self.write(CSVReport.render(try result()), to: csv) }
-        if let html { try Self.write(HTMLReport.render([(source: "this run", result: try result())]), to: html) }
+        let json = try ResultEnvelope.encode(value)
+        if format == .json { try Self.write(bytes: json, to: "-") }
+        if format == .csv { try Self.write(CSVReport.render(value.view), to: "-") }
+        if let path = self.json { try Self.write(bytes: json, to: path) }
+        if let csv { try Self.write(CSVReport.render(value.view), to: csv) }
+        if let html { try Self.write(HTMLReport.render([(source: "this run", result: value.view)]), to: html) }
     }
 
     static func write(_ text: String, to path: String) throws {
-        try JSONOutput.write(bytes: Array(text.utf8), to: path)
+        try write(bytes: Array(text.utf8), to: path)
+    }
+
+    /// To a file (written atomically), or to stdout for `-`.
+    static func write(bytes: [UInt8], to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+        } else {
+            try JSONOutput.write(bytes: bytes, to: path)
+        }
     }
 }

@@ -141,7 +141,7 @@ import Testing
         let s = HTMLReport.render([(source: "d.json", result: r)])
         #expect(s.contains("<pre>") && s.contains("&lt;b&gt;x&lt;/b&gt;"))
         let knobs = "{\"enabled\": {\"current\": \"madvise\", \"changed_by_thplab\": false}}"
-        #expect(try ResultFile.decode(Array(knobs.utf8), source: "k.json").kind == "knobs")
+        #expect(try ResultFile.decode(Array(knobs.utf8), source: "k.json").kind == .knobs)
     }
 
     @Test func csvOfSweepsTimelinesAndSnapshots() throws {

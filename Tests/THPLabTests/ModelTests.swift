@@ -220,7 +220,9 @@ import Testing
         for role in Set(r.mappings.map(\.role)) { #expect(text.contains(role.rawValue)) }
         #expect(text.contains("RESULT: every expectation met") == r.ok)
         // Round trip keeps the documented keys.
-        let again = try JSONSerialization.jsonObject(with: Data(try JSONOutput.encode(r))) as? [String: Any]
+        let again = try JSONSerialization.jsonObject(with: Data(try ResultEnvelope.encode(r))) as? [String: Any]
+        #expect(again?["schema_version"] as? Int == 1)
+        #expect(again?["kind"] as? String == "retract", "the envelope names the kind")
         for key in ["kernel_release", "scenario", "trigger", "backing", "options", "ok", "knobs_before", "knobs_after", "deltas", "mappings"] {
             #expect(again?[key] != nil, "missing \(key)")
         }

@@ -166,8 +166,8 @@ import Testing
 @Suite struct ExplainReportTests {
     @Test func explainHasItsOwnHtmlAndReadsBack() throws {
         let r = TriageTests.explain(try TriageTests.snapshot("snapshot-postgres-misaligned-6.18.json"))
-        let back = try ResultFile.of(r)
-        guard case .explain(let e) = back else { Issue.record("read back as \(back.kind)"); return }
+        let back = try ResultFile.decode(try ResultEnvelope.encode(r), source: "the result")
+        guard case .explain(let e) = back else { Issue.record("read back as \(back.kind.rawValue)"); return }
         #expect(e.blockers == r.blockers)
         let html = HTMLReport.render([(source: "test", result: back)])
         #expect(html.contains("what holds the rest back"))

@@ -26,16 +26,9 @@ public enum JSONOutput {
         if Sys.isDirectory(path) { throw THPLabError.usage("\(option) \(path) is a directory; give a file name") }
     }
 
-    public static func write<T: Encodable>(_ value: T, to path: String) throws {
-        try write(bytes: try encode(value), to: path)
-    }
-
-    /// Any output (JSON, HTML, CSV) to a path, or to stdout for `-`.
+    /// Any output (JSON, HTML, CSV) to a file, written atomically; stdout
+    /// is the CLI's.
     public static func write(bytes: [UInt8], to path: String) throws {
-        if path == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
-        } else {
-            try FileIO.writeAtomically(path, bytes)
-        }
+        try FileIO.writeAtomically(path, bytes)
     }
 }

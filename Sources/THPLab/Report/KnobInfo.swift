@@ -15,7 +15,7 @@ public struct KnobInfo: Codable, Equatable, Sendable {
         case current, options, min, max, kernelDefault = "kernel_default", changedByThplab = "changed_by_thplab", original
     }
 
-    public static func all(_ knobs: [String: SysfsValue], changed: [HostJournal.Knob]) -> [String: KnobInfo] {
+    public static func all(_ knobs: [String: SysfsValue], changed: [HostJournal.Knob]) -> KnobTable {
         var out: [String: KnobInfo] = [:]
         for (name, v) in knobs {
             let rule = THPSysfs.rule(for: name)
@@ -24,6 +24,16 @@ public struct KnobInfo: Codable, Equatable, Sendable {
                                  min: rule?.range?.lowerBound, max: rule?.range?.upperBound,
                                  kernelDefault: rule?.kernelDefault, changedByThplab: was != nil, original: was?.original)
         }
-        return out
+        return KnobTable(knobs: out)
     }
+}
+
+/// `thplab knobs show --json`: knob name -> `KnobInfo`, the table itself
+/// without an envelope.
+public struct KnobTable: ThplabResult {
+    public var knobs: [String: KnobInfo]
+    public static let kind = ResultKind.knobs
+    public static var enveloped: Bool { false }
+    public var view: AnyResult { .other(kind: .knobs, json: ResultEnvelope.prettyJSON(self)) }
+    public func encode(to encoder: Encoder) throws { try knobs.encode(to: encoder) }
 }

@@ -1,30 +1,5 @@
 import Foundation
 
-/// What `thplab vm` brings back from a guest.
-public struct VMRunResult: Codable, Sendable {
-    public var schemaVersion = 1
-    public var kind = "vm"
-    public var kernel: KernelImage
-    /// `kvm` or `tcg` (software emulation), and why.
-    public var acceleration: String
-    public var accelerationNote: String
-    public var memory: String
-    public var cpus: Int
-    public var numa: [String]
-    public var arguments: [String]
-    public var exitCode: Int32
-    public var stdout: String
-    public var stderr: String
-    /// The guest thplab's `--json` result.
-    public var result: JSONValue?
-    public var seconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", kind, kernel, acceleration, accelerationNote = "acceleration_note"
-        case memory, cpus, numa, arguments, exitCode = "exit_code", stdout, stderr, result, seconds
-    }
-}
-
 /// Boots a kernel with virtme-ng (`vng`) on qemu, with this machine's
 /// filesystem visible, and runs thplab there. thplab writes no VM launcher
 /// of its own: vng does that; thplab only probes whether KVM works.

@@ -12,11 +12,11 @@ public enum HTMLReport {
             case .diff(let r): body = HTMLCoverage.diff(r)
             case .matrix(let r): body = HTMLMatrix.render(r)
             case .explain(let r): body = HTMLCoverage.explain(r)
-            case .other(let kind, let json): body = "<h2>\(HTML.escape(kind))</h2><pre>\(HTML.escape(json))</pre>"
+            case .other(let kind, let json): body = "<h2>\(HTML.escape(kind.rawValue))</h2><pre>\(HTML.escape(json))</pre>"
             }
-            return "<section class=\"result\" data-kind=\"\(HTML.escape(item.result.kind))\"><p class=\"muted\">from \(HTML.escape(item.source))</p>\(body)</section>"
+            return "<section class=\"result\" data-kind=\"\(HTML.escape(item.result.kind.rawValue))\"><p class=\"muted\">from \(HTML.escape(item.source))</p>\(body)</section>"
         }
-        let title = results.count == 1 ? "thplab \(results[0].result.kind)" : "thplab: \(results.count) results"
+        let title = results.count == 1 ? "thplab \(results[0].result.kind.rawValue)" : "thplab: \(results.count) results"
         return HTML.page(title: title, sections: sections)
     }
 }

@@ -10,20 +10,20 @@ public enum AnyResult {
     case diff(DiffResult)
     case matrix(MatrixResult)
     case explain(ExplainResult)
-    /// A kind without a view of its own (doctor, collapse, vm,
-    /// knobs): shown as its pretty JSON.
-    case other(kind: String, json: String)
+    /// A kind without a view of its own (doctor, collapse, vm, knobs):
+    /// shown as its pretty JSON.
+    case other(kind: ResultKind, json: String)
 
-    public var kind: String {
+    public var kind: ResultKind {
         switch self {
-        case .retract: return "retract"
-        case .run: return "run"
-        case .sweep: return "sweep"
-        case .watch: return "watch"
-        case .snapshot: return "snapshot"
-        case .diff: return "diff"
-        case .matrix: return "matrix"
-        case .explain: return "explain"
+        case .retract: return .retract
+        case .run: return .run
+        case .sweep: return .sweep
+        case .watch: return .watch
+        case .snapshot: return .snapshot
+        case .diff: return .diff
+        case .matrix: return .matrix
+        case .explain: return .explain
         case .other(let k, _): return k
         }
     }
@@ -33,7 +33,7 @@ public enum AnyResult {
 /// (exit code 2): a missing, empty, corrupt or foreign file, or a schema
 /// version this thplab does not read.
 public enum ResultFile {
-    public static let schemaVersion = 1
+    public static let schemaVersion = ResultEnvelope.schemaVersion
 
     public static func read(_ path: String) throws -> AnyResult {
         guard Sys.exists(path) else { throw THPLabError.usage("\(path) does not exist") }
@@ -45,7 +45,7 @@ public enum ResultFile {
     /// results of `run retract` (which name their `scenario`).
     static func kind(of any: [String: Any]) -> String? {
         if let k = any["kind"] as? String { return k }
-        if any["scenario"] as? String == "retract" { return "retract" }
+        if any["scenario"] as? String == "retract" { return ResultKind.retract.rawValue }
         return nil
     }
 
@@ -59,7 +59,7 @@ public enum ResultFile {
         }
         // `knobs show --json`: knob name -> {current, ...}.
         if !any.isEmpty, any.values.allSatisfy({ ($0 as? [String: Any])?["current"] != nil }) {
-            return .other(kind: "knobs", json: pretty(any))
+            return .other(kind: .knobs, json: pretty(any))
         }
         guard let kind = kind(of: any) else {
             throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result (no `kind`)")
@@ -73,20 +73,22 @@ public enum ResultFile {
         default:
             throw THPLabError.usage("\(source) has no schema_version: it was not written by this thplab (or by one before schema versions); run the experiment again")
         }
+        guard let known = ResultKind(rawValue: kind) else {
+            throw THPLabError.usage("\(source) is a thplab \(kind) result, a kind this thplab does not know: upgrade thplab to read it")
+        }
         let data = Data(bytes)
         let dec = JSONDecoder()
         do {
-            switch kind {
-            case "retract": return .retract(try dec.decode(RetractResult.self, from: data))
-            case "run": return .run(try dec.decode(RegionResult.self, from: data))
-            case "sweep": return .sweep(try dec.decode(SweepResult.self, from: data))
-            case "watch": return .watch(try dec.decode(WatchResult.self, from: data))
-            case "snapshot": return .snapshot(try dec.decode(SnapshotResult.self, from: data))
-            case "diff": return .diff(try dec.decode(DiffResult.self, from: data))
-            case "matrix": return .matrix(try dec.decode(MatrixResult.self, from: data))
-            case "explain": return .explain(try dec.decode(ExplainResult.self, from: data))
-            default:
-                return .other(kind: kind, json: pretty(any))
+            switch known {
+            case .retract: return .retract(try dec.decode(RetractResult.self, from: data))
+            case .run: return .run(try dec.decode(RegionResult.self, from: data))
+            case .sweep: return .sweep(try dec.decode(SweepResult.self, from: data))
+            case .watch: return .watch(try dec.decode(WatchResult.self, from: data))
+            case .snapshot: return .snapshot(try dec.decode(SnapshotResult.self, from: data))
+            case .diff: return .diff(try dec.decode(DiffResult.self, from: data))
+            case .matrix: return .matrix(try dec.decode(MatrixResult.self, from: data))
+            case .explain: return .explain(try dec.decode(ExplainResult.self, from: data))
+            case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
             }
         } catch {
             throw THPLabError.usage("\(source) is a damaged thplab \(kind) result: \(error)")
@@ -96,10 +98,5 @@ public enum ResultFile {
     static func pretty(_ any: [String: Any]) -> String {
         (try? JSONSerialization.data(withJSONObject: any, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             .flatMap { String(data: $0, encoding: .utf8) } ?? ""
-    }
-
-    /// A result just made, through its JSON: the one path every view reads.
-    public static func of<T: Encodable>(_ value: T) throws -> AnyResult {
-        try decode(try JSONOutput.encode(value), source: "the result")
     }
 }

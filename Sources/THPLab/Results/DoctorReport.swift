@@ -16,8 +16,6 @@ public struct DoctorReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case scenario, canRun = "can_run", why }
     }
 
-    public var schemaVersion = 1
-    public var kind = "doctor"
     public var kernelRelease: String
     public var machine: String
     public var thpSysfs: Bool
@@ -30,7 +28,7 @@ public struct DoctorReport: Codable, Sendable {
     public var scenarios: [ScenarioSupport]
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", machine, thpSysfs = "thp_sysfs", knobs, counters, checks
+        case kernelRelease = "kernel_release", machine, thpSysfs = "thp_sysfs", knobs, counters, checks
         case numaNodes = "numa_nodes", numa, scenarios
     }
 

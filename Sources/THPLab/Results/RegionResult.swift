@@ -58,8 +58,6 @@ public struct LatencyStats: Codable, Equatable, Sendable {
 }
 
 public struct RegionResult: Codable, Sendable {
-    public var schemaVersion = 1
-    public var kind = "run"
     public var scenario: String
     public var kernelRelease: String
     public var options: RegionOptions
@@ -87,7 +85,7 @@ public struct RegionResult: Codable, Sendable {
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", kind, scenario, kernelRelease = "kernel_release", options
+        case scenario, kernelRelease = "kernel_release", options
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
         case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
         case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, deltas, ok, differences, notes

@@ -112,8 +112,6 @@ public struct ProcessCoverage: Codable, Equatable, Sendable {
 
 /// `thplab snapshot`: processes and/or the system at one moment.
 public struct SnapshotResult: Codable, Sendable {
-    public var schemaVersion = 1
-    public var kind = "snapshot"
     public var kernelRelease: String
     /// Seconds since the epoch.
     public var takenAt: Double
@@ -129,7 +127,7 @@ public struct SnapshotResult: Codable, Sendable {
     public var objects: [MappedObject]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", kind, kernelRelease = "kernel_release", takenAt = "taken_at"
+        case kernelRelease = "kernel_release", takenAt = "taken_at"
         case processes, system, numa, notes, rollup, objects
     }
 }

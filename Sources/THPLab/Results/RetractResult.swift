@@ -1,7 +1,6 @@
 /// The result of one `run retract`: plain values, Codable, the only thing
 /// renderers see. The JSON schema is documented in docs/json-schema.md.
 public struct RetractResult: Codable, Sendable {
-    public var schemaVersion = 1
     public var kernelRelease: String
     public var scenario = "retract"
     public var trigger: Trigger
@@ -28,7 +27,7 @@ public struct RetractResult: Codable, Sendable {
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", kernelRelease = "kernel_release", scenario, trigger, backing
+        case kernelRelease = "kernel_release", scenario, trigger, backing
         case object, options, ok, knobsBefore = "knobs_before", knobsAfter = "knobs_after"
         case knobsChanged = "knobs_changed", deltas, mappings, triggerCalls = "trigger_calls", khugepaged, extents, trace
         case collapseBlocker = "collapse_blocker", differences, notes
