@@ -34,31 +34,8 @@ struct MatrixCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("matrix needs root") }
-        let images = try kernels.map { try KernelImage.resolve($0) }
-        var columns: [(MatrixColumn, RetractResult?)] = []
-        if host {
-            let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-matrix-")
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Sys.ownExecutable())
-            p.arguments = guestArguments + ["--json", dir + "/host.json"]
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            let r = (try? FileIO.readBytes(dir + "/host.json")).flatMap { try? JSONDecoder().decode(RetractResult.self, from: Data($0)) }
-            columns.append((MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host",
-                                         exitCode: p.terminationStatus, ok: r?.ok ?? false), r))
-        }
-        for image in images {
-            var o = VirtualMachine.Options(kernel: image)
-            o.memory = memory
-            let v = try VirtualMachine.run(o, arguments: guestArguments, wantJSON: true, log: { Console.error("thplab: " + $0) })
-            let r = Matrix.retractResult(v.result)
-            columns.append((MatrixColumn(label: image.release ?? image.path, kernelRelease: r?.kernelRelease ?? image.release ?? "?",
-                                         how: v.acceleration, exitCode: v.exitCode, ok: r?.ok ?? false), r))
-        }
-        let m = Matrix.build(arguments: guestArguments, columns: columns)
+        let m = try Matrix.run(arguments: guestArguments, images: try kernels.map { try KernelImage.resolve($0) }, host: host,
+                               memory: memory, log: { Console.error("thplab: " + $0) })
         try output.emit(m) { MatrixTextReport.render(m) }
         if !m.ok { throw ExitCode(1) }
     }

@@ -21,4 +21,14 @@ struct ObjectArguments: ParsableArguments {
 
     @Flag(help: "Show every huge_memory event of the run, other processes' too (by default they are only counted).")
     var allEvents = false
+
+    /// The shared option group of any experiment, from these arguments.
+    func apply(to c: inout ExperimentOptions) {
+        c.backing = backing
+        c.timeoutSeconds = timeout
+        c.tmpfsHuge = tmpfsHuge
+        c.directory = dir
+        c.fullWait = fullWait
+        c.allEvents = allEvents
+    }
 }

@@ -36,18 +36,13 @@ struct RegionArguments: ParsableArguments {
 
     func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) throws -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
-        o.placement = try placement() ?? o.placement
-        if let swapped { o.swapped = swapped }
-        o.backing = object.backing
-        o.extents = extents
-        if let present { o.present = present }
+        object.apply(to: &o.common)
         o.trigger = trigger
-        o.timeoutSeconds = object.timeout
-        o.tmpfsHuge = object.tmpfsHuge
-        o.directory = object.dir
-        o.fullWait = object.fullWait
-        o.allEvents = object.allEvents
         o.processes = processes
+        o.placement = try placement() ?? o.placement
+        o.extents = extents
+        if let swapped { o.swapped = swapped }
+        if let present { o.present = present }
         return o
     }
 

@@ -65,21 +65,16 @@ struct Retract: ParsableCommand {
 
     func options() throws -> RetractOptions {
         var o = RetractOptions()
-        o.backing = object.backing
-        o.size = try SizeParser.parse(size)
+        object.apply(to: &o.common)
         o.processes = processes
+        o.trigger = trigger
+        o.size = try SizeParser.parse(size)
         o.cowPages = cowPages
         o.misaligned = misaligned
+        o.tmpfsSize = try tmpfsSize.map(SizeParser.parse)
+        o.madviseTimes = madviseTimes
         o.nohugepage = nohugepage
         o.uffdWp = uffdWp
-        o.trigger = trigger
-        o.timeoutSeconds = object.timeout
-        o.tmpfsHuge = object.tmpfsHuge
-        o.tmpfsSize = try tmpfsSize.map(SizeParser.parse)
-        o.directory = object.dir
-        o.madviseTimes = madviseTimes
-        o.fullWait = object.fullWait
-        o.allEvents = object.allEvents
         return o
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+@testable import THPLab
 
 /// Fixture files: real kernel output captured on the project's machines.
 enum Fixture {
@@ -12,8 +13,8 @@ enum Fixture {
 
     static func path(_ name: String) -> String { url(name).path }
 
-    /// The text of a fixture that only some releases have.
-    static func textIfPresent(_ name: String) -> String? {
-        Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil).flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+    /// A saved result, read as thplab reads it (old options filled in).
+    static func result<R: ThplabResult & Decodable>(_ name: String, as type: R.Type) throws -> R {
+        try ResultFile.read(path(name), as: type)
     }
 }

@@ -51,7 +51,7 @@ import Testing
     /// the model of that version must predict every mapping's final state.
     @Test(arguments: ["result-retract-madvise-memfd-6.1.json", "result-retract-khugepaged-memfd-6.1.json"])
     func modelAgreesWithMeasured61(fixture: String) throws {
-        let r = try JSONDecoder().decode(RetractResult.self, from: Data(contentsOf: Fixture.url(fixture)))
+        let r = try Fixture.result(fixture, as: RetractResult.self)
         #expect(r.kernelRelease.hasPrefix("6.1."))
         let c = ctx(KernelVersion(release: r.kernelRelease)!, r.backing, r.trigger, huge: r.trigger == .khugepaged ? "advise" : "never")
         let observed = r.mappings.map {
@@ -210,8 +210,7 @@ import Testing
 
 @Suite struct ResultTests {
     @Test func savedResultDecodesAndRenders() throws {
-        let data = try Data(contentsOf: Fixture.url("result-retract-khugepaged-memfd-6.18.json"))
-        let r = try JSONDecoder().decode(RetractResult.self, from: data)
+        let r = try Fixture.result("result-retract-khugepaged-memfd-6.18.json", as: RetractResult.self)
         #expect(r.scenario == "retract")
         #expect(r.trigger == .khugepaged)
         #expect(r.mappings.count == 8)
@@ -234,3 +233,32 @@ import Testing
         for key in ["rss_kb", "anon_kb", "pmd_mapped_kb", "state"] { #expect(phase?[key] != nil) }
     }
 }
+
+@Suite struct OptionGroupTests {
+    /// The shared group and each experiment's own part encode into one
+    /// object, under the keys results have always had.
+    @Test func optionsEncodeFlat() throws {
+        let retract = try JSONValue(encoding: RetractOptions())
+        guard case .object(let r) = retract else { Issue.record("not an object"); return }
+        #expect(Set(r.keys) == ["backing", "tmpfs_huge", "directory", "processes", "trigger", "timeout_seconds", "full_wait",
+                                "all_events", "size", "misaligned", "cow_pages", "madvise_times", "nohugepage", "uffd_wp"])
+        #expect(r["processes"] == .number(2) && r["trigger"] == .string("madvise"))
+        guard case .object(let g) = try JSONValue(encoding: RegionOptions(scenario: .sparse)) else { Issue.record("not an object"); return }
+        #expect(g["present"] == .number(256) && g["processes"] == .number(1) && g["trigger"] == .string("khugepaged"))
+        #expect(g["scenario"] == .string("sparse") && g["placement"] == nil)
+    }
+
+    /// A result from before an option existed reads with today's default.
+    @Test func oldOptionsTakeTodaysDefaults() throws {
+        let old = #"{"kind": "run", "options": {"scenario": "swap", "backing": "tmpfs", "extents": 2}}"#
+        let data = try ResultFile.withOptionDefaults(Array(old.utf8), kind: .run)
+        struct Holder: Decodable { var options: RegionOptions }
+        let o = try JSONDecoder().decode(Holder.self, from: data).options
+        #expect(o.backing == .tmpfs && o.extents == 2)
+        #expect(o.swapped == 128 && o.present == 512 && o.timeoutSeconds == 60 && !o.allEvents, "the swap scenario's own defaults")
+        var changed = o
+        changed.timeoutSeconds = 5
+        #expect(changed.common.timeoutSeconds == 5, "a shared field reads and writes through the group")
+    }
+}
+

@@ -122,7 +122,7 @@ import Testing
 
 @Suite struct MatrixTests {
     func load(_ name: String) throws -> RetractResult {
-        try JSONDecoder().decode(RetractResult.self, from: Data(contentsOf: Fixture.url(name)))
+        try Fixture.result(name, as: RetractResult.self)
     }
 
     /// The real 6.18 and 6.1 MADV_COLLAPSE runs side by side.

@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func rollupSumsByCgroupAndNamesTheUnread() throws {
-        let s = try JSONDecoder().decode(SnapshotResult.self, from: Data(contentsOf: Fixture.url("snapshot-postgres-misaligned-6.18.json")))
+        let s = try Fixture.result("snapshot-postgres-misaligned-6.18.json", as: SnapshotResult.self)
         let r = TargetRollup(targets: ["--comm postgres"], processes: s.processes,
                              unread: [UnreadProcess(pid: 9, reason: "exited"), UnreadProcess(pid: 10, reason: "exited")])
         #expect(r.total.processes == s.processes.count)

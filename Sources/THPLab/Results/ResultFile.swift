@@ -41,6 +41,18 @@ public enum ResultFile {
         return try decode(bytes, source: path)
     }
 
+    /// A result of one known kind: refused unless the file is that kind.
+    public static func read<R: ThplabResult & Decodable>(_ path: String, as type: R.Type) throws -> R {
+        guard Sys.exists(path) else { throw THPLabError.usage("\(path) does not exist") }
+        let bytes = try FileIO.readBytes(path, limit: 1 << 30)
+        _ = try decode(bytes, source: path)  // every check the loader makes
+        do {
+            return try JSONDecoder().decode(R.self, from: try withOptionDefaults(bytes, kind: R.kind))
+        } catch {
+            throw THPLabError.usage("\(path) is not a thplab \(R.kind.rawValue) result: \(error)")
+        }
+    }
+
     /// The kind a result's JSON says it is: `kind`, or `retract` for the
     /// results of `run retract` (which name their `scenario`).
     static func kind(of any: [String: Any]) -> String? {
@@ -76,9 +88,9 @@ public enum ResultFile {
         guard let known = ResultKind(rawValue: kind) else {
             throw THPLabError.usage("\(source) is a thplab \(kind) result, a kind this thplab does not know: upgrade thplab to read it")
         }
-        let data = Data(bytes)
         let dec = JSONDecoder()
         do {
+            let data = try withOptionDefaults(bytes, kind: known)
             switch known {
             case .retract: return .retract(try dec.decode(RetractResult.self, from: data))
             case .run: return .run(try dec.decode(RegionResult.self, from: data))
@@ -93,6 +105,27 @@ public enum ResultFile {
         } catch {
             throw THPLabError.usage("\(source) is a damaged thplab \(kind) result: \(error)")
         }
+    }
+
+    /// Results written by an older thplab lack newer options: each missing
+    /// option takes today's default, the options' own initial value, so the
+    /// options decode with their synthesized code.
+    static func withOptionDefaults(_ bytes: [UInt8], kind: ResultKind) throws -> Data {
+        let data = Data(bytes)
+        guard [.retract, .run, .sweep].contains(kind),
+              case .object(var top) = try JSONDecoder().decode(JSONValue.self, from: data),
+              case .object(let given)? = top["options"] else { return data }
+        let defaults: JSONValue
+        if kind == .retract {
+            defaults = try JSONValue(encoding: RetractOptions())
+        } else {
+            guard case .string(let name)? = given["scenario"], let scenario = RegionOptions.Scenario(rawValue: name) else { return data }
+            defaults = try JSONValue(encoding: RegionOptions(scenario: scenario))
+        }
+        guard case .object(var merged) = defaults else { return data }
+        merged.merge(given) { _, new in new }
+        top["options"] = .object(merged)
+        return try JSONEncoder().encode(JSONValue.object(top))
     }
 
     static func pretty(_ any: [String: Any]) -> String {

@@ -135,6 +135,15 @@ public enum Sys {
         return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
     }
 
+    /// Runs `path` with `arguments`, stdout to /dev/null, and waits for it.
+    public static func runQuietly(_ path: String, _ arguments: [String]) throws -> ChildStatus? {
+        let null = try FileDescriptor.open("/dev/null", .writeOnly, options: .closeOnExec)
+        defer { try? null.close() }
+        let pid = try spawn(path: path, arguments: arguments, fdMap: [(null.rawValue, 1)])
+            .mapError { THPLabError.system("cannot run \(path)", $0) }.get()
+        return try waitpid(pid, block: true).mapError { THPLabError.system("waitpid failed", $0) }.get()
+    }
+
     /// posix_spawnp of a user's command (PATH lookup), inheriting stdio.
     public static func spawnCommand(_ arguments: [String]) -> Result<Int32, Errno> {
         var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }

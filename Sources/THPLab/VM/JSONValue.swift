@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, to carry a guest's result inside the host's.
 public indirect enum JSONValue: Codable, Equatable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
@@ -26,6 +28,11 @@ public indirect enum JSONValue: Codable, Equatable, Sendable {
 }
 
 extension JSONValue {
+    /// Any Encodable value as JSON.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
     /// The value as a person reads it: numbers without a needless `.0`.
     public var text: String {
         switch self {

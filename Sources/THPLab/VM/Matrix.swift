@@ -45,9 +45,46 @@ public enum Matrix {
         r?.mappings.first { label(r!, $0) == process && $0.role.rawValue + ($0.triggerMapping ? "*" : "") == role }
     }
 
+    /// `thplab matrix`: the same `run retract` on the host (if asked) and
+    /// in a VM per kernel image, side by side.
+    public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String,
+                           log: (String) -> Void) throws -> MatrixResult {
+        guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("matrix needs root") }
+        var columns: [(MatrixColumn, RetractResult?)] = []
+        if host { columns.append(try onHost(arguments)) }
+        for image in images {
+            var o = VirtualMachine.Options(kernel: image)
+            o.memory = memory
+            let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
+            let r = retractResult(v.result)
+            columns.append((MatrixColumn(label: image.release ?? image.path, kernelRelease: r?.kernelRelease ?? image.release ?? "?",
+                                         how: v.acceleration, exitCode: v.exitCode, ok: r?.ok ?? false), r))
+        }
+        return build(arguments: arguments, columns: columns)
+    }
+
+    /// The run on the host's own kernel: thplab again, its JSON to a
+    /// temporary file, its table to /dev/null.
+    static func onHost(_ arguments: [String]) throws -> (MatrixColumn, RetractResult?) {
+        let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-matrix-")
+        defer { _ = Sys.unlink(dir + "/host.json"); _ = Sys.rmdir(dir) }
+        let status = try Sys.runQuietly(Sys.ownExecutable(), arguments + ["--json", dir + "/host.json"])
+        var r: RetractResult?
+        if let bytes = try? FileIO.readBytes(dir + "/host.json", limit: 1 << 28),
+           case .retract(let result)? = try? ResultFile.decode(bytes, source: "the host's result") { r = result }
+        let code: Int32
+        switch status {
+        case .exited(let c)?: code = c
+        case .signaled(let sig)?: code = 128 + sig
+        case nil: code = 1
+        }
+        return (MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host", exitCode: code, ok: r?.ok ?? false), r)
+    }
+
     /// Decodes a guest's result as a retract result.
     public static func retractResult(_ v: JSONValue?) -> RetractResult? {
-        guard let v, let data = try? JSONEncoder().encode(v) else { return nil }
-        return try? JSONDecoder().decode(RetractResult.self, from: data)
+        guard let v, let data = try? JSONEncoder().encode(v),
+              case .retract(let r)? = try? ResultFile.decode(Array(data), source: "the guest's result") else { return nil }
+        return r
     }
 }
