@@ -28,3 +28,24 @@ extension Doctor: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension VMCommand: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension MatrixCommand: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension Knobs.Show: NoCSVForm { var outputOptions: OutputOptions { output } }
+
+/// A command that cannot run without root: `THPLabCommand.main` checks it
+/// through `HostChecks` once the arguments are parsed, before `run()`, so
+/// that the answer is exit code 3 with the reason (a validate() error would
+/// be a usage error, exit 2).
+protocol NeedsRoot {
+    var rootReason: String { get }
+}
+
+extension Collapse: NeedsRoot {
+    var rootReason: String { "collapse needs root: process_madvise needs ptrace access and CAP_SYS_NICE" }
+}
+extension VMCommand: NeedsRoot {
+    var rootReason: String { "vm needs root (the guest runs thplab as root)" }
+}
+extension MatrixCommand: NeedsRoot {
+    var rootReason: String { "matrix needs root" }
+}
+extension Knobs.Restore: NeedsRoot {
+    var rootReason: String { "knobs restore needs root" }
+}

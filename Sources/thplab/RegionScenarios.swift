@@ -47,7 +47,7 @@ struct RegionArguments: ParsableArguments {
     }
 
     func run(_ o: RegionOptions) throws {
-        let progress = ProgressLine(live: !output.toStdout && Sys.isTerminal(1))
+        let progress = ProgressLine(output: output)
         let r = try RegionRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: progress.show)
         progress.clear()
         try output.emit(r) { RegionTextReport.render(r) }

@@ -80,7 +80,7 @@ struct Retract: ParsableCommand {
 
     func run() throws {
         let opts = try options()
-        let progress = ProgressLine(live: !output.toStdout && Sys.isTerminal(1))
+        let progress = ProgressLine(output: output)
         let result = try RetractRunner.run(options: opts, executable: Sys.ownExecutable(),
                                            log: { Console.error("thplab: " + $0) },
                                            progress: progress.show)

@@ -44,13 +44,12 @@ struct SweepCommand: ParsableCommand {
         let o = try region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
                                swapped: swapped)
         let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
-        let live = !region.output.toStdout && Sys.isTerminal(1)
+        let line = ProgressLine(output: region.output)
         let r = try Sweep.run(options: o, axes: axes, repeatCount: `repeat`, log: { Console.error("thplab: " + $0) }) { done, total, elapsed in
-            guard live || progress else { return }
             let eta = done == 0 ? "?" : String(format: "%.0f s", elapsed / Double(done) * Double(total - done))
-            let line = String(format: "sweep: %d/%d points, %.1f s elapsed, about %@ remaining", done, total, elapsed, eta)
-            if live { FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line + (done == total ? "\n" : "")).utf8)) }
-            else { Console.error("thplab: " + line) }
+            let text = String(format: "sweep: %d/%d points, %.1f s elapsed, about %@ remaining", done, total, elapsed, eta)
+            line.update(text) { if progress { Console.error("thplab: " + $0) } }
+            if done == total { line.finish() }
         }
         try region.output.emit(r) { SweepTextReport.render(r) }
         if !r.ok { throw ExitCode(1) }

@@ -24,6 +24,7 @@ struct THPLabCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if let c = command as? NeedsRoot { try HostChecks.requireRoot(c.rootReason) }
             if let c = command as? NoCSVForm {
                 try c.outputOptions.refuseCSV(type(of: command)._commandName)
             }

@@ -44,7 +44,6 @@ struct VMCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard Sys.effectiveUID == 0 else { throw THPLabError.unsupported("vm needs root (the guest runs thplab as root)") }
         var o = VirtualMachine.Options(kernel: try KernelImage.resolve(kernel))
         o.memory = memory
         o.cpus = cpus

@@ -39,16 +39,12 @@ struct Watch: ParsableCommand {
     func run() throws {
         let watcher = try Watcher.group(targets: target.targets, intervalMs: interval, fullEvery: fullEvery)
         let flag = InterruptFlag()
-        let live = !output.toStdout && Sys.isTerminal(1)
+        let line = ProgressLine(output: output)
         let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in
             guard !output.toStdout else { return }
-            if live {
-                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + WatchTextReport.line(s)).utf8))
-            } else {
-                FileHandle.standardOutput.write(Data((WatchTextReport.line(s) + "\n").utf8))
-            }
+            line.update(WatchTextReport.line(s)) { print($0) }
         }
-        if live { print("") }
+        line.finish()
         try output.emit(result) { WatchTextReport.summary(result) }
     }
 }

@@ -107,80 +107,120 @@ public struct RemedyContext: Sendable {
 }
 
 public enum Remedies {
-    static let thp = "/sys/kernel/mm/transparent_hugepage"
+    static let thp = THPSysfs.defaultRoot
 
     /// The remedy for `kind`, given the largest VMA it holds back.
     public static func remedy(_ kind: BlockerKind, largest v: VmaExplanation, _ ctx: RemedyContext) -> Remedy {
-        let collapse = "thplab collapse --pid \(v.pid ?? 0) --vma \(hex(v.start))"
-        let evidence = ctx.evidence(kind)
+        let w = Writer(kind: kind, v: v, ctx: ctx)
+        switch kind {
+        case .misaligned, .misalignedFile: return w.address()
+        case .tooSmall, .processDisabled, .noHugepage, .uffdWp, .copyOnWrite: return w.program()
+        case .fileNoReadOnlyThp, .fileNotEligible, .shmemPolicy, .anonPolicy, .kernelIneligible: return w.policy()
+        case .holes, .onlyMthp, .notCollapsed: return w.khugepaged()
+        }
+    }
+
+    /// Writes one blocker's remedy; one function per family of blockers.
+    struct Writer {
+        let kind: BlockerKind
+        let v: VmaExplanation
+        let ctx: RemedyContext
+        var collapse: String { "thplab collapse --pid \(v.pid ?? 0) --vma \(hex(v.start))" }
+
         func r(_ cause: String?, _ action: String, _ commands: [String] = [], restart: Bool, now: String? = nil) -> Remedy {
             Remedy(cause: cause, action: action, commands: commands, restart: restart,
-                   thplabNow: now ?? (kind.collapseCanHelp ? collapse : nil), evidence: evidence)
+                   thplabNow: now ?? (kind.collapseCanHelp ? collapse : nil), evidence: ctx.evidence(kind))
         }
-        switch kind {
-        case .tooSmall:
-            return r(nil, "nothing to do: a PMD maps 2 MiB, and these mappings hold no aligned 2 MiB extent", restart: false)
-        case .processDisabled:
-            return r("the process (or a parent before exec: the flag is inherited) called prctl(PR_SET_THP_DISABLE, 1)",
-                     "start it without the prctl: prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0) in the program, or a launcher that does not set it",
-                     restart: true, now: "nothing: MADV_COLLAPSE is refused in a process with THP disabled")
-        case .misaligned:
-            let setting = ctx.knobs["shmem_enabled"] ?? "?"
-            let cause = setting == "never" || setting == "deny"
-                ? "shmem THP was off (shmem_enabled=\(setting)) when the program mapped it: the kernel picks a 2 MiB-aligned address for shared memory only when shmem THP is possible at mmap time (shmem_get_unmapped_area)"
-                : "shmem THP was off when the program mapped it (shmem_enabled is \(setting) now, so it changed since): the address is fixed at mmap time"
-            return r(cause, "make shmem THP possible before the program starts, restart it (the setting may be put back once it runs), then collapse its shared memory",
-                     ["echo advise > \(thp)/shmem_enabled   # before the program starts", collapse + "   # after restart, at the new address"],
-                     restart: true, now: "nothing now: MADV_COLLAPSE refuses a misaligned VMA (EINVAL)")
-        case .misalignedFile:
-            return r("the file is mapped at offset \(v.offset) at an address that differs from it modulo 2 MiB: the program (or its loader) chose both",
-                     "map the file at an address congruent to its offset modulo 2 MiB (reserve len + 2 MiB, MAP_FIXED at the aligned address), in the program",
-                     restart: true, now: "nothing now: MADV_COLLAPSE refuses a misaligned VMA (EINVAL)")
-        case .noHugepage:
-            return r("the program called madvise(MADV_NOHUGEPAGE) (or prctl PR_SET_THP_DISABLE in except-advised mode marks it so)",
-                     "drop the MADV_NOHUGEPAGE call, or call madvise(addr, len, MADV_HUGEPAGE) over the range, in the program",
-                     ["madvise(addr, len, MADV_HUGEPAGE)"], restart: true,
-                     now: "nothing: MADV_COLLAPSE refuses a VM_NOHUGEPAGE VMA (process_madvise cannot change the flag)")
-        case .uffdWp:
-            return r(nil, "none while the program write-protects the range with userfaultfd (retract_page_tables() skips it)", restart: false,
-                     now: "nothing")
-        case .copyOnWrite:
-            return r("the program wrote to a MAP_PRIVATE mapping of the file: those pages are private copies, and the anon_vma makes retract_page_tables() and collapse_pte_mapped_thp() skip the mapping",
-                     "map the data MAP_SHARED, or do not write to the private mapping", restart: true,
-                     now: "nothing: MADV_COLLAPSE fails on extents that hold copy-on-write pages")
-        case .fileNoReadOnlyThp:
-            return r(nil, "a kernel built with CONFIG_READ_ONLY_THP_FOR_FS (for read-only executables), or the data on a tmpfs mounted huge=within_size; large folios of the filesystem itself can still be PMD-mapped at fault",
-                     restart: true, now: "nothing: MADV_COLLAPSE refuses regular files on this kernel")
-        case .fileNotEligible:
-            return r(nil, "only read-only executable mappings of a file nobody has open for writing collapse (file_thp_enabled())", restart: true,
-                     now: "nothing")
-        case .shmemPolicy:
-            let mount = !(v.name.hasPrefix("/memfd:") || v.name.hasPrefix("/SYSV") || v.name.hasPrefix("/dev/zero"))
-            if mount {
-                return r("the tmpfs is mounted without huge= (or huge=never)", "remount the tmpfs with huge=within_size (or huge=advise and MADV_HUGEPAGE in the program)",
-                         ["mount -o remount,huge=within_size MOUNTPOINT"], restart: false)
+
+        /// Where the mapping sits.
+        func address() -> Remedy {
+            switch kind {
+            case .misaligned:
+                let setting = ctx.knobs[Knob.shmemEnabled] ?? "?"
+                let cause = setting == "never" || setting == "deny"
+                    ? "shmem THP was off (shmem_enabled=\(setting)) when the program mapped it: the kernel picks a 2 MiB-aligned address for shared memory only when shmem THP is possible at mmap time (shmem_get_unmapped_area)"
+                    : "shmem THP was off when the program mapped it (shmem_enabled is \(setting) now, so it changed since): the address is fixed at mmap time"
+                return r(cause, "make shmem THP possible before the program starts, restart it (the setting may be put back once it runs), then collapse its shared memory",
+                         ["echo advise > \(thp)/shmem_enabled   # before the program starts", collapse + "   # after restart, at the new address"],
+                         restart: true, now: "nothing now: MADV_COLLAPSE refuses a misaligned VMA (EINVAL)")
+            case .misalignedFile:
+                return r("the file is mapped at offset \(v.offset) at an address that differs from it modulo 2 MiB: the program (or its loader) chose both",
+                         "map the file at an address congruent to its offset modulo 2 MiB (reserve len + 2 MiB, MAP_FIXED at the aligned address), in the program",
+                         restart: true, now: "nothing now: MADV_COLLAPSE refuses a misaligned VMA (EINVAL)")
+            default: preconditionFailure("\(kind) is not in this family")
             }
-            return r("shmem_enabled is \(ctx.knobs["shmem_enabled"] ?? "?"), and memfd, SysV and shared anonymous memory follow it",
-                     "write advise (then the program needs MADV_HUGEPAGE) or within_size/always (new faults allocate huge pages; costs memory for sparse use); khugepaged takes an already mapped region only once the process is on its list",
-                     ["echo within_size > \(thp)/shmem_enabled"], restart: false)
-        case .anonPolicy:
-            return r("enabled is \(ctx.knobs["enabled"] ?? "?")",
-                     "call madvise(addr, len, MADV_HUGEPAGE) in the program, or write always (every process then gets THP at fault)",
-                     ["echo always > \(thp)/enabled", "madvise(addr, len, MADV_HUGEPAGE)"], restart: false)
-        case .kernelIneligible:
-            return r(nil, "the kernel's own check (THPeligible) fails for a reason thplab cannot name; see `thplab explain --addr` and the kernel's thp_vma_allowable_orders()", restart: false,
-                     now: nil)
-        case .holes:
-            let none = ctx.knobs["khugepaged/max_ptes_none"] ?? "?"
-            return r("khugepaged collapses an extent only with at least 512 - max_ptes_none pages present (max_ptes_none is \(none))",
-                     "raise max_ptes_none (each collapse then fills the holes with zeroed memory), or collapse these extents once with MADV_COLLAPSE, which ignores it",
-                     ["echo 511 > \(thp)/khugepaged/max_ptes_none"], restart: false)
-        case .onlyMthp:
-            return r(nil, "these are large folios already, smaller than a PMD; khugepaged collapses them to 2 MiB when the PMD size is enabled for the memory (hugepages-2048kB)",
-                     restart: false)
-        case .notCollapsed:
-            return r("nothing stops a collapse: khugepaged visits a process only once it is on its list, pages_to_scan pages every scan_sleep_millisecs (now \(ctx.knobs["khugepaged/scan_sleep_millisecs"] ?? "?") ms)",
-                     "wait for khugepaged, make it scan faster, or collapse now", ["echo 1000 > \(thp)/khugepaged/scan_sleep_millisecs"], restart: false)
+        }
+
+        /// What the program itself does.
+        func program() -> Remedy {
+            switch kind {
+            case .tooSmall:
+                return r(nil, "nothing to do: a PMD maps 2 MiB, and these mappings hold no aligned 2 MiB extent", restart: false)
+            case .processDisabled:
+                return r("the process (or a parent before exec: the flag is inherited) called prctl(PR_SET_THP_DISABLE, 1)",
+                         "start it without the prctl: prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0) in the program, or a launcher that does not set it",
+                         restart: true, now: "nothing: MADV_COLLAPSE is refused in a process with THP disabled")
+            case .noHugepage:
+                return r("the program called madvise(MADV_NOHUGEPAGE) (or prctl PR_SET_THP_DISABLE in except-advised mode marks it so)",
+                         "drop the MADV_NOHUGEPAGE call, or call madvise(addr, len, MADV_HUGEPAGE) over the range, in the program",
+                         ["madvise(addr, len, MADV_HUGEPAGE)"], restart: true,
+                         now: "nothing: MADV_COLLAPSE refuses a VM_NOHUGEPAGE VMA (process_madvise cannot change the flag)")
+            case .uffdWp:
+                return r(nil, "none while the program write-protects the range with userfaultfd (retract_page_tables() skips it)", restart: false,
+                         now: "nothing")
+            case .copyOnWrite:
+                return r("the program wrote to a MAP_PRIVATE mapping of the file: those pages are private copies, and the anon_vma makes retract_page_tables() and collapse_pte_mapped_thp() skip the mapping",
+                         "map the data MAP_SHARED, or do not write to the private mapping", restart: true,
+                         now: "nothing: MADV_COLLAPSE fails on extents that hold copy-on-write pages")
+            default: preconditionFailure("\(kind) is not in this family")
+            }
+        }
+
+        /// What the kernel's settings allow.
+        func policy() -> Remedy {
+            switch kind {
+            case .fileNoReadOnlyThp:
+                return r(nil, "a kernel built with CONFIG_READ_ONLY_THP_FOR_FS (for read-only executables), or the data on a tmpfs mounted huge=within_size; large folios of the filesystem itself can still be PMD-mapped at fault",
+                         restart: true, now: "nothing: MADV_COLLAPSE refuses regular files on this kernel")
+            case .fileNotEligible:
+                return r(nil, "only read-only executable mappings of a file nobody has open for writing collapse (file_thp_enabled())", restart: true,
+                         now: "nothing")
+            case .shmemPolicy:
+                let mount = !(v.name.hasPrefix("/memfd:") || v.name.hasPrefix("/SYSV") || v.name.hasPrefix("/dev/zero"))
+                if mount {
+                    return r("the tmpfs is mounted without huge= (or huge=never)", "remount the tmpfs with huge=within_size (or huge=advise and MADV_HUGEPAGE in the program)",
+                             ["mount -o remount,huge=within_size MOUNTPOINT"], restart: false)
+                }
+                return r("shmem_enabled is \(ctx.knobs[Knob.shmemEnabled] ?? "?"), and memfd, SysV and shared anonymous memory follow it",
+                         "write advise (then the program needs MADV_HUGEPAGE) or within_size/always (new faults allocate huge pages; costs memory for sparse use); khugepaged takes an already mapped region only once the process is on its list",
+                         ["echo within_size > \(thp)/shmem_enabled"], restart: false)
+            case .anonPolicy:
+                return r("enabled is \(ctx.knobs[Knob.enabled] ?? "?")",
+                         "call madvise(addr, len, MADV_HUGEPAGE) in the program, or write always (every process then gets THP at fault)",
+                         ["echo always > \(thp)/enabled", "madvise(addr, len, MADV_HUGEPAGE)"], restart: false)
+            case .kernelIneligible:
+                return r(nil, "the kernel's own check (THPeligible) fails for a reason thplab cannot name; see `thplab explain --addr` and the kernel's thp_vma_allowable_orders()", restart: false,
+                         now: nil)
+            default: preconditionFailure("\(kind) is not in this family")
+            }
+        }
+
+        /// What khugepaged will or will not do.
+        func khugepaged() -> Remedy {
+            switch kind {
+            case .holes:
+                let none = ctx.knobs[Knob.maxPtesNone] ?? "?"
+                return r("khugepaged collapses an extent only with at least \(PageGeometry.pagesPerPmd) - max_ptes_none pages present (max_ptes_none is \(none))",
+                         "raise max_ptes_none (each collapse then fills the holes with zeroed memory), or collapse these extents once with MADV_COLLAPSE, which ignores it",
+                         ["echo 511 > \(thp)/khugepaged/max_ptes_none"], restart: false)
+            case .onlyMthp:
+                return r(nil, "these are large folios already, smaller than a PMD; khugepaged collapses them to 2 MiB when the PMD size is enabled for the memory (hugepages-2048kB)",
+                         restart: false)
+            case .notCollapsed:
+                return r("nothing stops a collapse: khugepaged visits a process only once it is on its list, pages_to_scan pages every scan_sleep_millisecs (now \(ctx.knobs[Knob.scanSleepMillisecs] ?? "?") ms)",
+                         "wait for khugepaged, make it scan faster, or collapse now", ["echo 1000 > \(thp)/khugepaged/scan_sleep_millisecs"], restart: false)
+            default: preconditionFailure("\(kind) is not in this family")
+            }
         }
     }
 }

@@ -81,42 +81,23 @@ public enum SnapshotTaker {
     /// gives what was read, marked incomplete.
     /// - Parameter nodeMap: with one, each VMA gets its numa_maps figures and
     ///   each extent the nodes of its pages.
-    public static func process(pid: Int32, withPages: Bool, nodeMap: PfnNodeMap? = nil) throws -> ProcessCoverage {
-        let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
-        let mapsText: String
-        do { mapsText = try FileIO.read("/proc/\(pid)/maps", limit: 64 << 20) } catch let e as THPLabError {
-            switch e.errno {
-            case .noSuchFileOrDirectory?, .noSuchProcess?: throw THPLabError.usage("no process \(pid)")
-            case .permissionDenied?, .notPermitted?:
-                throw THPLabError.unsupported("may not read /proc/\(pid)/maps: another user's process needs root")
-            default: throw e
-            }
-        }
-        var result = ProcessCoverage(pid: pid, comm: comm, vmas: [], totals: ClassCounts(), totalsKB: [:],
+    public static func process(pid: Int32, withPages: Bool, nodeMap: PfnNodeMap? = nil, proc: ProcFS = .host) throws -> ProcessCoverage {
+        let mapsText = try proc.maps(pid)
+        var result = ProcessCoverage(pid: pid, comm: proc.comm(pid), vmas: [], totals: ClassCounts(), totalsKB: [:],
                                      coveragePercent: 0, pfnsVisible: true, method: "pagemap", complete: true, notes: [])
         // The VMA list from maps; smaps (whose page-table walk costs as much
         // as the scan itself) is read on another thread meanwhile.
         let entries = SmapsParser.parse(mapsText)
         if entries.isEmpty {
-            result.notes.append("no memory map: \(Sys.exists("/proc/\(pid)") ? "a kernel thread (no mm)" : "the process exited"); skipped")
+            result.notes.append("no memory map: \(proc.exists(pid) ? "a kernel thread (no mm)" : "the process exited"); skipped")
             result.totalsKB = result.totals.kb()
             return result
         }
         let scanner = try VmaScanner(pid: pid, withPages: withPages)
         result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
-        let smapsText = FileIO.readInBackground("/proc/\(pid)/smaps", limit: 256 << 20)
-        let numaMaps = nodeMap != nil ? NumaMaps.parse(FileIO.readIfPresent("/proc/\(pid)/numa_maps") ?? "") : [:]
-        var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
-        for entry in entries where entry.name != "[vsyscall]" {
-            do {
-                scanned.append((entry, try scanner.scan(start: entry.start, end: entry.end)))
-            } catch {
-                result.complete = false
-                result.notes.append(Sys.exists("/proc/\(pid)") ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
-                                        : "the process exited during the snapshot: what was read is shown")
-                break
-            }
-        }
+        let smapsText = FileIO.readInBackground(proc.path(pid, "smaps"), limit: 256 << 20)
+        let numaMaps = nodeMap != nil ? NumaMaps.parse(proc.read(pid, "numa_maps") ?? "") : [:]
+        let scanned = scan(entries, with: scanner, into: &result, proc: proc)
         let smaps = Dictionary(SmapsParser.parse(smapsText() ?? "").map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
         var inferred = 0
         for (mapped, scannedOutcome) in scanned {
@@ -124,26 +105,57 @@ public enum SnapshotTaker {
             // smaps of the same VMA (its figures), or the maps line alone if
             // the VMA changed meanwhile: the cross-check will say so.
             let entry = smaps[mapped.start].flatMap { $0.end == mapped.end ? $0 : nil } ?? mapped
-            if entry.kb("KernelPageSize") > 4 {
+            if entry.kb("KernelPageSize") > PageGeometry.pageKB {
                 result.notes.append("\(String(entry.start, radix: 16)) \(entry.name): hugetlb VMA (\(entry.kb("KernelPageSize")) kB pages), not THP; skipped")
                 continue
             }
             if !scanner.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
-            let c = outcome.counts
-            if let nodeMap {
-                for i in outcome.extents.indices where outcome.extents[i].pages.resident > 0 {
-                    let e = outcome.extents[i]
-                    outcome.extents[i].nodes = NodeCounter.keyed(NodeCounter.count(pid: pid, start: e.start, end: e.end, map: nodeMap))
-                }
-            }
-            result.totals += c
-            result.vmas.append(VmaCoverage(
-                start: entry.start, end: entry.end, permissions: entry.permissions,
-                backing: VmaBacking(name: entry.name, device: entry.device, inode: entry.inode, offset: entry.offset),
-                kind: kind(of: entry), pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: entry.fields,
-                vmFlags: entry.vmFlags, thpEligible: entry.thpEligible, crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * 4, smapsPmdKB: entry.pmdMappedKB),
-                extents: outcome.extents, numa: numaMaps[entry.start]))
+            if let nodeMap { countNodes(&outcome, pid: pid, map: nodeMap) }
+            let vma = coverage(entry, outcome, numa: numaMaps[entry.start])
+            result.totals += vma.pages
+            result.vmas.append(vma)
         }
+        finish(&result, scanner: scanner, inferred: inferred)
+        return result
+    }
+
+    /// Every VMA's page tables, until the process goes away.
+    private static func scan(_ entries: [SmapsEntry], with scanner: VmaScanner, into result: inout ProcessCoverage,
+                             proc: ProcFS) -> [(SmapsEntry, VmaScanner.Outcome)] {
+        var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
+        for entry in entries where entry.name != "[vsyscall]" {
+            do {
+                scanned.append((entry, try scanner.scan(start: entry.start, end: entry.end)))
+            } catch {
+                result.complete = false
+                result.notes.append(proc.exists(result.pid) ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
+                                        : "the process exited during the snapshot: what was read is shown")
+                break
+            }
+        }
+        return scanned
+    }
+
+    private static func countNodes(_ outcome: inout VmaScanner.Outcome, pid: Int32, map: PfnNodeMap) {
+        for i in outcome.extents.indices where outcome.extents[i].pages.resident > 0 {
+            let e = outcome.extents[i]
+            outcome.extents[i].nodes = NodeCounter.keyed(NodeCounter.count(pid: pid, start: e.start, end: e.end, map: map))
+        }
+    }
+
+    private static func coverage(_ entry: SmapsEntry, _ outcome: VmaScanner.Outcome, numa: NumaMapsEntry?) -> VmaCoverage {
+        let c = outcome.counts
+        return VmaCoverage(
+            start: entry.start, end: entry.end, permissions: entry.permissions,
+            backing: VmaBacking(name: entry.name, device: entry.device, inode: entry.inode, offset: entry.offset),
+            kind: kind(of: entry), pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: entry.fields,
+            vmFlags: entry.vmFlags, thpEligible: entry.thpEligible,
+            crosscheck: CrossCheck(pageTablesPmdKB: c.pmd * PageGeometry.pageKB, smapsPmdKB: entry.pmdMappedKB),
+            extents: outcome.extents, numa: numa)
+    }
+
+    /// Totals and the notes that explain how the figures were read.
+    private static func finish(_ result: inout ProcessCoverage, scanner: VmaScanner, inferred: Int) {
         result.totalsKB = result.totals.kb()
         result.coveragePercent = result.totals.coveragePercent
         result.pfnsVisible = scanner.sawPFN || !scanner.sawPresent
@@ -158,7 +170,6 @@ public enum SnapshotTaker {
             result.notes.append("\(mismatched.count) VMA(s) where page tables and smaps disagree on PMD-mapped kB (the process was probably changing its memory during the snapshot): " +
                                 mismatched.prefix(5).map { "\(String($0.start, radix: 16)) \($0.crosscheck.pageTablesPmdKB) vs \($0.crosscheck.smapsPmdKB) kB" }.joined(separator: ", "))
         }
-        return result
     }
 
     /// Without PAGEMAP_SCAN, extents fully covered by one aligned PMD-sized

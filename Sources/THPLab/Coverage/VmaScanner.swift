@@ -15,14 +15,19 @@ final class VmaScanner {
     private(set) var sawPFN = false
     private(set) var sawPresent = false
 
-    static let pageSize = 4096
+    static let pageSize = PageGeometry.pageSize
     static let extentSize = PageGeometry.pmdSize
     static let chunkPages = 16384
 
-    init(pid: Int32, withPages: Bool, procRoot: String = "/proc") throws {
+    let pagemapPath: String
+    let kpageflagsPath: String
+
+    init(pid: Int32, withPages: Bool, proc: ProcFS = .host) throws {
         self.pid = pid
         self.withPages = withPages
-        let path = "\(procRoot)/\(pid)/pagemap"
+        let path = proc.path(pid, "pagemap")
+        pagemapPath = path
+        kpageflagsPath = proc.kpageflags
         do {
             pagemap = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
         } catch let e as Errno {
@@ -33,7 +38,7 @@ final class VmaScanner {
             default: throw THPLabError.system("cannot open \(path)", e)
             }
         }
-        kpageflags = try? FileDescriptor.open(FilePath(procRoot + "/kpageflags"), .readOnly, options: .closeOnExec)
+        kpageflags = try? FileDescriptor.open(FilePath(kpageflagsPath), .readOnly, options: .closeOnExec)
         useScan = PagemapScan.isAvailable(fd: pagemap)
     }
 
@@ -100,76 +105,95 @@ final class VmaScanner {
         return out
     }
 
-    private func scanChunk(start: UInt, end: UInt, regions: [PagemapScan.Region]?, into out: inout Outcome) throws {
-        let page = UInt(Self.pageSize)
-        let n = Int((end - start) / page)
-        var classes = [PageClass](repeating: .none, count: n)
-        var anon = [Bool](repeating: false, count: n)
-        var folio = [Int32](repeating: 0, count: n)
-        // Ranges [i0, i1) of pages whose pagemap entries are needed.
-        var needed: [(Int, Int)] = []
-        if let regions {
-            for r in regions {
-                let i0 = Int((UInt(r.start) - start) / page), i1 = Int((UInt(r.end) - start) / page)
-                if r.isPresent && r.isHuge {
-                    // Whether a PMD maps anonymous memory: pagemap bit 61 of
-                    // each extent's first page (PAGE_IS_FILE would cost a
-                    // page lookup for every PTE of the walk).
-                    var i = i0
-                    while i < i1 {
-                        let extentEnd = min(i1, i + PageGeometry.pagesPerPmd - Int(((start / page) + UInt(i)) % UInt(PageGeometry.pagesPerPmd)))
-                        let e = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
-                                                      index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
-                        let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
-                        if e & Pagemap.pfnMask != 0 { sawPFN = true }
-                        for k in i..<extentEnd {
-                            classes[k] = .pmd
-                            anon[k] = isAnon
-                            folio[k] = Int32(PageGeometry.pagesPerPmd)
-                        }
-                        i = extentEnd
-                    }
-                } else if r.isPresent {
-                    needed.append((i0, i1))
-                } else if r.isSwapped {
-                    for i in i0..<i1 { classes[i] = .swapped }
-                }
-            }
-        } else {
-            needed = [(0, n)]
+    /// One chunk's pages as they are classified: class, anonymous or not,
+    /// and the size of the folio each belongs to.
+    private struct ChunkPages {
+        var classes: [PageClass]
+        var anon: [Bool]
+        var folio: [Int32]
+        init(count n: Int) {
+            classes = [PageClass](repeating: .none, count: n)
+            anon = [Bool](repeating: false, count: n)
+            folio = [Int32](repeating: 0, count: n)
         }
+    }
+
+    private func scanChunk(start: UInt, end: UInt, regions: [PagemapScan.Region]?, into out: inout Outcome) throws {
+        let n = Int((end - start) / UInt(Self.pageSize))
+        var pages = ChunkPages(count: n)
+        // Ranges [i0, i1) of pages whose pagemap entries are needed.
+        let needed = try regions.map { try mark($0, start: start, into: &pages) } ?? [(0, n)]
         if !needed.isEmpty {
-            var entries = [UInt64](repeating: 0, count: n)
-            for (i0, i1) in needed {
-                let words = try Pagemap.readWords(fd: pagemap, path: "/proc/\(pid)/pagemap",
-                                                  index: UInt64(start / page) + UInt64(i0), count: i1 - i0)
-                for (k, w) in words.enumerated() { entries[i0 + k] = w }
-            }
-            let flags = try kpageflagsFor(entries: entries, needed: needed)
-            var blocks: [UInt64: [UInt64]] = [:]
-            for (i0, i1) in needed {
-                for i in i0..<i1 {
-                    let e = entries[i]
-                    if e & Pagemap.present != 0 { sawPresent = true }
-                    let pfn = e & Pagemap.pfnMask
-                    if pfn != 0 { sawPFN = true }
-                    let v = PageClassifier.classify(entry: e, pmdMapped: regions == nil ? nil : false,
-                                                    flags: flags.map { $0[i] }) {
-                        folioPages(pfn: pfn, cache: &blocks)
-                    }
-                    classes[i] = v.pageClass
-                    anon[i] = v.anon
-                    folio[i] = Int32(v.folioPages ?? 0)
-                }
-            }
-        } else if classes.contains(.pmd) {
+            try classify(needed, start: start, pmdKnown: regions != nil, into: &pages)
+        } else if pages.classes.contains(.pmd) {
             sawPresent = true
         }
-        let folded = ExtentFolder.fold(start: start, classes: classes, anon: anon, folioPages: folio, withPages: withPages)
+        let folded = ExtentFolder.fold(start: start, classes: pages.classes, anon: pages.anon, folioPages: pages.folio, withPages: withPages)
         out.counts += folded.counts
         for e in folded.extents {
             if !useScan && e.pages.pteThp == PageGeometry.pagesPerPmd { out.candidates.append(out.extents.count) }
             out.extents.append(e)
+        }
+    }
+
+    /// PAGEMAP_SCAN's regions: PMD-mapped and swapped pages are known from
+    /// them; the present ones not PMD-mapped are left to classify.
+    private func mark(_ regions: [PagemapScan.Region], start: UInt, into pages: inout ChunkPages) throws -> [(Int, Int)] {
+        let page = UInt(Self.pageSize), pmdPages = PageGeometry.pagesPerPmd
+        var needed: [(Int, Int)] = []
+        for r in regions {
+            let i0 = Int((UInt(r.start) - start) / page), i1 = Int((UInt(r.end) - start) / page)
+            if r.isPresent && r.isHuge {
+                // Whether a PMD maps anonymous memory: pagemap bit 61 of
+                // each extent's first page (PAGE_IS_FILE would cost a
+                // page lookup for every PTE of the walk).
+                var i = i0
+                while i < i1 {
+                    let extentEnd = min(i1, i + pmdPages - Int(((start / page) + UInt(i)) % UInt(pmdPages)))
+                    let e = try Pagemap.readWords(fd: pagemap, path: pagemapPath,
+                                                  index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
+                    let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
+                    if e & Pagemap.pfnMask != 0 { sawPFN = true }
+                    for k in i..<extentEnd {
+                        pages.classes[k] = .pmd
+                        pages.anon[k] = isAnon
+                        pages.folio[k] = Int32(pmdPages)
+                    }
+                    i = extentEnd
+                }
+            } else if r.isPresent {
+                needed.append((i0, i1))
+            } else if r.isSwapped {
+                for i in i0..<i1 { pages.classes[i] = .swapped }
+            }
+        }
+        return needed
+    }
+
+    /// Pagemap entries, then kpageflags, for the pages in `needed`.
+    private func classify(_ needed: [(Int, Int)], start: UInt, pmdKnown: Bool, into pages: inout ChunkPages) throws {
+        let page = UInt(Self.pageSize)
+        var entries = [UInt64](repeating: 0, count: pages.classes.count)
+        for (i0, i1) in needed {
+            let words = try Pagemap.readWords(fd: pagemap, path: pagemapPath,
+                                              index: UInt64(start / page) + UInt64(i0), count: i1 - i0)
+            for (k, w) in words.enumerated() { entries[i0 + k] = w }
+        }
+        let flags = try kpageflagsFor(entries: entries, needed: needed)
+        var blocks: [UInt64: [UInt64]] = [:]
+        for (i0, i1) in needed {
+            for i in i0..<i1 {
+                let e = entries[i]
+                if e & Pagemap.present != 0 { sawPresent = true }
+                let pfn = e & Pagemap.pfnMask
+                if pfn != 0 { sawPFN = true }
+                let v = PageClassifier.classify(entry: e, pmdMapped: pmdKnown ? false : nil, flags: flags.map { $0[i] }) {
+                    folioPages(pfn: pfn, cache: &blocks)
+                }
+                pages.classes[i] = v.pageClass
+                pages.anon[i] = v.anon
+                pages.folio[i] = Int32(v.folioPages ?? 0)
+            }
         }
     }
 
@@ -200,7 +224,7 @@ final class VmaScanner {
                 last = next
                 j += 1
             }
-            let words = try Pagemap.readWords(fd: kpageflags, path: "/proc/kpageflags", index: first,
+            let words = try Pagemap.readWords(fd: kpageflags, path: kpageflagsPath, index: first,
                                               count: Int(last - first + 1))
             for m in k...j {
                 let pfn = keys[m] >> 20
@@ -219,7 +243,7 @@ final class VmaScanner {
         guard let kpageflags, pfn != 0 else { return 1 }
         let block = pfn / UInt64(PageGeometry.pagesPerPmd)
         if cache[block] == nil {
-            cache[block] = (try? Pagemap.readWords(fd: kpageflags, path: "/proc/kpageflags",
+            cache[block] = (try? Pagemap.readWords(fd: kpageflags, path: kpageflagsPath,
                                                    index: block * UInt64(PageGeometry.pagesPerPmd),
                                                    count: PageGeometry.pagesPerPmd)) ?? []
         }

@@ -132,81 +132,26 @@ public struct EventAttribution: Sendable {
         (byExtent.values.flatMap { $0 } + byObject.values.flatMap { $0 }).reduce(0) { $0 + ($1.count ?? 1) }
     }
 
-    static let extentPages: UInt64 = 512
+    static let extentPages = UInt64(PageGeometry.pagesPerPmd)
 
     public static func attribute(_ events: [TraceEvent], subject: TraceSubject) -> EventAttribution {
         var out = EventAttribution()
         let huge = events.filter { ScanTracer.events.contains($0.name) }
         out.total = huge.count
         let t0 = events.first { $0.markText == ScanTracer.startMark }?.timestamp ?? events.first?.timestamp ?? 0
-        let objectByName = Dictionary(subject.objects.enumerated().compactMap { i, o in o.traceName.map { ($0, i) } },
-                                      uniquingKeysWith: { a, _ in a })
-        out.mmPids = learnProcesses(huge, subject: subject, objectByName: objectByName)
-
-        // Per event: its object and extent where it names them.
-        var refs: [ExtentRef?] = []
-        var objectOf: [Int?] = []
-        // The PFNs seen, and those of each huge page a collapse made.
-        var pfnExtent = subject.pfnExtent
-        for e in huge {
-            var object: Int?
-            var ref: ExtentRef?
-            if let name = e.fields["filename"] {
-                object = objectByName[name]
-                if let o = object {
-                    // collapse_file: its new huge page, else its address in
-                    // a mapping (its `index` is where the scan ended, which
-                    // kernels have printed differently).
-                    if let pfn = e.hex("scan_pfn") ?? e.hex("hpage_pfn"), let r = pfnExtent[pfn], r.object == o {
-                        ref = r
-                    } else if e.name == "mm_khugepaged_collapse_file", let addr = e.hex("addr") {
-                        let pid = e.mm.flatMap { out.mmPids[$0] }
-                        let candidates = Set(subject.mappings.filter {
-                            $0.object == o && (pid == nil || $0.pid == pid) && UInt(addr) >= $0.start && UInt(addr) < $0.end
-                        }.map { Int((UInt(addr) - $0.start + $0.offset) / UInt(PageGeometry.pmdSize)) })
-                        if candidates.count == 1 { ref = ExtentRef(object: o, extent: candidates.first!) }
-                    }
-                    if let ref, e.name == "mm_khugepaged_collapse_file", let head = e.hex("hpage_pfn") {
-                        for p in head..<head + extentPages { pfnExtent[p] = ref }
-                    }
-                }
-            } else if e.name.hasSuffix("scan_pmd") || e.name.hasSuffix("collapse_huge_page") {
-                if let pfn = e.hex("scan_pfn"), let r = pfnExtent[pfn], subject.objects[r.object].traceName == nil {
-                    ref = r
-                    object = r.object
-                } else if let mm = e.mm, let pid = out.mmPids[mm] {
-                    object = subject.objects.firstIndex { $0.traceName == nil && $0.owner == pid }
-                }
-            }
-            refs.append(ref)
-            objectOf.append(object)
-        }
-        // A successful file scan prints no PFN: it follows its collapse_file.
-        // collapse_huge_page comes before the scan_pmd that names the PFN.
-        for i in huge.indices where refs[i] == nil && objectOf[i] != nil {
-            let e = huge[i]
-            if e.name == "mm_khugepaged_scan_file" && e.fields["scan_pfn"] != nil && e.hex("scan_pfn") == nil {
-                refs[i] = stride(from: i - 1, through: 0, by: -1).first {
-                    huge[$0].name == "mm_khugepaged_collapse_file" && huge[$0].mm == e.mm && objectOf[$0] == objectOf[i]
-                }.flatMap { refs[$0] }
-            } else if e.name == "mm_collapse_huge_page" {
-                refs[i] = (i + 1 ..< huge.count).first {
-                    huge[$0].name == "mm_khugepaged_scan_pmd" && huge[$0].mm == e.mm
-                }.flatMap { refs[$0] }
-            }
-        }
-        for i in huge.indices where refs[i] == nil {
-            if let o = objectOf[i], subject.objects[o].extents == 1 { refs[i] = ExtentRef(object: o, extent: 0) }
-        }
+        var placer = Placer(subject: subject)
+        out.mmPids = learnProcesses(huge, subject: subject, objectByName: placer.objectByName)
+        placer.mmPids = out.mmPids
+        let placed = placer.place(huge)
         for (i, e) in huge.enumerated() {
             var d = DiagnosedEvent(t: ((e.timestamp - t0) * 1_000_000).rounded() / 1_000_000,
                                    event: e.name.replacingPrefix("mm_khugepaged_", "").replacingPrefix("mm_", ""),
                                    by: e.byKhugepaged ? "khugepaged" : "madvise", pid: e.mm.flatMap { out.mmPids[$0] },
                                    mm: e.mm, result: e.result, details: [:])
             for (k, v) in e.fields where !["mm", "result", "status", "filename"].contains(k) { d.details[k] = v }
-            if let ref = refs[i] {
+            if let ref = placed.refs[i] {
                 out.byExtent[ref, default: []].append(d)
-            } else if let o = objectOf[i] {
+            } else if let o = placed.objects[i] {
                 out.byObject[o, default: []].append(d)
             } else {
                 if let f = e.fields["filename"] { d.details["filename"] = f }
@@ -217,6 +162,88 @@ public struct EventAttribution: Sendable {
         out.byObject = out.byObject.mapValues(DiagnosedEvent.folded)
         out.others = DiagnosedEvent.folded(out.others)
         return out
+    }
+
+    /// Ties each event to its object and, where it can be told, its extent.
+    struct Placer {
+        let subject: TraceSubject
+        let objectByName: [String: Int]
+        var mmPids: [String: Int32] = [:]
+        /// The PFNs seen, and those of each huge page a collapse made.
+        var pfnExtent: [UInt64: ExtentRef]
+
+        init(subject: TraceSubject) {
+            self.subject = subject
+            pfnExtent = subject.pfnExtent
+            objectByName = Dictionary(subject.objects.enumerated().compactMap { i, o in o.traceName.map { ($0, i) } },
+                                      uniquingKeysWith: { a, _ in a })
+        }
+
+        mutating func place(_ huge: [TraceEvent]) -> (refs: [ExtentRef?], objects: [Int?]) {
+            var refs: [ExtentRef?] = []
+            var objects: [Int?] = []
+            for e in huge {
+                let (object, ref) = e.fields["filename"] != nil ? placeFile(e) : placeAnon(e)
+                refs.append(ref)
+                objects.append(object)
+            }
+            follow(huge, &refs, objects)
+            for i in huge.indices where refs[i] == nil {
+                if let o = objects[i], subject.objects[o].extents == 1 { refs[i] = ExtentRef(object: o, extent: 0) }
+            }
+            return (refs, objects)
+        }
+
+        /// collapse_file: its new huge page, else its address in a mapping
+        /// (its `index` is where the scan ended, which kernels have printed
+        /// differently).
+        mutating func placeFile(_ e: TraceEvent) -> (Int?, ExtentRef?) {
+            guard let o = e.fields["filename"].flatMap({ objectByName[$0] }) else { return (nil, nil) }
+            var ref: ExtentRef?
+            if let pfn = e.hex("scan_pfn") ?? e.hex("hpage_pfn"), let r = pfnExtent[pfn], r.object == o {
+                ref = r
+            } else if e.name == "mm_khugepaged_collapse_file", let addr = e.hex("addr") {
+                let pid = e.mm.flatMap { mmPids[$0] }
+                let candidates = Set(subject.mappings.filter {
+                    $0.object == o && (pid == nil || $0.pid == pid) && UInt(addr) >= $0.start && UInt(addr) < $0.end
+                }.map { Int((UInt(addr) - $0.start + $0.offset) / UInt(PageGeometry.pmdSize)) })
+                if candidates.count == 1 { ref = ExtentRef(object: o, extent: candidates.first!) }
+            }
+            if let ref, e.name == "mm_khugepaged_collapse_file", let head = e.hex("hpage_pfn") {
+                for p in head..<head + extentPages { pfnExtent[p] = ref }
+            }
+            return (o, ref)
+        }
+
+        /// scan_pmd and collapse_huge_page: a PFN of an anonymous region, or
+        /// the process that owns one.
+        func placeAnon(_ e: TraceEvent) -> (Int?, ExtentRef?) {
+            guard e.name.hasSuffix("scan_pmd") || e.name.hasSuffix("collapse_huge_page") else { return (nil, nil) }
+            if let pfn = e.hex("scan_pfn"), let r = pfnExtent[pfn], subject.objects[r.object].traceName == nil {
+                return (r.object, r)
+            }
+            if let mm = e.mm, let pid = mmPids[mm] {
+                return (subject.objects.firstIndex { $0.traceName == nil && $0.owner == pid }, nil)
+            }
+            return (nil, nil)
+        }
+
+        /// A successful file scan prints no PFN: it follows its collapse_file.
+        /// collapse_huge_page comes before the scan_pmd that names the PFN.
+        func follow(_ huge: [TraceEvent], _ refs: inout [ExtentRef?], _ objects: [Int?]) {
+            for i in huge.indices where refs[i] == nil && objects[i] != nil {
+                let e = huge[i]
+                if e.name == "mm_khugepaged_scan_file" && e.fields["scan_pfn"] != nil && e.hex("scan_pfn") == nil {
+                    refs[i] = stride(from: i - 1, through: 0, by: -1).first {
+                        huge[$0].name == "mm_khugepaged_collapse_file" && huge[$0].mm == e.mm && objects[$0] == objects[i]
+                    }.flatMap { refs[$0] }
+                } else if e.name == "mm_collapse_huge_page" {
+                    refs[i] = (i + 1 ..< huge.count).first {
+                        huge[$0].name == "mm_khugepaged_scan_pmd" && huge[$0].mm == e.mm
+                    }.flatMap { refs[$0] }
+                }
+            }
+        }
     }
 
     /// mm -> pid for the experiment's processes.

@@ -28,6 +28,19 @@ public struct ProcFS: Sendable {
     /// The command name, trimmed; empty when the process is gone.
     public func comm(_ pid: Int32) -> String { read(pid, "comm")?.trimmingWhitespace() ?? "" }
 
+    /// The process's maps, or a usage error (it does not exist) or an
+    /// unsupported one (another user's, without the right to read it).
+    public func maps(_ pid: Int32) throws -> String {
+        do { return try FileIO.read(path(pid, "maps"), limit: 64 << 20) } catch let e as THPLabError {
+            switch e.errno {
+            case .noSuchFileOrDirectory?, .noSuchProcess?: throw THPLabError.usage("no process \(pid)")
+            case .permissionDenied?, .notPermitted?:
+                throw THPLabError.unsupported("may not read \(path(pid, "maps")): another user's process needs root")
+            default: throw e
+            }
+        }
+    }
+
     /// The process's VMAs from smaps (empty when it is gone).
     public func smaps(_ pid: Int32) -> [SmapsEntry] { SmapsParser.parse(read(pid, "smaps") ?? "") }
 

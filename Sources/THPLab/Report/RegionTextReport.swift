@@ -41,7 +41,7 @@ public enum RegionTextReport {
         }
         out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")
         out.append(contentsOf: r.notes.map { "note: \($0)" })
-        out.append(r.ok ? "RESULT: every expectation met" : "RESULT: the kernel did something else:\n" + r.differences.map { "  - " + $0 }.joined(separator: "\n"))
+        out.append(contentsOf: RetractTextReport.resultLines(ok: r.ok, differences: r.differences))
         return out.joined(separator: "\n")
     }
 

@@ -13,7 +13,7 @@ public enum SweepTextReport {
         out.append("")
         out.append(t.render())
         for c in r.checks { out.append("check \(c.name): \(c.held ? "held" : "FAILED") - \(c.detail)") }
-        out.append(r.ok ? "RESULT: every expectation met" : "RESULT: the kernel did something else:\n" + r.differences.map { "  - " + $0 }.joined(separator: "\n"))
+        out.append(contentsOf: RetractTextReport.resultLines(ok: r.ok, differences: r.differences))
         return out.joined(separator: "\n")
     }
 }
