@@ -114,6 +114,8 @@ const unsigned int cshims_MFD_CLOEXEC = MFD_CLOEXEC;
 const int cshims_MAP_FIXED_NOREPLACE = MAP_FIXED_NOREPLACE;
 const int cshims_CAP_SYS_ADMIN = CAP_SYS_ADMIN;
 
+int cshims_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
 int cshims_memfd_create(const char *name, unsigned int flags) {
     return memfd_create(name, flags);
 }

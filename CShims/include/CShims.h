@@ -24,6 +24,10 @@ extern const int cshims_MADV_PAGEOUT;
 int cshims_swapon(const char *path);
 int cshims_swapoff(const char *path);
 
+/// pipe2(2) with O_CLOEXEC: both ends close on exec from the start.
+/// 0 or -1 with errno set.
+int cshims_pipe_cloexec(int fds[2]);
+
 /// memfd_create(2). Returns the fd or -1 with errno set.
 int cshims_memfd_create(const char *name, unsigned int flags);
 extern const unsigned int cshims_MFD_CLOEXEC;

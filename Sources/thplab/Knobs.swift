@@ -88,7 +88,7 @@ struct Knobs: ParsableCommand {
             let sysfs = THPSysfs()
             guard sysfs.isPresent else { throw THPLabError.unsupported("\(sysfs.root) is missing: no THP in this kernel") }
             try JSONOutput.checkWritable(file)
-            try FileIO.writeAtomically(file, Array(KnobProfile.format(sysfs.readAll(), release: Sys.uname().release).utf8))
+            try FileIO.writeAtomically(file, Array(KnobProfile.format(sysfs.readAll(), release: ThisProcess.kernelRelease).utf8))
             print("saved \(sysfs.presentKnobs().count) knobs to \(file)")
         }
     }
@@ -102,7 +102,7 @@ struct Knobs: ParsableCommand {
         var file: String
 
         func run() throws {
-            guard Sys.exists(file) else { throw THPLabError.usage("\(file) does not exist") }
+            guard ThisProcess.exists(file) else { throw THPLabError.usage("\(file) does not exist") }
             let requests = try KnobProfile.load(try FileIO.read(file, limit: 1 << 20), sysfs: THPSysfs())
             let changes = try KnobCommands.setForGood(requests, log: { Console.error("thplab: " + $0) })
             for c in changes where c.old != c.new { print("\(c.name): \(c.old) -> \(c.new)") }

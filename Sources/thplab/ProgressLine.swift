@@ -10,7 +10,7 @@ final class ProgressLine {
     private var lastPlain: UInt64 = 0
     private var dirty = false
 
-    init(output: OutputOptions) { live = !output.toStdout && Sys.isTerminal(1) }
+    init(output: OutputOptions) { live = !output.toStdout && ThisProcess.isTerminal(1) }
 
     /// Rewrites the live line; without one, `plain` says where the text goes
     /// (nil: nowhere).
@@ -38,7 +38,7 @@ final class ProgressLine {
             let text = String(format: "waiting for khugepaged: %.1f s of %d s, %lld full scan(s), %d/%d extent(s) collapsed",
                               elapsed, bound, scans, collapsed, total)
             update(text) { text in
-                let now = Sys.monotonicNanoseconds()
+                let now = ThisProcess.monotonicNanoseconds()
                 if now - self.lastPlain >= 1_000_000_000 || collapsed == total {
                     self.lastPlain = now
                     self.write("thplab: \(text)\n", stdout: false)

@@ -81,7 +81,7 @@ struct Retract: ParsableCommand {
     func run() throws {
         let opts = try options()
         let progress = ProgressLine(output: output)
-        let result = try RetractRunner.run(options: opts, executable: Sys.ownExecutable(),
+        let result = try RetractRunner.run(options: opts, executable: ThisProcess.executable(),
                                            log: { Console.error("thplab: " + $0) },
                                            progress: progress.show)
         progress.clear()

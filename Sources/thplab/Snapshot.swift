@@ -69,7 +69,7 @@ struct Snapshot: ParsableCommand {
 
     func run() throws {
         var list = target.targets
-        if includeSelf { list.append(.pid(Sys.pid)) }
+        if includeSelf { list.append(.pid(ThisProcess.pid)) }
         let showSystem = system || list.isEmpty
         let s = try SnapshotTaker.take(targets: list, system: showSystem, withPages: pages, numa: numa, objects: objects)
         try output.emit(s) {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import THPLab
+@testable import THPLab
 
 /// NUMA on this host (one node: placement on node 0, refusals) and in a
 /// two-node guest of Debian's 6.1 booted with virtme-ng (spreading, node 1,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import THPLab
+@testable import THPLab
 
 /// `thplab run retract` on the machine's own kernel. Serialized: THP knobs
 /// are global. Every run is bounded, and every test checks that the host is

@@ -43,7 +43,7 @@ public enum ProcessTargets {
     /// PF_KTHREAD in /proc/PID/stat's flags field.
     static let kernelThreadFlag: UInt = 0x0020_0000
 
-    public static func resolve(_ targets: [ProcessTarget], selfPid: Int32 = Sys.pid, procRoot: String = "/proc",
+    public static func resolve(_ targets: [ProcessTarget], selfPid: Int32 = ThisProcess.pid, procRoot: String = "/proc",
                                mounts: String? = nil) throws -> ResolvedTargets {
         var pids: [Int32] = []
         var notes: [String] = []

@@ -29,7 +29,7 @@ public final class ProcessMappings {
     /// MADV_POPULATE_* turn a full filesystem into an error instead of SIGBUS.
     public func populate() throws {
         for (spec, region) in zip(specs, regions) {
-            let advice: Sys.Advice = spec.role == .shared ? .populateWrite : .populateRead
+            let advice: Advice = spec.role == .shared ? .populateWrite : .populateRead
             try check(region.madvise(advice), "populating the \(spec.role.rawValue) mapping", spec)
             if spec.role == .privateWritten {
                 try check(region.writePages(spec.cowPages), "writing \(spec.cowPages) copy-on-write pages", spec)

@@ -61,7 +61,7 @@ public final class MappedRegion {
 
     public var end: UInt { start + UInt(length) }
 
-    public func madvise(_ advice: Sys.Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
+    public func madvise(_ advice: Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
         Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
     }
 

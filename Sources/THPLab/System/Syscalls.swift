@@ -7,7 +7,7 @@ import Glibc
 /// The one Swift file that calls C. Everything else calls these typed
 /// wrappers, which return `Result<_, Errno>` so that callers decide how to
 /// phrase the failure for a person.
-public enum Sys {
+enum Sys {
     static func lastErrno() -> Errno { Errno(rawValue: Glibc.errno) }
 
     static func check(_ rc: Int32) -> Result<Void, Errno> {
@@ -32,19 +32,8 @@ public enum Sys {
         return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(lastErrno())
     }
 
-    public enum Advice: Sendable {
-        case hugepage, noHugepage, collapse, populateRead, populateWrite, pageout
-        var raw: Int32 {
-            switch self {
-            case .hugepage: return cshims_MADV_HUGEPAGE
-            case .noHugepage: return cshims_MADV_NOHUGEPAGE
-            case .collapse: return cshims_MADV_COLLAPSE
-            case .populateRead: return cshims_MADV_POPULATE_READ
-            case .populateWrite: return cshims_MADV_POPULATE_WRITE
-            case .pageout: return cshims_MADV_PAGEOUT
-            }
-        }
-    }
+    typealias Advice = THPLab.Advice
+
 
     /// The corresponding C function is `mmap`. `fixed` places the mapping at
     /// `address` over an existing reservation (MAP_FIXED).
@@ -78,14 +67,8 @@ public enum Sys {
 
     /// The corresponding C function is `madvise`.
     public static func madvise(address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
-        while true {
-            let rc = cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw)
-            if rc == 0 { return .success(()) }
-            let e = lastErrno()
-            // MADV_POPULATE_* can be interrupted; MADV_COLLAPSE's EAGAIN is a result.
-            if e == .interrupted { continue }
-            return .failure(e)
-        }
+        // MADV_POPULATE_* can be interrupted; MADV_COLLAPSE's EAGAIN is a result.
+        retrying { cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw) }.map { _ in () }
     }
 
     /// `process_madvise(pidfd_open(pid), [address, length), advice)`.
@@ -171,18 +154,11 @@ public enum Sys {
     /// waitpid; `block: false` returns nil while the child still runs.
     public static func waitpid(_ pid: Int32, block: Bool) -> Result<ChildStatus?, Errno> {
         var status: Int32 = 0
-        while true {
-            let rc = Glibc.waitpid(pid, &status, block ? 0 : WNOHANG)
-            if rc == 0 { return .success(nil) }
-            if rc < 0 {
-                let e = lastErrno()
-                if e == .interrupted { continue }
-                return .failure(e)
-            }
+        return retrying { Glibc.waitpid(pid, &status, block ? 0 : WNOHANG) }.map { rc -> ChildStatus? in
+            if rc == 0 { return nil }
             // WIFEXITED / WEXITSTATUS / WTERMSIG are macros: decode by hand.
             let sig = status & 0x7f
-            if sig == 0 { return .success(.exited((status >> 8) & 0xff)) }
-            return .success(.signaled(sig))
+            return sig == 0 ? .exited((status >> 8) & 0xff) : .signaled(sig)
         }
     }
 
@@ -207,10 +183,10 @@ public enum Sys {
     public static var parentPid: Int32 { getppid() }
 
     static func pipe() -> Result<(read: FileDescriptor, write: FileDescriptor), Errno> {
+        // pipe2 with O_CLOEXEC: no window in which a spawned child inherits it.
         var fds: [Int32] = [0, 0]
-        let rc = fds.withUnsafeMutableBufferPointer { Glibc.pipe($0.baseAddress) }
+        let rc = fds.withUnsafeMutableBufferPointer { cshims_pipe_cloexec($0.baseAddress) }
         guard rc == 0 else { return .failure(lastErrno()) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return .success((FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1])))
     }
 
@@ -409,4 +385,31 @@ public enum Sys {
 
     static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
     static func immediateExit(_ code: Int32) -> Never { Glibc._exit(code) }
+}
+
+/// madvise(2) advice values thplab gives.
+public enum Advice: Sendable {
+    case hugepage, noHugepage, collapse, populateRead, populateWrite, pageout
+    var raw: Int32 {
+        switch self {
+        case .hugepage: return cshims_MADV_HUGEPAGE
+        case .noHugepage: return cshims_MADV_NOHUGEPAGE
+        case .collapse: return cshims_MADV_COLLAPSE
+        case .populateRead: return cshims_MADV_POPULATE_READ
+        case .populateWrite: return cshims_MADV_POPULATE_WRITE
+        case .pageout: return cshims_MADV_PAGEOUT
+        }
+    }
+}
+
+/// What the CLI may ask of its own process; `Sys` itself is the library's.
+public enum ThisProcess {
+    public static var pid: Int32 { Sys.pid }
+    /// thplab's own binary, to start again as a worker or for the host run.
+    public static func executable() -> String { Sys.ownExecutable() }
+    public static func isTerminal(_ fd: Int32) -> Bool { Sys.isTerminal(fd) }
+    public static func monotonicNanoseconds() -> UInt64 { Sys.monotonicNanoseconds() }
+    /// `uname -r`.
+    public static var kernelRelease: String { Sys.uname().release }
+    public static func exists(_ path: String) -> Bool { Sys.exists(path) }
 }
