@@ -35,7 +35,7 @@ import Testing
         c.small = small
         let extent = ExtentCoverage(start: start, end: start + 0x200000, pages: c, pageClasses: nil)
         return VmaCoverage(start: start, end: start + 0x200000, permissions: "rw-s",
-                           backing: VmaBacking(name: name, device: "00:01", inode: 7, offset: 0), kind: "shmem",
+                           backing: VmaBacking(name: name, device: "00:01", inode: 7, offset: 0), kind: .shmem,
                            pages: c, kb: c.kb(), coveragePercent: c.coveragePercent, smaps: [:], vmFlags: [], thpEligible: nil,
                            crosscheck: CrossCheck(pageTablesPmdKB: pmd * 4, smapsPmdKB: pmd * 4), extents: [extent])
     }

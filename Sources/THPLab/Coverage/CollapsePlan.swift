@@ -63,11 +63,11 @@ public enum CollapsePlanner {
                 var resident = e?.pages.resident ?? 0
                 var why = vmaSkip
                 if why == nil {
-                    if resident == 0 && v.kind == "shmem" { resident = facts.pageCachePages(v, a) ?? 0 }
+                    if resident == 0 && v.kind == .shmem { resident = facts.pageCachePages(v, a) ?? 0 }
                     let pages = e?.pages ?? ClassCounts()
                     if resident == 0 { why = .notResident }
                     else if pages.pmd == PageGeometry.pagesPerPmd { why = .alreadyPmd }
-                    else if v.kind != "anon" && !v.vmFlags.contains("sh") && pages.anon > 0 { why = .copyOnWrite }
+                    else if v.kind != .anon && !v.vmFlags.contains("sh") && pages.anon > 0 { why = .copyOnWrite }
                 }
                 out.append(PlannedExtent(pid: p.pid, start: a, end: a + size, skip: why, residentPages: resident))
                 a += size
@@ -81,7 +81,7 @@ public enum CollapsePlanner {
         if facts.thpEnabled == false { return .processDisabled }
         if VmaRules.aligned(v) == false { return .misaligned }
         if v.vmFlags.contains("nh") { return .noHugepage }
-        if v.kind == "file" && facts.readOnlyThpForFS != true { return .regularFile }
+        if v.kind == .file && facts.readOnlyThpForFS != true { return .regularFile }
         if v.vmFlags.contains("pf") || v.vmFlags.contains("io") || v.vmFlags.contains("ht") { return .hugetlbOrSpecial }
         return nil
     }

@@ -29,7 +29,7 @@ public enum Explainer {
         let release = Sys.uname().release
         let snapshot = try SnapshotTaker.take(targets: targets, system: false, withPages: false, objects: true)
         let knobs = THPSysfs().readAll().mapValues(\.current)
-        let mounts = FileIO.readIfPresent("/proc/mounts")
+        let mounts = ProcFS.host.read("mounts")
         let rothp = KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS")
         var vmas: [VmaExplanation] = []
         var processes: [ExplainedProcess] = []
@@ -67,25 +67,25 @@ public enum Explainer {
         let flags = v.vmFlags.filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
         let whole = wholeExtents(v.start, v.end)
         let aligned = VmaRules.aligned(v)
-        let anonInFile = v.kind == "anon" ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * 4)
+        let anonInFile = v.kind == .anon ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * 4)
         var blockers: [String] = []
         var kinds: [BlockerKind] = []
         func inferred(_ kind: BlockerKind, _ s: String) { kinds.append(kind); blockers.append("inferred: " + s) }
         if whole == 0 { inferred(.tooSmall, "no whole 2 MiB-aligned extent fits in this VMA: no PMD is possible") }
         if ctx.thpEnabled == false { inferred(.processDisabled, "THP_enabled 0 in /proc/PID/status: prctl(PR_SET_THP_DISABLE) disabled THP for the whole process") }
-        if aligned == false { inferred(v.kind == "shmem" ? .misaligned : .misalignedFile, "address not congruent to file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD") }
+        if aligned == false { inferred(v.kind == .shmem ? .misaligned : .misalignedFile, "address not congruent to file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD") }
         if flags.contains("nh") { inferred(.noHugepage, "MADV_NOHUGEPAGE (VmFlags nh): no collapse, and since 6.12 no PMD at fault") }
         if flags.contains("uw") { inferred(.uffdWp, "userfaultfd write-protect is armed: retract_page_tables() skips the VMA") }
         if anonInFile > 0 && !flags.contains("sh") {
             inferred(.copyOnWrite, "\(anonInFile) kB of copy-on-write pages (an anon_vma): retraction skips this private mapping and collapse_pte_mapped_thp() refuses extents holding them")
         }
         switch v.kind {
-        case "anon":
-            let enabled = ctx.knobs["hugepages-2048kB/enabled"].flatMap { $0 == "inherit" ? nil : $0 } ?? ctx.knobs["enabled"]
+        case .anon:
+            let enabled = ctx.knobs[Knob.pmdEnabled].flatMap { $0 == "inherit" ? nil : $0 } ?? ctx.knobs[Knob.enabled]
             if enabled == "never" { inferred(.anonPolicy, "THP for anonymous memory is never: khugepaged leaves it (MADV_COLLAPSE would not)") }
             else if enabled == "madvise" && !flags.contains("hg") { inferred(.anonPolicy, "enabled is madvise and the VMA has no MADV_HUGEPAGE: khugepaged and faults leave it small (MADV_COLLAPSE would collapse it)") }
-        case "shmem":
-            let global = ctx.knobs["shmem_enabled"]
+        case .shmem:
+            let global = ctx.knobs[Knob.shmemEnabled]
             let setting = global == "deny" || global == "force" ? global
                 : v.backing.name.hasPrefix("/memfd:") || v.backing.name.hasPrefix("/SYSV") || v.backing.name.hasPrefix("/dev/zero") ? global
                 : ctx.mountHuge(v.backing.name)
@@ -117,7 +117,7 @@ public enum Explainer {
                                classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
         e.offset = v.backing.offset
         e.kinds = kinds.sorted()
-        e.heldBackKB = heldBack(v, primary: e.kinds.first, maxPtesNone: Int(ctx.knobs["khugepaged/max_ptes_none"] ?? "") ?? 511)
+        e.heldBackKB = heldBack(v, primary: e.kinds.first, maxPtesNone: ctx.knobs.int(.maxPtesNone, or: 511))
         return e
     }
 

@@ -151,7 +151,7 @@ public enum RemoteCollapse {
             let nowPages = now?.1?.pages ?? ClassCounts()
             if a.errno == 0 {
                 attempts[i].cause = "the kernel returned success, but the extent is not PMD-mapped here now (\(nowPages.pteThp) PTE-mapped THP, \(nowPages.small) small pages): the process changed it meanwhile, or the collapse raced its faults"
-            } else if nowPages.anon > 0 && now?.0.kind != "anon" {
+            } else if nowPages.anon > 0 && now?.0.kind != .anon {
                 attempts[i].cause = "\(nowPages.anon) copy-on-write page(s) in the extent now"
             } else if a.errnoName == "EAGAIN" {
                 attempts[i].cause = "transient (a page was locked or had an extra reference): run the collapse again"

@@ -26,7 +26,7 @@ public struct MappedObject: Codable, Equatable, Sendable {
     public var name: String
     public var device: String
     public var inode: UInt64
-    public var kind: String
+    public var kind: VmaKind
     /// Distinct pages of the object mapped by any process (copy-on-write
     /// pages of private mappings are not the object's and are left out).
     public var residentKB: Int
@@ -53,7 +53,7 @@ public enum SharedObjects {
         struct Key: Hashable { var device: String; var inode: UInt64 }
         var uses: [Key: [(ProcessCoverage, VmaCoverage)]] = [:]
         for p in processes {
-            for v in p.vmas where v.kind != "anon" && v.backing.inode != 0 {
+            for v in p.vmas where v.kind != .anon && v.backing.inode != 0 {
                 uses[Key(device: v.backing.device, inode: v.backing.inode), default: []].append((p, v))
             }
         }
@@ -142,12 +142,12 @@ public enum SharedObjects {
 public enum VmaRules {
     /// Whether address and file offset agree modulo 2 MiB (file and shmem).
     public static func aligned(_ v: VmaCoverage) -> Bool? {
-        v.kind == "anon" ? nil : (UInt64(v.start / 4096) &- v.backing.offset / 4096) % UInt64(PageGeometry.pagesPerPmd) == 0
+        v.kind == .anon ? nil : (UInt64(v.start / 4096) &- v.backing.offset / 4096) % UInt64(PageGeometry.pagesPerPmd) == 0
     }
 
     /// Copy-on-write (anonymous) kB in a private file or shmem mapping.
     public static func cowKB(_ v: VmaCoverage) -> Int {
-        guard v.kind != "anon", !v.vmFlags.contains("sh") else { return 0 }
+        guard v.kind != .anon, !v.vmFlags.contains("sh") else { return 0 }
         return v.smaps["Anonymous"] ?? v.pages.anon * 4
     }
 

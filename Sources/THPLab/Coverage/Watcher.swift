@@ -38,6 +38,7 @@ public final class Watcher {
     }
 
     private let scanner: VmaScanner
+    private let proc = ProcFS.host
     private var pagemap: FileDescriptor { scanner.pagemap }
     private var useScan: Bool { scanner.useScan }
     var method: String { useScan ? "pagemap_scan" : "smaps_rollup" }
@@ -45,7 +46,7 @@ public final class Watcher {
     /// One cheap sample; nil when the process is gone.
     public func quickSample(t: Double) -> WatchSample? {
         // An empty map: the process exited (a zombie) or is a kernel thread.
-        guard let maps = FileIO.readIfPresent("/proc/\(pid)/maps"), !maps.isEmpty else { return nil }
+        guard let maps = proc.read(pid, "maps"), !maps.isEmpty else { return nil }
         var resident = 0, pmd = 0, swapped = 0
         if useScan {
             for line in maps.split(separator: "\n") {
@@ -56,11 +57,11 @@ public final class Watcher {
                         if r.isPresent { resident += kb; if r.isHuge { pmd += kb } } else if r.isSwapped { swapped += kb }
                     }
                 } catch {
-                    if !Sys.exists("/proc/\(pid)") { return nil }
+                    if !proc.exists(pid) { return nil }
                 }
             }
         } else {
-            guard let rollup = FileIO.readIfPresent("/proc/\(pid)/smaps_rollup") else { return nil }
+            guard let rollup = proc.read(pid, "smaps_rollup") else { return nil }
             let e = SmapsParser.parse(rollup).first
             resident = e?.rssKB ?? 0
             pmd = e?.pmdMappedKB ?? 0
@@ -91,7 +92,7 @@ public final class Watcher {
     /// Samples until `duration` seconds pass, `stop()` returns true, or the
     /// process exits. `show` sees every sample as it is taken.
     public func run(duration: Double?, stop: () -> Bool, show: (WatchSample) -> Void) -> WatchResult {
-        let comm = FileIO.readIfPresent("/proc/\(pid)/comm")?.trimmingWhitespace() ?? ""
+        let comm = proc.comm(pid)
         let t0 = Sys.monotonicNanoseconds()
         let started = Date().timeIntervalSince1970
         var samples: [WatchSample] = []
@@ -106,7 +107,7 @@ public final class Watcher {
             return true
         }
         // The last sample gets the full classes too, for a before/after.
-        if var last = samples.last, last.classesKB == nil, Sys.exists("/proc/\(pid)") {
+        if var last = samples.last, last.classesKB == nil, proc.exists(pid) {
             classify(&last)
             samples[samples.count - 1] = last
         }

@@ -34,7 +34,7 @@ public enum DoctorProbe {
         }
         add("pagemap PFNs", h.pagemapPFNs.ok, h.pagemapPFNs.detail)
         add("PAGEMAP_SCAN", h.pagemapScan, h.pagemapScan ? "the ioctl answers (6.7+): PMD mappings are read from the page tables" : "no PAGEMAP_SCAN (before 6.7): snapshot infers PMD mappings from smaps")
-        add("/proc/kpageflags", h.kpageflagsReadable, h.kpageflagsReadable ? "readable" : "not readable (needs root)")
+        add(ProcFS.host.kpageflags, h.kpageflagsReadable, h.kpageflagsReadable ? "readable" : "not readable (needs root)")
         add("swap", h.swaps.isEmpty ? (h.isRoot ? true : nil) : true,
             h.swaps.isEmpty ? (h.isRoot ? "none active; `run swap` makes a swap file in /var/tmp for its run and removes it" : "none active; `run swap` needs root to make one")
                             : "active: \(h.swaps.joined(separator: ", "))")

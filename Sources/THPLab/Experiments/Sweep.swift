@@ -67,13 +67,13 @@ public enum Sweep {
     /// falls or pages_to_scan rises (an ordering, never a figure).
     public static func builtInChecks(scenario: RegionOptions.Scenario, axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
         var checks: [SweepCheck] = []
-        let rules: [(RegionOptions.Scenario, String, String)] = [
-            (.sparse, "khugepaged/max_ptes_none", "collapsed iff present >= 512 - max_ptes_none"),
-            (.swap, "khugepaged/max_ptes_swap", "collapsed iff swapped <= max_ptes_swap"),
+        let rules: [(RegionOptions.Scenario, Knob, String)] = [
+            (.sparse, .maxPtesNone, "collapsed iff present >= \(PageGeometry.pagesPerPmd) - max_ptes_none"),
+            (.swap, .maxPtesSwap, "collapsed iff swapped <= max_ptes_swap"),
         ]
-        for (s, knob, rule) in rules where s == scenario && axes.contains(where: { $0.name == knob }) {
+        for (s, knob, rule) in rules where s == scenario && axes.contains(where: { $0.name == knob.rawValue }) {
             let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
-            let name = String(knob.split(separator: "/").last!) + " rule"
+            let name = knob.shortName + " rule"
             checks.append(SweepCheck(name: name, held: bad.isEmpty,
                                      detail: bad.isEmpty ? "\(rule) at all \(points.count) point(s)" : "the rule failed at \(bad.count) point(s)"))
         }
@@ -81,7 +81,7 @@ public enum Sweep {
         let varying = axes.filter { $0.values.count > 1 }
         if scenario == .latency && varying.count == 1 {
             let name = varying[0].name
-            let falling: Bool? = name == "khugepaged/scan_sleep_millisecs" ? true : name == "khugepaged/pages_to_scan" ? false : nil
+            let falling: Bool? = name == Knob.scanSleepMillisecs.rawValue ? true : name == Knob.pagesToScan.rawValue ? false : nil
             if let falling {
                 // Order points so that khugepaged should be faster later.
                 let ordered = points.compactMap { p -> (Int, Double)? in

@@ -43,7 +43,7 @@ public enum CSVReport {
         return lines(["pid", "comm", "start", "end", "backing", "device", "inode", "offset", "kind"] + classes.map { $0 + "_kb" } + ["coverage_percent", "cgroup"],
                      s.processes.flatMap { p in p.vmas.map { v in
                          ["\(p.pid)", p.comm, HTML.hex(v.start), HTML.hex(v.end), v.backing.name, v.backing.device, "\(v.backing.inode)",
-                          "\(v.backing.offset)", v.kind] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)", p.cgroup ?? ""]
+                          "\(v.backing.offset)", v.kind.rawValue] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)", p.cgroup ?? ""]
                      } })
     }
 }

@@ -45,7 +45,7 @@ public enum ExplainTextReport {
         } else {
             who = "pid \(r.pid) (\(r.comm))"
         }
-        let knobs = ["enabled", "shmem_enabled", "khugepaged/max_ptes_none"].compactMap { k in r.knobs[k].map { "\(k.replacingOccurrences(of: "khugepaged/", with: ""))=\($0)" } }
+        let knobs = [Knob.enabled, .shmemEnabled, .maxPtesNone].compactMap { k in r.knobs[k].map { "\(k.shortName)=\($0)" } }
         return "\(who) on kernel \(r.kernelRelease): \(knobs.joined(separator: ", "))"
     }
 

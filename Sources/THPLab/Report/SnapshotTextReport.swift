@@ -56,7 +56,7 @@ public enum SnapshotTextReport {
                               + (nodes ? ["NODES"] : []) + ["NAME"])
             for v in shown {
                 let kb = v.pages.kb()
-                t.add([range(v.start, v.end), v.kind, size(v.pages.resident * 4)]
+                t.add([range(v.start, v.end), v.kind.rawValue, size(v.pages.resident * PageGeometry.pageKB)]
                       + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
                       + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k"]
                       + (nodes ? [nodeCell(v.numa)] : []) + [v.backing.name])

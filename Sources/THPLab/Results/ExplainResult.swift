@@ -5,7 +5,7 @@ public struct VmaExplanation: Codable, Sendable {
     public var start: UInt
     public var end: UInt
     public var name: String
-    public var kind: String
+    public var kind: VmaKind
     /// smaps' `THPeligible` (the kernel's own verdict for khugepaged/faults).
     public var thpEligible: Bool?
     /// The VmFlags that matter to THP: hg (MADV_HUGEPAGE), nh

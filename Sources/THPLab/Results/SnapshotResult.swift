@@ -61,7 +61,7 @@ public struct VmaCoverage: Codable, Equatable, Sendable {
     public var permissions: String
     public var backing: VmaBacking
     /// `anon`, `shmem` or `file`.
-    public var kind: String
+    public var kind: VmaKind
     /// 4 KiB pages per class over the whole VMA.
     public var pages: ClassCounts
     /// kB per class (`pmd`, `pte_thp`, `mthp`, `small`, `swapped`, `none`).
@@ -130,4 +130,15 @@ public struct SnapshotResult: Codable, Sendable {
         case kernelRelease = "kernel_release", takenAt = "taken_at"
         case processes, system, numa, notes, rollup, objects
     }
+}
+
+/// What a VMA maps, as thplab tells them apart.
+public enum VmaKind: String, Codable, Sendable, CustomStringConvertible {
+    /// Private anonymous memory (inode 0).
+    case anon
+    /// memfd, SysV shared memory, /dev/shm, shared anonymous memory.
+    case shmem
+    /// A regular file (or tmpfs file outside /dev/shm).
+    case file
+    public var description: String { rawValue }
 }

@@ -55,7 +55,7 @@ enum HTMLCoverage {
         var s = "<h3>objects mapped by several processes</h3>"
         if objects.isEmpty { return s + "<p class=\"muted\">No object is mapped by more than one process of the target.</p>" }
         for o in objects.prefix(maxProcesses) {
-            s += "<h4>\(HTML.escape(o.name)) (\(HTML.escape(o.kind)), inode \(o.inode)): \(o.residentKB) kB resident, \(o.hugeKB) kB in huge folios, PMD-mapped in \(o.pmdMappedIn) of \(o.processes.count)</h4>"
+            s += "<h4>\(HTML.escape(o.name)) (\(HTML.escape(o.kind.rawValue)), inode \(o.inode)): \(o.residentKB) kB resident, \(o.hugeKB) kB in huge folios, PMD-mapped in \(o.pmdMappedIn) of \(o.processes.count)</h4>"
             s += HTML.table(["pid", "comm", "resident", "pmd", "pte-thp", "small", "next fault"], o.processes.map { u in
                 ["\(u.pid)", HTML.escape(u.comm)] + [u.residentKB, u.pmdKB, u.pteThpKB, u.smallKB].map(kbCell) + [HTML.escape(u.outlook)]
             })
@@ -67,7 +67,7 @@ enum HTMLCoverage {
     /// the objects shared by processes.
     static func explain(_ r: ExplainResult) -> String {
         var s = "<h2>explain \(HTML.escape((r.targets ?? ["--pid \(r.pid)"]).joined(separator: " ")))</h2>"
-        s += HTML.facts([("kernel", r.kernelRelease)] + ["enabled", "shmem_enabled", "khugepaged/max_ptes_none"].compactMap { k in r.knobs[k].map { (k, $0) } })
+        s += HTML.facts([("kernel", r.kernelRelease)] + [Knob.enabled, .shmemEnabled, .maxPtesNone].compactMap { k in r.knobs[k].map { (k.rawValue, $0) } })
         if let sum = r.summary {
             s += "<p>\(sum.processes) process(es): resident \(sum.residentKB) kB, PMD-mapped \(sum.pmdKB) kB (\(SnapshotTextReport.format1(sum.coveragePercent)) %)</p>"
         }
