@@ -93,10 +93,10 @@ public enum CollapsePlanner {
             if var last = out.last, last.pid == x.pid, last.end == x.start {
                 last.end = x.end
                 last.extents += 1
-                last.residentKB += x.residentPages * 4
+                last.residentKB += x.residentPages * PageGeometry.pageKB
                 out[out.count - 1] = last
             } else {
-                out.append(PlanSpan(pid: x.pid, start: x.start, end: x.end, extents: 1, residentKB: x.residentPages * 4))
+                out.append(PlanSpan(pid: x.pid, start: x.start, end: x.end, extents: 1, residentKB: x.residentPages * PageGeometry.pageKB))
             }
         }
         return out
@@ -106,7 +106,7 @@ public enum CollapsePlanner {
     public static func skipped(_ plan: [PlannedExtent]) -> [SkipGroup] {
         let groups = Dictionary(grouping: plan.filter { $0.skip != nil }, by: { $0.skip! })
         return CollapseSkip.allCases.compactMap { k in
-            groups[k].map { SkipGroup(reason: k, text: k.text, extents: $0.count, residentKB: $0.reduce(0) { $0 + $1.residentPages * 4 }) }
+            groups[k].map { SkipGroup(reason: k, text: k.text, extents: $0.count, residentKB: $0.reduce(0) { $0 + $1.residentPages * PageGeometry.pageKB }) }
         }
     }
 }

@@ -48,7 +48,7 @@ public enum Explainer {
             }
             vmas += mine
             processes.append(ExplainedProcess(pid: p.pid, comm: p.comm, cgroup: p.cgroup, thpEnabled: enabled,
-                                              residentKB: p.totals.resident * 4, pmdKB: p.totals.pmd * 4))
+                                              residentKB: p.totals.resident * PageGeometry.pageKB, pmdKB: p.totals.pmd * PageGeometry.pageKB))
         }
         let first = snapshot.processes.first
         var r = ExplainResult(kernelRelease: release, pid: first?.pid ?? 0, comm: first?.comm ?? "", knobs: knobs,
@@ -67,7 +67,7 @@ public enum Explainer {
         let flags = v.vmFlags.filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
         let whole = wholeExtents(v.start, v.end)
         let aligned = VmaRules.aligned(v)
-        let anonInFile = v.kind == .anon ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * 4)
+        let anonInFile = v.kind == .anon ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * PageGeometry.pageKB)
         var blockers: [String] = []
         var kinds: [BlockerKind] = []
         func inferred(_ kind: BlockerKind, _ s: String) { kinds.append(kind); blockers.append("inferred: " + s) }
@@ -111,7 +111,7 @@ public enum Explainer {
         if c.resident == 0 { verdict = "nothing resident" }
         else if c.pmd == c.resident { verdict = "fully PMD-mapped: nothing to collapse" }
         else if blockers.isEmpty { verdict = "eligible: khugepaged or MADV_COLLAPSE can collapse the \(c.resident - c.pmd) resident pages not on PMDs (a process is only scanned once it is on khugepaged's list)" }
-        else { verdict = "\(c.pmd * 4) of \(c.resident * 4) kB PMD-mapped; see the blockers" }
+        else { verdict = "\(c.pmd * PageGeometry.pageKB) of \(c.resident * PageGeometry.pageKB) kB PMD-mapped; see the blockers" }
         var e = VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: v.thpEligible,
                                flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
                                classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
@@ -133,7 +133,7 @@ public enum Explainer {
     /// or, without one, extent by extent to holes, mTHP or not collapsed.
     static func heldBack(_ v: VmaCoverage, primary: BlockerKind?, maxPtesNone: Int) -> [BlockerKind: Int] {
         var out: [BlockerKind: Int] = [:]
-        func add(_ k: BlockerKind, _ pages: Int) { if pages > 0 { out[k, default: 0] += pages * 4 } }
+        func add(_ k: BlockerKind, _ pages: Int) { if pages > 0 { out[k, default: 0] += pages * PageGeometry.pageKB } }
         if primary == .tooSmall { add(.tooSmall, v.pages.resident - v.pages.pmd); return out }
         let huge = UInt(PageGeometry.pmdSize)
         for e in v.extents {

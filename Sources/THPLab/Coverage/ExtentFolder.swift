@@ -1,7 +1,7 @@
 /// Folds classified pages into 2 MiB-aligned extents. Pure: the unit tests
 /// give it synthetic pages, including ranges that start or end mid-extent.
 public enum ExtentFolder {
-    static let pageSize = 4096
+    static let pageSize = PageGeometry.pageSize
     static let extentSize = UInt(PageGeometry.pmdSize)
 
     /// - Parameters:

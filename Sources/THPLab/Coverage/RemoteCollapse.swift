@@ -156,7 +156,7 @@ public enum RemoteCollapse {
             } else if a.errnoName == "EAGAIN" {
                 attempts[i].cause = "transient (a page was locked or had an extra reference): run the collapse again"
             } else if let was, was.pages.resident < PageGeometry.pagesPerPmd, a.errnoName == "EINVAL" {
-                attempts[i].cause = "only \(was.pages.resident) of 512 pages were resident before; for shmem, MADV_COLLAPSE needs the pages it finds to be in the page cache"
+                attempts[i].cause = "only \(was.pages.resident) of \(PageGeometry.pagesPerPmd) pages were resident before; for shmem, MADV_COLLAPSE needs the pages it finds to be in the page cache"
             }
         }
     }

@@ -77,16 +77,16 @@ public enum SharedObjects {
             .sorted { ($0.residentKB, $1.pid) > ($1.residentKB, $0.pid) }
         let first = vmas[0].1
         return MappedObject(name: first.backing.name, device: first.backing.device, inode: first.backing.inode, kind: first.kind,
-                            residentKB: resident.count * 4, hugeKB: huge.count * 4, mthpKB: mthp.count * 4, processes: uses)
+                            residentKB: resident.count * PageGeometry.pageKB, hugeKB: huge.count * PageGeometry.pageKB, mthpKB: mthp.count * PageGeometry.pageKB, processes: uses)
     }
 
     /// Calls `body(file page index, class letter)` for every page of the
     /// VMA's extents.
     static func forEachPage(_ v: VmaCoverage, _ body: (UInt64, Character) -> Void) {
-        let base = v.backing.offset / 4096
+        let base = v.backing.offset / UInt64(PageGeometry.pageSize)
         for e in v.extents {
             guard let letters = e.pageClasses else { continue }
-            var page = base + UInt64((e.start - v.start) / 4096)
+            var page = base + UInt64((e.start - v.start) / UInt(PageGeometry.pageSize))
             for l in letters { body(page, l); page += 1 }
         }
     }
@@ -107,7 +107,7 @@ public enum SharedObjects {
         if let b = blockers.first {
             outlook = "PTEs only here: " + b
         } else if pending > 0 {
-            outlook = "\(mib(pending * 4)) of huge folios not mapped here: PMD-mapped at this process's next fault there (its page table was retracted or never filled)"
+            outlook = "\(mib(pending * PageGeometry.pageKB)) of huge folios not mapped here: PMD-mapped at this process's next fault there (its page table was retracted or never filled)"
         } else if total.pteThp > 0 {
             outlook = "PTE-mapped huge folios stay so until khugepaged or MADV_COLLAPSE visits this process (collapse_pte_mapped_thp)"
         } else if total.pmd > 0 && total.pmd == total.resident {
@@ -115,9 +115,9 @@ public enum SharedObjects {
         } else {
             outlook = "no huge folio of the object where this process maps it"
         }
-        return ObjectUse(pid: p.pid, comm: p.comm, vmas: vmas.count, residentKB: total.resident * 4, pmdKB: c["pmd"] ?? 0,
+        return ObjectUse(pid: p.pid, comm: p.comm, vmas: vmas.count, residentKB: total.resident * PageGeometry.pageKB, pmdKB: c["pmd"] ?? 0,
                          pteThpKB: c["pte_thp"] ?? 0, mthpKB: c["mthp"] ?? 0, smallKB: c["small"] ?? 0,
-                         pmdAtNextFaultKB: pending * 4, outlook: outlook)
+                         pmdAtNextFaultKB: pending * PageGeometry.pageKB, outlook: outlook)
     }
 
     static func mib(_ kb: Int) -> String { kb >= 1024 ? "\(kb / 1024) MiB" : "\(kb) kB" }
@@ -130,7 +130,7 @@ public enum SharedObjects {
         var a = (v.start + size - 1) & ~(size - 1)
         let mappedByExtent = Dictionary(v.extents.map { ($0.start & ~(size - 1), $0.pages.resident) }, uniquingKeysWith: +)
         while a + size <= v.end {
-            let filePage = v.backing.offset / 4096 + UInt64((a - v.start) / 4096)
+            let filePage = v.backing.offset / UInt64(PageGeometry.pageSize) + UInt64((a - v.start) / UInt(PageGeometry.pageSize))
             if hugeExtents.contains(filePage / pagesPerExtent), (mappedByExtent[a] ?? 0) == 0 { n += PageGeometry.pagesPerPmd }
             a += size
         }
@@ -142,13 +142,13 @@ public enum SharedObjects {
 public enum VmaRules {
     /// Whether address and file offset agree modulo 2 MiB (file and shmem).
     public static func aligned(_ v: VmaCoverage) -> Bool? {
-        v.kind == .anon ? nil : (UInt64(v.start / 4096) &- v.backing.offset / 4096) % UInt64(PageGeometry.pagesPerPmd) == 0
+        v.kind == .anon ? nil : (UInt64(v.start / UInt(PageGeometry.pageSize)) &- v.backing.offset / UInt64(PageGeometry.pageSize)) % UInt64(PageGeometry.pagesPerPmd) == 0
     }
 
     /// Copy-on-write (anonymous) kB in a private file or shmem mapping.
     public static func cowKB(_ v: VmaCoverage) -> Int {
         guard v.kind != .anon, !v.vmFlags.contains("sh") else { return 0 }
-        return v.smaps["Anonymous"] ?? v.pages.anon * 4
+        return v.smaps["Anonymous"] ?? v.pages.anon * PageGeometry.pageKB
     }
 
     /// Why this VMA can map no huge folio with a PMD at all, or nil.

@@ -60,7 +60,7 @@ public enum SnapshotDiff {
 
     static func vmaDiff(before b: VmaCoverage?, after a: VmaCoverage?) -> VmaDiff {
         let v = (a ?? b)!
-        let pmdBefore = (b?.pages.pmd ?? 0) * 4, pmdAfter = (a?.pages.pmd ?? 0) * 4
+        let pmdBefore = (b?.pages.pmd ?? 0) * PageGeometry.pageKB, pmdAfter = (a?.pages.pmd ?? 0) * PageGeometry.pageKB
         var became = 0, left = 0
         if let b, let a {
             let wasPmd = Set(b.extents.filter { $0.pages.pmd > 0 }.map(\.start))

@@ -44,7 +44,7 @@ public struct PhaseObservation: Codable, Equatable, Sendable {
         self.anonKB = anonKB
         self.pmdMappedKB = pmdMappedKB
         self.classesKB = classes?.kb()
-        self.thpKB = pfnsVisible ? classes.map { ($0.pmd + $0.pteThp + $0.mthp) * 4 } : nil
+        self.thpKB = pfnsVisible ? classes.map { ($0.pmd + $0.pteThp + $0.mthp) * PageGeometry.pageKB } : nil
         self.state = MappingState.classify(rssKB: rssKB, anonKB: anonKB, pmdMappedKB: pmdMappedKB)
     }
 
