@@ -25,10 +25,10 @@ extension KernelSuite {
 
         init() throws {
             let huge = CoverageKernelTests.huge
-            let a = try Sys.memfdCreate(name: "thplab-test-huge").get()
-            let b = try Sys.memfdCreate(name: "thplab-test-small").get()
+            let a = try Sys.memfdCreate(name: "thplab-test-huge")
+            let b = try Sys.memfdCreate(name: "thplab-test-small")
             fds = [a, b]
-            for fd in fds { _ = Sys.ftruncate(fd, size: Int64(huge)) }
+            for fd in fds { _ = try? Sys.ftruncate(fd, size: Int64(huge)) }
             pmdShmem = try MappedRegion(fd: a, length: huge, fileOffset: 0, shared: true)
             _ = pmdShmem.madvise(.populateWrite)
             try pmdShmem.madvise(.collapse).mapError { THPLabError.system("MADV_COLLAPSE in the test", $0) }.get()
@@ -37,17 +37,17 @@ extension KernelSuite {
             _ = pteThp.madvise(.populateRead)
             small = try MappedRegion(fd: b, length: huge, fileOffset: 0, shared: true)
             _ = small.madvise(.populateWrite)
-            anonThp = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            anonThp = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
             reservations.append(anonThp)
             anonThp = (anonThp + UInt(huge) - 1) & ~UInt(huge - 1)
-            _ = Sys.madvise(address: anonThp, length: huge, .hugepage)
-            _ = Sys.madvise(address: anonThp, length: huge, .populateWrite)
-            untouched = try Sys.mmap(length: huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
-            noHuge = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0).get()
+            _ = try? Sys.madvise(address: anonThp, length: huge, .hugepage)
+            _ = try? Sys.madvise(address: anonThp, length: huge, .populateWrite)
+            untouched = try Sys.mmap(length: huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
+            noHuge = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
             reservations.append(noHuge)
             noHuge = (noHuge + UInt(huge) - 1) & ~UInt(huge - 1)
-            _ = Sys.madvise(address: noHuge, length: huge, .noHugepage)
-            _ = Sys.madvise(address: noHuge, length: huge, .populateWrite)
+            _ = try? Sys.madvise(address: noHuge, length: huge, .noHugepage)
+            _ = try? Sys.madvise(address: noHuge, length: huge, .populateWrite)
         }
 
         deinit {

@@ -4,7 +4,7 @@ public enum KnobCommands {
     /// Writing sysfs knobs is an administrator's act: thplab asks for
     /// CAP_SYS_ADMIN in the effective set (libcap) before writing anything.
     public static func checkCanWrite() throws {
-        switch Sys.hasEffectiveSysAdmin() {
+        switch Sys.result { try Sys.hasEffectiveSysAdmin() } {
         case .success(true): return
         case .success(false):
             throw THPLabError.unsupported("changing THP knobs needs CAP_SYS_ADMIN, which this process does not have (run as root)")
@@ -36,11 +36,11 @@ public enum KnobCommands {
             // itself is killed (PR_SET_PDEATHSIG survives exec).
             // A thplab among the command's processes runs under this lock.
             Sys.setEnvironment(HostGuard.lockHolderVariable, "\(Sys.pid)")
-            let pid = try Sys.spawnCommand([Sys.ownExecutable(), "exec", "--parent", "\(Sys.pid)", "--"] + command)
+            let pid = try Sys.result { try Sys.spawnCommand([Sys.ownExecutable(), "exec", "--parent", "\(Sys.pid)", "--"] + command) }
                 .mapError { THPLabError(.usage, "cannot run \(command[0]): \($0)", errno: $0) }.get()
             // A signal to thplab kills the command and restores the knobs.
             guardian.addWorker(pid)
-            let status = try Sys.waitpid(pid, block: true).mapError { THPLabError.system("waitpid failed", $0) }.get()
+            let status = try Sys.result { try Sys.waitpid(pid, block: true) }.mapError { THPLabError.system("waitpid failed", $0) }.get()
             guardian.removeWorker(pid)
             for step in guardian.release() { log(step.description) }
             switch status {
@@ -58,7 +58,7 @@ public enum KnobCommands {
     /// `command`. Returns only if that failed: the exit code to leave with
     /// and, when the exec itself failed, what to tell the user.
     public static func execDyingWithParent(parent: Int32, command: [String]) -> (code: Int32, message: String?) {
-        _ = Sys.setParentDeathSignal(Sys.SIGTERM)
+        _ = try? Sys.setParentDeathSignal(Sys.SIGTERM)
         if Sys.parentPid != parent { return (125, nil) }
         let e = Sys.exec(command)
         return (e == .noSuchFileOrDirectory ? 127 : 126, "cannot run \(command.first ?? ""): \(e)")

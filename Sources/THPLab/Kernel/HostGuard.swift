@@ -35,7 +35,7 @@ public final class HostGuard: @unchecked Sendable {
     /// Journals of thplab processes that no longer run (pid not alive, or
     /// reused by another program), plus an older thplab's `journal.json`.
     public static func staleJournals(stateDir: String) -> [String] {
-        let names = (try? Sys.listDirectory(stateDir).get()) ?? []
+        let names = (try? Sys.listDirectory(stateDir)) ?? []
         return names.filter { name in
             if name == "journal.json" { return true }
             guard name.hasPrefix("journal-"), name.hasSuffix(".json"),
@@ -75,7 +75,7 @@ public final class HostGuard: @unchecked Sendable {
     public static func acquire(command: String, stateDir: String = HostGuard.defaultStateDir,
                                sysfs: THPSysfs = THPSysfs(), waitSeconds: Int = 60,
                                log: @escaping (String) -> Void) throws -> HostGuard {
-        if case .failure(let e) = Sys.mkdir(stateDir) {
+        if case .failure(let e) = Sys.result { try Sys.mkdir(stateDir) } {
             throw THPLabError.system("cannot create the state directory \(stateDir)", e)
         }
         let lockPath = stateDir + "/lock"
@@ -96,14 +96,14 @@ public final class HostGuard: @unchecked Sendable {
         } catch let e as Errno {
             throw THPLabError.system("cannot open the lock file \(lockPath)", e)
         }
-        if case .failure = Sys.flockExclusive(fd, nonBlocking: true) {
+        if case .failure = Sys.result { try Sys.flockExclusive(fd, nonBlocking: true) } {
             let holder = (try? FileIO.read(lockPath, limit: 64))?.trimmingWhitespace() ?? "?"
             log("another thplab (pid \(holder)) is running; waiting up to \(waitSeconds) s for it to finish")
             let deadline = Sys.monotonicNanoseconds() + UInt64(waitSeconds) * 1_000_000_000
             var locked = false
             while Sys.monotonicNanoseconds() < deadline {
                 Sys.sleep(milliseconds: 100)
-                if case .success = Sys.flockExclusive(fd, nonBlocking: true) { locked = true; break }
+                if case .success = Sys.result { try Sys.flockExclusive(fd, nonBlocking: true) } { locked = true; break }
             }
             if !locked {
                 try? fd.close()
@@ -126,7 +126,7 @@ public final class HostGuard: @unchecked Sendable {
             guard let stale = try HostJournal.load(path) else { continue }
             log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
             for step in stale.undo(sysfs: sysfs) { log("  \(step)") }
-            _ = Sys.unlink(path)
+            _ = try? Sys.unlink(path)
         }
     }
 
@@ -190,7 +190,7 @@ public final class HostGuard: @unchecked Sendable {
         withLock {
             guard let p = (try? HostJournal.load(persistentPath)) ?? nil else { return [] }
             let lines = p.undo(sysfs: sysfs)
-            if !lines.contains(where: \.failed) { _ = Sys.unlink(persistentPath) }
+            if !lines.contains(where: \.failed) { _ = try? Sys.unlink(persistentPath) }
             return lines
         }
     }
@@ -261,11 +261,11 @@ public final class HostGuard: @unchecked Sendable {
         released = true
         for pid in workers {
             Sys.kill(pid, Sys.SIGKILL)
-            _ = Sys.waitpid(pid, block: true)
+            _ = try? Sys.waitpid(pid, block: true)
         }
         workers.removeAll()
         let log = journal.undo(sysfs: sysfs)
-        _ = Sys.unlink(journalPath)
+        _ = try? Sys.unlink(journalPath)
         try? lockFD?.close()
         return log
     }

@@ -57,7 +57,7 @@ public struct THPSysfs: Sendable {
     /// globals, khugepaged, then per-size knobs by size.
     public func presentKnobs() -> [String] {
         var names = Self.fixedKnobs.keys.sorted { order($0) < order($1) }
-        let sizes = (try? Sys.listDirectory(root).get())?.filter { Self.isSizeDirectory($0[...]) } ?? []
+        let sizes = (try? Sys.listDirectory(root))?.filter { Self.isSizeDirectory($0[...]) } ?? []
         for size in sizes.sorted(by: { sizeKB($0) < sizeKB($1) }) {
             names.append("\(size)/enabled")
             names.append("\(size)/shmem_enabled")

@@ -80,7 +80,7 @@ public struct PfnNodeMap: Sendable {
         var map: [UInt64: Int] = [:]
         if nodes.count > 1 {
             for n in nodes {
-                for name in (try? Sys.listDirectory(root + "/node/node\(n)").get()) ?? [] where name.hasPrefix("memory") {
+                for name in (try? Sys.listDirectory(root + "/node/node\(n)")) ?? [] where name.hasPrefix("memory") {
                     if let block = UInt64(name.dropFirst(6)) { map[block] = n }
                 }
             }

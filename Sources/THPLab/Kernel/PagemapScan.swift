@@ -33,9 +33,9 @@ public enum PagemapScan {
         var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
         var cursor = start
         while cursor < end {
-            let r = buffer.withUnsafeMutableBufferPointer {
-                Sys.pagemapScan(fd, start: cursor, end: end, anyOf: present | swapped,
-                                returnMask: returnMask, into: $0)
+            let r = buffer.withUnsafeMutableBufferPointer { b in
+                Sys.result { try Sys.pagemapScan(fd, start: cursor, end: end, anyOf: present | swapped,
+                                returnMask: returnMask, into: b) }
             }
             let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
             for i in 0..<count {
@@ -50,8 +50,8 @@ public enum PagemapScan {
     /// Whether this kernel answers PAGEMAP_SCAN on `fd` (an empty scan).
     public static func isAvailable(fd: FileDescriptor) -> Bool {
         var one = [cshims_page_region](repeating: cshims_page_region(), count: 1)
-        let r = one.withUnsafeMutableBufferPointer {
-            Sys.pagemapScan(fd, start: 0, end: 4096, anyOf: present, returnMask: present, into: $0)
+        let r = one.withUnsafeMutableBufferPointer { b in
+            Sys.result { try Sys.pagemapScan(fd, start: 0, end: 4096, anyOf: present, returnMask: present, into: b) }
         }
         if case .success = r { return true }
         return false

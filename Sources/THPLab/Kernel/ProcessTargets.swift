@@ -84,7 +84,7 @@ public enum ProcessTargets {
 
     /// Every numeric entry of /proc that is not a kernel thread, nor thplab.
     static func userProcesses(procRoot: String, selfPid: Int32) -> [Int32] {
-        let names = (try? Sys.listDirectory(procRoot).get()) ?? []
+        let names = (try? Sys.listDirectory(procRoot)) ?? []
         return names.compactMap { Int32($0) }.sorted()
             .filter { $0 != selfPid && !isKernelThread($0, procRoot: procRoot) }
     }
@@ -114,7 +114,7 @@ public enum ProcessTargets {
     /// Every process of a cgroup and its descendants (cgroup.procs of each).
     static func cgroupProcs(_ dir: String) -> [Int32] {
         var out = (FileIO.readIfPresent(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { Int32($0) }
-        for name in ((try? Sys.listDirectory(dir).get()) ?? []).sorted() where Sys.exists("\(dir)/\(name)/cgroup.procs") {
+        for name in ((try? Sys.listDirectory(dir)) ?? []).sorted() where Sys.exists("\(dir)/\(name)/cgroup.procs") {
             out += cgroupProcs("\(dir)/\(name)")
         }
         return out

@@ -40,13 +40,13 @@ public final class SharedObject {
             case .tmpfs:
                 let mp = "/tmp/\(tag)-tmpfs"
                 try guardian.create(.directory, mp) {
-                    if case .failure(let e) = Sys.mkdir(mp) { throw THPLabError.system("cannot create \(mp)", e) }
+                    if case .failure(let e) = Sys.result({ try Sys.mkdir(mp) }) { throw THPLabError.system("cannot create \(mp)", e) }
                 }
                 mountPoint = mp
                 let bytes = tmpfsSize ?? (size + 2 * SizeParser.mib)
                 let options = "size=\(bytes),huge=\(tmpfsHuge.rawValue),mode=0700"
                 try guardian.create(.mount, mp) {
-                    if case .failure(let e) = Sys.mountTmpfs(at: mp, options: options) {
+                    if case .failure(let e) = Sys.result { try Sys.mountTmpfs(at: mp, options: options) } {
                         throw THPLabError.system("cannot mount a tmpfs at \(mp) with \(options)", e)
                     }
                 }
@@ -72,9 +72,9 @@ public final class SharedObject {
                     }
                 }
             } else {
-                openedFD = try Sys.memfdCreate(name: tag).mapError { THPLabError.system("memfd_create failed", $0) }.get()
+                openedFD = try Sys.result { try Sys.memfdCreate(name: tag) }.mapError { THPLabError.system("memfd_create failed", $0) }.get()
             }
-            if case .failure(let e) = Sys.ftruncate(openedFD, size: Int64(size)) {
+            if case .failure(let e) = Sys.result { try Sys.ftruncate(openedFD, size: Int64(size)) } {
                 try? openedFD.close()
                 throw THPLabError.system("cannot size the object to \(size) bytes", e)
             }

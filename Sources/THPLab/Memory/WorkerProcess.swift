@@ -14,15 +14,15 @@ public final class WorkerProcess {
     public var timeoutMs: Int32 = 300_000
 
     public init(executable: String, object: FileDescriptor, guardian: HostGuard) throws {
-        let toWorker = try Sys.pipe().mapError { THPLabError.system("pipe failed", $0) }.get()
-        let fromWorker = try Sys.pipe().mapError { THPLabError.system("pipe failed", $0) }.get()
+        let toWorker = try Sys.result { try Sys.pipe() }.mapError { THPLabError.system("pipe failed", $0) }.get()
+        let fromWorker = try Sys.result { try Sys.pipe() }.mapError { THPLabError.system("pipe failed", $0) }.get()
         defer {
             try? toWorker.read.close()
             try? fromWorker.write.close()
         }
-        let pid = try Sys.spawn(path: executable, arguments: ["worker", "--parent", "\(Sys.pid)"],
-                                fdMap: [(object.rawValue, WorkerServer.objectFD), (toWorker.read.rawValue, 0),
-                                        (fromWorker.write.rawValue, 1)])
+        let pid = try Sys.result { try Sys.spawn(path: executable, arguments: ["worker", "--parent", "\(Sys.pid)"],
+                                                 fdMap: [(object.rawValue, WorkerServer.objectFD), (toWorker.read.rawValue, 0),
+                                                         (fromWorker.write.rawValue, 1)]) }
             .mapError { THPLabError.system("cannot start a worker process from \(executable)", $0) }.get()
         guardian.addWorker(pid)
         self.pid = pid
@@ -50,11 +50,11 @@ public final class WorkerProcess {
         try? channel.send(WorkerRequest.quit)
         let deadline = Sys.monotonicNanoseconds() + 5_000_000_000
         while Sys.monotonicNanoseconds() < deadline {
-            if case .success(.some) = Sys.waitpid(pid, block: false) { finish(); return }
+            if case .success(.some) = Sys.result { try Sys.waitpid(pid, block: false) } { finish(); return }
             Sys.sleep(milliseconds: 10)
         }
         Sys.kill(pid, Sys.SIGKILL)
-        _ = Sys.waitpid(pid, block: true)
+        _ = try? Sys.waitpid(pid, block: true)
         finish()
     }
 

@@ -66,7 +66,7 @@ struct LineChannel {
                 }
             }
             if timeoutMs >= 0 {
-                let ready = try Sys.waitReadable(readFD, timeoutMs: timeoutMs)
+                let ready = try Sys.result { try Sys.waitReadable(readFD, timeoutMs: timeoutMs) }
                     .mapError { THPLabError.system("poll on the worker pipe failed", $0) }.get()
                 if !ready {
                     throw THPLabError(.system, "the worker process did not answer within \(timeoutMs / 1000) s")

@@ -9,7 +9,7 @@ public enum WorkerServer {
     public static func run(parentPid: Int32) -> Int32 {
         // Die with the parent. Checked after setting it: the parent may have
         // gone between spawn and prctl.
-        _ = Sys.setParentDeathSignal(Sys.SIGKILL)
+        _ = try? Sys.setParentDeathSignal(Sys.SIGKILL)
         if Sys.parentPid != parentPid { return 1 }
         var channel = LineChannel(read: .standardInput, write: .standardOutput)
         var mappings: ProcessMappings?

@@ -86,7 +86,7 @@ public enum FileIO {
                                              permissions: permissions)
             do {
                 _ = try fd.writeAll(bytes)
-                if case .failure(let e) = Sys.fsync(fd) { throw e }
+                try Sys.fsync(fd)
                 try fd.close()
             } catch {
                 try? fd.close()
@@ -95,7 +95,7 @@ public enum FileIO {
         } catch let e as Errno {
             throw THPLabError(.system, "cannot write \(tmp)", errno: e)
         }
-        if case .failure(let e) = Sys.rename(tmp, path) {
+        if case .failure(let e) = Sys.result { try Sys.rename(tmp, path) } {
             throw THPLabError(.system, "cannot rename \(tmp) to \(path)", errno: e)
         }
     }

@@ -19,18 +19,17 @@ public final class MappedRegion {
     public init(fd: FileDescriptor, length: Int, fileOffset: Int64, shared: Bool, misalignBy: Int = 0) throws {
         let huge = PageGeometry.pmdSize
         let reserveLength = length + 2 * huge
-        let reserve = try Sys.mmap(length: reserveLength, writable: false, shared: false, fixed: false,
-                                   fd: nil, offset: 0)
-            .mapError { THPLabError.system("cannot reserve \(reserveLength) bytes of address space", $0) }.get()
+        let reserve: UInt
+        do { reserve = try Sys.mmap(length: reserveLength, writable: false, shared: false, fixed: false, fd: nil, offset: 0) } catch {
+            throw THPLabError.system("cannot reserve \(reserveLength) bytes of address space", error)
+        }
         let wantedPhase = UInt(fileOffset % Int64(huge))
         var address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
         address += wantedPhase + UInt(misalignBy)
-        let mapped = Sys.mmap(address: address, length: length, writable: true, shared: shared, fixed: true,
-                              fd: fd, offset: fileOffset)
         // Unmap the slack on both sides (or the whole reservation on failure).
-        if case .failure(let e) = mapped {
+        do { _ = try Sys.mmap(address: address, length: length, writable: true, shared: shared, fixed: true, fd: fd, offset: fileOffset) } catch {
             Sys.munmap(address: reserve, length: reserveLength)
-            throw THPLabError.system("mmap of \(length) bytes at file offset \(fileOffset) failed", e)
+            throw THPLabError.system("mmap of \(length) bytes at file offset \(fileOffset) failed", error)
         }
         if address > reserve { Sys.munmap(address: reserve, length: Int(address - reserve)) }
         let end = address + UInt(length)
@@ -45,8 +44,10 @@ public final class MappedRegion {
     /// A private anonymous mapping, 2 MiB aligned.
     public init(anonymousLength length: Int) throws {
         let huge = PageGeometry.pmdSize
-        let reserve = try Sys.mmap(length: length + huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
-            .mapError { THPLabError.system("cannot map \(length) bytes of anonymous memory", $0) }.get()
+        let reserve: UInt
+        do { reserve = try Sys.mmap(length: length + huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0) } catch {
+            throw THPLabError.system("cannot map \(length) bytes of anonymous memory", error)
+        }
         let address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
         if address > reserve { Sys.munmap(address: reserve, length: Int(address - reserve)) }
         let tail = reserve + UInt(length + huge) - (address + UInt(length))
@@ -62,7 +63,7 @@ public final class MappedRegion {
     public var end: UInt { start + UInt(length) }
 
     public func madvise(_ advice: Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
-        Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
+        Sys.result { try Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice) }
     }
 
     /// Write-faults the first `pages` pages (MADV_POPULATE_WRITE): in a

@@ -5,31 +5,41 @@ import Glibc
 #endif
 
 /// The one Swift file that calls C. Everything else calls these typed
-/// wrappers, which return `Result<_, Errno>` so that callers decide how to
+/// wrappers, which throw the call's `Errno` so that callers decide how to
 /// phrase the failure for a person.
 enum Sys {
     static func lastErrno() -> Errno { Errno(rawValue: Glibc.errno) }
 
-    static func check(_ rc: Int32) -> Result<Void, Errno> {
-        rc == 0 ? .success(()) : .failure(lastErrno())
+    /// 0, or the errno of the call that just failed. Every function here
+    /// throws its errno (typed), as swift-system does; callers wrap it in a
+    /// `THPLabError` that says what was being done.
+    static func check(_ rc: Int32) throws(Errno) {
+        if rc != 0 { throw lastErrno() }
     }
 
-    /// Retries a call that can be interrupted by a signal (EINTR).
-    static func retrying(_ body: () -> Int32) -> Result<Int32, Errno> {
+    /// A call's outcome as a value, for code that branches on the errno.
+    static func result<T>(_ body: () throws -> T) -> Result<T, Errno> {
+        do { return .success(try body()) } catch { return .failure(error as? Errno ?? .ioError) }
+    }
+
+    /// The one retry on EINTR: calls `body` again while a signal interrupts it.
+    @discardableResult
+    static func retrying(_ body: () -> Int32) throws(Errno) -> Int32 {
         while true {
             let rc = body()
-            if rc >= 0 { return .success(rc) }
+            if rc >= 0 { return rc }
             let e = lastErrno()
-            if e != .interrupted { return .failure(e) }
+            if e != .interrupted { throw e }
         }
     }
 
     // MARK: memory
 
     /// The corresponding C function is `memfd_create` (with MFD_CLOEXEC).
-    public static func memfdCreate(name: String) -> Result<FileDescriptor, Errno> {
+    static func memfdCreate(name: String) throws(Errno) -> FileDescriptor {
         let fd = cshims_memfd_create(name, cshims_MFD_CLOEXEC)
-        return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(lastErrno())
+        if fd < 0 { throw lastErrno() }
+        return FileDescriptor(rawValue: fd)
     }
 
     typealias Advice = THPLab.Advice
@@ -38,7 +48,7 @@ enum Sys {
     /// The corresponding C function is `mmap`. `fixed` places the mapping at
     /// `address` over an existing reservation (MAP_FIXED).
     static func mmap(address: UInt = 0, length: Int, writable: Bool, shared: Bool, fixed: Bool,
-                     fd: FileDescriptor?, offset: Int64) -> Result<UInt, Errno> {
+                     fd: FileDescriptor?, offset: Int64) throws(Errno) -> UInt {
         var prot = PROT_READ
         if writable { prot |= PROT_WRITE }
         var flags = shared ? MAP_SHARED : MAP_PRIVATE
@@ -46,39 +56,38 @@ enum Sys {
         if fd == nil { flags |= MAP_ANONYMOUS | MAP_NORESERVE }
         let p = cshims_mmap(UnsafeMutableRawPointer(bitPattern: address), length, prot, flags,
                             fd?.rawValue ?? -1, off_t(offset))
-        guard let p else { return .failure(lastErrno()) }
-        return .success(UInt(bitPattern: p))
+        guard let p else { throw lastErrno() }
+        return UInt(bitPattern: p)
     }
 
     /// The corresponding C function is `munmap`.
-    @discardableResult
-    static func munmap(address: UInt, length: Int) -> Result<Void, Errno> {
-        check(Glibc.munmap(UnsafeMutableRawPointer(bitPattern: address), length))
+    static func munmap(address: UInt, length: Int) {
+        _ = Glibc.munmap(UnsafeMutableRawPointer(bitPattern: address), length)
     }
 
     /// Maps and unmaps one anonymous page: both take this process's
     /// mmap_lock for writing, which `mmap_lock` tracepoints then show with
     /// this task's pid and the mm's hashed pointer.
     static func touchMmapLock() {
-        if case .success(let a) = mmap(length: pageSize, writable: false, shared: false, fixed: false, fd: nil, offset: 0) {
-            _ = munmap(address: a, length: pageSize)
+        if let a = try? mmap(length: pageSize, writable: false, shared: false, fixed: false, fd: nil, offset: 0) {
+            munmap(address: a, length: pageSize)
         }
     }
 
     /// The corresponding C function is `madvise`.
-    public static func madvise(address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
+    static func madvise(address: UInt, length: Int, _ advice: Advice) throws(Errno) {
         // MADV_POPULATE_* can be interrupted; MADV_COLLAPSE's EAGAIN is a result.
-        retrying { cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw) }.map { _ in () }
+        try retrying { cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw) }
     }
 
     /// `process_madvise(pidfd_open(pid), [address, length), advice)`.
-    public static func processMadvise(pid: Int32, address: UInt, length: Int, _ advice: Advice) -> Result<Void, Errno> {
+    static func processMadvise(pid: Int32, address: UInt, length: Int, _ advice: Advice) throws(Errno) {
         let rc = cshims_process_madvise_one(pid, UnsafeMutableRawPointer(bitPattern: address), length, advice.raw)
-        return rc >= 0 ? .success(()) : .failure(lastErrno())
+        if rc < 0 { throw lastErrno() }
     }
 
-    static func ftruncate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
-        retrying { Glibc.ftruncate(fd.rawValue, off_t(size)) }.map { _ in () }
+    static func ftruncate(_ fd: FileDescriptor, size: Int64) throws(Errno) {
+        try retrying { Glibc.ftruncate(fd.rawValue, off_t(size)) }
     }
 
     public static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
@@ -86,18 +95,19 @@ enum Sys {
     /// ioctl(PAGEMAP_SCAN) on an open /proc/PID/pagemap: fills `into` and
     /// returns how many ranges it holds and where the walk stopped.
     static func pagemapScan(_ fd: FileDescriptor, start: UInt64, end: UInt64, anyOf: UInt64, returnMask: UInt64,
-                            into buffer: UnsafeMutableBufferPointer<cshims_page_region>) -> Result<(count: Int, walkEnd: UInt64), Errno> {
+                            into buffer: UnsafeMutableBufferPointer<cshims_page_region>) throws(Errno) -> (count: Int, walkEnd: UInt64) {
         var walkEnd: UInt64 = 0
         let n = cshims_pagemap_scan(fd.rawValue, start, end, anyOf, returnMask, buffer.baseAddress,
                                     UInt64(buffer.count), &walkEnd)
-        return n < 0 ? .failure(lastErrno()) : .success((Int(n), walkEnd))
+        if n < 0 { throw lastErrno() }
+        return (Int(n), walkEnd)
     }
 
     // MARK: processes
 
     /// posix_spawn of `path` with `arguments`; `fdMap` pairs (from, to) are
     /// dup2'd in the child. The child starts with default signal handling.
-    static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)]) -> Result<Int32, Errno> {
+    static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)]) throws(Errno) -> Int32 {
         var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
         cArgs.append(nil)
         defer { for p in cArgs { free(p) } }
@@ -107,7 +117,7 @@ enum Sys {
         defer { for fd in high { _ = close(fd) } }
         for (from, _) in fdMap {
             let fd = fcntl(from, F_DUPFD_CLOEXEC, 100)
-            if fd < 0 { return .failure(lastErrno()) }
+            if fd < 0 { throw lastErrno() }
             high.append(fd)
         }
         let flat = zip(high, fdMap).flatMap { [$0, $1.1] }
@@ -115,26 +125,30 @@ enum Sys {
         let rc = flat.withUnsafeBufferPointer { buf in
             cshims_spawn(&pid, path, cArgs, buf.baseAddress, Int32(fdMap.count))
         }
-        return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
+        if rc != 0 { throw Errno(rawValue: rc) }
+        return pid
     }
 
     /// Runs `path` with `arguments`, stdout to /dev/null, and waits for it.
     public static func runQuietly(_ path: String, _ arguments: [String]) throws -> ChildStatus? {
         let null = try FileDescriptor.open("/dev/null", .writeOnly, options: .closeOnExec)
         defer { try? null.close() }
-        let pid = try spawn(path: path, arguments: arguments, fdMap: [(null.rawValue, 1)])
-            .mapError { THPLabError.system("cannot run \(path)", $0) }.get()
-        return try waitpid(pid, block: true).mapError { THPLabError.system("waitpid failed", $0) }.get()
+        let pid: Int32
+        do { pid = try spawn(path: path, arguments: arguments, fdMap: [(null.rawValue, 1)]) } catch {
+            throw THPLabError.system("cannot run \(path)", error)
+        }
+        do { return try waitpid(pid, block: true) } catch { throw THPLabError.system("waitpid failed", error) }
     }
 
     /// posix_spawnp of a user's command (PATH lookup), inheriting stdio.
-    public static func spawnCommand(_ arguments: [String]) -> Result<Int32, Errno> {
+    static func spawnCommand(_ arguments: [String]) throws(Errno) -> Int32 {
         var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         cArgs.append(nil)
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
         let rc = cshims_spawnp(&pid, arguments[0], cArgs)
-        return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
+        if rc != 0 { throw Errno(rawValue: rc) }
+        return pid
     }
 
     /// execvp: replaces this process with `arguments` (PATH lookup); returns
@@ -152,14 +166,14 @@ enum Sys {
     }
 
     /// waitpid; `block: false` returns nil while the child still runs.
-    public static func waitpid(_ pid: Int32, block: Bool) -> Result<ChildStatus?, Errno> {
+    @discardableResult
+    static func waitpid(_ pid: Int32, block: Bool) throws(Errno) -> ChildStatus? {
         var status: Int32 = 0
-        return retrying { Glibc.waitpid(pid, &status, block ? 0 : WNOHANG) }.map { rc -> ChildStatus? in
-            if rc == 0 { return nil }
-            // WIFEXITED / WEXITSTATUS / WTERMSIG are macros: decode by hand.
-            let sig = status & 0x7f
-            return sig == 0 ? .exited((status >> 8) & 0xff) : .signaled(sig)
-        }
+        let rc = try retrying { Glibc.waitpid(pid, &status, block ? 0 : WNOHANG) }
+        if rc == 0 { return nil }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros: decode by hand.
+        let sig = status & 0x7f
+        return sig == 0 ? .exited((status >> 8) & 0xff) : .signaled(sig)
     }
 
     public static let SIGKILL = Glibc.SIGKILL
@@ -175,33 +189,33 @@ enum Sys {
         _ = Glibc.signal(signal, SIG_IGN)
     }
 
-    public static func setParentDeathSignal(_ signal: Int32) -> Result<Void, Errno> {
-        check(cshims_set_parent_death_signal(signal))
+    static func setParentDeathSignal(_ signal: Int32) throws(Errno) {
+        try check(cshims_set_parent_death_signal(signal))
     }
 
     public static var pid: Int32 { getpid() }
     public static var parentPid: Int32 { getppid() }
 
-    static func pipe() -> Result<(read: FileDescriptor, write: FileDescriptor), Errno> {
+    static func pipe() throws(Errno) -> (read: FileDescriptor, write: FileDescriptor) {
         // pipe2 with O_CLOEXEC: no window in which a spawned child inherits it.
         var fds: [Int32] = [0, 0]
-        let rc = fds.withUnsafeMutableBufferPointer { cshims_pipe_cloexec($0.baseAddress) }
-        guard rc == 0 else { return .failure(lastErrno()) }
-        return .success((FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1])))
+        try check(fds.withUnsafeMutableBufferPointer { cshims_pipe_cloexec($0.baseAddress) })
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
     /// poll(2) for readability with a timeout; true when readable (or hung up).
-    public static func waitReadable(_ fd: FileDescriptor, timeoutMs: Int32) -> Result<Bool, Errno> {
+    static func waitReadable(_ fd: FileDescriptor, timeoutMs: Int32) throws(Errno) -> Bool {
         var p = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-        return retrying { poll(&p, 1, timeoutMs) }.map { $0 > 0 }
+        return try retrying { poll(&p, 1, timeoutMs) } > 0
     }
 
     // MARK: capabilities, NUMA, identity
 
     /// libcap `cap_get_proc` + `cap_get_flag(CAP_SYS_ADMIN, CAP_EFFECTIVE)`.
-    public static func hasEffectiveSysAdmin() -> Result<Bool, Errno> {
+    static func hasEffectiveSysAdmin() throws(Errno) -> Bool {
         let rc = cshims_has_effective_capability(cshims_CAP_SYS_ADMIN)
-        return rc < 0 ? .failure(lastErrno()) : .success(rc == 1)
+        if rc < 0 { throw lastErrno() }
+        return rc == 1
     }
 
     public static var effectiveUID: UInt32 { geteuid() }
@@ -215,7 +229,7 @@ enum Sys {
     enum MemoryPolicy { case preferred, bind, interleave }
 
     /// mbind(2): the memory policy of a range, over nodes 0...63.
-    static func mbind(address: UInt, length: Int, policy: MemoryPolicy, nodes: [Int]) -> Result<Void, Errno> {
+    static func mbind(address: UInt, length: Int, policy: MemoryPolicy, nodes: [Int]) throws(Errno) {
         let mask = nodes.reduce(UInt(0)) { $0 | (1 << UInt($1)) }
         let mode: Int32
         switch policy {
@@ -223,7 +237,7 @@ enum Sys {
         case .bind: mode = cshims_MPOL_BIND
         case .interleave: mode = cshims_MPOL_INTERLEAVE
         }
-        return check(cshims_mbind(UnsafeMutableRawPointer(bitPattern: address), UInt(length), mode, mask))
+        try check(cshims_mbind(UnsafeMutableRawPointer(bitPattern: address), UInt(length), mode, mask))
     }
 
     public static func uname() -> (release: String, machine: String) {
@@ -240,33 +254,34 @@ enum Sys {
     // MARK: mounts, files, locks
 
     /// Arms userfaultfd write-protect over a range; the descriptor keeps it.
-    static func armUffdWriteProtect(address: UInt, length: Int) -> Result<FileDescriptor, Errno> {
+    static func armUffdWriteProtect(address: UInt, length: Int) throws(Errno) -> FileDescriptor {
         let fd = cshims_uffd_wp_arm(UnsafeMutableRawPointer(bitPattern: address), length)
-        return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(lastErrno())
+        if fd < 0 { throw lastErrno() }
+        return FileDescriptor(rawValue: fd)
     }
 
-    static func swapon(_ path: String) -> Result<Void, Errno> { check(cshims_swapon(path)) }
-    static func swapoff(_ path: String) -> Result<Void, Errno> { check(cshims_swapoff(path)) }
+    static func swapon(_ path: String) throws(Errno) { try check(cshims_swapon(path)) }
+    static func swapoff(_ path: String) throws(Errno) { try check(cshims_swapoff(path)) }
 
-    static func fallocate(_ fd: FileDescriptor, size: Int64) -> Result<Void, Errno> {
+    static func fallocate(_ fd: FileDescriptor, size: Int64) throws(Errno) {
         let rc = posix_fallocate(fd.rawValue, 0, off_t(size))
-        return rc == 0 ? .success(()) : .failure(Errno(rawValue: rc))
+        if rc != 0 { throw Errno(rawValue: rc) }
     }
 
-    static func mountTmpfs(at path: String, options: String) -> Result<Void, Errno> {
-        check(cshims_mount_tmpfs(path, options))
+    static func mountTmpfs(at path: String, options: String) throws(Errno) {
+        try check(cshims_mount_tmpfs(path, options))
     }
 
-    static func mountTracefs(at path: String) -> Result<Void, Errno> {
-        check(cshims_mount_tracefs(path))
+    static func mountTracefs(at path: String) throws(Errno) {
+        try check(cshims_mount_tracefs(path))
     }
 
-    static func umount(_ path: String, lazy: Bool = false) -> Result<Void, Errno> {
-        check(cshims_umount(path, lazy ? 1 : 0))
+    static func umount(_ path: String, lazy: Bool = false) throws(Errno) {
+        try check(cshims_umount(path, lazy ? 1 : 0))
     }
 
-    static func flockExclusive(_ fd: FileDescriptor, nonBlocking: Bool) -> Result<Void, Errno> {
-        retrying { cshims_flock_exclusive(fd.rawValue, nonBlocking ? 1 : 0) }.map { _ in () }
+    static func flockExclusive(_ fd: FileDescriptor, nonBlocking: Bool) throws(Errno) {
+        try retrying { cshims_flock_exclusive(fd.rawValue, nonBlocking ? 1 : 0) }
     }
 
     /// mkdtemp(3): a new private directory `prefix` + 6 random characters.
@@ -277,16 +292,15 @@ enum Sys {
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func mkdir(_ path: String, mode: mode_t = 0o700) -> Result<Void, Errno> {
-        if Glibc.mkdir(path, mode) == 0 || lastErrno() == .fileExists { return .success(()) }
-        return .failure(lastErrno())
+    static func mkdir(_ path: String, mode: mode_t = 0o700) throws(Errno) {
+        if Glibc.mkdir(path, mode) != 0 && lastErrno() != .fileExists { throw lastErrno() }
     }
 
-    static func fsync(_ fd: FileDescriptor) -> Result<Void, Errno> { check(Glibc.fsync(fd.rawValue)) }
+    static func fsync(_ fd: FileDescriptor) throws(Errno) { try check(Glibc.fsync(fd.rawValue)) }
 
-    static func rmdir(_ path: String) -> Result<Void, Errno> { check(Glibc.rmdir(path)) }
-    static func unlink(_ path: String) -> Result<Void, Errno> { check(Glibc.unlink(path)) }
-    static func rename(_ from: String, _ to: String) -> Result<Void, Errno> { check(Glibc.rename(from, to)) }
+    static func rmdir(_ path: String) throws(Errno) { try check(Glibc.rmdir(path)) }
+    static func unlink(_ path: String) throws(Errno) { try check(Glibc.unlink(path)) }
+    static func rename(_ from: String, _ to: String) throws(Errno) { try check(Glibc.rename(from, to)) }
 
     public static func isDirectory(_ path: String) -> Bool {
         var st = Glibc.stat()
@@ -313,8 +327,8 @@ enum Sys {
     }
 
     /// Names in a directory, without `.` and `..`.
-    public static func listDirectory(_ path: String) -> Result<[String], Errno> {
-        guard let dir = opendir(path) else { return .failure(lastErrno()) }
+    static func listDirectory(_ path: String) throws(Errno) -> [String] {
+        guard let dir = opendir(path) else { throw lastErrno() }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -323,7 +337,7 @@ enum Sys {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return .success(names)
+        return names
     }
 
     /// The path of this process's own executable (/proc/self/exe).

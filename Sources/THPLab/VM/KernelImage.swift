@@ -27,7 +27,7 @@ public struct KernelImage: Codable, Equatable, Sendable {
 
     /// Releases with a /boot/vmlinuz-RELEASE.
     public static func installed(boot: String = "/boot") -> [String] {
-        ((try? Sys.listDirectory(boot).get()) ?? []).filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst(8)) }.sorted()
+        ((try? Sys.listDirectory(boot)) ?? []).filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst(8)) }.sorted()
     }
 
     /// The x86 boot protocol's "HdrS" signature at offset 0x202.

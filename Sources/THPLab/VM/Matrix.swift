@@ -66,7 +66,7 @@ public enum Matrix {
     /// temporary file, its table to /dev/null.
     static func onHost(_ arguments: [String]) throws -> (MatrixColumn, RetractResult?) {
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-matrix-")
-        defer { _ = Sys.unlink(dir + "/host.json"); _ = Sys.rmdir(dir) }
+        defer { _ = try? Sys.unlink(dir + "/host.json"); _ = try? Sys.rmdir(dir) }
         let status = try Sys.runQuietly(Sys.ownExecutable(), arguments + ["--json", dir + "/host.json"])
         var r: RetractResult?
         if let bytes = try? FileIO.readBytes(dir + "/host.json", limit: 1 << 28),

@@ -53,7 +53,7 @@ public enum VirtualMachine {
             let handle = out.fileHandleForReading
             while Date() < deadline && p.isRunning {
                 Sys.sleep(milliseconds: 200)
-                if case .success(true) = Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) {
+                if case .success(true) = Sys.result { try Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) } {
                     text.append(handle.availableData)
                 }
                 if String(decoding: text, as: UTF8.self).contains("Linux version") { works = true; break }
@@ -61,7 +61,7 @@ public enum VirtualMachine {
             if p.isRunning { p.terminate() }
             p.waitUntilExit()
         }
-        _ = Sys.mkdir(stateDir)
+        _ = try? Sys.mkdir(stateDir)
         try? FileIO.writeAtomically(cache, Array((works ? "works\n" : "fails\n").utf8))
         return (works, works ? "KVM" : "KVM did not boot the kernel within 15 s (it hangs on this host): software emulation (TCG)")
     }
