@@ -39,10 +39,10 @@ struct OutputOptions: ParsableArguments {
     /// for; the views take the typed result.
     func emit<T: ThplabResult>(_ value: T, text: () -> String) throws {
         if !toStdout { print(text()) }
-        let json = try ResultEnvelope.encode(value)
-        if format == .json { try Self.write(bytes: json, to: "-") }
+        // JSON only when asked for: encoding a large snapshot costs time and memory.
+        if format == .json { try Self.write(bytes: try ResultEnvelope.encode(value), to: "-") }
         if format == .csv { try Self.write(CSVReport.render(value.view), to: "-") }
-        if let path = self.json { try Self.write(bytes: json, to: path) }
+        if let path = self.json { try Self.write(bytes: try ResultEnvelope.encode(value), to: path) }
         if let csv { try Self.write(CSVReport.render(value.view), to: csv) }
         if let html { try Self.write(HTMLReport.render([(source: "this run", result: value.view)]), to: html) }
     }

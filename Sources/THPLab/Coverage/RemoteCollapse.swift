@@ -114,7 +114,7 @@ public enum RemoteCollapse {
         var attempts: [ExtentAttempt] = []
         var gone = Set<Int32>()
         for x in todo where !gone.contains(x.pid) {
-            switch Sys.result { try Sys.processMadvise(pid: x.pid, address: x.start, length: Int(huge), .collapse) } {
+            switch Sys.result({ try Sys.processMadvise(pid: x.pid, address: x.start, length: Int(huge), .collapse) }) {
             case .success:
                 attempts.append(ExtentAttempt(start: x.start, end: x.end, errno: 0, errnoName: nil, meaning: "collapsed (or already PMD-mapped)", pid: x.pid))
             case .failure(let e):

@@ -4,7 +4,7 @@ public enum KnobCommands {
     /// Writing sysfs knobs is an administrator's act: thplab asks for
     /// CAP_SYS_ADMIN in the effective set (libcap) before writing anything.
     public static func checkCanWrite() throws {
-        switch Sys.result { try Sys.hasEffectiveSysAdmin() } {
+        switch Sys.result({ try Sys.hasEffectiveSysAdmin() }) {
         case .success(true): return
         case .success(false):
             throw THPLabError.unsupported("changing THP knobs needs CAP_SYS_ADMIN, which this process does not have (run as root)")

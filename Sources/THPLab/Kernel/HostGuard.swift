@@ -75,7 +75,7 @@ public final class HostGuard: @unchecked Sendable {
     public static func acquire(command: String, stateDir: String = HostGuard.defaultStateDir,
                                sysfs: THPSysfs = THPSysfs(), waitSeconds: Int = 60,
                                log: @escaping (String) -> Void) throws -> HostGuard {
-        if case .failure(let e) = Sys.result { try Sys.mkdir(stateDir) } {
+        if case .failure(let e) = Sys.result({ try Sys.mkdir(stateDir) }) {
             throw THPLabError.system("cannot create the state directory \(stateDir)", e)
         }
         let lockPath = stateDir + "/lock"
@@ -96,14 +96,14 @@ public final class HostGuard: @unchecked Sendable {
         } catch let e as Errno {
             throw THPLabError.system("cannot open the lock file \(lockPath)", e)
         }
-        if case .failure = Sys.result { try Sys.flockExclusive(fd, nonBlocking: true) } {
+        if case .failure = Sys.result({ try Sys.flockExclusive(fd, nonBlocking: true) }) {
             let holder = (try? FileIO.read(lockPath, limit: 64))?.trimmingWhitespace() ?? "?"
             log("another thplab (pid \(holder)) is running; waiting up to \(waitSeconds) s for it to finish")
             let deadline = Sys.monotonicNanoseconds() + UInt64(waitSeconds) * 1_000_000_000
             var locked = false
             while Sys.monotonicNanoseconds() < deadline {
                 Sys.sleep(milliseconds: 100)
-                if case .success = Sys.result { try Sys.flockExclusive(fd, nonBlocking: true) } { locked = true; break }
+                if case .success = Sys.result({ try Sys.flockExclusive(fd, nonBlocking: true) }) { locked = true; break }
             }
             if !locked {
                 try? fd.close()

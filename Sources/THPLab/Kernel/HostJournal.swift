@@ -77,26 +77,26 @@ public struct HostJournal: Codable, Equatable, Sendable {
     static func undo(_ r: Resource) -> CleanupStep? {
         switch r.kind {
         case .mount:
-            switch Sys.result { try Sys.umount(r.path) } {
+            switch Sys.result({ try Sys.umount(r.path) }) {
             case .success: return .done("unmounted \(r.path)")
             case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not mounted
             case .failure:
-                if case .failure(let e) = Sys.result { try Sys.umount(r.path, lazy: true) } { return .failed("unmount \(r.path): \(e)") }
+                if case .failure(let e) = Sys.result({ try Sys.umount(r.path, lazy: true) }) { return .failed("unmount \(r.path): \(e)") }
                 return .done("unmounted \(r.path) (lazily: it was busy)")
             }
         case .file:
             guard Sys.exists(r.path) else { return nil }
-            if case .failure(let e) = Sys.result { try Sys.unlink(r.path) } { return .failed("remove \(r.path): \(e)") }
+            if case .failure(let e) = Sys.result({ try Sys.unlink(r.path) }) { return .failed("remove \(r.path): \(e)") }
             return .done("removed \(r.path)")
         case .swap:
-            switch Sys.result { try Sys.swapoff(r.path) } {
+            switch Sys.result({ try Sys.swapoff(r.path) }) {
             case .success: return .done("swapoff \(r.path)")
             case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not active
             case .failure(let e): return .failed("swapoff \(r.path): \(e)")
             }
         case .directory:
             guard Sys.exists(r.path) else { return nil }
-            if case .failure(let e) = Sys.result { try Sys.rmdir(r.path) } { return .failed("remove \(r.path): \(e)") }
+            if case .failure(let e) = Sys.result({ try Sys.rmdir(r.path) }) { return .failed("remove \(r.path): \(e)") }
             return .done("removed \(r.path)")
         }
     }

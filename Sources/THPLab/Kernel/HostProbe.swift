@@ -35,7 +35,7 @@ public struct HostProbe: Sendable {
         let (release, machine) = Sys.uname()
         let isRoot = Sys.effectiveUID == 0
         let tracing = tracefsState(isRoot: isRoot, proc: proc)
-        return HostProbe(release: release, machine: machine, isRoot: isRoot, sysAdmin: Sys.result { try Sys.hasEffectiveSysAdmin() },
+        return HostProbe(release: release, machine: machine, isRoot: isRoot, sysAdmin: Sys.result({ try Sys.hasEffectiveSysAdmin() }),
                          khugepagedRunning: processNames(proc).contains("khugepaged"), config: KernelConfig.load(release: release),
                          populate: probePopulate(), collapse: probeCollapse(), tracefs: tracing.finding, tracefsMounted: tracing.mounted,
                          hugeMemoryEvents: ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].contains {
@@ -54,7 +54,7 @@ public struct HostProbe: Sendable {
     static func probePopulate() -> Finding {
         guard let fd = try? Sys.memfdCreate(name: "thplab-doctor") else { return Finding(ok: nil, detail: "memfd_create failed") }
         defer { try? fd.close() }
-        guard case .success = Sys.result { try Sys.ftruncate(fd, size: Int64(PageGeometry.pageSize)) },
+        guard case .success = Sys.result({ try Sys.ftruncate(fd, size: Int64(PageGeometry.pageSize)) }),
               let region = try? MappedRegion(fd: fd, length: PageGeometry.pageSize, fileOffset: 0, shared: true) else {
             return Finding(ok: nil, detail: "could not map a test page")
         }
@@ -69,7 +69,7 @@ public struct HostProbe: Sendable {
         let size = PageGeometry.pmdSize
         guard let fd = try? Sys.memfdCreate(name: "thplab-doctor") else { return Finding(ok: nil, detail: "memfd_create failed") }
         defer { try? fd.close() }
-        guard case .success = Sys.result { try Sys.ftruncate(fd, size: Int64(size)) },
+        guard case .success = Sys.result({ try Sys.ftruncate(fd, size: Int64(size)) }),
               let region = try? MappedRegion(fd: fd, length: size, fileOffset: 0, shared: true),
               case .success = region.madvise(.populateWrite) else {
             return Finding(ok: nil, detail: "could not set up a 2 MiB test mapping")
@@ -98,7 +98,7 @@ public struct HostProbe: Sendable {
     static func probePagemap() -> Finding {
         guard let fd = try? Sys.memfdCreate(name: "thplab-doctor") else { return Finding(ok: nil, detail: "memfd_create failed") }
         defer { try? fd.close() }
-        guard case .success = Sys.result { try Sys.ftruncate(fd, size: Int64(PageGeometry.pageSize)) },
+        guard case .success = Sys.result({ try Sys.ftruncate(fd, size: Int64(PageGeometry.pageSize)) }),
               let region = try? MappedRegion(fd: fd, length: PageGeometry.pageSize, fileOffset: 0, shared: true),
               case .success = region.madvise(.populateWrite),
               let entry = try? Pagemap.entries(pid: Sys.pid, start: region.start, end: region.end).first else {

@@ -52,7 +52,7 @@ public final class ScanTracer {
             if root == nil {
                 let target = "/sys/kernel/tracing"
                 try guardian.create(.mount, target) {
-                    if case .failure(let e) = Sys.result { try Sys.mountTracefs(at: target) } {
+                    if case .failure(let e) = Sys.result({ try Sys.mountTracefs(at: target) }) {
                         throw THPLabError.system("cannot mount tracefs at \(target)", e)
                     }
                 }
@@ -64,7 +64,7 @@ public final class ScanTracer {
             }
             let instance = root + "/instances/thplab-\(Sys.pid)"
             try guardian.create(.directory, instance) {
-                if case .failure(let e) = Sys.result { try Sys.mkdir(instance, mode: 0o755) } {
+                if case .failure(let e) = Sys.result({ try Sys.mkdir(instance, mode: 0o755) }) {
                     throw THPLabError.system("cannot create the tracefs instance \(instance)", e)
                 }
             }

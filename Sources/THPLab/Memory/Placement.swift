@@ -56,7 +56,7 @@ public enum Placement: Codable, Equatable, Sendable {
 
     /// Sets the policy of the region's range.
     public func apply(to region: MappedRegion) throws {
-        if case .failure(let e) = Sys.result { try Sys.mbind(address: region.start, length: region.length, policy: policy, nodes: nodes) } {
+        if case .failure(let e) = Sys.result({ try Sys.mbind(address: region.start, length: region.length, policy: policy, nodes: nodes) }) {
             throw THPLabError.system("mbind (\(description)) failed", e)
         }
     }

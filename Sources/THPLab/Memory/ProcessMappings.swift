@@ -35,7 +35,7 @@ public final class ProcessMappings {
                 try check(region.writePages(spec.cowPages), "writing \(spec.cowPages) copy-on-write pages", spec)
             }
             if spec.role == .uffdWp {
-                switch Sys.result { try Sys.armUffdWriteProtect(address: region.start, length: region.length) } {
+                switch Sys.result({ try Sys.armUffdWriteProtect(address: region.start, length: region.length) }) {
                 case .success(let fd): uffds.append(fd)
                 case .failure(let e):
                     throw THPLabError(.unsupported, "userfaultfd write-protect on a shmem mapping is not available here (needs CONFIG_PTE_MARKER_UFFD_WP, 6.0+)", errno: e)

@@ -46,7 +46,7 @@ public final class SharedObject {
                 let bytes = tmpfsSize ?? (size + 2 * SizeParser.mib)
                 let options = "size=\(bytes),huge=\(tmpfsHuge.rawValue),mode=0700"
                 try guardian.create(.mount, mp) {
-                    if case .failure(let e) = Sys.result { try Sys.mountTmpfs(at: mp, options: options) } {
+                    if case .failure(let e) = Sys.result({ try Sys.mountTmpfs(at: mp, options: options) }) {
                         throw THPLabError.system("cannot mount a tmpfs at \(mp) with \(options)", e)
                     }
                 }
@@ -74,7 +74,7 @@ public final class SharedObject {
             } else {
                 openedFD = try Sys.result { try Sys.memfdCreate(name: tag) }.mapError { THPLabError.system("memfd_create failed", $0) }.get()
             }
-            if case .failure(let e) = Sys.result { try Sys.ftruncate(openedFD, size: Int64(size)) } {
+            if case .failure(let e) = Sys.result({ try Sys.ftruncate(openedFD, size: Int64(size)) }) {
                 try? openedFD.close()
                 throw THPLabError.system("cannot size the object to \(size) bytes", e)
             }

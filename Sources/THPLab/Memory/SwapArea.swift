@@ -33,7 +33,7 @@ public final class SwapArea {
             try Sys.result { try Sys.fallocate(fd, size: Int64(size)) }.mapError { THPLabError.system("cannot allocate \(size >> 20) MiB for \(file)", $0) }.get()
             _ = try fd.writeAll(toAbsoluteOffset: 0, Self.header(size: size))
             try guardian.create(.swap, file) {
-                if case .failure(let e) = Sys.result { try Sys.swapon(file) } {
+                if case .failure(let e) = Sys.result({ try Sys.swapon(file) }) {
                     throw THPLabError(.unsupported, "swapon \(file) failed: this host cannot give the swap scenario swap", errno: e)
                 }
             }

@@ -50,7 +50,7 @@ public final class WorkerProcess {
         try? channel.send(WorkerRequest.quit)
         let deadline = Sys.monotonicNanoseconds() + 5_000_000_000
         while Sys.monotonicNanoseconds() < deadline {
-            if case .success(.some) = Sys.result { try Sys.waitpid(pid, block: false) } { finish(); return }
+            if case .success(.some) = Sys.result({ try Sys.waitpid(pid, block: false) }) { finish(); return }
             Sys.sleep(milliseconds: 10)
         }
         Sys.kill(pid, Sys.SIGKILL)

@@ -95,7 +95,7 @@ public enum FileIO {
         } catch let e as Errno {
             throw THPLabError(.system, "cannot write \(tmp)", errno: e)
         }
-        if case .failure(let e) = Sys.result { try Sys.rename(tmp, path) } {
+        if case .failure(let e) = Sys.result({ try Sys.rename(tmp, path) }) {
             throw THPLabError(.system, "cannot rename \(tmp) to \(path)", errno: e)
         }
     }

@@ -53,7 +53,7 @@ public enum VirtualMachine {
             let handle = out.fileHandleForReading
             while Date() < deadline && p.isRunning {
                 Sys.sleep(milliseconds: 200)
-                if case .success(true) = Sys.result { try Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) } {
+                if case .success(true) = Sys.result({ try Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) }) {
                     text.append(handle.availableData)
                 }
                 if String(decoding: text, as: UTF8.self).contains("Linux version") { works = true; break }
