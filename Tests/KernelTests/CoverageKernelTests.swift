@@ -30,13 +30,13 @@ extension KernelSuite {
             fds = [a, b]
             for fd in fds { _ = try? Sys.ftruncate(fd, size: Int64(huge)) }
             pmdShmem = try MappedRegion(fd: a, length: huge, fileOffset: 0, shared: true)
-            _ = pmdShmem.madvise(.populateWrite)
-            try pmdShmem.madvise(.collapse).mapError { THPLabError.system("MADV_COLLAPSE in the test", $0) }.get()
+            _ = try? pmdShmem.madvise(.populateWrite)
+            try Sys.result({ try pmdShmem.madvise(.collapse) }).mapError { THPLabError.system("MADV_COLLAPSE in the test", $0) }.get()
             // The same huge folio through a misaligned mapping: PTE-mapped.
             pteThp = try MappedRegion(fd: a, length: huge, fileOffset: 0, shared: true, misalignBy: 4096)
-            _ = pteThp.madvise(.populateRead)
+            _ = try? pteThp.madvise(.populateRead)
             small = try MappedRegion(fd: b, length: huge, fileOffset: 0, shared: true)
-            _ = small.madvise(.populateWrite)
+            _ = try? small.madvise(.populateWrite)
             anonThp = try Sys.mmap(length: 3 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0)
             reservations.append(anonThp)
             anonThp = (anonThp + UInt(huge) - 1) & ~UInt(huge - 1)

@@ -58,7 +58,7 @@ public struct HostProbe: Sendable {
               let region = try? MappedRegion(fd: fd, length: PageGeometry.pageSize, fileOffset: 0, shared: true) else {
             return Finding(ok: nil, detail: "could not map a test page")
         }
-        switch (region.madvise(.populateRead), region.madvise(.populateWrite)) {
+        switch (Sys.result({ try region.madvise(.populateRead) }), Sys.result({ try region.madvise(.populateWrite) })) {
         case (.success, .success): return Finding(ok: true, detail: "supported")
         case (.failure(let e), _), (_, .failure(let e)): return Finding(ok: false, detail: "madvise failed: \(ErrnoName.of(e)) (needs 5.14+)")
         }
@@ -71,10 +71,10 @@ public struct HostProbe: Sendable {
         defer { try? fd.close() }
         guard case .success = Sys.result({ try Sys.ftruncate(fd, size: Int64(size)) }),
               let region = try? MappedRegion(fd: fd, length: size, fileOffset: 0, shared: true),
-              case .success = region.madvise(.populateWrite) else {
+              case .success = Sys.result({ try region.madvise(.populateWrite) }) else {
             return Finding(ok: nil, detail: "could not set up a 2 MiB test mapping")
         }
-        switch region.madvise(.collapse) {
+        switch Sys.result({ try region.madvise(.collapse) }) {
         case .success: return Finding(ok: true, detail: "supported (a 2 MiB memfd collapsed)")
         case .failure(let e):
             return Finding(ok: false, detail: "refused with \(ErrnoName.of(e)): kernel before 6.1, shmem_enabled=deny, or no huge page free")
@@ -100,7 +100,7 @@ public struct HostProbe: Sendable {
         defer { try? fd.close() }
         guard case .success = Sys.result({ try Sys.ftruncate(fd, size: Int64(PageGeometry.pageSize)) }),
               let region = try? MappedRegion(fd: fd, length: PageGeometry.pageSize, fileOffset: 0, shared: true),
-              case .success = region.madvise(.populateWrite),
+              case .success = Sys.result({ try region.madvise(.populateWrite) }),
               let entry = try? Pagemap.entries(pid: Sys.pid, start: region.start, end: region.end).first else {
             return Finding(ok: nil, detail: "could not read /proc/self/pagemap")
         }

@@ -30,9 +30,9 @@ public final class ProcessMappings {
     public func populate() throws {
         for (spec, region) in zip(specs, regions) {
             let advice: Advice = spec.role == .shared ? .populateWrite : .populateRead
-            try check(region.madvise(advice), "populating the \(spec.role.rawValue) mapping", spec)
+            try check(Sys.result({ try region.madvise(advice) }), "populating the \(spec.role.rawValue) mapping", spec)
             if spec.role == .privateWritten {
-                try check(region.writePages(spec.cowPages), "writing \(spec.cowPages) copy-on-write pages", spec)
+                try check(Sys.result({ try region.writePages(spec.cowPages) }), "writing \(spec.cowPages) copy-on-write pages", spec)
             }
             if spec.role == .uffdWp {
                 switch Sys.result({ try Sys.armUffdWriteProtect(address: region.start, length: region.length) }) {
@@ -47,7 +47,7 @@ public final class ProcessMappings {
     /// Touches every page of every mapping again by reading it.
     public func refault() throws {
         for (spec, region) in zip(specs, regions) {
-            try check(region.madvise(.populateRead), "re-faulting the \(spec.role.rawValue) mapping", spec)
+            try check(Sys.result({ try region.madvise(.populateRead) }), "re-faulting the \(spec.role.rawValue) mapping", spec)
         }
     }
 
@@ -58,7 +58,7 @@ public final class ProcessMappings {
     public func adviseHugepage(times: Int = 2) throws {
         for (spec, region) in zip(specs, regions) {
             for _ in 0..<max(1, times) {
-                try check(region.madvise(.hugepage), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
+                try check(Sys.result({ try region.madvise(.hugepage) }), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
             }
         }
     }
@@ -66,7 +66,7 @@ public final class ProcessMappings {
     /// MADV_NOHUGEPAGE on the mappings of the `nohugepage` role.
     public func adviseNoHugepage() throws {
         for (spec, region) in zip(specs, regions) where spec.role == .nohugepage {
-            try check(region.madvise(.noHugepage), "MADV_NOHUGEPAGE on the nohugepage mapping", spec)
+            try check(Sys.result({ try region.madvise(.noHugepage) }), "MADV_NOHUGEPAGE on the nohugepage mapping", spec)
         }
     }
 
@@ -74,7 +74,7 @@ public final class ProcessMappings {
     public func collapse(role: MappingRole) -> AdviceOutcome? {
         guard let i = specs.firstIndex(where: { $0.role == role }) else { return nil }
         let region = regions[i]
-        let result = region.madvise(.collapse)
+        let result = Sys.result({ try region.madvise(.collapse) })
         let e: Errno? = if case .failure(let err) = result { err } else { nil }
         return AdviceOutcome(advice: "MADV_COLLAPSE", role: role, pid: Sys.pid, start: region.start,
                              length: region.length, errno: e?.rawValue ?? 0, errnoName: e.map(ErrnoName.of))

@@ -62,15 +62,15 @@ public final class MappedRegion {
 
     public var end: UInt { start + UInt(length) }
 
-    public func madvise(_ advice: Advice, offset: Int = 0, length: Int? = nil) -> Result<Void, Errno> {
-        Sys.result { try Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice) }
+    public func madvise(_ advice: Advice, offset: Int = 0, length: Int? = nil) throws(Errno) {
+        try Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
     }
 
     /// Write-faults the first `pages` pages (MADV_POPULATE_WRITE): in a
     /// private mapping each becomes an anonymous copy-on-write page.
-    public func writePages(_ pages: Int) -> Result<Void, Errno> {
+    public func writePages(_ pages: Int) throws(Errno) {
         let n = min(pages, length / Sys.pageSize)
-        guard n > 0 else { return .success(()) }
-        return madvise(.populateWrite, length: n * Sys.pageSize)
+        guard n > 0 else { return }
+        try madvise(.populateWrite, length: n * Sys.pageSize)
     }
 }

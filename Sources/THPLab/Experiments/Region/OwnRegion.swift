@@ -36,7 +36,7 @@ struct OwnRegion {
             : o.backing.isShmem ? KnobPlan.forPopulate(current: lab.knobsBefore) : []
         try lab.apply(plan)
         for e in 0..<o.extents {
-            if case .failure(let err) = region.madvise(.populateWrite, offset: e * PageGeometry.pmdSize, length: o.present * PageGeometry.pageSize) {
+            if case .failure(let err) = Sys.result({ try region.madvise(.populateWrite, offset: e * PageGeometry.pmdSize, length: o.present * PageGeometry.pageSize) }) {
                 throw THPLabError(.usage, "populating extent \(e) failed: the filesystem or memory is full", errno: err)
             }
         }

@@ -54,7 +54,7 @@ public struct RegionExperiment {
             trig.refineLatency(traced, regions: regions, backing: o.backing)
         }
         // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
-        for e in 0..<o.extents { _ = own.region.madvise(.populateRead, offset: e * PageGeometry.pmdSize, length: PageGeometry.pageSize) }
+        for e in 0..<o.extents { _ = try? own.region.madvise(.populateRead, offset: e * PageGeometry.pmdSize, length: PageGeometry.pageSize) }
         try others.refault()
         let outcomes = try observe(trig, regions: regions, reader: reader, own: own, placed: placed, traced: traced)
         return judge(outcomes, trig, regions: regions, own: own, placed: placed, startedSmall: startedSmall, traced: traced, lab: lab)

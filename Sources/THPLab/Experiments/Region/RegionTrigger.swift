@@ -22,7 +22,7 @@ struct RegionTrigger {
             lab.step("MADV_COLLAPSE extent by extent")
             for e in 0..<o.extents {
                 let t0 = Sys.monotonicNanoseconds()
-                switch own.region.madvise(.collapse, offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize) {
+                switch Sys.result({ try own.region.madvise(.collapse, offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize) }) {
                 case .success: t.collapsedAt[e] = Double(Sys.monotonicNanoseconds() - t0) / 1e6
                 case .failure(let err): t.errnos[e] = ErrnoName.of(err)
                 }
@@ -39,7 +39,7 @@ struct RegionTrigger {
             // collapse the first extent before the call even returns.
             trace.mark(eligibleMark)
             let t0 = Sys.monotonicNanoseconds()
-            for _ in 0..<2 { _ = own.region.madvise(.hugepage) }
+            for _ in 0..<2 { _ = try? own.region.madvise(.hugepage) }
             try others.adviseHugepage()
             guard startedSmall else { break }
             let waited = try KhugepagedWaiter(reader: reader, signal: CollapseSignal(backing: o.backing), sysfs: lab.sysfs,

@@ -16,7 +16,7 @@ struct SwapScenario: RegionScenario {
         let swap = try SwapArea(guardian: lab.guardian)
         if swap.ownedByThplab { lab.note("no swap on this host: thplab made \(swap.path) for the run and removed it afterwards") }
         for e in 0..<o.extents {
-            _ = region.madvise(.pageout, offset: e * PageGeometry.pmdSize, length: o.swapped * PageGeometry.pageSize)
+            _ = try? region.madvise(.pageout, offset: e * PageGeometry.pmdSize, length: o.swapped * PageGeometry.pageSize)
         }
         let asked = o.extents * o.swapped * PageGeometry.pageKB
         let swappedKB = ProcFS.host.smaps(Sys.pid, overlapping: region.start, region.end).reduce(0) { $0 + $1.kb("Swap") }
