@@ -67,7 +67,7 @@ public enum Explainer {
         let flags = v.vmFlags.filter { ["hg", "nh", "uw", "ex", "sh", "wr"].contains($0) }
         let whole = wholeExtents(v.start, v.end)
         let aligned = VmaRules.aligned(v)
-        let anonInFile = v.kind == .anon ? 0 : (v.smaps["Anonymous"] ?? v.pages.anon * PageGeometry.pageKB)
+        let cowKB = VmaRules.cowKB(v)
         var blockers: [String] = []
         var kinds: [BlockerKind] = []
         func inferred(_ kind: BlockerKind, _ s: String) { kinds.append(kind); blockers.append("inferred: " + s) }
@@ -76,8 +76,8 @@ public enum Explainer {
         if aligned == false { inferred(v.kind == .shmem ? .misaligned : .misalignedFile, "address not congruent to file offset modulo 2 MiB: thp_vma_suitable_order() allows no PMD") }
         if flags.contains("nh") { inferred(.noHugepage, "MADV_NOHUGEPAGE (VmFlags nh): no collapse, and since 6.12 no PMD at fault") }
         if flags.contains("uw") { inferred(.uffdWp, "userfaultfd write-protect is armed: retract_page_tables() skips the VMA") }
-        if anonInFile > 0 && !flags.contains("sh") {
-            inferred(.copyOnWrite, "\(anonInFile) kB of copy-on-write pages (an anon_vma): retraction skips this private mapping and collapse_pte_mapped_thp() refuses extents holding them")
+        if cowKB > 0 {
+            inferred(.copyOnWrite, "\(cowKB) kB of copy-on-write pages (an anon_vma): retraction skips this private mapping and collapse_pte_mapped_thp() refuses extents holding them")
         }
         switch v.kind {
         case .anon:
@@ -113,7 +113,7 @@ public enum Explainer {
         else if blockers.isEmpty { verdict = "eligible: khugepaged or MADV_COLLAPSE can collapse the \(c.resident - c.pmd) resident pages not on PMDs (a process is only scanned once it is on khugepaged's list)" }
         else { verdict = "\(c.pmd * PageGeometry.pageKB) of \(c.resident * PageGeometry.pageKB) kB PMD-mapped; see the blockers" }
         var e = VmaExplanation(start: v.start, end: v.end, name: v.backing.name, kind: v.kind, thpEligible: v.thpEligible,
-                               flags: flags, anonKBInFileMapping: anonInFile, aligned: aligned, wholeExtents: whole,
+                               flags: flags, anonKBInFileMapping: cowKB, aligned: aligned, wholeExtents: whole,
                                classesKB: v.kb, coveragePercent: v.coveragePercent, blockers: blockers, verdict: verdict)
         e.offset = v.backing.offset
         e.kinds = kinds.sorted()
