@@ -45,10 +45,6 @@ public enum FileIO {
         }
     }
 
-    public static func writeStderr(_ s: String) {
-        _ = try? FileDescriptor.standardError.writeAll(Array(s.utf8))
-    }
-
     /// Reads a file, or nil when it does not exist or cannot be read.
     public static func readIfPresent(_ path: String) -> String? { try? read(path) }
 
