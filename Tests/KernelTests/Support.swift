@@ -11,9 +11,14 @@ enum KernelGate {
     static var available: Bool { isRoot && hasTHP }
 
     /// Debian's 6.1 kernel and the VM tools, for the tests that boot it.
-    static var kernel61: String? {
+    static var kernel61: String? { installedKernel("6.1.") }
+    /// Debian's 6.12 LTS kernel (scripts/install-vm-tools installs both).
+    static var kernel612: String? { installedKernel("6.12.") }
+
+    /// The newest installed kernel of a series, by its release name.
+    static func installedKernel(_ series: String) -> String? {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/boot")) ?? [])
-            .filter { $0.hasPrefix("vmlinuz-6.1.") }.sorted().last.map { String($0.dropFirst("vmlinuz-".count)) }
+            .filter { $0.hasPrefix("vmlinuz-" + series) }.sorted().last.map { String($0.dropFirst("vmlinuz-".count)) }
     }
     static var shouldRun: Bool { available || required }
     static var reason: Comment {

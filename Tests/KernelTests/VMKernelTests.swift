@@ -1,18 +1,28 @@
 import Foundation
 import Testing
+@testable import THPLab
 
 extension KernelSuite {
-/// The same experiment on Debian's 6.1 kernel, booted with virtme-ng.
-/// Each boot takes about 25-40 s under software emulation.
+/// Experiments on Debian's 6.1 and 6.12 kernels, booted with virtme-ng.
+/// Each boot takes about 25-50 s under software emulation; every test
+/// prints how long its guest took.
 @Suite struct VMKernelTests {
-    func kernel() throws -> String {
-        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
-        return try #require(KernelGate.kernel61, "Debian's 6.1 kernel is not installed: scripts/install-vm-tools")
+    /// The guest kernels: Debian's 6.1 and 6.12 (scripts/install-vm-tools).
+    enum Guest: String, CaseIterable, Sendable {
+        case k61 = "6.1.", k612 = "6.12."
+        var release: String? { KernelGate.installedKernel(rawValue) }
     }
 
-    func vm(_ args: [String], timeout: Double = 900) throws -> Invocation {
+    func kernel(_ guest: Guest = .k61) throws -> String {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        return try #require(guest.release, "Debian's \(guest.rawValue)x kernel is not installed: scripts/install-vm-tools")
+    }
+
+    func vm(_ args: [String], on guest: Guest = .k61, timeout: Double = 900) throws -> Invocation {
         let host = HostSnapshot()
-        let r = try Thplab.run(["vm", "--kernel", try kernel(), "--json", "-", "--"] + args, timeout: timeout)
+        let t0 = Date()
+        let r = try Thplab.run(["vm", "--kernel", try kernel(guest), "--json", "-", "--"] + args, timeout: timeout)
+        print("vm \(guest.rawValue)x \(args.joined(separator: " ")): \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         #expect(!r.timedOut)
         host.expectRestored()
         let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("thplab-vm-") }
@@ -20,38 +30,25 @@ extension KernelSuite {
         return r
     }
 
-    func rows(_ result: [String: Any]?) -> [(role: String, trigger: Bool, own: Bool, state: String?)] {
-        (result?["mappings"] as? [[String: Any]] ?? []).map {
-            ($0["role"] as? String ?? "", $0["trigger_mapping"] as? Bool ?? false, $0["in_trigger_process"] as? Bool ?? false,
-             ($0["phases"] as? [String: [String: Any]])?["refaulted"]?["state"] as? String)
-        }
-    }
-
-    /// Measured on Debian's 6.1: MADV_COLLAPSE gives its own range a PMD and
-    /// retracts no other page table, in thplab's process or the worker's.
-    @Test func retractByMadviseOn61() throws {
-        let r = try vm(["run", "retract"])
+    /// `run retract` in a guest, under each trigger: every mapping ends as
+    /// the expectation model says for that guest's kernel (before 6.6
+    /// MADV_COLLAPSE retracts no other page table; from 6.12 a nohugepage
+    /// mapping refaults through PTEs).
+    @Test(arguments: Guest.allCases, Trigger.allCases)
+    func retractMeetsTheModelInTheGuest(guest: Guest, trigger: Trigger) throws {
+        let r = try vm(["run", "retract", "--trigger", trigger.rawValue, "--nohugepage"], on: guest)
         #expect(r.status == 0, "\(r.stderr)")
         let json = try r.json()
         #expect(json["acceleration"] as? String != nil)
-        let result = json["result"] as? [String: Any]
-        #expect((result?["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
-        #expect(result?["ok"] as? Bool == true, "\(result?["differences"] ?? "")")
-        for row in rows(result) {
-            let want = row.trigger ? "pmd-mapped" : "pte-mapped"
-            #expect(row.state == want, "\(row.role) (own process: \(row.own)) on 6.1: \(row.state ?? "?")")
-        }
-    }
-
-    /// khugepaged's retraction takes each mm's mmap_write_trylock() on 6.1:
-    /// shared and private-clean mappings end up PMD-mapped, as on 6.18.
-    @Test func retractByKhugepagedOn61() throws {
-        let r = try vm(["run", "retract", "--trigger", "khugepaged"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let result = try r.json()["result"] as? [String: Any]
-        #expect(result?["ok"] as? Bool == true, "\(result?["differences"] ?? "")")
-        for row in rows(result) where row.role == "shared" || row.role == "private-clean" {
-            #expect(row.state == "pmd-mapped", "\(row.role) on 6.1 by khugepaged")
+        let result = try #require(json["result"] as? [String: Any])
+        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        #expect(result["ok"] as? Bool == true, "\(result["differences"] ?? "")")
+        let c = try RetractRows.context(result)
+        let rows = RetractRows.rows(result)
+        #expect(rows.count == 10, "2 processes x 5 roles")
+        for row in rows {
+            #expect(row.state("refaulted") == (try RetractRows.expected(row, c)),
+                    "\(row.role) (trigger mapping: \(row.triggerMapping), own process: \(row.inTriggerProcess)) on \(c.kernel)")
         }
     }
 
@@ -67,17 +64,32 @@ extension KernelSuite {
         #expect((result?["knobs_before"] as? [String: String]) == (result?["knobs_after"] as? [String: String]))
     }
 
-    @Test func matrixShowsTheReadOnlyPrivateMappingDiffer() throws {
+    /// The three kernels side by side: the rows where they differ are the
+    /// version rules (retraction outside MADV_COLLAPSE's range from 6.6),
+    /// each cell with its own kernel's rule; nohugepage looks the same on
+    /// all three, for different rules.
+    @Test func matrixShowsWhereTheThreeKernelsDiffer() throws {
         let host = HostSnapshot()
-        let r = try Thplab.run(["matrix", "--kernel", try kernel(), "--host", "--json", "-", "--", "run", "retract"], timeout: 900)
+        let t0 = Date()
+        let r = try Thplab.run(["matrix", "--kernel", try kernel(.k61), "--kernel", try kernel(.k612), "--host", "--json", "-", "--",
+                                "run", "retract", "--nohugepage"], timeout: 1200)
+        print("matrix 6.1, 6.12, host: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         #expect(r.status == 0, "\(r.stderr)")
         let json = try r.json()
+        let columns = json["columns"] as? [[String: Any]] ?? []
+        #expect(columns.compactMap { $0["ok"] as? Bool } == [true, true, true], "\(columns)")
         let rows = json["rows"] as? [[String: Any]] ?? []
-        let privateClean = rows.filter { $0["role"] as? String == "private-clean" }
-        #expect(privateClean.count == 2)
-        #expect(privateClean.allSatisfy { $0["disagree"] as? Bool == true }, "\(privateClean)")
-        let states = privateClean.first.flatMap { ($0["cells"] as? [[String: Any]])?.map { $0["observed"] as? String } }
-        #expect(states == ["pmd-mapped", "pte-mapped"])
+        func states(_ role: String) -> [[String?]] {
+            rows.filter { $0["role"] as? String == role }.map { ($0["cells"] as? [[String: Any]] ?? []).map { $0["observed"] as? String } }
+        }
+        // Columns: host (6.18), 6.1, 6.12.
+        #expect(states("private-clean") == [["pmd-mapped", "pte-mapped", "pmd-mapped"], ["pmd-mapped", "pte-mapped", "pmd-mapped"]])
+        // MADV_COLLAPSE: nohugepage refaults through PTEs everywhere, but for
+        // two reasons: no retraction before 6.6, no PMD at fault since 6.12.
+        #expect(states("nohugepage") == [["pte-mapped", "pte-mapped", "pte-mapped"], ["pte-mapped", "pte-mapped", "pte-mapped"]])
+        let nohugepage = rows.filter { $0["role"] as? String == "nohugepage" }
+        let reasons = nohugepage.first.flatMap { ($0["cells"] as? [[String: Any]])?.compactMap { $0["reason"] as? String } } ?? []
+        #expect(reasons.count == 3 && reasons[1].contains("before 6.6") && reasons[2].contains("since 6.12"), "\(reasons)")
         #expect(json["ok"] as? Bool == true)
         host.expectRestored()
     }

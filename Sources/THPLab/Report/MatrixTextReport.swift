@@ -2,7 +2,7 @@
 public enum MatrixTextReport {
     public static func render(_ m: MatrixResult) -> String {
         var out = ["thplab matrix: thplab " + m.arguments.joined(separator: " ")]
-        for c in m.columns { out.append("  \(c.label): kernel \(c.kernelRelease) (\(c.how)), exit \(c.exitCode)\(c.ok ? "" : ", expectations not met")") }
+        for c in m.columns { out.append("  \(c.label): kernel \(c.kernelRelease) (\(c.how)), exit \(c.exitCode)\(c.ok ? "" : ", expectations not met")" + (c.note.map { ": " + $0 } ?? "")) }
         var t = TextTable(header: ["PROCESS", "ROLE"] + m.columns.map(\.label) + [""])
         for r in m.rows {
             let cells = r.cells.map { c in

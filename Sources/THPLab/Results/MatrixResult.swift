@@ -9,17 +9,20 @@ public struct MatrixColumn: Codable, Sendable {
     public var how: String
     public var exitCode: Int32
     public var ok: Bool
+    /// Why the column has no result: the guest did not boot, or hung.
+    public var note: String?
 
     enum CodingKeys: String, CodingKey {
-        case label, kernelRelease = "kernel_release", how, exitCode = "exit_code", ok
+        case label, kernelRelease = "kernel_release", how, exitCode = "exit_code", ok, note
     }
 
-    public init(label: String, kernelRelease: String, how: String, exitCode: Int32, ok: Bool) {
+    public init(label: String, kernelRelease: String, how: String, exitCode: Int32, ok: Bool, note: String? = nil) {
         self.label = label
         self.kernelRelease = kernelRelease
         self.how = how
         self.exitCode = exitCode
         self.ok = ok
+        self.note = note
     }
 }
 

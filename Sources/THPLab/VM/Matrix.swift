@@ -54,10 +54,18 @@ public enum Matrix {
         for image in images {
             var o = VirtualMachine.Options(kernel: image)
             o.memory = memory
-            let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
-            let r = retractResult(v.result)
-            columns.append((MatrixColumn(label: image.release ?? image.path, kernelRelease: r?.kernelRelease ?? image.release ?? "?",
-                                         how: v.acceleration, exitCode: v.exitCode, ok: r?.ok ?? false), r))
+            let label = image.release ?? image.path
+            do {
+                let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
+                let r = retractResult(v.result)
+                columns.append((MatrixColumn(label: label, kernelRelease: r?.kernelRelease ?? image.release ?? "?",
+                                             how: v.acceleration, exitCode: v.exitCode, ok: r?.ok ?? false), r))
+            } catch let e as THPLabError where e.kind == .system {
+                // A guest that does not boot or hangs: its column says so, the others still run.
+                log("\(label): \(e.description)")
+                columns.append((MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: "failed", exitCode: e.exitCode,
+                                             ok: false, note: e.message), nil))
+            }
         }
         return build(arguments: arguments, columns: columns)
     }

@@ -68,12 +68,30 @@ public enum VirtualMachine {
 
     /// Runs `thplab ARGS` in a guest and brings back its exit code, output
     /// and `--json` result (when `wantJSON`).
+    /// A guest that did not start at all (vng gave up within this many
+    /// seconds, printing nothing) is booted once more before the run fails.
+    static let quickFailureSeconds = 20.0
+
     public static func run(_ o: Options, arguments: [String], wantJSON: Bool,
                            log: (String) -> Void) throws -> VMRunResult {
         let missing = missingTools()
         guard missing.isEmpty else {
             throw THPLabError.unsupported("VMs need " + missing.joined(separator: ", ") + "; scripts/install-vm-tools installs them")
         }
+        do {
+            return try boot(o, arguments: arguments, wantJSON: wantJSON, log: log)
+        } catch let e as GuestDidNotStart {
+            log("the guest did not start (\(e.reason)); booting it once more")
+            do { return try boot(o, arguments: arguments, wantJSON: wantJSON, log: log) } catch let again as GuestDidNotStart {
+                throw THPLabError(.system, "thplab did not run in the VM: \(again.reason), twice")
+            }
+        }
+    }
+
+    /// vng ended quickly without running thplab and without a word.
+    struct GuestDidNotStart: Error { var reason: String }
+
+    static func boot(_ o: Options, arguments: [String], wantJSON: Bool, log: (String) -> Void) throws -> VMRunResult {
         let (kvm, note) = kvmWorks(kernel: o.kernel)
         log("booting \(o.kernel.path) with \(kvm ? "KVM" : "software emulation (TCG)")")
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-vm-")
@@ -115,6 +133,9 @@ public enum VirtualMachine {
         _ = drained.wait(timeout: .now() + 5)
         guard let exitText = FileIO.readIfPresent(dir + "/exit"), let code = Int32(exitText.trimmingWhitespace()) else {
             let tail = String(decoding: box.data, as: UTF8.self).split(separator: "\n").suffix(15).joined(separator: "\n")
+            if tail.trimmingWhitespace().isEmpty && Date().timeIntervalSince(t0) < quickFailureSeconds {
+                throw GuestDidNotStart(reason: "vng exit \(p.terminationStatus) after \(String(format: "%.1f", Date().timeIntervalSince(t0))) s, no console output")
+            }
             throw THPLabError(.system, "thplab did not run in the VM (vng exit \(p.terminationStatus)); the console said:\n\(tail)")
         }
         let result = wantJSON ? (try? JSONDecoder().decode(JSONValue.self, from: Data(FileIO.readBytes(dir + "/result.json", limit: 1 << 28)))) : nil
