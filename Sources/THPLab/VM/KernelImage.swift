@@ -14,7 +14,7 @@ public struct KernelImage: Codable, Equatable, Sendable {
             let candidate = "\(boot)/vmlinuz-\(spec)"
             guard Sys.exists(candidate) else {
                 let installed = installed(boot: boot)
-                throw THPLabError.usage("kernel \(spec) is not installed (no \(candidate)); installed: \(installed.isEmpty ? "none" : installed.joined(separator: ", ")). Debian's 6.1: apt-get install linux-image-amd64")
+                throw THPLabError.usage("kernel \(spec) is not installed (no \(candidate)); installed: \(installed.isEmpty ? "none" : installed.joined(separator: ", ")). scripts/install-vm-tools installs Debian's 6.1 and 6.12; a kernel you built can be given by the path of its bzImage")
             }
             path = candidate
         }
