@@ -112,6 +112,18 @@ extension KernelSuite {
         #expect(byName["NUMA (libnuma)"] != nil)
         #expect((json["knobs"] as? [String: Any])?["shmem_enabled"] != nil)
         #expect((json["scenarios"] as? [[String: Any]])?.isEmpty == false)
+        // The capability table is this kernel's own files, as the test reads them.
+        let caps = try #require(json["capabilities"] as? [String: Any])
+        let thp = "/sys/kernel/mm/transparent_hugepage"
+        let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: thp)) ?? []).filter { $0.hasPrefix("hugepages-") }
+        #expect(Set(caps["size_directories"] as? [String] ?? []) == Set(sizes))
+        let stats = (try? FileManager.default.contentsOfDirectory(atPath: thp + "/hugepages-2048kB/stats")) ?? []
+        #expect(Set(caps["stats_files"] as? [String] ?? ["?"]) == Set(stats))
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        #expect(caps["status_thp_enabled"] as? Bool == status.contains("THP_enabled:"))
+        #expect(caps["pagemap_scan"] as? Bool == (byName["PAGEMAP_SCAN"]?["ok"] as? Bool))
+        #expect(caps["process_madvise_collapse"] as? Bool == true, "root on a kernel with MADV_COLLAPSE")
+        #expect((caps["smaps_fields"] as? [String] ?? []).contains("FilePmdMapped"))
     }
 
     @Test func withoutRootRunSaysSoAndDoctorStillWorks() throws {

@@ -101,6 +101,20 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    /// doctor in a guest reads the guest kernel's own files: Debian's 6.1
+    /// has no multi-size THP directories and no PAGEMAP_SCAN (both later).
+    @Test func doctorInTheGuestShowsThatKernelsCapabilities() throws {
+        let r = try vm(["doctor"], on: .k61)
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try #require(try r.json()["result"] as? [String: Any])
+        #expect((result["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
+        let caps = try #require(result["capabilities"] as? [String: Any])
+        #expect(caps["size_directories"] as? [String] == [], "\(caps)")
+        #expect(caps["stats_files"] as? [String] == [])
+        #expect(caps["pagemap_scan"] as? Bool == false)
+        #expect(caps["madvise_collapse"] as? Bool == true)
+    }
+
     @Test func badKernelsAreRefused() throws {
         try #require(KernelGate.available)
         for (kernel, status) in [("/nonexistent/vmlinuz", Int32(2)), ("/etc/hostname", 2), ("9.9.9-not-installed", 2)] {

@@ -9,7 +9,7 @@ public enum DoctorProbe {
         }
         return DoctorReport(kernelRelease: h.release, machine: h.machine, thpSysfs: sysfs.isPresent, knobs: sysfs.readAll(),
                             counters: counters, checks: checks(h, sysfs: sysfs), numaNodes: h.numaNodes, numa: h.topology,
-                            scenarios: scenarios(h, sysfs: sysfs))
+                            scenarios: scenarios(h, sysfs: sysfs), capabilities: Capabilities.read(sysfs: sysfs, probe: h))
     }
 
     static func checks(_ h: HostProbe, sysfs: THPSysfs) -> [DoctorReport.Check] {
@@ -28,6 +28,7 @@ public enum DoctorProbe {
             (rothp! ? "set (from \(h.config.source!)): regular files can collapse for read-only executable mappings" : "not set (from \(h.config.source!)): regular files never collapse"))
         add("MADV_POPULATE_READ/WRITE", h.populate.ok, h.populate.detail)
         add("MADV_COLLAPSE", h.collapse.ok, h.collapse.detail)
+        add("process_madvise(MADV_COLLAPSE)", h.processMadviseCollapse.ok, h.processMadviseCollapse.detail)
         add("tracefs", h.tracefs.ok, h.tracefs.detail)
         if h.tracefsMounted {
             add("huge_memory tracepoints", h.hugeMemoryEvents, h.hugeMemoryEvents ? "mm_khugepaged_scan_file and friends present" : "no huge_memory/mm_khugepaged_scan_file event")

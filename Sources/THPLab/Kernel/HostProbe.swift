@@ -20,6 +20,8 @@ public struct HostProbe: Sendable {
     public var config: KernelConfig
     public var populate: Finding
     public var collapse: Finding
+    /// process_madvise(MADV_COLLAPSE) on this process (6.1+, with pidfd).
+    public var processMadviseCollapse: Finding
     public var tracefs: Finding
     public var tracefsMounted: Bool
     public var hugeMemoryEvents: Bool
@@ -37,7 +39,8 @@ public struct HostProbe: Sendable {
         let tracing = tracefsState(isRoot: isRoot, proc: proc)
         return HostProbe(release: release, machine: machine, isRoot: isRoot, sysAdmin: Sys.result({ try Sys.hasEffectiveSysAdmin() }),
                          khugepagedRunning: processNames(proc).contains("khugepaged"), config: KernelConfig.load(release: release),
-                         populate: probePopulate(), collapse: probeCollapse(), tracefs: tracing.finding, tracefsMounted: tracing.mounted,
+                         populate: probePopulate(), collapse: probeCollapse(), processMadviseCollapse: probeProcessCollapse(),
+                         tracefs: tracing.finding, tracefsMounted: tracing.mounted,
                          hugeMemoryEvents: ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].contains {
                              Sys.exists($0 + "/events/huge_memory/mm_khugepaged_scan_file")
                          },
@@ -78,6 +81,22 @@ public struct HostProbe: Sendable {
         case .success: return Finding(ok: true, detail: "supported (a 2 MiB memfd collapsed)")
         case .failure(let e):
             return Finding(ok: false, detail: "refused with \(ErrnoName.of(e)): kernel before 6.1, shmem_enabled=deny, or no huge page free")
+        }
+    }
+
+    /// process_madvise(MADV_COLLAPSE) on a 2 MiB memfd mapping of this process.
+    static func probeProcessCollapse() -> Finding {
+        let size = PageGeometry.pmdSize
+        guard let fd = try? Sys.memfdCreate(name: "thplab-doctor") else { return Finding(ok: nil, detail: "memfd_create failed") }
+        defer { try? fd.close() }
+        guard (try? Sys.ftruncate(fd, size: Int64(size))) != nil,
+              let region = try? MappedRegion(fd: fd, length: size, fileOffset: 0, shared: true),
+              (try? region.madvise(.populateWrite)) != nil else {
+            return Finding(ok: nil, detail: "could not set up a 2 MiB test mapping")
+        }
+        switch Sys.result({ try Sys.processMadvise(pid: Sys.pid, address: region.start, length: size, .collapse) }) {
+        case .success: return Finding(ok: true, detail: "supported (thplab collapse can collapse another process's memory)")
+        case .failure(let e): return Finding(ok: false, detail: "refused with \(ErrnoName.of(e)): thplab collapse cannot work here")
         }
     }
 

@@ -26,10 +26,12 @@ public struct DoctorReport: Codable, Sendable {
     /// Online nodes: memory, huge-page lines, distances, CPUs.
     public var numa: NumaTopology?
     public var scenarios: [ScenarioSupport]
+    /// This kernel's capability table, from its own files.
+    public var capabilities: Capabilities?
 
     enum CodingKeys: String, CodingKey {
         case kernelRelease = "kernel_release", machine, thpSysfs = "thp_sysfs", knobs, counters, checks
-        case numaNodes = "numa_nodes", numa, scenarios
+        case numaNodes = "numa_nodes", numa, scenarios, capabilities
     }
 
     public func check(_ name: String) -> Check? { checks.first { $0.name == name } }
