@@ -101,18 +101,30 @@ extension KernelSuite {
         host.expectRestored()
     }
 
-    /// doctor in a guest reads the guest kernel's own files: Debian's 6.1
-    /// has no multi-size THP directories and no PAGEMAP_SCAN (both later).
-    @Test func doctorInTheGuestShowsThatKernelsCapabilities() throws {
-        let r = try vm(["doctor"], on: .k61)
+    /// doctor in a guest reads the guest kernel's own files, and matrix puts
+    /// the tables side by side: Debian's 6.1 has no multi-size THP
+    /// directories and no PAGEMAP_SCAN (both came later), this host has both.
+    @Test func matrixOfDoctorShowsEachKernelsCapabilities() throws {
+        let host = HostSnapshot()
+        let t0 = Date()
+        let r = try Thplab.run(["matrix", "--kernel", try kernel(.k61), "--host", "--json", "-", "--", "doctor"], timeout: 900)
+        print("matrix doctor 6.1, host: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         #expect(r.status == 0, "\(r.stderr)")
-        let result = try #require(try r.json()["result"] as? [String: Any])
-        #expect((result["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
-        let caps = try #require(result["capabilities"] as? [String: Any])
-        #expect(caps["size_directories"] as? [String] == [], "\(caps)")
-        #expect(caps["stats_files"] as? [String] == [])
-        #expect(caps["pagemap_scan"] as? Bool == false)
-        #expect(caps["madvise_collapse"] as? Bool == true)
+        let json = try r.json()
+        let columns = json["columns"] as? [[String: Any]] ?? []
+        #expect(columns.count == 2 && columns.allSatisfy { $0["ok"] as? Bool == true }, "\(columns)")
+        #expect((columns.last?["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
+        let rows = json["rows"] as? [[String: Any]] ?? []
+        func cells(_ name: String) -> [String?] {
+            (rows.first { $0["role"] as? String == name }?["cells"] as? [[String: Any]] ?? []).map { $0["observed"] as? String }
+        }
+        let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/mm/transparent_hugepage")) ?? []).filter { $0.hasPrefix("hugepages-") }
+        #expect(cells("THP sizes").first??.hasPrefix("\(sizes.count): ") == true, "\(cells("THP sizes"))")
+        #expect(cells("THP sizes").last == "PMD only")
+        #expect(cells("PAGEMAP_SCAN") == ["yes", "no"])
+        #expect(cells("MADV_COLLAPSE") == ["yes", "yes"])
+        #expect((json["disagreements"] as? [String] ?? []).contains { $0.hasPrefix("PAGEMAP_SCAN") })
+        host.expectRestored()
     }
 
     @Test func badKernelsAreRefused() throws {

@@ -13,13 +13,18 @@ public enum MatrixTextReport {
         }
         out.append("")
         out.append(t.render())
-        out.append("cells: state after every mapping touched every page again; * = MADV_COLLAPSE target")
+        out.append(m.arguments.first == "doctor" ? "cells: what each kernel's own files and probes say (thplab doctor --json has the whole table)"
+                   : "cells: state after every mapping touched every page again; * = MADV_COLLAPSE target")
         if !m.disagreements.isEmpty {
             out.append("")
             out.append("where the kernels differ, and why:")
             out.append(contentsOf: m.disagreements.map { "  - " + $0 })
         }
-        out.append(m.ok ? "RESULT: every kernel did what its version is expected to do" : "RESULT: some kernel did something else than expected")
+        if m.arguments.first == "doctor" {
+            out.append(m.ok ? "RESULT: every kernel was probed" : "RESULT: some kernel could not be probed")
+        } else {
+            out.append(m.ok ? "RESULT: every kernel did what its version is expected to do" : "RESULT: some kernel did something else than expected")
+        }
         return out.joined(separator: "\n")
     }
 }

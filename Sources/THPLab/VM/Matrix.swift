@@ -45,11 +45,11 @@ public enum Matrix {
         r?.mappings.first { label(r!, $0) == process && $0.role.rawValue + ($0.triggerMapping ? "*" : "") == role }
     }
 
-    /// `thplab matrix`: the same `run retract` on the host (if asked) and
-    /// in a VM per kernel image, side by side.
+    /// `thplab matrix`: the same `run retract` (or `doctor`) on the host, if
+    /// asked, and in a VM per kernel image, side by side.
     public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String,
                            log: (String) -> Void) throws -> MatrixResult {
-        var columns: [(MatrixColumn, RetractResult?)] = []
+        var columns: [(MatrixColumn, JSONValue?)] = []
         if host { columns.append(try onHost(arguments)) }
         for image in images {
             var o = VirtualMachine.Options(kernel: image)
@@ -57,9 +57,8 @@ public enum Matrix {
             let label = image.release ?? image.path
             do {
                 let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
-                let r = retractResult(v.result)
-                columns.append((MatrixColumn(label: label, kernelRelease: r?.kernelRelease ?? image.release ?? "?",
-                                             how: v.acceleration, exitCode: v.exitCode, ok: r?.ok ?? false), r))
+                columns.append((MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: v.acceleration,
+                                             exitCode: v.exitCode, ok: false), v.result))
             } catch let e as THPLabError where e.kind == .system {
                 // A guest that does not boot or hangs: its column says so, the others still run.
                 log("\(label): \(e.description)")
@@ -67,25 +66,82 @@ public enum Matrix {
                                              ok: false, note: e.message), nil))
             }
         }
-        return build(arguments: arguments, columns: columns)
+        if arguments.first == "doctor" {
+            let reports = columns.map { col, v -> (MatrixColumn, DoctorReport?) in
+                let d = doctorReport(v)
+                var c = col
+                c.ok = d != nil && col.exitCode == 0
+                if let d { c.kernelRelease = d.kernelRelease }
+                return (c, d)
+            }
+            return capabilities(arguments: arguments, columns: reports)
+        }
+        return build(arguments: arguments, columns: columns.map { col, v in
+            let r = retractResult(v)
+            var c = col
+            c.ok = r?.ok ?? false
+            if let r { c.kernelRelease = r.kernelRelease }
+            return (c, r)
+        })
     }
 
     /// The run on the host's own kernel: thplab again, its JSON to a
     /// temporary file, its table to /dev/null.
-    static func onHost(_ arguments: [String]) throws -> (MatrixColumn, RetractResult?) {
+    static func onHost(_ arguments: [String]) throws -> (MatrixColumn, JSONValue?) {
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-matrix-")
         defer { _ = try? Sys.unlink(dir + "/host.json"); _ = try? Sys.rmdir(dir) }
         let status = try Sys.runQuietly(Sys.ownExecutable(), arguments + ["--json", dir + "/host.json"])
-        var r: RetractResult?
-        if let bytes = try? FileIO.readBytes(dir + "/host.json", limit: 1 << 28),
-           case .retract(let result)? = try? ResultFile.decode(bytes, source: "the host's result") { r = result }
+        let value = (try? FileIO.readBytes(dir + "/host.json", limit: 1 << 28)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) }
         let code: Int32
         switch status {
         case .exited(let c)?: code = c
         case .signaled(let sig)?: code = 128 + sig
         case nil: code = 1
         }
-        return (MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host", exitCode: code, ok: r?.ok ?? false), r)
+        return (MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host", exitCode: code, ok: false), value)
+    }
+
+    /// Each kernel's capability table side by side: one row per capability,
+    /// the rows where kernels differ listed (they are findings, not failures).
+    static func capabilities(arguments: [String], columns: [(MatrixColumn, DoctorReport?)]) -> MatrixResult {
+        let names = ["THP sizes", "per-size stats files", "huge_memory tracepoints", "smaps THP fields", "THP_enabled in status",
+                     "PAGEMAP_SCAN", "MADV_COLLAPSE", "process_madvise(MADV_COLLAPSE)"]
+        var rows: [MatrixRow] = []
+        var disagreements: [String] = []
+        for (i, name) in names.enumerated() {
+            let cells = columns.map { _, d in
+                MatrixCell(observed: d?.capabilities.map { capability(i, $0) }, expected: nil, met: true, reason: nil)
+            }
+            let disagree = Set(cells.compactMap(\.observed)).count > 1
+            rows.append(MatrixRow(process: "kernel", role: name, cells: cells, disagree: disagree))
+            if disagree {
+                disagreements.append("\(name): " + zip(columns, cells).map { "\($0.0.label): \($1.observed ?? "-")" }.joined(separator: "; "))
+            }
+        }
+        return MatrixResult(arguments: arguments, columns: columns.map(\.0), rows: rows, disagreements: disagreements,
+                            ok: columns.allSatisfy { $0.0.ok })
+    }
+
+    /// One capability in a few words.
+    static func capability(_ i: Int, _ c: Capabilities) -> String {
+        func yes(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "?" }
+        switch i {
+        case 0:
+            let sizes = c.sizeDirectories.map { String($0.dropFirst(10)) }
+            return sizes.isEmpty ? "PMD only" : "\(sizes.count): \(sizes.first!)-\(sizes.last!)"
+        case 1: return c.statsFiles.isEmpty ? "none" : "\(c.statsFiles.count)"
+        case 2: return c.tracepoints.map { "\($0.count)" } ?? "tracefs not mounted"
+        case 3: return c.smapsFields.filter { ($0.contains("Huge") && !$0.contains("Hugetlb")) || $0.contains("PmdMapped") || $0 == "THPeligible" }.joined(separator: " ")
+        case 4: return yes(c.statusTHPEnabled)
+        case 5: return yes(c.pagemapScan)
+        case 6: return yes(c.madviseCollapse)
+        default: return yes(c.processMadviseCollapse)
+        }
+    }
+
+    static func doctorReport(_ v: JSONValue?) -> DoctorReport? {
+        guard let v, let data = try? JSONEncoder().encode(v) else { return nil }
+        return try? JSONDecoder().decode(DoctorReport.self, from: data)
     }
 
     /// Decodes a guest's result as a retract result.
