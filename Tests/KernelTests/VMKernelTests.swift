@@ -57,6 +57,29 @@ extension KernelSuite {
         }
     }
 
+    /// The max_ptes_none rule at its threshold in each guest: 256 pages
+    /// present collapse under max_ptes_none 256 and not under 255. Expected
+    /// counts come from the model (RegionExperiment.expectation).
+    @Test(arguments: Guest.allCases)
+    func sparseRuleHoldsInTheGuest(guest: Guest) throws {
+        let r = try vm(["sweep", "sparse", "--present", "256", "--extents", "2", "--knob", "max_ptes_none=255,256"], on: guest)
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try #require(try r.json()["result"] as? [String: Any])
+        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        var o = RegionOptions(scenario: .sparse)
+        o.extents = 2
+        o.present = 256
+        let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
+                                   trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
+        let points = result["points"] as? [[String: Any]] ?? []
+        #expect(points.count == 2)
+        for p in points {
+            let none = try #require(Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_none"] ?? ""))
+            #expect(p["collapsed"] as? Int == RegionExperiment.expectation(o, context: c, maxPtesNone: none).0, "max_ptes_none \(none): \(p)")
+        }
+        #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
+    }
+
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {
