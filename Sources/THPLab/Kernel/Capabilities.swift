@@ -28,14 +28,16 @@ public struct Capabilities: Codable, Equatable, Sendable {
         case madviseCollapse = "madvise_collapse", processMadviseCollapse = "process_madvise_collapse"
     }
 
-    /// The tracefs places thplab looks in, mounted or not.
-    static let tracefsRoots = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+    /// The smaps fields that speak of THP (hugetlb's left out).
+    public var thpSmapsFields: [String] {
+        smapsFields.filter { ($0.contains("Huge") && !$0.contains("Hugetlb")) || $0.contains("PmdMapped") || $0 == "THPeligible" }
+    }
 
     public static func read(sysfs: THPSysfs, probe: HostProbe, proc: ProcFS = .host) -> Capabilities {
         let dirs = ((try? Sys.listDirectory(sysfs.root)) ?? []).filter { THPSysfs.isSizeDirectory($0[...]) }
             .sorted { (Int($0.dropFirst(10).dropLast(2)) ?? 0) < (Int($1.dropFirst(10).dropLast(2)) ?? 0) }
-        let stats = ((try? Sys.listDirectory(sysfs.path(Knob.pmdEnabled.rawValue.replacingOccurrences(of: "/enabled", with: "/stats")))) ?? []).sorted()
-        let events = tracefsRoots.lazy.compactMap { root -> (String, [String])? in
+        let stats = ((try? Sys.listDirectory(sysfs.path("hugepages-\(PageGeometry.pmdKB)kB/stats"))) ?? []).sorted()
+        let events = ScanTracer.tracefsRoots.lazy.compactMap { root -> (String, [String])? in
             guard let names = try? Sys.listDirectory(root + "/events/huge_memory") else { return nil }
             return (root, names.filter { !$0.hasPrefix("enable") && $0 != "filter" }.sorted())
         }.first

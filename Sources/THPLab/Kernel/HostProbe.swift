@@ -41,7 +41,7 @@ public struct HostProbe: Sendable {
                          khugepagedRunning: processNames(proc).contains("khugepaged"), config: KernelConfig.load(release: release),
                          populate: probePopulate(), collapse: probeCollapse(), processMadviseCollapse: probeProcessCollapse(),
                          tracefs: tracing.finding, tracefsMounted: tracing.mounted,
-                         hugeMemoryEvents: ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].contains {
+                         hugeMemoryEvents: ScanTracer.tracefsRoots.contains {
                              Sys.exists($0 + "/events/huge_memory/mm_khugepaged_scan_file")
                          },
                          pagemapPFNs: probePagemap(), pagemapScan: probePagemapScan(proc),

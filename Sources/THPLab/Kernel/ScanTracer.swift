@@ -40,6 +40,10 @@ public final class ScanTracer {
     /// Written into the buffer at start: event times count from it.
     public static let startMark = "thplab-start"
 
+    /// Where tracefs is looked for, mounted or not: its own mount point, then
+    /// the older one under debugfs.
+    static let tracefsRoots = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+
     public static func start(guardian: HostGuard, objectName: String, notes: inout [String]) -> ScanTracer? {
         start(guardian: guardian, objectNames: [objectName], notes: &notes)
     }
@@ -48,7 +52,7 @@ public final class ScanTracer {
     public static func start(guardian: HostGuard, objectNames: [String], notes: inout [String]) -> ScanTracer? {
         var mounted: String?
         do {
-            var root = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].first { Sys.exists($0 + "/instances") }
+            var root = tracefsRoots.first { Sys.exists($0 + "/instances") }
             if root == nil {
                 let target = "/sys/kernel/tracing"
                 try guardian.create(.mount, target) {

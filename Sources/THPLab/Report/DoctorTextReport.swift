@@ -30,8 +30,7 @@ public enum DoctorTextReport {
         t.add(["per-size stats", c.statsFiles.isEmpty ? "none" : "\(c.statsFiles.count) files per size (--json lists them)"])
         t.add(["huge_memory tracepoints", c.tracepoints.map(list) ?? "tracefs not mounted (thplab mounts it only for a run)"])
         if let r = c.scanResults { t.add(["scan results", list(r)]) }
-        let thp = c.smapsFields.filter { ($0.contains("Huge") && !$0.contains("Hugetlb")) || $0.contains("PmdMapped") || $0 == "THPeligible" }
-        t.add(["smaps fields", "\(c.smapsFields.count); for THP: " + list(thp)])
+        t.add(["smaps fields", "\(c.smapsFields.count); for THP: " + list(c.thpSmapsFields)])
         t.add(["THP_enabled in status", c.statusTHPEnabled ? "yes" : "no"])
         t.add(["PAGEMAP_SCAN", c.pagemapScan ? "yes" : "no"])
         t.add(["MADV_COLLAPSE", c.madviseCollapse.map { $0 ? "yes" : "no" } ?? "?"])

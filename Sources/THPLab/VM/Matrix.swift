@@ -131,7 +131,7 @@ public enum Matrix {
             return sizes.isEmpty ? "PMD only" : "\(sizes.count): \(sizes.first!)-\(sizes.last!)"
         case 1: return c.statsFiles.isEmpty ? "none" : "\(c.statsFiles.count)"
         case 2: return c.tracepoints.map { "\($0.count)" } ?? "tracefs not mounted"
-        case 3: return c.smapsFields.filter { ($0.contains("Huge") && !$0.contains("Hugetlb")) || $0.contains("PmdMapped") || $0 == "THPeligible" }.joined(separator: " ")
+        case 3: return c.thpSmapsFields.joined(separator: " ")
         case 4: return yes(c.statusTHPEnabled)
         case 5: return yes(c.pagemapScan)
         case 6: return yes(c.madviseCollapse)
