@@ -27,6 +27,7 @@ extension Explain: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension Doctor: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension VMCommand: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension MatrixCommand: NoCSVForm { var outputOptions: OutputOptions { output } }
+extension BatteryCommand: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension Knobs.Show: NoCSVForm { var outputOptions: OutputOptions { output } }
 
 /// A command that cannot run without root: `THPLabCommand.main` checks it
@@ -39,6 +40,9 @@ protocol NeedsRoot {
 
 extension Collapse: NeedsRoot {
     var rootReason: String { "collapse needs root: process_madvise needs ptrace access and CAP_SYS_NICE" }
+}
+extension BatteryCommand: NeedsRoot {
+    var rootReason: String { "battery needs root: its runs change khugepaged's knobs and read pagemap/kpageflags" }
 }
 extension VMCommand: NeedsRoot {
     var rootReason: String { "vm needs root (the guest runs thplab as root)" }

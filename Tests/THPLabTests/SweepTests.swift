@@ -130,8 +130,8 @@ import Testing
         let host = try load("result-retract-madvise-memfd-6.18.json")
         let old = try load("result-retract-madvise-memfd-6.1.json")
         let m = Matrix.build(arguments: ["run", "retract"], columns: [
-            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: host.ok), host),
-            (MatrixColumn(label: "6.1", kernelRelease: old.kernelRelease, how: "tcg", exitCode: 1, ok: old.ok), old)])
+            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: host.ok), Behaviour.rows(host)),
+            (MatrixColumn(label: "6.1", kernelRelease: old.kernelRelease, how: "tcg", exitCode: 1, ok: old.ok), Behaviour.rows(old))])
         #expect(m.rows.count == 8)
         let differ = m.rows.filter(\.disagree).map { "\($0.process) \($0.role)" }
         #expect(differ.sorted() == ["thplab private-clean", "worker 1 private-clean", "worker 1 shared"])
@@ -145,7 +145,7 @@ import Testing
     @Test func aMissingResultIsAnEmptyColumn() throws {
         let host = try load("result-retract-madvise-memfd-6.18.json")
         let m = Matrix.build(arguments: ["run", "retract"], columns: [
-            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: true), host),
+            (MatrixColumn(label: "host", kernelRelease: host.kernelRelease, how: "host", exitCode: 0, ok: true), Behaviour.rows(host)),
             (MatrixColumn(label: "broken", kernelRelease: "?", how: "tcg", exitCode: 3, ok: false), nil)])
         #expect(m.rows.allSatisfy { $0.cells[1].observed == nil })
         #expect(!m.ok)

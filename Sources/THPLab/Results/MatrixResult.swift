@@ -1,7 +1,7 @@
 import Foundation
 
-/// `thplab matrix`: one `run retract` on several kernels (and the host),
-/// side by side, mapping role by mapping role.
+/// `thplab matrix`: one thplab command on several kernels (and the host),
+/// side by side, behaviour row by behaviour row.
 public struct MatrixColumn: Codable, Sendable {
     public var label: String
     public var kernelRelease: String
@@ -34,7 +34,9 @@ public struct MatrixCell: Codable, Sendable {
 }
 
 public struct MatrixRow: Codable, Sendable {
-    /// `thplab` (the process that triggers the collapse) or `worker N`.
+    /// The behaviour row's group: `thplab` (the process that triggers the
+    /// collapse) or `worker N` in `run retract`; `run SCENARIO`, `sweep
+    /// SCENARIO` or `doctor`; in a battery, the entry.
     public var process: String
     public var role: String
     public var cells: [MatrixCell]
@@ -46,11 +48,34 @@ public struct MatrixResult: Codable, Sendable {
     public var arguments: [String]
     public var columns: [MatrixColumn]
     public var rows: [MatrixRow]
-    /// One line per mapping where the kernels disagree, with each kernel's rule.
+    /// One line per row where the kernels disagree, with each kernel's rule.
     public var disagreements: [String]
+    /// One line per row where a kernel did something its model did not
+    /// expect: a rule the model lacks, reported rather than hidden.
+    public var findings: [String]
     public var ok: Bool
 
     enum CodingKeys: String, CodingKey {
-        case arguments, columns, rows, disagreements, ok
+        case arguments, columns, rows, disagreements, findings, ok
+    }
+
+    public init(arguments: [String], columns: [MatrixColumn], rows: [MatrixRow], disagreements: [String], findings: [String], ok: Bool) {
+        self.arguments = arguments
+        self.columns = columns
+        self.rows = rows
+        self.disagreements = disagreements
+        self.findings = findings
+        self.ok = ok
+    }
+
+    /// Results written before `findings` existed read with none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        arguments = try c.decode([String].self, forKey: .arguments)
+        columns = try c.decode([MatrixColumn].self, forKey: .columns)
+        rows = try c.decode([MatrixRow].self, forKey: .rows)
+        disagreements = try c.decode([String].self, forKey: .disagreements)
+        findings = try c.decodeIfPresent([String].self, forKey: .findings) ?? []
+        ok = try c.decode(Bool.self, forKey: .ok)
     }
 }

@@ -10,6 +10,8 @@ public enum AnyResult {
     case diff(DiffResult)
     case matrix(MatrixResult)
     case explain(ExplainResult)
+    case battery(BatteryResult)
+    case behaviourDiff(BehaviourDiffResult)
     /// A kind without a view of its own (doctor, collapse, vm, knobs):
     /// shown as its pretty JSON.
     case other(kind: ResultKind, json: String)
@@ -24,6 +26,8 @@ public enum AnyResult {
         case .diff: return .diff
         case .matrix: return .matrix
         case .explain: return .explain
+        case .battery: return .battery
+        case .behaviourDiff: return .behaviourDiff
         case .other(let k, _): return k
         }
     }
@@ -100,6 +104,8 @@ public enum ResultFile {
             case .diff: return .diff(try dec.decode(DiffResult.self, from: data))
             case .matrix: return .matrix(try dec.decode(MatrixResult.self, from: data))
             case .explain: return .explain(try dec.decode(ExplainResult.self, from: data))
+            case .battery: return .battery(try dec.decode(BatteryResult.self, from: data))
+            case .behaviourDiff: return .behaviourDiff(try dec.decode(BehaviourDiffResult.self, from: data))
             case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
             }
         } catch {

@@ -3,7 +3,8 @@ import Foundation
 /// What a result is. Every result's JSON says it in `kind`, beside
 /// `schema_version`: the envelope, written once, around each typed body.
 public enum ResultKind: String, Codable, CaseIterable, Sendable {
-    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs
+    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery
+    case behaviourDiff = "behaviour_diff"
 }
 
 /// Every result thplab writes: a typed body with a kind, and the typed
@@ -102,4 +103,14 @@ extension VMRunResult: ThplabResult {
 extension DoctorReport: ThplabResult {
     public static let kind = ResultKind.doctor
     public var view: AnyResult { .other(kind: .doctor, json: ResultEnvelope.prettyJSON(self)) }
+}
+
+extension BatteryResult: ThplabResult {
+    public static let kind = ResultKind.battery
+    public var view: AnyResult { .battery(self) }
+}
+
+extension BehaviourDiffResult: ThplabResult {
+    public static let kind = ResultKind.behaviourDiff
+    public var view: AnyResult { .behaviourDiff(self) }
 }

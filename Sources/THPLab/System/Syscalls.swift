@@ -129,12 +129,16 @@ enum Sys {
         return pid
     }
 
-    /// Runs `path` with `arguments`, stdout to /dev/null, and waits for it.
-    public static func runQuietly(_ path: String, _ arguments: [String]) throws -> ChildStatus? {
+    /// Runs `path` with `arguments`, stdout to /dev/null and stderr to the
+    /// file `stderrPath`, and waits for it.
+    public static func runQuietly(_ path: String, _ arguments: [String], stderrPath: String) throws -> ChildStatus? {
         let null = try FileDescriptor.open("/dev/null", .writeOnly, options: .closeOnExec)
         defer { try? null.close() }
+        let err = try FileDescriptor.open(FilePath(stderrPath), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                          permissions: [.ownerReadWrite])
+        defer { try? err.close() }
         let pid: Int32
-        do { pid = try spawn(path: path, arguments: arguments, fdMap: [(null.rawValue, 1)]) } catch {
+        do { pid = try spawn(path: path, arguments: arguments, fdMap: [(null.rawValue, 1), (err.rawValue, 2)]) } catch {
             throw THPLabError.system("cannot run \(path)", error)
         }
         do { return try waitpid(pid, block: true) } catch { throw THPLabError.system("waitpid failed", error) }

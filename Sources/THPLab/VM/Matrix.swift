@@ -1,64 +1,63 @@
 import Foundation
 
 public enum Matrix {
-    /// Builds the side-by-side view from each column's `run retract` result.
-    public static func build(arguments: [String], columns: [(MatrixColumn, RetractResult?)]) -> MatrixResult {
-        var keys: [(String, String)] = []
-        for (_, r) in columns {
-            for key in keysOf(r) where !keys.contains(where: { $0 == key }) { keys.append(key) }
-        }
-        var rows: [MatrixRow] = []
-        var disagreements: [String] = []
-        for (process, role) in keys {
-            let cells = columns.map { (_, r) -> MatrixCell in
-                guard let m = mapping(r, process: process, role: role) else {
-                    return MatrixCell(observed: nil, expected: nil, met: false, reason: nil)
-                }
-                return MatrixCell(observed: m.phase(.refaulted)?.state.rawValue, expected: m.expectedState.rawValue,
-                                  met: m.met, reason: m.reason)
+    /// Builds the side-by-side view from each column's behaviour rows: one
+    /// row per subject any kernel has, in the order they first appear.
+    public static func build(arguments: [String], columns: [(MatrixColumn, [BehaviourRow]?)]) -> MatrixResult {
+        var keys: [String] = []
+        var seen: [String: BehaviourRow] = [:]
+        for (_, rows) in columns {
+            for r in rows ?? [] where seen[r.key] == nil {
+                keys.append(r.key)
+                seen[r.key] = r
             }
-            let observed = Set(cells.compactMap(\.observed))
-            let disagree = observed.count > 1
-            rows.append(MatrixRow(process: process, role: role, cells: cells, disagree: disagree))
+        }
+        var out: [MatrixRow] = []
+        // Rows where the kernels differ in the same way, for the same rules,
+        // are one line: the subjects, then each outcome with its kernels.
+        var patterns: [(text: String, names: [String])] = []
+        var findings: [String] = []
+        for key in keys {
+            let found = columns.map { _, rows in rows?.first { $0.key == key } }
+            // A kernel without the row (its column failed, or the row does not
+            // apply there) shows "-"; the column's own verdict says why.
+            let cells = found.map { r in MatrixCell(observed: r?.observed, expected: r?.expected, met: r?.met ?? true, reason: r?.rule) }
+            let disagree = Set(cells.compactMap(\.observed)).count > 1
+            let row = seen[key]!
+            out.append(MatrixRow(process: row.group, role: row.subject, cells: cells, disagree: disagree))
+            let name = "\(row.group) \(row.subject)"
             if disagree {
-                let each = zip(columns, cells).map { col, cell in "\(col.0.label): \(cell.observed ?? "-") (\(cell.reason ?? "no rule"))" }
-                disagreements.append("\(process) \(role): " + each.joined(separator: "; "))
+                let text = outcomes(labels: columns.map(\.0.label), cells: cells)
+                if let i = patterns.firstIndex(where: { $0.text == text }) { patterns[i].names.append(name) } else { patterns.append((text, [name])) }
+            }
+            let unmet = zip(columns, cells).filter { !$0.1.met }.map { "\($0.0.0.label) did \($0.1.observed ?? "-"), the model expected \($0.1.expected ?? "-")" }
+            if !unmet.isEmpty {
+                findings.append("\(name): " + unmet.joined(separator: "; ") + (disagree ? " (the kernels differ here and the model has no rule for it)" : ""))
             }
         }
-        let ok = columns.allSatisfy { $0.0.ok } && rows.allSatisfy { $0.cells.allSatisfy(\.met) }
-        return MatrixResult(arguments: arguments, columns: columns.map(\.0), rows: rows, disagreements: disagreements, ok: ok)
-    }
-
-    /// (process label, role) of every mapping, thplab's process first.
-    static func keysOf(_ r: RetractResult?) -> [(String, String)] {
-        guard let r else { return [] }
-        return r.mappings.map { (label(r, $0), $0.role.rawValue + ($0.triggerMapping ? "*" : "")) }
-    }
-
-    static func label(_ r: RetractResult, _ m: MappingResult) -> String {
-        if m.inTriggerProcess { return "thplab" }
-        let workers = Array(Set(r.mappings.filter { !$0.inTriggerProcess }.map(\.pid))).sorted()
-        return "worker \((workers.firstIndex(of: m.pid) ?? 0) + 1)"
-    }
-
-    static func mapping(_ r: RetractResult?, process: String, role: String) -> MappingResult? {
-        r?.mappings.first { label(r!, $0) == process && $0.role.rawValue + ($0.triggerMapping ? "*" : "") == role }
+        let disagreements = patterns.map { $0.names.joined(separator: ", ") + " — " + $0.text }
+        let ok = columns.allSatisfy { $0.0.ok } && findings.isEmpty
+        return MatrixResult(arguments: arguments, columns: columns.map(\.0), rows: out, disagreements: disagreements,
+                            findings: findings, ok: ok)
     }
 
     /// `thplab matrix`: the same `run retract` (or `doctor`) on the host, if
     /// asked, and in a VM per kernel image, side by side.
-    public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String,
+    public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String, numa: [String] = [],
                            log: (String) -> Void) throws -> MatrixResult {
         var columns: [(MatrixColumn, JSONValue?)] = []
-        if host { columns.append(try onHost(arguments)) }
+        if host { columns.append(try onHost(arguments, log: log)) }
         for image in images {
             var o = VirtualMachine.Options(kernel: image)
             o.memory = memory
+            o.numa = numa
             let label = image.release ?? image.path
             do {
                 let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
+                let note = v.result == nil ? OwnRun.why(exitCode: v.exitCode, stderr: v.stderr) : nil
+                log("\(label): exit \(v.exitCode) after \(v.seconds) s (\(v.acceleration))")
                 columns.append((MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: v.acceleration,
-                                             exitCode: v.exitCode, ok: false), v.result))
+                                             exitCode: v.exitCode, ok: false, note: note), v.result))
             } catch let e as THPLabError where e.kind == .system {
                 // A guest that does not boot or hangs: its column says so, the others still run.
                 log("\(label): \(e.description)")
@@ -66,88 +65,34 @@ public enum Matrix {
                                              ok: false, note: e.message), nil))
             }
         }
-        if arguments.first == "doctor" {
-            let reports = columns.map { col, v -> (MatrixColumn, DoctorReport?) in
-                let d = doctorReport(v)
-                var c = col
-                c.ok = d != nil && col.exitCode == 0
-                if let d { c.kernelRelease = d.kernelRelease }
-                return (c, d)
-            }
-            return capabilities(arguments: arguments, columns: reports)
-        }
         return build(arguments: arguments, columns: columns.map { col, v in
-            let r = retractResult(v)
             var c = col
-            c.ok = r?.ok ?? false
-            if let r { c.kernelRelease = r.kernelRelease }
-            return (c, r)
+            let result = OwnRun.decode(v)
+            if case .object(let o)? = v, case .string(let k)? = o["kernel_release"] { c.kernelRelease = k }
+            c.ok = result != nil && c.exitCode == 0
+            return (c, result.flatMap(Behaviour.rows))
         })
     }
 
-    /// The run on the host's own kernel: thplab again, its JSON to a
-    /// temporary file, its table to /dev/null.
-    static func onHost(_ arguments: [String]) throws -> (MatrixColumn, JSONValue?) {
-        let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-matrix-")
-        defer { _ = try? Sys.unlink(dir + "/host.json"); _ = try? Sys.rmdir(dir) }
-        let status = try Sys.runQuietly(Sys.ownExecutable(), arguments + ["--json", dir + "/host.json"])
-        let value = (try? FileIO.readBytes(dir + "/host.json", limit: 1 << 28)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) }
-        let code: Int32
-        switch status {
-        case .exited(let c)?: code = c
-        case .signaled(let sig)?: code = 128 + sig
-        case nil: code = 1
+    /// Each outcome once, with the kernels that had it and its rule:
+    /// `host, 6.12: pmd-mapped (rule); 6.1: pte-mapped (rule)`.
+    static func outcomes(labels: [String], cells: [MatrixCell]) -> String {
+        var order: [String] = []
+        var who: [String: [String]] = [:]
+        for (label, cell) in zip(labels, cells) {
+            let outcome = (cell.observed ?? "-") + (cell.reason.map { " (\($0))" } ?? "")
+            if who[outcome] == nil { order.append(outcome) }
+            who[outcome, default: []].append(label)
         }
-        return (MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host", exitCode: code, ok: false), value)
+        return order.map { "\(who[$0]!.joined(separator: ", ")): \($0)" }.joined(separator: "; ")
     }
 
-    /// Each kernel's capability table side by side: one row per capability,
-    /// the rows where kernels differ listed (they are findings, not failures).
-    static func capabilities(arguments: [String], columns: [(MatrixColumn, DoctorReport?)]) -> MatrixResult {
-        let names = ["THP sizes", "per-size stats files", "huge_memory tracepoints", "smaps THP fields", "THP_enabled in status",
-                     "PAGEMAP_SCAN", "MADV_COLLAPSE", "process_madvise(MADV_COLLAPSE)"]
-        var rows: [MatrixRow] = []
-        var disagreements: [String] = []
-        for (i, name) in names.enumerated() {
-            let cells = columns.map { _, d in
-                MatrixCell(observed: d?.capabilities.map { capability(i, $0) }, expected: nil, met: true, reason: nil)
-            }
-            let disagree = Set(cells.compactMap(\.observed)).count > 1
-            rows.append(MatrixRow(process: "kernel", role: name, cells: cells, disagree: disagree))
-            if disagree {
-                disagreements.append("\(name): " + zip(columns, cells).map { "\($0.0.label): \($1.observed ?? "-")" }.joined(separator: "; "))
-            }
-        }
-        return MatrixResult(arguments: arguments, columns: columns.map(\.0), rows: rows, disagreements: disagreements,
-                            ok: columns.allSatisfy { $0.0.ok })
-    }
-
-    /// One capability in a few words.
-    static func capability(_ i: Int, _ c: Capabilities) -> String {
-        func yes(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "?" }
-        switch i {
-        case 0:
-            let sizes = c.sizeDirectories.map { String($0.dropFirst(10)) }
-            return sizes.isEmpty ? "PMD only" : "\(sizes.count): \(sizes.first!)-\(sizes.last!)"
-        case 1: return c.statsFiles.isEmpty ? "none" : "\(c.statsFiles.count)"
-        case 2: return c.tracepoints.map { "\($0.count)" } ?? "tracefs not mounted"
-        case 3: return c.thpSmapsFields.joined(separator: " ")
-        case 4: return yes(c.statusTHPEnabled)
-        case 5: return yes(c.pagemapScan)
-        case 6: return yes(c.madviseCollapse)
-        default: return yes(c.processMadviseCollapse)
-        }
-    }
-
-    static func doctorReport(_ v: JSONValue?) -> DoctorReport? {
-        guard let v, let data = try? JSONEncoder().encode(v) else { return nil }
-        return try? JSONDecoder().decode(DoctorReport.self, from: data)
-    }
-
-    /// Decodes a guest's result as a retract result.
-    public static func retractResult(_ v: JSONValue?) -> RetractResult? {
-        guard let v, let data = try? JSONEncoder().encode(v),
-              case .retract(let r)? = try? ResultFile.decode(Array(data), source: "the guest's result") else { return nil }
-        return r
+    /// The run on the host's own kernel: thplab again, as a child.
+    static func onHost(_ arguments: [String], log: (String) -> Void) throws -> (MatrixColumn, JSONValue?) {
+        log("host: thplab \(arguments.joined(separator: " "))")
+        let r = try OwnRun.run(arguments)
+        log("host: exit \(r.exitCode) after \(r.seconds) s")
+        let note = r.json == nil ? OwnRun.why(exitCode: r.exitCode, stderr: r.stderr) : nil
+        return (MatrixColumn(label: "host", kernelRelease: Sys.uname().release, how: "host", exitCode: r.exitCode, ok: false, note: note), r.json)
     }
 }
