@@ -96,13 +96,26 @@ struct SwapScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swap",
         abstract: "Pages pushed out with MADV_PAGEOUT: khugepaged collapses an extent only if swapped <= max_ptes_swap.",
-        discussion: "Needs swap: without any, thplab makes a 256 MiB swap file in /var/tmp for the run (swapon), and swaps it off and removes it afterwards (a killed run's is removed by the next start). Sweep it: thplab sweep swap --knob max_ptes_swap=0,64,128 --swapped 64"
+        discussion: """
+            Needs swap. The host's own is used if it has any. Without any, thplab makes a 256 MiB swap file in --swap-dir \
+            for the run (swapon), and swaps it off and removes it afterwards. Where that filesystem cannot hold swap \
+            (tmpfs, or a virtme-ng guest's 9p root), it uses zram0 instead: loaded if zram is a module, sized, swapped on, \
+            then swapped off, reset and unloaded again. A killed run's swap is undone by the next start.
+            Sweep it: thplab sweep swap --knob max_ptes_swap=0,64,128 --swapped 64
+            """
     )
     @OptionGroup var region: RegionArguments
     @Option(help: "Pages (of 512) of each extent pushed out to swap.")
     var swapped: Int = 128
 
-    func run() throws { try region.run(try region.options(.swap, present: 512, trigger: .khugepaged, swapped: swapped)) }
+    @Option(help: "Where to make the swap file when the host has no swap.")
+    var swapDir: String = "/var/tmp"
+
+    func run() throws {
+        var o = try region.options(.swap, present: 512, trigger: .khugepaged, swapped: swapped)
+        o.own.swapDirectory = swapDir == "/var/tmp" ? nil : swapDir
+        try region.run(o)
+    }
 }
 
 struct NumaScenario: ParsableCommand {

@@ -13,7 +13,9 @@ public struct HostJournal: Codable, Equatable, Sendable {
     /// a tmpfs goes before the unmount, a tracefs instance before the
     /// unmount of tracefs, the unmount before the removal of the mount point.
     public struct Resource: Codable, Equatable, Sendable {
-        public enum Kind: String, Codable, Sendable { case mount, file, directory, swap }
+        /// `zram`: a zram device thplab sized (reset on undo); `module`: a
+        /// module thplab loaded (unloaded on undo).
+        public enum Kind: String, Codable, Sendable { case mount, file, directory, swap, zram, module }
         public var kind: Kind
         public var path: String
     }
@@ -94,6 +96,16 @@ public struct HostJournal: Codable, Equatable, Sendable {
             case .failure(.invalidArgument), .failure(.noSuchFileOrDirectory): return nil  // not active
             case .failure(let e): return .failed("swapoff \(r.path): \(e)")
             }
+        case .zram:
+            let reset = "/sys/block/" + (r.path.split(separator: "/").last.map(String.init) ?? "") + "/reset"
+            guard Sys.exists(reset), FileIO.readIfPresent(reset.replacingOccurrences(of: "/reset", with: "/disksize"))?.trimmingWhitespace() != "0" else { return nil }
+            if case .failure(let e) = FileIO.writeExisting(reset, "1") { return .failed("reset \(r.path): \(e)") }
+            return .done("reset \(r.path)")
+        case .module:
+            guard r.path == "zram", Sys.exists("/sys/module/zram") else { return nil }
+            let modprobe = ["/sbin/modprobe", "/usr/sbin/modprobe"].first(where: Sys.exists) ?? "/sbin/modprobe"
+            guard case .exited(0)? = try? Sys.runQuietly(modprobe, ["-r", "zram"], stderrPath: "/dev/null") else { return .failed("modprobe -r zram") }
+            return .done("unloaded the zram module")
         case .directory:
             guard Sys.exists(r.path) else { return nil }
             if case .failure(let e) = Sys.result({ try Sys.rmdir(r.path) }) { return .failed("remove \(r.path): \(e)") }

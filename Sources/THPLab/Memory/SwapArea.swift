@@ -1,13 +1,19 @@
 import SystemPackage
 
 /// Swap for the `swap` scenario: the host's own if it has any, else a swap
-/// file thplab makes for the run (journaled: a killed run's swap file is
-/// swapped off and removed by the next start).
+/// file thplab makes for the run, else (where the filesystem cannot hold
+/// swap, as a virtme-ng guest's 9p root) a zram device. Each step is
+/// journaled: a killed run's swap is swapped off, its file removed, its zram
+/// device reset and a zram module thplab loaded unloaded by the next start.
 public final class SwapArea {
     public let path: String
     /// Whether thplab made it (and so takes it away).
     public let ownedByThplab: Bool
+    /// What it is, in words, for the run's notes.
+    public let what: String
     private let guardian: HostGuard
+    /// What to undo, in order of making.
+    private var made: [(HostJournal.Resource.Kind, String)] = []
 
     /// Active swap areas from /proc/swaps.
     public static func active() -> [String] { ProcFS.host.activeSwaps() }
@@ -17,11 +23,31 @@ public final class SwapArea {
         if let existing = Self.active().first {
             path = existing
             ownedByThplab = false
+            what = "the host's swap \(existing)"
             return
         }
-        let file = "\(directory)/thplab-swap-\(Sys.pid)"
-        path = file
         ownedByThplab = true
+        let file = "\(directory)/thplab-swap-\(Sys.pid)"
+        do {
+            try Self.makeFile(file, size: size, guardian: guardian)
+            path = file
+            what = "a swap file \(file)"
+            made = [(.file, file), (.swap, file)]
+        } catch let fileError as THPLabError where fileError.kind == .unsupported {
+            var steps: [(HostJournal.Resource.Kind, String)] = []
+            do {
+                path = try Self.makeZram(size: size, guardian: guardian, made: &steps)
+            } catch let zramError as THPLabError {
+                for (kind, p) in steps.reversed() { guardian.undo(kind, p) }
+                throw THPLabError(.unsupported, "\(fileError.message), and zram could not stand in: \(zramError.message)")
+            }
+            what = "zram (\(path), \(size >> 20) MiB), because \(directory) cannot hold a swap file"
+            made = steps
+        }
+    }
+
+    /// A swap file: allocated, given a swap header, swapped on.
+    static func makeFile(_ file: String, size: Int, guardian: HostGuard) throws {
         let fd = try guardian.create(.file, file) {
             do {
                 return try FileDescriptor.open(FilePath(file), .readWrite, options: [.create, .exclusiveCreate, .closeOnExec],
@@ -34,13 +60,53 @@ public final class SwapArea {
             _ = try fd.writeAll(toAbsoluteOffset: 0, Self.header(size: size))
             try guardian.create(.swap, file) {
                 if case .failure(let e) = Sys.result({ try Sys.swapon(file) }) {
-                    throw THPLabError(.unsupported, "swapon \(file) failed: this host cannot give the swap scenario swap", errno: e)
+                    throw THPLabError(.unsupported, "swapon \(file) failed", errno: e)
                 }
             }
         } catch {
             guardian.undo(.file, file)
             throw error
         }
+    }
+
+    /// zram0, unused (disksize 0), sized, given a swap header and swapped
+    /// on; the module loaded first if the kernel has zram as a module.
+    static func makeZram(size: Int, guardian: HostGuard, made: inout [(HostJournal.Resource.Kind, String)]) throws -> String {
+        let sys = "/sys/block/zram0", dev = "/dev/zram0"
+        if !Sys.exists(sys) {
+            guard !Sys.exists("/sys/module/zram") else { throw THPLabError(.unsupported, "zram is loaded but has no zram0") }
+            try guardian.create(.module, "zram") {
+                let modprobe = ["/sbin/modprobe", "/usr/sbin/modprobe"].first(where: Sys.exists) ?? "/sbin/modprobe"
+                let status = try Sys.runQuietly(modprobe, ["zram", "num_devices=1"], stderrPath: "/dev/null")
+                guard case .exited(0)? = status, Sys.exists(sys) else {
+                    throw THPLabError(.unsupported, "this kernel has no zram (modprobe zram failed)")
+                }
+            }
+            made.append((.module, "zram"))
+        }
+        guard FileIO.readIfPresent(sys + "/disksize")?.trimmingWhitespace() == "0", !active().contains(dev) else {
+            throw THPLabError(.unsupported, "\(dev) is in use (its disksize is set): thplab does not take it over")
+        }
+        try guardian.create(.zram, dev) {
+            if case .failure(let e) = FileIO.writeExisting(sys + "/disksize", "\(size)") {
+                throw THPLabError(.unsupported, "cannot size \(dev)", errno: e)
+            }
+        }
+        made.append((.zram, dev))
+        do {
+            let fd = try FileDescriptor.open(FilePath(dev), .writeOnly, options: .closeOnExec)
+            defer { try? fd.close() }
+            _ = try fd.writeAll(toAbsoluteOffset: 0, Self.header(size: size))
+        } catch let e as Errno {
+            throw THPLabError(.unsupported, "cannot write a swap header to \(dev)", errno: e)
+        }
+        try guardian.create(.swap, dev) {
+            if case .failure(let e) = Sys.result({ try Sys.swapon(dev) }) {
+                throw THPLabError(.unsupported, "swapon \(dev) failed", errno: e)
+            }
+        }
+        made.append((.swap, dev))
+        return dev
     }
 
     /// The first page of a version-1 swap area, as mkswap writes it:
@@ -55,11 +121,10 @@ public final class SwapArea {
         return bytes
     }
 
-    /// Swaps off and removes what thplab made.
+    /// Swaps off and removes what thplab made, last made first.
     public func remove() {
-        guard ownedByThplab else { return }
-        guardian.undo(.swap, path)
-        guardian.undo(.file, path)
+        for (kind, p) in made.reversed() { guardian.undo(kind, p) }
+        made = []
     }
 
     deinit { remove() }

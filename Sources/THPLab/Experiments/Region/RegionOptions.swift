@@ -30,6 +30,14 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
         public var swapped: Int = 0
         /// Where the region's pages go (NUMA); nil: the process's own policy.
         public var placement: Placement?
+        /// Where the swap scenario makes its swap file when the host has no
+        /// swap (nil: /var/tmp); a filesystem that cannot hold swap makes it
+        /// use zram.
+        public var swapDirectory: String?
+
+        enum CodingKeys: String, CodingKey {
+            case scenario, extents, present, swapped, placement, swapDirectory = "swap_directory"
+        }
     }
 
     public init(scenario: Scenario = .collapse) {

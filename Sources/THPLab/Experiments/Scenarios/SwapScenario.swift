@@ -13,8 +13,8 @@ struct SwapScenario: RegionScenario {
     }
 
     func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? {
-        let swap = try SwapArea(guardian: lab.guardian)
-        if swap.ownedByThplab { lab.note("no swap on this host: thplab made \(swap.path) for the run and removed it afterwards") }
+        let swap = try SwapArea(guardian: lab.guardian, directory: o.own.swapDirectory ?? "/var/tmp")
+        if swap.ownedByThplab { lab.note("no swap on this host: thplab made \(swap.what) for the run and removed it afterwards") }
         for e in 0..<o.extents {
             _ = try? region.madvise(.pageout, offset: e * PageGeometry.pmdSize, length: o.swapped * PageGeometry.pageSize)
         }
