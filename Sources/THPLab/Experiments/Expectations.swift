@@ -85,10 +85,10 @@ public enum ExpectationModel {
         case .uffdWp:
             return Expectation(state: .pteMapped, rule: "userfaultfd write-protect is armed: retract_page_tables() skips the VMA, so it keeps its PTE table and maps the huge folio with PTEs")
         case .nohugepage:
-            if c.kernel >= KernelVersion(6, 12) {
+            if VersionRules.nohugepageNoPMDAtFault.applies(c.kernel) {
                 return Expectation(state: .pteMapped, rule: "MADV_NOHUGEPAGE after the collapse: since 6.12 the fault path installs no PMD in a VM_NOHUGEPAGE VMA, so it maps the huge folio with PTEs")
             }
-            if c.trigger == .madvise && c.kernel < KernelVersion(6, 6) {
+            if c.trigger == .madvise && !VersionRules.locklessRetraction.applies(c.kernel) {
                 return Expectation(state: .pteMapped, rule: "MADV_NOHUGEPAGE after the collapse, but before 6.6 MADV_COLLAPSE retracts no page table outside the range it was called on: this mapping keeps its PTE table and refaults through it, whatever the fault path would do with VM_NOHUGEPAGE (measured on Debian's 6.1)")
             }
             return Expectation(state: .pmdMapped, rule: "MADV_NOHUGEPAGE after the collapse: before 6.12 the fault path still maps the huge folio with a PMD once the PTE table is gone")
@@ -102,7 +102,7 @@ public enum ExpectationModel {
                 return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE installs the PMD in the calling mapping at once")
             }
             let what = role == .shared ? "shared mapping" : "MAP_PRIVATE mapping never written (no anon_vma)"
-            if c.kernel >= KernelVersion(6, 6) {
+            if VersionRules.locklessRetraction.applies(c.kernel) {
                 let how = c.trigger == .khugepaged ? "after khugepaged's collapse_file()" : "after MADV_COLLAPSE"
                 return Expectation(state: .pmdMapped, rule: "\(what): \(how), retract_page_tables() removes its PTE table without mmap_lock (6.6+), so the next fault maps a PMD")
             }

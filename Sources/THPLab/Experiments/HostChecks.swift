@@ -23,7 +23,7 @@ public enum HostChecks {
             if v < KernelVersion(5, 14) {
                 throw THPLabError.unsupported("kernel \(v) lacks MADV_POPULATE_READ/WRITE (5.14+), which thplab uses to fault pages in without SIGBUS")
             }
-            if trigger == .madvise && v < KernelVersion(6, 1) {
+            if trigger == .madvise && !VersionRules.madviseCollapse.applies(v) {
                 throw THPLabError.unsupported("kernel \(v) lacks MADV_COLLAPSE (6.1+); use --trigger khugepaged")
             }
         }
