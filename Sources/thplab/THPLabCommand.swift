@@ -34,6 +34,9 @@ struct THPLabCommand: ParsableCommand {
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
+        } catch let e as VirtualMachine.Interrupted {
+            Console.error("thplab: \(e.description)")
+            Foundation.exit(130)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -103,6 +103,13 @@ enum Batteries {
         let nohuge = try #require(change(VersionRules.retractKhugepagedAll, "worker 1 nohugepage"))
         #expect(nohuge.before == "pmd-mapped" && nohuge.after == "pte-mapped" && nohuge.explained)
         #expect(nohuge.ruleAfter?.contains("6.12") == true)
+        #expect(nohuge.versionRule?.hasPrefix(VersionRules.nohugepageNoPMDAtFault.id) == true)
+        // The 3-process entry's rows name the rule whose evidence is the plain entry's.
+        #expect(change(VersionRules.retractPlain + " --nohugepage --uffd-wp --processes 3", "worker 2 shared")?.versionRule?
+            .hasPrefix(VersionRules.locklessRetraction.id) == true)
+        // This host had no tracefs mounted for doctor: not a difference.
+        #expect(change("doctor", "huge_memory tracepoints") == nil)
+        #expect(d.unknown.contains { $0.contains("huge_memory tracepoints") })
         let remote = try #require(change(VersionRules.retractPlain, "worker 1 shared"))
         #expect(remote.before == "pte-mapped" && remote.after == "pmd-mapped")
         #expect(change("doctor", "PAGEMAP_SCAN")?.after == "yes")

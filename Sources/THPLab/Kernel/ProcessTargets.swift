@@ -130,6 +130,28 @@ public enum StatFile {
         // After comm: state(3) ppid pgrp session tty_nr tpgid flags(9).
         return fields.count > 6 ? UInt(fields[6]) : nil
     }
+
+    public static func parentPid(_ text: String) -> Int32? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// Every live descendant of `pid` (children first), from /proc.
+    public static func descendants(of pid: Int32, proc: ProcFS = .host) -> [Int32] {
+        var parent: [Int32: Int32] = [:]
+        for name in (try? Sys.listDirectory("/proc")) ?? [] {
+            if let p = Int32(name), let text = proc.read(p, "stat"), let pp = parentPid(text) { parent[p] = pp }
+        }
+        var out: [Int32] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = parent.filter { $0.value == next }.map(\.key).sorted()
+            out += children
+            frontier += children
+        }
+        return out
+    }
 }
 
 /// /proc/PID/cgroup: `id:controllers:path` lines.

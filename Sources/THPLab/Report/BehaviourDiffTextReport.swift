@@ -13,12 +13,35 @@ public enum BehaviourDiffTextReport {
         out.append("")
         out.append(t.render())
         out.append("")
-        out.append("why, row by row:")
+        out.append("why (rows with the same rules together):")
+        var order: [String] = []
+        var groups: [String: (rows: [(String, String)], text: [String])] = [:]
         for c in d.changes {
-            out.append("  \(c.group): \(c.subject)")
-            if let r = c.ruleBefore { out.append("    before: \(r)") }
-            if let r = c.ruleAfter, r != c.ruleBefore { out.append("    after:  \(r)") }
-            if !c.explained { out.append("    the model did not expect this on one side: a behaviour change thplab has no rule for") }
+            var text: [String] = []
+            if let v = c.versionRule { text.append("    version rule \(v)") }
+            if let r = c.ruleBefore { text.append("    before: \(r)") }
+            if let r = c.ruleAfter, r != c.ruleBefore { text.append("    after:  \(r)") }
+            if !c.explained { text.append("    the model did not expect this on one side: a behaviour change thplab has no rule for") }
+            if text.isEmpty { text.append("    no rule: a kernel difference thplab records but does not explain") }
+            let key = text.joined(separator: "\n")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: ([], text)].rows.append((c.group, c.subject))
+        }
+        for key in order {
+            let g = groups[key]!
+            // Each entry once, with its subjects: "entry: a, b; entry2: c".
+            var entries: [String] = []
+            var subjects: [String: [String]] = [:]
+            for (entry, subject) in g.rows {
+                if subjects[entry] == nil { entries.append(entry) }
+                subjects[entry, default: []].append(subject)
+            }
+            out.append("  " + entries.map { "\($0): " + subjects[$0]!.joined(separator: ", ") }.joined(separator: "; "))
+            out += g.text
+        }
+        if !d.unknown.isEmpty {
+            out.append("")
+            out.append("not compared (one side could not tell): " + d.unknown.joined(separator: "; "))
         }
         return out.joined(separator: "\n")
     }

@@ -79,9 +79,12 @@ public struct BehaviourDiffResult: Codable, Sendable {
         public var ruleAfter: String?
         /// Whether the model expected the change (each side met its kernel's expectation).
         public var explained: Bool
+        /// The version rule whose evidence is this row, with its first release.
+        public var versionRule: String?
 
         enum CodingKeys: String, CodingKey {
             case group, subject, before, after, ruleBefore = "rule_before", ruleAfter = "rule_after", explained
+            case versionRule = "version_rule"
         }
     }
 
@@ -89,8 +92,10 @@ public struct BehaviourDiffResult: Codable, Sendable {
     public var kernelAfter: String
     public var changes: [Change]
     public var unchanged: Int
+    /// Rows one side could not tell (observed `?`), with why.
+    public var unknown: [String]
 
     enum CodingKeys: String, CodingKey {
-        case kernelBefore = "kernel_before", kernelAfter = "kernel_after", changes, unchanged
+        case kernelBefore = "kernel_before", kernelAfter = "kernel_after", changes, unchanged, unknown
     }
 }

@@ -25,6 +25,11 @@ public struct BehaviourRow: Codable, Equatable, Sendable {
 
     /// The row's identity across kernels and fingerprints.
     public var key: String { group + " | " + subject }
+
+    /// What a row observes when this host could not tell (its rule says
+    /// why): never a difference between kernels.
+    public static let unknown = "?"
+    public var isUnknown: Bool { observed == Self.unknown }
 }
 
 /// The behaviour rows of any result that has them: the common form the
@@ -92,14 +97,17 @@ public enum Behaviour {
         let table: [(String, String)] = [
             ("THP sizes", sizes.isEmpty ? "PMD only" : "\(sizes.count): \(sizes.first!)-\(sizes.last!)"),
             ("per-size stats files", c.statsFiles.isEmpty ? "none" : "\(c.statsFiles.count)"),
-            ("huge_memory tracepoints", c.tracepoints.map { "\($0.count)" } ?? "tracefs not mounted"),
+            ("huge_memory tracepoints", c.tracepoints.map { "\($0.count)" } ?? BehaviourRow.unknown),
             ("smaps THP fields", c.thpSmapsFields.joined(separator: " ")),
             ("THP_enabled in status", yes(c.statusTHPEnabled)),
             ("PAGEMAP_SCAN", yes(c.pagemapScan)),
             ("MADV_COLLAPSE", yes(c.madviseCollapse)),
             ("process_madvise(MADV_COLLAPSE)", yes(c.processMadviseCollapse)),
         ]
-        return (table + knobRows(d.knobs)).map { BehaviourRow(group: "doctor", subject: $0.0, observed: $0.1) }
+        return (table + knobRows(d.knobs)).map { name, value in
+            BehaviourRow(group: "doctor", subject: name, observed: value,
+                         rule: value == BehaviourRow.unknown ? "tracefs is not mounted here (doctor does not mount it; a run does)" : nil)
+        }
     }
 
     /// Which global and khugepaged knobs this kernel has, each with its

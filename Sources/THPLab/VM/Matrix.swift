@@ -22,7 +22,7 @@ public enum Matrix {
             // A kernel without the row (its column failed, or the row does not
             // apply there) shows "-"; the column's own verdict says why.
             let cells = found.map { r in MatrixCell(observed: r?.observed, expected: r?.expected, met: r?.met ?? true, reason: r?.rule) }
-            let disagree = Set(cells.compactMap(\.observed)).count > 1
+            let disagree = Set(cells.compactMap(\.observed).filter { $0 != BehaviourRow.unknown }).count > 1
             let row = seen[key]!
             out.append(MatrixRow(process: row.group, role: row.subject, cells: cells, disagree: disagree))
             let name = "\(row.group) \(row.subject)"

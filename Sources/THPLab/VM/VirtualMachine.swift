@@ -74,6 +74,8 @@ public enum VirtualMachine {
 
     public static func run(_ o: Options, arguments: [String], wantJSON: Bool,
                            log: (String) -> Void) throws -> VMRunResult {
+        _ = interrupt  // from here on, SIGINT/SIGTERM stop the guest cleanly
+        if interrupt.isRaised { throw Interrupted() }
         let missing = missingTools()
         guard missing.isEmpty else {
             throw THPLabError.unsupported("VMs need " + missing.joined(separator: ", ") + "; scripts/install-vm-tools installs them")
@@ -90,6 +92,25 @@ public enum VirtualMachine {
 
     /// vng ended quickly without running thplab and without a word.
     struct GuestDidNotStart: Error { var reason: String }
+
+    /// SIGINT or SIGTERM while a guest runs: the guest is stopped, its
+    /// exchange directory removed, and this thrown (a matrix stops too).
+    public struct Interrupted: Error, CustomStringConvertible {
+        public var description: String { "interrupted: the VM was stopped and its exchange directory removed" }
+    }
+
+    /// Set by SIGINT/SIGTERM from the first VM on, for the process's life.
+    static let interrupt = InterruptFlag()
+
+    /// vng does not pass SIGTERM on to qemu: every process under it is
+    /// signalled, then killed if still there after 2 s.
+    static func stop(_ p: Process) {
+        let tree = [p.processIdentifier] + StatFile.descendants(of: p.processIdentifier)
+        for pid in tree.reversed() { Sys.kill(pid, Sys.SIGTERM) }
+        Sys.sleep(milliseconds: 2000)
+        for pid in tree.reversed() where Sys.exists("/proc/\(pid)") { Sys.kill(pid, Sys.SIGKILL) }
+        p.waitUntilExit()
+    }
 
     static func boot(_ o: Options, arguments: [String], wantJSON: Bool, log: (String) -> Void) throws -> VMRunResult {
         let (kvm, note) = kvmWorks(kernel: o.kernel)
@@ -121,12 +142,10 @@ public enum VirtualMachine {
         final class Box: @unchecked Sendable { var data = Data() }
         let box = Box()
         DispatchQueue.global().async { box.data = console.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
-        while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) { Sys.sleep(milliseconds: 200) }
+        while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) && !interrupt.isRaised { Sys.sleep(milliseconds: 200) }
         if p.isRunning {
-            p.terminate()
-            Sys.sleep(milliseconds: 2000)
-            if p.isRunning { Sys.kill(p.processIdentifier, Sys.SIGKILL) }
-            p.waitUntilExit()
+            stop(p)
+            if interrupt.isRaised { throw Interrupted() }
             throw THPLabError(.system, "the VM did not finish within \(o.timeoutSeconds) s; it was stopped")
         }
         p.waitUntilExit()
