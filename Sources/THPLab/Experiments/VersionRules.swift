@@ -75,26 +75,25 @@ public enum VersionRules {
             .init(entry: "doctor", subject: "process_madvise(MADV_COLLAPSE)", inside: .equals("yes"), outside: .equals("no"), runs: measured),
         ])
 
-    public static let pagemapScan = VersionRule(
-        id: "pagemap-scan", since: KernelVersion(6, 7), text: "the PAGEMAP_SCAN ioctl on /proc/PID/pagemap exists",
-        evidence: [.init(entry: "doctor", subject: "PAGEMAP_SCAN", inside: .equals("yes"), outside: .equals("no"), runs: measured)])
+    /// A rule shown by one row of doctor's capability table.
+    static func capability(_ id: String, since: KernelVersion, _ text: String, row: String,
+                           inside: VersionRule.Outcome, outside: VersionRule.Outcome) -> VersionRule {
+        VersionRule(id: id, since: since, text: text,
+                    evidence: [.init(entry: "doctor", subject: row, inside: inside, outside: outside, runs: measured)])
+    }
 
-    public static let anonMultiSize = VersionRule(
-        id: "anon-mthp", since: KernelVersion(6, 8), text: "anonymous multi-size THP: a hugepages-<N>kB directory per folio size",
-        evidence: [.init(entry: "doctor", subject: "THP sizes", inside: .differs("PMD only"), outside: .equals("PMD only"), runs: measured)])
-
-    public static let perSizeStats = VersionRule(
-        id: "per-size-stats", since: KernelVersion(6, 9), text: "per-size counters under hugepages-<N>kB/stats",
-        evidence: [.init(entry: "doctor", subject: "per-size stats files", inside: .differs("none"), outside: .equals("none"), runs: measured)])
-
-    public static let shmemMultiSize = VersionRule(
-        id: "shmem-mthp", since: KernelVersion(6, 11), text: "shmem multi-size THP: a shmem_enabled policy per folio size",
-        evidence: [.init(entry: "doctor", subject: "shmem per-size policies", inside: .differs("none"), outside: .equals("none"), runs: measured)])
-
-    public static let underusedShrinker = VersionRule(
-        id: "underused-shrinker", since: KernelVersion(6, 12),
-        text: "the underused-THP shrinker splits THPs mostly of zero-filled pages under memory pressure (knob shrink_underused)",
-        evidence: [.init(entry: "doctor", subject: "knob shrink_underused", inside: .present, outside: .absent, runs: measured)])
+    public static let pagemapScan = capability("pagemap-scan", since: KernelVersion(6, 7), "the PAGEMAP_SCAN ioctl on /proc/PID/pagemap exists",
+                                               row: "PAGEMAP_SCAN", inside: .equals("yes"), outside: .equals("no"))
+    public static let anonMultiSize = capability("anon-mthp", since: KernelVersion(6, 8), "anonymous multi-size THP: a hugepages-<N>kB directory per folio size",
+                                                 row: "THP sizes", inside: .differs("PMD only"), outside: .equals("PMD only"))
+    public static let perSizeStats = capability("per-size-stats", since: KernelVersion(6, 9), "per-size counters under hugepages-<N>kB/stats",
+                                                row: "per-size stats files", inside: .differs("none"), outside: .equals("none"))
+    public static let shmemMultiSize = capability("shmem-mthp", since: KernelVersion(6, 11), "shmem multi-size THP: a shmem_enabled policy per folio size",
+                                                  row: "shmem per-size policies", inside: .differs("none"), outside: .equals("none"))
+    public static let underusedShrinker = capability(
+        "underused-shrinker", since: KernelVersion(6, 12),
+        "the underused-THP shrinker splits THPs mostly of zero-filled pages under memory pressure (knob shrink_underused)",
+        row: "knob shrink_underused", inside: .present, outside: .absent)
 
     public static let all: [VersionRule] = [
         madviseCollapse, locklessRetraction, pagemapScan, anonMultiSize, perSizeStats, shmemMultiSize,
