@@ -102,13 +102,19 @@ extension KernelSuite {
         #expect((json["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
     }
 
-    /// Needs a host without swap, so that the run makes its own swap file.
-    @Test(.enabled(if: HostState.swaps().isEmpty, "the host has swap: thplab would use it and make none"))
-    func aKilledSwapRunLeavesNoSwapBehind() throws {
+    /// Needs a host without swap, so that the run makes its own swap file
+    /// (in /var/tmp) or, where the directory cannot hold one (/dev/shm),
+    /// uses zram0: the next start swaps it off and resets zram0.
+    @Test(.enabled(if: HostState.swaps().isEmpty, "the host has swap: thplab would use it and make none"),
+          arguments: ["/var/tmp", "/dev/shm"])
+    func aKilledSwapRunLeavesNoSwapBehind(directory: String) throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()
+        let disksize = try? String(contentsOfFile: "/sys/block/zram0/disksize", encoding: .utf8)
+        defer { #expect((try? String(contentsOfFile: "/sys/block/zram0/disksize", encoding: .utf8)) == disksize, "zram0 left sized") }
         // A swap run that waits: 512 swapped pages are more than max_ptes_swap allows.
-        let (p, o, e) = try Thplab.start(["run", "swap", "--swapped", "512", "--extents", "1", "--timeout", "60", "--full-wait"])
+        let (p, o, e) = try Thplab.start(["run", "swap", "--swapped", "512", "--extents", "1", "--timeout", "60", "--full-wait",
+                                          "--swap-dir", directory])
         let deadline = Date().addingTimeInterval(20)
         while HostState.swaps().isEmpty && Date() < deadline { usleep(20_000) }
         #expect(!HostState.swaps().isEmpty, "the run made a swap file")
@@ -119,6 +125,26 @@ extension KernelSuite {
         #expect(r.status == 0)
         #expect(r.stdout.contains("swapoff"))
         host.expectRestored()
+    }
+
+    /// A swap directory that cannot hold a swap file (tmpfs): the run uses
+    /// zram0 instead, and leaves zram as it found it (module, device size,
+    /// swap areas). The collapse count is the model's.
+    @Test(.enabled(if: HostState.swaps().isEmpty, "the host has swap: thplab would use it and make none"))
+    func swapOnZramWhereTheDirectoryCannotHoldSwap() throws {
+        func zram() -> (module: Bool, device: Bool, disksize: String?) {
+            (FileManager.default.fileExists(atPath: "/sys/module/zram"), FileManager.default.fileExists(atPath: "/sys/block/zram0"),
+             try? String(contentsOfFile: "/sys/block/zram0/disksize", encoding: .utf8))
+        }
+        let before = zram()
+        let json = try run(["run", "swap", "--swap-dir", "/dev/shm", "--swapped", "64", "--extents", "2"])
+        let notes = json["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("zram") && $0.contains("/dev/shm cannot hold a swap file") }, "\(notes)")
+        #expect(json["collapsed"] as? Int == json["expected_collapsed"] as? Int, "\(json["differences"] ?? "")")
+        #expect((json["options"] as? [String: Any])?["swap_directory"] as? String == "/dev/shm")
+        let after = zram()
+        #expect(after.module == before.module && after.device == before.device && after.disksize == before.disksize,
+                "zram before \(before), after \(after)")
     }
 
     /// A host that has swap: thplab uses it and adds none of its own. The
