@@ -46,9 +46,11 @@ struct MatrixCommand: ParsableCommand {
     var guestArguments: [String] { words.first == "--" ? Array(words.dropFirst()) : words }
 
     func validate() throws {
-        let scenarios = ["retract"] + RegionOptions.Scenario.allCases.map(\.rawValue)
+        // sweep takes the region scenarios; run takes retract too.
+        let regions = RegionOptions.Scenario.allCases.map(\.rawValue)
         switch guestArguments.first {
         case "run"?, "sweep"?:
+            let scenarios = guestArguments[0] == "run" ? ["retract"] + regions : regions
             guard let s = guestArguments.dropFirst().first, scenarios.contains(s) else {
                 throw ValidationError("give a scenario after \(guestArguments[0]): one of \(scenarios.joined(separator: ", "))")
             }

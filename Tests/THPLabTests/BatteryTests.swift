@@ -156,3 +156,18 @@ enum Batteries {
         #expect(f.contains("worker 1 shared") && f.contains("6.1.") && f.contains("the model expected pmd-mapped") && f.contains("no rule"))
     }
 }
+
+@Suite struct OwnRunTests {
+    /// A child's reason, as the argument parser, thplab or a signal gave it.
+    @Test(arguments: [
+        (Int32(2), "Error: Unknown option '--bogus'\nUsage: thplab sweep <subcommand>\n  See 'thplab sweep --help' for more information.\n",
+         "Error: Unknown option '--bogus'"),
+        (3, "thplab: waiting for khugepaged\nthplab: the numa scenario needs two NUMA nodes with memory; this host has 1\n",
+         "the numa scenario needs two NUMA nodes with memory; this host has 1"),
+        (137, "thplab: waiting for khugepaged\n", "killed by signal 9"),
+        (1, "", "exit 1, nothing on stderr"),
+    ])
+    func whyAChildHasNoResult(code: Int32, stderr: String, why: String) {
+        #expect(OwnRun.why(exitCode: code, stderr: stderr) == why)
+    }
+}

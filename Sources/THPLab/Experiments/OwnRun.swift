@@ -32,9 +32,11 @@ public struct OwnRun: Sendable {
 
     /// Why a run has no result, in one line: its last `thplab:` message.
     public static func why(exitCode: Int32, stderr: String) -> String {
-        let last = stderr.split(separator: "\n").last { $0.hasPrefix("thplab: ") && !$0.hasPrefix("thplab: waiting") }
-            ?? stderr.split(separator: "\n").last
-        let text = last.map { String($0.dropFirst($0.hasPrefix("thplab: ") ? 8 : 0)) } ?? ""
+        // thplab's own last message, or the argument parser's `Error: ...`
+        // (its usage lines follow it), or else the last line.
+        let lines = stderr.split(separator: "\n")
+        let last = lines.last { ($0.hasPrefix("thplab: ") && !$0.hasPrefix("thplab: waiting")) || $0.hasPrefix("Error: ") } ?? lines.last
+        let text = last.map { String($0.hasPrefix("thplab: ") ? $0.dropFirst(8) : $0) } ?? ""
         return exitCode > 128 ? "killed by signal \(exitCode - 128)" : (text.isEmpty ? "exit \(exitCode), nothing on stderr" : text)
     }
 

@@ -19,7 +19,8 @@ public enum MatrixTextReport {
             t.add([r.process, r.role] + cells + [r.disagree ? "kernels differ" : ""])
         }
         out.append("")
-        out.append(shown.isEmpty ? "every kernel did the same in all \(m.rows.count) rows" : t.render())
+        out.append(m.rows.isEmpty ? "no rows: no kernel gave a result (each column's note says why)"
+                   : shown.isEmpty ? "every kernel did the same in all \(m.rows.count) rows" : t.render())
         if shown.count < m.rows.count {
             out.append("(\(m.rows.count - shown.count) more row(s) where every kernel did the same and met its model: --all shows them)")
         }

@@ -41,8 +41,9 @@ public enum Matrix {
                             findings: findings, ok: ok)
     }
 
-    /// `thplab matrix`: the same `run retract` (or `doctor`) on the host, if
-    /// asked, and in a VM per kernel image, side by side.
+    /// `thplab matrix`: the same thplab command (a run, a sweep, doctor or
+    /// the battery) on the host, if asked, and in a VM per kernel image,
+    /// side by side.
     public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String, numa: [String] = [],
                            log: (String) -> Void) throws -> MatrixResult {
         var columns: [(MatrixColumn, JSONValue?)] = []
