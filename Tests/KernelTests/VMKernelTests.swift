@@ -80,6 +80,30 @@ extension KernelSuite {
         #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
     }
 
+    /// The max_ptes_swap rule at its threshold in each guest, on the zram
+    /// the guest's 9p root makes thplab use: 64 pages in swap collapse
+    /// under max_ptes_swap 64 and not under 63 (counts from the model).
+    @Test(arguments: Guest.allCases)
+    func swapRuleHoldsInTheGuest(guest: Guest) throws {
+        let r = try vm(["sweep", "swap", "--swapped", "64", "--extents", "2", "--knob", "max_ptes_swap=63,64"], on: guest)
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try #require(try r.json()["result"] as? [String: Any])
+        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        var o = RegionOptions(scenario: .swap)
+        o.extents = 2
+        o.swapped = 64
+        let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
+                                   trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
+        let points = result["points"] as? [[String: Any]] ?? []
+        #expect(points.count == 2)
+        for p in points {
+            let swap = try #require(Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_swap"] ?? ""))
+            let none = Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_none"] ?? "") ?? 511
+            #expect(p["collapsed"] as? Int == RegionExperiment.expectation(o, context: c, maxPtesNone: none, maxPtesSwap: swap).0,
+                    "max_ptes_swap \(swap): \(p)")
+        }
+    }
+
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {
