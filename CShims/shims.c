@@ -107,6 +107,7 @@ const int cshims_MADV_COLLAPSE = MADV_COLLAPSE;
 const int cshims_MADV_POPULATE_READ = MADV_POPULATE_READ;
 const int cshims_MADV_POPULATE_WRITE = MADV_POPULATE_WRITE;
 const int cshims_MADV_PAGEOUT = MADV_PAGEOUT;
+const int cshims_MADV_DONTNEED = MADV_DONTNEED;
 
 int cshims_swapon(const char *path) { return swapon(path, 0); }
 int cshims_swapoff(const char *path) { return swapoff(path); }

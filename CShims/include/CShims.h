@@ -19,6 +19,8 @@ extern const int cshims_MADV_COLLAPSE;
 extern const int cshims_MADV_POPULATE_READ;
 extern const int cshims_MADV_POPULATE_WRITE;
 extern const int cshims_MADV_PAGEOUT;
+/// MADV_DONTNEED: drop a range's pages (part of a large folio leaves it partially mapped).
+extern const int cshims_MADV_DONTNEED;
 
 /// swapon(2) / swapoff(2): 0 or -1 with errno set.
 int cshims_swapon(const char *path);

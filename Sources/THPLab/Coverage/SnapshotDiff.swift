@@ -27,7 +27,10 @@ public enum SnapshotDiff {
         for b in before.processes where !after.processes.contains(where: { $0.pid == b.pid }) {
             notes.append("pid \(b.pid) is only in the first snapshot")
         }
-        return DiffResult(beforeTakenAt: before.takenAt, afterTakenAt: after.takenAt, processes: processes, notes: notes)
+        var system: SystemCounters?
+        if let a = after.system, let b = before.system { system = a.delta(since: b) }
+        else if after.system != nil || before.system != nil { notes.append("only one snapshot has the system counters (--system): no system delta") }
+        return DiffResult(beforeTakenAt: before.takenAt, afterTakenAt: after.takenAt, processes: processes, system: system, notes: notes)
     }
 
     public static func diff(before: ProcessCoverage, after: ProcessCoverage) -> ProcessDiff {

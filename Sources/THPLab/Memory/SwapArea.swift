@@ -18,7 +18,10 @@ public final class SwapArea {
     /// Active swap areas from /proc/swaps.
     public static func active() -> [String] { ProcFS.host.activeSwaps() }
 
-    public init(guardian: HostGuard, size: Int = 256 << 20, directory: String = "/var/tmp") throws {
+    /// - Parameter zram: use zram0 rather than a swap file when the host
+    ///   has no swap (a non-rotational device, which large folios need to
+    ///   be swapped out whole).
+    public init(guardian: HostGuard, size: Int = 256 << 20, directory: String = "/var/tmp", zram: Bool = false) throws {
         self.guardian = guardian
         if let existing = Self.active().first {
             path = existing
@@ -29,6 +32,7 @@ public final class SwapArea {
         ownedByThplab = true
         let file = "\(directory)/thplab-swap-\(Sys.pid)"
         do {
+            if zram { throw THPLabError(.unsupported, "zram asked for") }
             try Self.makeFile(file, size: size, guardian: guardian)
             path = file
             what = "a swap file \(file)"
@@ -41,7 +45,7 @@ public final class SwapArea {
                 for (kind, p) in steps.reversed() { guardian.undo(kind, p) }
                 throw THPLabError(.unsupported, "\(fileError.message), and zram could not stand in: \(zramError.message)")
             }
-            what = "zram (\(path), \(size >> 20) MiB), because \(directory) cannot hold a swap file"
+            what = zram ? "zram (\(path), \(size >> 20) MiB)" : "zram (\(path), \(size >> 20) MiB), because \(directory) cannot hold a swap file"
             made = steps
         }
     }
@@ -119,6 +123,21 @@ public final class SwapArea {
         put32(UInt32(size / page - 1), at: 1028)          // last_page
         for (i, c) in "SWAPSPACE2".utf8.enumerated() { bytes[page - 10 + i] = c }
         return bytes
+    }
+
+    /// Whether the swap's device is rotational (queue/rotational of the
+    /// block device holding it, or of the device itself); nil when unknown.
+    /// The kernel swaps a large folio out whole only to a non-rotational
+    /// device; on a rotational one it splits it first.
+    public var rotational: Bool? { Self.rotational(path) }
+
+    public static func rotational(_ path: String) -> Bool? {
+        guard let (major, minor, _) = Sys.deviceNumbers(path) else { return nil }
+        let base = "/sys/dev/block/\(major):\(minor)"
+        for q in [base + "/queue/rotational", base + "/../queue/rotational"] {
+            if let v = FileIO.readIfPresent(q)?.trimmingWhitespace() { return v == "1" }
+        }
+        return nil
     }
 
     /// Swaps off and removes what thplab made, last made first.

@@ -18,6 +18,11 @@ public enum DiffTextReport {
                 out.append(t.render(indent: "  "))
             }
         }
+        if let s = d.system {
+            let lines = RetractTextReport.deltaLines(s)
+            out.append("system-wide changes between the snapshots:" + (lines.isEmpty ? " none" : ""))
+            out.append(contentsOf: lines.map { "  " + $0 })
+        }
         out.append(contentsOf: d.notes.map { "note: \($0)" })
         return out.joined(separator: "\n")
     }

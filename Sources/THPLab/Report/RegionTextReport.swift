@@ -40,6 +40,9 @@ public enum RegionTextReport {
                        + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? ""))
         }
         out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")
+        if let p = r.deltas.perSize, !p.nonZero.isEmpty {
+            out += PerSizeTable.lines(p, title: "per-size counters over the run (whole system)", movedOnly: true, indent: "")
+        }
         out.append(contentsOf: r.notes.map { "note: \($0)" })
         out.append(contentsOf: RetractTextReport.resultLines(ok: r.ok, differences: r.differences))
         return out.joined(separator: "\n")

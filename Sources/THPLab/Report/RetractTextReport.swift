@@ -97,6 +97,9 @@ public enum RetractTextReport {
         if !v.isEmpty { lines.append("vmstat: " + v.map { "\($0.key) \(signed($0.value))" }.joined(separator: ", ")) }
         let m = d.meminfo.filter { $0.value != 0 }.sorted { $0.key < $1.key }
         if !m.isEmpty { lines.append("meminfo: " + m.map { "\($0.key) \(signed($0.value)) kB" }.joined(separator: ", ")) }
+        if let p = d.perSize, !p.nonZero.isEmpty {
+            lines += PerSizeTable.lines(p, title: "per-size counters (whole system)", movedOnly: true, indent: "")
+        }
         return lines
     }
 

@@ -134,6 +134,7 @@ public enum SnapshotTextReport {
         out.append("  khugepaged: " + c.khugepaged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         let v = c.vmstat.filter { $0.value != 0 }.sorted { $0.key < $1.key }
         out.append("  vmstat (non-zero): " + (v.isEmpty ? "none" : v.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        out += PerSizeTable.lines(c.perSize, title: "per-size counters (since boot)", movedOnly: false)
         return out
     }
 

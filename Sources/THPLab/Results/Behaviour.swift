@@ -41,10 +41,21 @@ public enum Behaviour {
         case .run(let r): return rows(r)
         case .sweep(let s): return rows(s)
         case .battery(let b): return b.rows
+        case .mthp(let r): return rows(r)
         case .other(.doctor, let json):
             guard let d = try? JSONDecoder().decode(DoctorReport.self, from: Data(json.utf8)) else { return nil }
             return rows(d)
         default: return nil
+        }
+    }
+
+    /// One row per step of `run mthp`: the folio sizes seen against those
+    /// the model expected.
+    public static func rows(_ r: MthpResult) -> [BehaviourRow] {
+        r.steps.map { s in
+            BehaviourRow(group: s.memory.rawValue, subject: "\(s.phase.rawValue) \(s.label)",
+                         observed: MthpLayout.describe(MthpSteps.unkeyed(s.seen)), expected: MthpLayout.describe(MthpSteps.unkeyed(s.expected)),
+                         met: s.ok, rule: s.rule)
         }
     }
 

@@ -54,10 +54,21 @@ public struct DiffResult: Codable, Sendable {
     public var beforeTakenAt: Double
     public var afterTakenAt: Double
     public var processes: [ProcessDiff]
+    /// after - before of the system counters, per-size ones included, when
+    /// both snapshots were taken with --system.
+    public var system: SystemCounters?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case beforeTakenAt = "before_taken_at", afterTakenAt = "after_taken_at"
-        case processes, notes
+        case processes, system, notes
+    }
+
+    public init(beforeTakenAt: Double, afterTakenAt: Double, processes: [ProcessDiff], system: SystemCounters? = nil, notes: [String]) {
+        self.beforeTakenAt = beforeTakenAt
+        self.afterTakenAt = afterTakenAt
+        self.processes = processes
+        self.system = system
+        self.notes = notes
     }
 }

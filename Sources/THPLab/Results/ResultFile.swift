@@ -12,6 +12,7 @@ public enum AnyResult {
     case explain(ExplainResult)
     case battery(BatteryResult)
     case behaviourDiff(BehaviourDiffResult)
+    case mthp(MthpResult)
     /// A kind without a view of its own (doctor, collapse, vm, knobs):
     /// shown as its pretty JSON.
     case other(kind: ResultKind, json: String)
@@ -28,6 +29,7 @@ public enum AnyResult {
         case .explain: return .explain
         case .battery: return .battery
         case .behaviourDiff: return .behaviourDiff
+        case .mthp: return .mthp
         case .other(let k, _): return k
         }
     }
@@ -106,6 +108,7 @@ public enum ResultFile {
             case .explain: return .explain(try dec.decode(ExplainResult.self, from: data))
             case .battery: return .battery(try dec.decode(BatteryResult.self, from: data))
             case .behaviourDiff: return .behaviourDiff(try dec.decode(BehaviourDiffResult.self, from: data))
+            case .mthp: return .mthp(try dec.decode(MthpResult.self, from: data))
             case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
             }
         } catch {

@@ -3,7 +3,7 @@ import Foundation
 /// What a result is. Every result's JSON says it in `kind`, beside
 /// `schema_version`: the envelope, written once, around each typed body.
 public enum ResultKind: String, Codable, CaseIterable, Sendable {
-    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery
+    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery, mthp
     case behaviourDiff = "behaviour_diff"
 }
 
@@ -108,6 +108,11 @@ extension DoctorReport: ThplabResult {
 extension BatteryResult: ThplabResult {
     public static let kind = ResultKind.battery
     public var view: AnyResult { .battery(self) }
+}
+
+extension MthpResult: ThplabResult {
+    public static let kind = ResultKind.mthp
+    public var view: AnyResult { .mthp(self) }
 }
 
 extension BehaviourDiffResult: ThplabResult {

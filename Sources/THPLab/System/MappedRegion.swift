@@ -41,16 +41,17 @@ public final class MappedRegion {
         self.fileOffset = fileOffset
     }
 
-    /// A private anonymous mapping, 2 MiB aligned.
-    public init(anonymousLength length: Int) throws {
+    /// A private anonymous mapping, 2 MiB aligned plus `misalignBy` bytes.
+    public init(anonymousLength length: Int, misalignBy: Int = 0) throws {
         let huge = PageGeometry.pmdSize
         let reserve: UInt
-        do { reserve = try Sys.mmap(length: length + huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0) } catch {
+        precondition(misalignBy >= 0 && misalignBy < huge, "misalignBy is less than 2 MiB")
+        do { reserve = try Sys.mmap(length: length + 2 * huge, writable: true, shared: false, fixed: false, fd: nil, offset: 0) } catch {
             throw THPLabError.system("cannot map \(length) bytes of anonymous memory", error)
         }
-        let address = (reserve + UInt(huge) - 1) & ~UInt(huge - 1)
+        let address = ((reserve + UInt(huge) - 1) & ~UInt(huge - 1)) + UInt(misalignBy)
         if address > reserve { Sys.munmap(address: reserve, length: Int(address - reserve)) }
-        let tail = reserve + UInt(length + huge) - (address + UInt(length))
+        let tail = reserve + UInt(length + 2 * huge) - (address + UInt(length))
         if tail > 0 { Sys.munmap(address: address + UInt(length), length: Int(tail)) }
         self.start = address
         self.length = length
@@ -64,6 +65,14 @@ public final class MappedRegion {
 
     public func madvise(_ advice: Advice, offset: Int = 0, length: Int? = nil) throws(Errno) {
         try Sys.madvise(address: start + UInt(offset), length: length ?? self.length - offset, advice)
+    }
+
+    /// Writes a non-zero byte to every page, lowest address first: each
+    /// page is write-faulted in order, and none is zero-filled (the kernel
+    /// maps zero-filled subpages of a split folio to the shared zero page).
+    public func writeEveryPage(_ byte: UInt8 = 0x5a) {
+        guard let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        for offset in stride(from: 0, to: length, by: Sys.pageSize) { base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
     }
 
     /// Write-faults the first `pages` pages (MADV_POPULATE_WRITE): in a

@@ -330,6 +330,18 @@ enum Sys {
         return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
     }
 
+    /// The block device a path is (st_rdev) or lives on (st_dev), as major
+    /// and minor numbers, and whether the path is that device itself.
+    static func deviceNumbers(_ path: String) -> (UInt32, UInt32, Bool)? {
+        var st = Glibc.stat()
+        guard fstatat(AT_FDCWD, path, &st, 0) == 0 else { return nil }
+        let isDevice = (st.st_mode & S_IFMT) == S_IFBLK
+        let dev = UInt64(isDevice ? st.st_rdev : st.st_dev)
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
+        let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
+        return (UInt32(truncatingIfNeeded: major), UInt32(truncatingIfNeeded: minor), isDevice)
+    }
+
     /// Names in a directory, without `.` and `..`.
     static func listDirectory(_ path: String) throws(Errno) -> [String] {
         guard let dir = opendir(path) else { throw lastErrno() }
@@ -407,7 +419,7 @@ enum Sys {
 
 /// madvise(2) advice values thplab gives.
 public enum Advice: Sendable {
-    case hugepage, noHugepage, collapse, populateRead, populateWrite, pageout
+    case hugepage, noHugepage, collapse, populateRead, populateWrite, pageout, dontNeed
     var raw: Int32 {
         switch self {
         case .hugepage: return cshims_MADV_HUGEPAGE
@@ -416,6 +428,7 @@ public enum Advice: Sendable {
         case .populateRead: return cshims_MADV_POPULATE_READ
         case .populateWrite: return cshims_MADV_POPULATE_WRITE
         case .pageout: return cshims_MADV_PAGEOUT
+        case .dontNeed: return cshims_MADV_DONTNEED
         }
     }
 }

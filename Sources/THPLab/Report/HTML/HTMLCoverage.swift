@@ -28,6 +28,7 @@ enum HTMLCoverage {
             })
             s += HTML.list(p.notes)
         }
+        if let system = r.system { s += HTMLExperiments.perSize(system.perSize, title: "Per-size counters (since boot)", movedOnly: false) }
         return s + HTML.list(r.notes)
     }
 
@@ -105,6 +106,7 @@ enum HTMLCoverage {
                  "<span class=\"num\">\(v.pmdDeltaKB > 0 ? "+" : "")\(v.pmdDeltaKB) kB</span>", bars(v.coverageBefore, v.coverageAfter), HTML.escape(v.change)]
             })
         }
+        if let system = d.system { s += HTMLExperiments.perSize(system.perSize, title: "Per-size counters between the snapshots (whole system)", movedOnly: true) }
         return s + HTML.list(d.notes)
     }
 

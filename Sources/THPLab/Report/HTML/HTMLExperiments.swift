@@ -54,6 +54,7 @@ enum HTMLExperiments {
             s += "<h3>The object's extents: events and reasons</h3>"
             s += HTML.table(["extent", "offset", "why"], extents.map { ["\($0.index)", "\($0.offset >> 20) MiB", reasonCell($0.diagnosis)] })
         }
+        s += perSize(r.deltas.perSize, title: "Per-size counters over the run (whole system)", movedOnly: true)
         return s + outcome(r.ok, r.differences, r.notes)
     }
 
@@ -92,6 +93,7 @@ enum HTMLExperiments {
                 ["\(node.node)", "\(node.memTotalKB >> 10) MiB", "\(node.memFreeKB >> 10) MiB"] + NumaTopology.hugeLines.map { "\(node.hugeKB[$0] ?? 0) kB" }
             })
         }
+        s += perSize(r.deltas.perSize, title: "Per-size counters over the run (whole system)", movedOnly: true)
         return s + outcome(r.ok, r.differences, r.notes)
     }
 }

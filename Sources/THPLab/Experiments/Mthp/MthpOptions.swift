@@ -1,0 +1,45 @@
+/// `run mthp`: the memories to try, the per-size policies to set for the
+/// run (NAME=VALUE, journaled and put back), and the swap to use.
+public struct MthpOptions: Codable, Equatable, Sendable {
+    public enum Swap: String, Codable, CaseIterable, Sendable {
+        /// The host's swap, else a swap file thplab makes in `swapDirectory`.
+        case file
+        /// The host's swap, else zram0 (non-rotational).
+        case zram
+        /// No swap step.
+        case none
+    }
+
+    public var memory: [MthpMemory] = MthpMemory.allCases
+    /// Per-size policies for the run; empty: thplab's defaults (`defaults`).
+    public var knobs: [String] = []
+    public var swap: Swap = .file
+    public var swapDirectory: String = "/var/tmp"
+
+    enum CodingKeys: String, CodingKey { case memory, knobs, swap, swapDirectory = "swap_directory" }
+
+    public init() {}
+
+    /// Without --knob: one size `always` and a larger one only with
+    /// MADV_HUGEPAGE, for each memory, so every step has mTHP to show;
+    /// the PMD size keeps its own policy.
+    public static func defaults(offered: MthpPolicies) -> [String] {
+        var out: [String] = []
+        if offered.anon[16] != nil { out.append("hugepages-16kB/enabled=always") }
+        if offered.anon[64] != nil { out.append("hugepages-64kB/enabled=madvise") }
+        if offered.shmem[16] != nil { out.append("hugepages-16kB/shmem_enabled=always") }
+        if offered.shmem[64] != nil { out.append("hugepages-64kB/shmem_enabled=advise") }
+        return out
+    }
+
+    public func validate() throws {
+        guard !memory.isEmpty else { throw THPLabError.usage("give at least one --memory (anon or shmem)") }
+        guard Set(memory).count == memory.count else { throw THPLabError.usage("each --memory once") }
+        for k in knobs {
+            guard let eq = k.firstIndex(of: "="), let name = k[..<eq].split(separator: "/").first,
+                  k[..<eq].contains("/"), PerSizeStats.sizeKB(directory: name) != nil else {
+                throw THPLabError.usage("--knob \(k): run mthp sets per-size policies only, as hugepages-<N>kB/enabled=VALUE or hugepages-<N>kB/shmem_enabled=VALUE")
+            }
+        }
+    }
+}

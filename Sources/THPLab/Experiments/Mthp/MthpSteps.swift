@@ -1,0 +1,209 @@
+/// The four steps of `run mthp` for one memory, each on its own VMA, each
+/// with the per-size counters read just before and just after its action:
+///   fault     VMAs of several shapes faulted in: which sizes, where
+///   partial   half of the first and of the last large folio unmapped
+///             (MADV_DONTNEED, munmap)
+///   collapse  a 2 MiB range of mTHPs given MADV_COLLAPSE
+///   swap      a range of mTHPs pushed out with MADV_PAGEOUT
+struct MthpSteps {
+    let memory: MthpMemory
+    let policies: MthpPolicies
+    let lab: Lab
+    let kernel: KernelVersion
+
+    /// The fault step's VMA shapes: label, kB, MADV_HUGEPAGE, misaligned.
+    static let shapes: [(String, Int, Bool, Bool)] = [
+        ("plain", 1024, false, false), ("advised", 1024, true, false), ("offset", 1024, true, true),
+        ("tiny", 48, true, false), ("pmd", 2048, true, false),
+    ]
+
+    private var allocCounter: String { memory == .anon ? "anon_fault_alloc" : "shmem_alloc" }
+
+    // MARK: fault
+
+    func fault(_ shape: (String, Int, Bool, Bool)) throws -> MthpStep {
+        let (label, kb, advised, misaligned) = shape
+        let vma = try MthpVma(memory, lengthKB: kb, advised: advised, misaligned: misaligned, lab: lab, tag: label)
+        let before = PerSizeStats.read(sysfs: lab.sysfs)
+        try vma.populate()
+        let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: before)
+        let seen = MthpLayout.seen(try vma.classes())
+        var step = frame(.fault, label, vma)
+        step.seen = Self.keyed(seen)
+        let expected = MthpLayout.expected(start: vma.start, length: kb * 1024, fileOffset: vma.fileOffset, allowedKB: step.allowedKB)
+        step.expected = Self.keyed(expected)
+        step.counters = delta.nonZero
+        step.checks = expected.keys.filter { $0 > MthpLayout.pageKB }.sorted(by: >).map { size in
+            check(delta, size, allocCounter, atLeast: Int64(expected[size]! * MthpLayout.pageKB / size),
+                  why: "one \(allocCounter) per \(PerSizeTable.kB(size)) folio the fault gave")
+        }
+        let largest = step.allowedKB.first.map { PerSizeTable.kB($0) } ?? "none"
+        step.rule = "faults take the largest allowed size (\(largest)) whose aligned block fits the VMA and is still empty, then the next; the rest are base pages"
+        return finish(step)
+    }
+
+    // MARK: partial
+
+    func partial() throws -> MthpStep {
+        let vma = try MthpVma(memory, lengthKB: 1024, advised: true, misaligned: false, lab: lab, tag: "partial")
+        try vma.populate()
+        let layout = MthpLayout.expected(start: vma.start, length: 1024 * 1024, fileOffset: vma.fileOffset, allowedKB: allowed(advised: true))
+        var step = frame(.partial, "partial", vma)
+        step.before = Self.keyed(MthpLayout.seen(try vma.classes()))
+        let size = layout.keys.max() ?? MthpLayout.pageKB
+        guard size > MthpLayout.pageKB, size < PageGeometry.pmdSize / 1024 else {
+            step.expected = Self.keyed(layout)
+            step.seen = step.before!
+            step.rule = "no mTHP size is allowed below the PMD size here: nothing to unmap part of"
+            return finish(step)
+        }
+        let half = size * 1024 / 2
+        let stats = PerSizeStats.read(sysfs: lab.sysfs)
+        _ = try? vma.region.madvise(.dontNeed, offset: half, length: half)
+        vma.unmapTail(half)
+        let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats)
+        var expected = layout
+        expected[size]! -= 2 * half / PageGeometry.pageSize
+        step.expected = Self.keyed(expected)
+        step.seen = Self.keyed(MthpLayout.seen(try vma.classes()))
+        step.counters = delta.nonZero
+        if memory == .anon {
+            step.checks = [
+                check(delta, size, "nr_anon_partially_mapped", atLeast: 2, why: "the two folios are now only partly mapped"),
+                check(delta, size, "split_deferred", atLeast: 2, why: "each is queued for a deferred split"),
+            ]
+            step.rule = "unmapping half of a \(PerSizeTable.kB(size)) anonymous folio leaves it whole but partly mapped, queued for the deferred split that memory pressure runs (split moves then, not now)"
+        } else {
+            step.rule = "unmapping half of a \(PerSizeTable.kB(size)) shmem folio removes only page-table entries: the folio stays whole in the page cache, with no deferred split"
+        }
+        return finish(step)
+    }
+
+    // MARK: collapse
+
+    func collapse() throws -> MthpStep {
+        let vma = try MthpVma(memory, lengthKB: 2048, advised: false, misaligned: false, lab: lab, tag: "collapse")
+        try vma.populate()
+        var step = frame(.collapse, "collapse", vma)
+        let before = MthpLayout.seen(try vma.classes())
+        step.before = Self.keyed(before)
+        let stats = PerSizeStats.read(sysfs: lab.sysfs)
+        if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
+        _ = try? vma.region.madvise(.populateRead)
+        step.counters = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats).nonZero
+        step.seen = Self.keyed(MthpLayout.seen(try vma.classes()))
+        step.expected = [String(PageGeometry.pmdSize / 1024): PageGeometry.pagesPerPmd]
+        let from = before.keys.contains { $0 > MthpLayout.pageKB && $0 < PageGeometry.pmdSize / 1024 } ? "a range of mTHPs" : "a range of base pages (no size was allowed without MADV_HUGEPAGE)"
+        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies"
+        return finish(step)
+    }
+
+    // MARK: swap
+
+    func swap(_ area: SwapArea) throws -> MthpStep {
+        let vma = try MthpVma(memory, lengthKB: 1024, advised: true, misaligned: false, lab: lab, tag: "swap")
+        try vma.populate()
+        var step = frame(.swap, "swap", vma)
+        let before = MthpLayout.seen(try vma.classes())
+        step.before = Self.keyed(before)
+        let stats = PerSizeStats.read(sysfs: lab.sysfs)
+        if case .failure(let e) = Sys.result({ try vma.region.madvise(.pageout) }) { step.errnoName = ErrnoName.of(e) }
+        let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats)
+        let after = try vma.classes()
+        step.seen = Self.keyed(MthpLayout.seen(after))
+        // smaps counts shmem's swapped pages too; pagemap shows them as not present.
+        let swapKB = ProcFS.host.smaps(Sys.pid, overlapping: vma.start, vma.region.end).reduce(0) { $0 + $1.kb("Swap") }
+        step.swappedPages = max(after.swapped, swapKB / PageGeometry.pageKB)
+        step.expected = [:]
+        step.counters = delta.nonZero
+        let rule = MthpSwapRule(memory: memory, rotational: area.rotational, kernel: kernel)
+        step.rule = rule.text
+        step.checks = before.keys.filter { $0 > MthpLayout.pageKB }.sorted(by: >).compactMap { size in
+            rule.counter.map { check(delta, size, $0, atLeast: Int64(before[size]! * MthpLayout.pageKB / size), why: rule.why) }
+        }
+        return finish(step)
+    }
+
+    // MARK: shared
+
+    private func allowed(advised: Bool) -> [Int] { policies.allowed(memory, advised: advised) }
+
+    /// A step with its VMA and the sizes allowed there.
+    private func frame(_ phase: MthpStep.Phase, _ label: String, _ vma: MthpVma) -> MthpStep {
+        let length = vma.region.length
+        var excluded: [String: String] = [:]
+        var allowedHere: [Int] = []
+        for size in policies.offered(memory).sorted(by: >) {
+            if !policies.allows(memory, sizeKB: size, advised: vma.advised) {
+                let eff = policies.effective(memory, sizeKB: size) ?? "never"
+                excluded[String(size)] = eff == "never" ? "policy never" : "policy \(eff), and the VMA has no MADV_HUGEPAGE"
+            } else if let why = MthpLayout.excluded(sizeKB: size, start: vma.start, length: length, fileOffset: vma.fileOffset) {
+                excluded[String(size)] = why
+            } else {
+                allowedHere.append(size)
+            }
+        }
+        return MthpStep(phase: phase, memory: memory, label: label, start: vma.start, lengthKB: length / 1024, advised: vma.advised,
+                        fileOffset: vma.fileOffset, allowedKB: allowedHere, excluded: excluded, before: nil, expected: [:], seen: [:],
+                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, ok: false)
+    }
+
+    private func check(_ delta: PerSizeStats, _ size: Int, _ counter: String, atLeast: Int64, why: String) -> CounterCheck {
+        CounterCheck(sizeKB: size, counter: counter, atLeast: atLeast, seen: delta[size, counter], why: why)
+    }
+
+    private func finish(_ s: MthpStep) -> MthpStep {
+        var s = s
+        s.ok = s.seen == s.expected && s.checks.allSatisfy { $0.holds != false } && (s.errnoName == nil || s.phase == .swap && s.swappedPages > 0)
+        if s.phase == .swap { s.ok = s.ok && s.swappedPages * PageGeometry.pageKB == s.lengthKB && s.errnoName == nil }
+        lab.step("\(memory.rawValue) \(s.label): \(MthpLayout.describe(Self.unkeyed(s.seen)))")
+        return s
+    }
+
+    static func keyed(_ d: [Int: Int]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: d.filter { $0.value != 0 }.map { (String($0.key), $0.value) })
+    }
+
+    static func unkeyed(_ d: [String: Int]) -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for (k, v) in d { if let n = Int(k) { out[n] = v } }
+        return out
+    }
+}
+
+/// What swapping out a large folio does, by memory and swap device, as
+/// measured on 6.18 (host swap file on a rotational disk, and zram): to a
+/// non-rotational device the folio goes whole (`swpout`); to a rotational
+/// one anonymous folios are split first (`swpout_fallback`), shmem ones
+/// split by shmem itself (`split`). Older kernels are shown, not judged,
+/// until measured.
+struct MthpSwapRule {
+    var counter: String?
+    var why: String
+    var text: String
+
+    static let measuredSince = KernelVersion(6, 18)
+
+    init(memory: MthpMemory, rotational: Bool?, kernel: KernelVersion) {
+        guard kernel >= Self.measuredSince, let rotational else {
+            counter = nil
+            why = ""
+            text = rotational == nil ? "the swap device's kind is unknown: the counters are shown, not judged"
+                : "large-folio swap-out is measured on \(Self.measuredSince) and later only: the counters are shown, not judged"
+            return
+        }
+        if !rotational {
+            counter = "swpout"
+            why = "each folio goes to swap whole"
+            text = "to a non-rotational swap device each large folio is swapped out whole (swpout)"
+        } else if memory == .anon {
+            counter = "swpout_fallback"
+            why = "each folio is split before swap-out"
+            text = "to a rotational swap device each anonymous large folio is split first (swpout_fallback): use zram or an SSD for whole-folio swap"
+        } else {
+            counter = "split"
+            why = "shmem splits each folio before writing it out"
+            text = "to a rotational swap device shmem splits each large folio before writing it out (split): use zram or an SSD for whole-folio swap"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import SystemPackage
+
+/// One VMA of a `run mthp` step: private anonymous memory, or a memfd of
+/// exactly the VMA's size mapped shared; its pages faulted in in order.
+final class MthpVma {
+    let memory: MthpMemory
+    let object: SharedObject?
+    let region: MappedRegion
+    let advised: Bool
+    private(set) var mappedEnd: UInt
+
+    /// - Parameter misaligned: anonymous memory starts 4 kB past a 2 MiB
+    ///   boundary; shmem maps file offset 0 at such an address, so no size
+    ///   above the base page is congruent to the file offset.
+    init(_ memory: MthpMemory, lengthKB: Int, advised: Bool, misaligned: Bool, lab: Lab, tag: String) throws {
+        self.memory = memory
+        self.advised = advised
+        let length = lengthKB * 1024, shift = misaligned ? PageGeometry.pageSize : 0
+        switch memory {
+        case .anon:
+            object = nil
+            region = try MappedRegion(anonymousLength: length, misalignBy: shift)
+        case .shmem:
+            let obj = try SharedObject(backing: .memfd, size: length, tmpfsHuge: .never, tmpfsSize: nil, directory: "/var/tmp",
+                                       guardian: lab.guardian, suffix: "-mthp-\(tag)")
+            object = obj
+            region = try MappedRegion(fd: obj.fd, length: length, fileOffset: 0, shared: true, misalignBy: shift)
+        }
+        mappedEnd = region.end
+        if advised {
+            do { try region.madvise(.hugepage) } catch { throw THPLabError.system("MADV_HUGEPAGE on the \(tag) VMA failed", error) }
+        }
+    }
+
+    var start: UInt { region.start }
+    var fileOffset: UInt? { memory == .shmem ? 0 : nil }
+
+    /// Write-faults every page, lowest address first, with non-zero data:
+    /// zero-filled pages would be mapped to the zero page when a swap-out
+    /// splits their folio, and never reach swap. A shmem object that cannot
+    /// be filled (memory short) raises SIGBUS, so its pages are first
+    /// allocated with MADV_POPULATE_WRITE, in the same order.
+    func populate() throws {
+        if case .failure(let e) = Sys.result({ try region.madvise(.populateWrite) }) {
+            throw THPLabError(.usage, "faulting in \(region.length >> 10) kB of \(memory.rawValue) memory failed: memory is short", errno: e)
+        }
+        region.writeEveryPage()
+    }
+
+    /// The classes of the VMA's pages now.
+    func classes() throws -> ClassCounts {
+        try VmaScanner(pid: Sys.pid, withPages: false).scan(start: region.start, end: mappedEnd).counts
+    }
+
+    /// Unmaps the last `bytes` of the VMA.
+    func unmapTail(_ bytes: Int) {
+        Sys.munmap(address: mappedEnd - UInt(bytes), length: bytes)
+        mappedEnd -= UInt(bytes)
+    }
+}

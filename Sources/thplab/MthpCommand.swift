@@ -1,0 +1,60 @@
+import ArgumentParser
+import THPLab
+
+extension MthpMemory: ExpressibleByArgument {}
+extension MthpOptions.Swap: ExpressibleByArgument {}
+
+struct MthpScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mthp",
+        abstract: "Multi-size THP: which folio sizes faults get, partial unmapping, collapse of mTHPs and their swap-out.",
+        discussion: """
+            For anonymous memory (per-size hugepages-<N>kB/enabled, 6.8+) and shmem (a memfd; per-size \
+            hugepages-<N>kB/shmem_enabled, 6.11+), under the per-size policies of --knob, set for the run and put back:
+              fault     five VMAs faulted in: plain (1M), advised (1M, MADV_HUGEPAGE), offset (1M, 4 kB off the size's
+                        alignment; for shmem the address is not congruent to the file offset), tiny (48k), pmd (2M)
+              partial   half of the first and of the last large folio unmapped (MADV_DONTNEED, munmap)
+              collapse  MADV_COLLAPSE of a 2M range faulted in as mTHPs
+              swap      a 1M range of mTHPs pushed out with MADV_PAGEOUT
+            Folio sizes are read from pagemap and kpageflags (each folio's compound head gives its size) and compared \
+            with the kernel's rule: a fault takes the largest allowed size whose naturally aligned block fits the VMA \
+            and is still empty. Beside each step: the per-size counters (hugepages-<N>kB/stats) that moved.
+            Without --knob: 16kB always and 64kB madvise (shmem: advise), the PMD size as the host has it.
+            Swap: the host's own if it has any, else a swap file in --swap-dir, or zram0 with --swap zram. A rotational \
+            device takes large folios only after splitting them (swpout_fallback); zram takes them whole (swpout).
+            Examples: thplab run mthp
+                      thplab run mthp --memory anon --knob hugepages-32kB/enabled=always --knob hugepages-2048kB/enabled=never
+            """
+    )
+
+    @Option(help: "anon or shmem; repeat for both (default: both).")
+    var memory: [MthpMemory] = []
+
+    @Option(help: "A per-size policy for the run, NAME=VALUE (hugepages-64kB/enabled=always); repeatable.")
+    var knob: [String] = []
+
+    @Option(help: "Swap for the swap step when the host has none: file, zram or none (skip the step).")
+    var swap: MthpOptions.Swap = .file
+
+    @Option(help: "Where to make the swap file when the host has no swap.")
+    var swapDir: String = "/var/tmp"
+
+    @OptionGroup var output: OutputOptions
+
+    func options() -> MthpOptions {
+        var o = MthpOptions()
+        if !memory.isEmpty { o.memory = memory }
+        o.knobs = knob
+        o.swap = swap
+        o.swapDirectory = swapDir
+        return o
+    }
+
+    func run() throws {
+        let progress = ProgressLine(output: output)
+        let r = try MthpRunner.run(options: options(), log: { Console.error("thplab: " + $0) }, progress: progress.show)
+        progress.clear()
+        try output.emit(r) { MthpTextReport.render(r) }
+        if !r.ok { throw ExitCode(1) }
+    }
+}
