@@ -17,9 +17,30 @@ public struct KnobRequest: Equatable, Sendable {
         let matches = present.filter { $0.split(separator: "/").last.map(String.init) == name }
         switch matches.count {
         case 1: return matches[0]
-        case 0: throw THPLabError.usage("no THP knob '\(raw)' on this kernel; `thplab knobs show` lists them")
+        case 0:
+            if let why = sizeMismatch(name, present: present) { throw THPLabError.usage(why) }
+            throw THPLabError.usage("no THP knob '\(raw)' on this kernel; `thplab knobs show` lists them")
         default: throw THPLabError.usage("'\(raw)' is ambiguous: \(matches.joined(separator: ", ")); give the full name")
         }
+    }
+
+    /// For a per-size name the kernel lacks: the sizes it offers for that
+    /// file (anonymous `enabled` and shmem `shmem_enabled` differ: 8 kB is
+    /// shmem's only), or that it has no per-size THP at all.
+    static func sizeMismatch(_ name: String, present: [String]) -> String? {
+        let parts = name.split(separator: "/")
+        guard parts.count == 2, PerSizeStats.sizeKB(directory: parts[0]) != nil || parts[0].hasPrefix("hugepages-") else { return nil }
+        let file = parts[1]
+        let sizes = present.compactMap { p -> String? in
+            let q = p.split(separator: "/")
+            return q.count == 2 && q[1] == file && q[0].hasPrefix("hugepages-") ? String(q[0].dropFirst("hugepages-".count)) : nil
+        }
+        guard !sizes.isEmpty else {
+            return present.contains(where: { $0.hasPrefix("hugepages-") })
+                ? "this kernel has no per-size \(file) files (shmem per-size policies came with 6.11)"
+                : "this kernel has no per-size THP (hugepages-<N>kB directories came with 6.8)"
+        }
+        return "this kernel has no \(name): its sizes for \(file) are \(sizes.joined(separator: ", "))"
     }
 
     /// Parses and validates every `NAME=VALUE` before any is written.

@@ -44,11 +44,14 @@ public struct MthpStep: Codable, Equatable, Sendable {
     /// What the model says, in one line.
     public var rule: String
     public var errnoName: String?
+    /// What the model expects before the action, where it predicts it (collapse).
+    public var expectedBefore: [String: Int]?
     public var ok: Bool
 
     enum CodingKeys: String, CodingKey {
         case phase, memory, label, start, lengthKB = "length_kb", advised, fileOffset = "file_offset", allowedKB = "allowed_kb"
-        case excluded, before, expected, seen, swappedPages = "swapped_pages", counters, checks, rule, errnoName = "errno_name", ok
+        case excluded, before, expected, seen, swappedPages = "swapped_pages", counters, checks, rule, errnoName = "errno_name"
+        case expectedBefore = "expected_before", ok
     }
 }
 

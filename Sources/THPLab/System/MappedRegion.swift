@@ -70,9 +70,19 @@ public final class MappedRegion {
     /// Writes a non-zero byte to every page, lowest address first: each
     /// page is write-faulted in order, and none is zero-filled (the kernel
     /// maps zero-filled subpages of a split folio to the shared zero page).
-    public func writeEveryPage(_ byte: UInt8 = 0x5a) {
+    public func writeEveryPage(_ byte: UInt8 = 0x5a) { writePages(offset: 0, length: length, byte) }
+
+    /// Makes part of the region read-only or read-write again: a read-only
+    /// tail splits the VMA (so nothing PMD-sized fits before it), and
+    /// making it writable again merges the two.
+    public func protect(offset: Int, length: Int, writable: Bool) throws(Errno) {
+        try Sys.mprotect(address: start + UInt(offset), length: length, writable: writable)
+    }
+
+    /// Writes a non-zero byte to the pages of [offset, offset + length).
+    public func writePages(offset: Int, length: Int, _ byte: UInt8 = 0x5a) {
         guard let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        for offset in stride(from: 0, to: length, by: Sys.pageSize) { base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
+        for o in stride(from: offset, to: offset + length, by: Sys.pageSize) { base.storeBytes(of: byte, toByteOffset: o, as: UInt8.self) }
     }
 
     /// Write-faults the first `pages` pages (MADV_POPULATE_WRITE): in a

@@ -80,6 +80,13 @@ enum Sys {
         try retrying { cshims_madvise(UnsafeMutableRawPointer(bitPattern: address), length, advice.raw) }
     }
 
+    /// `mprotect`: read-only, or read-write.
+    static func mprotect(address: UInt, length: Int, writable: Bool) throws(Errno) {
+        guard Glibc.mprotect(UnsafeMutableRawPointer(bitPattern: address), length, PROT_READ | (writable ? PROT_WRITE : 0)) == 0 else {
+            throw lastErrno()
+        }
+    }
+
     /// `process_madvise(pidfd_open(pid), [address, length), advice)`.
     static func processMadvise(pid: Int32, address: UInt, length: Int, _ advice: Advice) throws(Errno) {
         let rc = cshims_process_madvise_one(pid, UnsafeMutableRawPointer(bitPattern: address), length, advice.raw)

@@ -67,6 +67,9 @@ public struct MthpExperiment {
 
     static func difference(_ s: MthpStep) -> String {
         var parts: [String] = []
+        if let e = s.expectedBefore, s.before != e {
+            parts.append("before the action saw \(MthpLayout.describe(MthpSteps.unkeyed(s.before ?? [:]))), expected \(MthpLayout.describe(MthpSteps.unkeyed(e)))")
+        }
         if s.seen != s.expected {
             parts.append("saw \(MthpLayout.describe(MthpSteps.unkeyed(s.seen))), expected \(MthpLayout.describe(MthpSteps.unkeyed(s.expected)))")
         }

@@ -83,18 +83,23 @@ struct MthpSteps {
 
     func collapse() throws -> MthpStep {
         let vma = try MthpVma(memory, lengthKB: 2048, advised: false, misaligned: false, lab: lab, tag: "collapse")
-        try vma.populate()
+        let last = PageGeometry.pmdSize - PageGeometry.pageSize
+        try vma.populateWithoutPMD()
         var step = frame(.collapse, "collapse", vma)
         let before = MthpLayout.seen(try vma.classes())
         step.before = Self.keyed(before)
+        var expectedBefore = MthpLayout.expected(start: vma.start, length: last, fileOffset: vma.fileOffset,
+                                                 allowedKB: allowed(advised: false).filter { $0 < PageGeometry.pmdSize / 1024 })
+        expectedBefore[MthpLayout.pageKB, default: 0] += 1
+        step.expectedBefore = Self.keyed(expectedBefore)
         let stats = PerSizeStats.read(sysfs: lab.sysfs)
         if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
         _ = try? vma.region.madvise(.populateRead)
         step.counters = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats).nonZero
         step.seen = Self.keyed(MthpLayout.seen(try vma.classes()))
         step.expected = [String(PageGeometry.pmdSize / 1024): PageGeometry.pagesPerPmd]
-        let from = before.keys.contains { $0 > MthpLayout.pageKB && $0 < PageGeometry.pmdSize / 1024 } ? "a range of mTHPs" : "a range of base pages (no size was allowed without MADV_HUGEPAGE)"
-        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies"
+        let from = before.keys.contains { $0 > MthpLayout.pageKB } ? "a range of mTHPs" : "a range of base pages (no size below the PMD size is allowed without MADV_HUGEPAGE)"
+        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies (faulted in while its last page was read-only, a VMA of its own, so no PMD fitted)"
         return finish(step)
     }
 
@@ -145,7 +150,7 @@ struct MthpSteps {
         }
         return MthpStep(phase: phase, memory: memory, label: label, start: vma.start, lengthKB: length / 1024, advised: vma.advised,
                         fileOffset: vma.fileOffset, allowedKB: allowedHere, excluded: excluded, before: nil, expected: [:], seen: [:],
-                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, ok: false)
+                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, expectedBefore: nil, ok: false)
     }
 
     private func check(_ delta: PerSizeStats, _ size: Int, _ counter: String, atLeast: Int64, why: String) -> CounterCheck {
@@ -154,7 +159,7 @@ struct MthpSteps {
 
     private func finish(_ s: MthpStep) -> MthpStep {
         var s = s
-        s.ok = s.seen == s.expected && s.checks.allSatisfy { $0.holds != false } && (s.errnoName == nil || s.phase == .swap && s.swappedPages > 0)
+        s.ok = s.seen == s.expected && (s.expectedBefore == nil || s.before == s.expectedBefore) && s.checks.allSatisfy { $0.holds != false } && (s.errnoName == nil || s.phase == .swap && s.swappedPages > 0)
         if s.phase == .swap { s.ok = s.ok && s.swappedPages * PageGeometry.pageKB == s.lengthKB && s.errnoName == nil }
         lab.step("\(memory.rawValue) \(s.label): \(MthpLayout.describe(Self.unkeyed(s.seen)))")
         return s
@@ -172,24 +177,29 @@ struct MthpSteps {
 }
 
 /// What swapping out a large folio does, by memory and swap device, as
-/// measured on 6.18 (host swap file on a rotational disk, and zram): to a
-/// non-rotational device the folio goes whole (`swpout`); to a rotational
-/// one anonymous folios are split first (`swpout_fallback`), shmem ones
-/// split by shmem itself (`split`). Older kernels are shown, not judged,
-/// until measured.
+/// measured: to a non-rotational device (zram) the folio goes whole
+/// (`swpout`), on 6.12 and 6.18; to a rotational one (a swap file on the
+/// 6.18 host's disk) anonymous folios are split first (`swpout_fallback`)
+/// and shmem ones split by shmem itself (`split`). Kernels before those
+/// are shown, not judged, until measured.
 struct MthpSwapRule {
     var counter: String?
     var why: String
     var text: String
 
-    static let measuredSince = KernelVersion(6, 18)
+    static let wholeSince = KernelVersion(6, 12)
+    static let rotationalSince = KernelVersion(6, 18)
 
     init(memory: MthpMemory, rotational: Bool?, kernel: KernelVersion) {
-        guard kernel >= Self.measuredSince, let rotational else {
-            counter = nil
-            why = ""
-            text = rotational == nil ? "the swap device's kind is unknown: the counters are shown, not judged"
-                : "large-folio swap-out is measured on \(Self.measuredSince) and later only: the counters are shown, not judged"
+        counter = nil
+        why = ""
+        guard let rotational else {
+            text = "the swap device's kind is unknown: the counters are shown, not judged"
+            return
+        }
+        let since = rotational ? Self.rotationalSince : Self.wholeSince
+        guard kernel >= since else {
+            text = "large-folio swap-out to a \(rotational ? "rotational" : "non-rotational") device is measured on \(since.major).\(since.minor) and later only: the counters are shown, not judged"
             return
         }
         if !rotational {

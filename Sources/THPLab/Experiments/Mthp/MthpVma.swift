@@ -47,6 +47,23 @@ final class MthpVma {
         region.writeEveryPage()
     }
 
+    /// Like `populate`, but with the last page read-only meanwhile, so the
+    /// rest is a VMA of its own smaller than a PMD: it faults in as mTHPs
+    /// (or base pages) whatever the PMD size's policy. The last page is
+    /// written after the VMA is whole again.
+    func populateWithoutPMD() throws {
+        let page = PageGeometry.pageSize, rest = region.length - page
+        do {
+            try region.protect(offset: rest, length: page, writable: false)
+            try region.madvise(.populateWrite, offset: 0, length: rest)
+            region.writePages(offset: 0, length: rest)
+            try region.protect(offset: rest, length: page, writable: true)
+        } catch {
+            throw THPLabError(.usage, "faulting in \(region.length >> 10) kB of \(memory.rawValue) memory with its last page read-only failed", errno: error)
+        }
+        region.writePages(offset: rest, length: page)
+    }
+
     /// The classes of the VMA's pages now.
     func classes() throws -> ClassCounts {
         try VmaScanner(pid: Sys.pid, withPages: false).scan(start: region.start, end: mappedEnd).counts
