@@ -104,6 +104,32 @@ extension KernelSuite {
         }
     }
 
+    /// `run mthp` in each guest, judged by the version rules: on 6.12 every
+    /// step meets the model (swap on zram, the guest's root being 9p) and
+    /// each fault layout is the one `MthpLayout` computes; 6.1, before
+    /// multi-size THP, exits 3 naming the releases that brought it.
+    @Test(arguments: Guest.allCases)
+    func mthpInTheGuest(guest: Guest) throws {
+        let r = try vm(["run", "mthp"], on: guest)
+        let release = try #require(guest.release)
+        let kernel = try #require(KernelVersion(release: release))
+        guard VersionRules.anonMultiSize.applies(kernel) else {
+            #expect(r.status == 3, "\(r.stderr)")
+            #expect(r.stderr.contains("6.8") && r.stderr.contains("6.11"), "\(r.stderr)")
+            return
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.data(withJSONObject: try #require(try r.json()["result"]))
+        let result = try JSONDecoder().decode(MthpResult.self, from: json)
+        #expect(result.ok, "\(result.differences)")
+        #expect(result.steps.count == (VersionRules.shmemMultiSize.applies(kernel) ? 16 : 8))
+        for s in result.steps where s.phase == .fault {
+            let model = MthpLayout.expected(start: s.start, length: s.lengthKB * 1024, fileOffset: s.fileOffset, allowedKB: s.allowedKB)
+            #expect(MthpSteps.keyed(model) == s.seen, "\(s.memory) \(s.label)")
+        }
+        #expect(result.swapRotational == false)
+    }
+
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `run mthp` as text: one table per memory (step, VMA, folios before and
 /// after, the model's verdict, the per-size counters that moved), why the
 /// allowed sizes were left out where they were, and what each step shows.
@@ -8,7 +10,8 @@ public enum MthpTextReport {
             out.append("policies for \(m.rawValue): \(r.policies[m.rawValue] ?? "?")")
         }
         if !r.knobsChanged.isEmpty {
-            out.append("changed for the run (put back afterwards): " + r.knobsChanged.map { "\($0.name) \($0.from)->\($0.to)" }.joined(separator: ", "))
+            let changes = r.knobsChanged.map { "\($0.name.replacingOccurrences(of: "hugepages-", with: "")) \($0.from)->\($0.to)" }
+            out.append("set for the run (put back afterwards): " + changes.joined(separator: ", "))
         }
         if let s = r.swap { out.append("swap: \(s)" + (r.swapRotational.map { $0 ? " (rotational)" : " (non-rotational)" } ?? "")) }
         for m in r.steps.map(\.memory).uniqued() {
@@ -43,12 +46,14 @@ public enum MthpTextReport {
         var after = MthpLayout.describe(MthpSteps.unkeyed(s.seen))
         if s.swappedPages > 0 { after = (s.seen.isEmpty ? "" : after + ", ") + "\(s.swappedPages * PageGeometry.pageKB)k swapped" }
         let model = s.ok ? "as expected" : "expected " + MthpLayout.describe(MthpSteps.unkeyed(s.expected))
-        let moved = s.counters.sortedSizes.flatMap { size in
-            s.counters.sizes[size]!.sorted { (PerSizeStats.order($0.key), $0.key) < (PerSizeStats.order($1.key), $1.key) }
-                .map { "\(PerSizeTable.kB(size)) \($0.key) \(RetractTextReport.signed($0.value))" }
+        // nr_anon (folios held) follows the allocations and frees; JSON has it.
+        let moved = s.counters.sortedSizes.reversed().compactMap { size -> String? in
+            let c = s.counters.sizes[size]!.filter { $0.key != "nr_anon" }
+                .sorted { (PerSizeStats.order($0.key), $0.key) < (PerSizeStats.order($1.key), $1.key) }
+            return c.isEmpty ? nil : "\(PerSizeTable.kB(size)) " + c.map { "\($0.key) \(RetractTextReport.signed($0.value))" }.joined(separator: " ")
         }
         let name = s.phase == .fault ? "fault \(s.label)" : s.label
-        return [name, vma, before, after, model, moved.isEmpty ? "-" : moved.joined(separator: ", ")]
+        return [name, vma, before, after, model, moved.isEmpty ? "-" : moved.joined(separator: "; ")]
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `run mthp`: multi-size THP for anonymous memory and shmem under the
 /// per-size policies asked for (or thplab's defaults), set for the run and
 /// put back. For each memory: the fault step on five VMA shapes, partial
@@ -18,7 +20,8 @@ public struct MthpExperiment {
         var run: [MthpMemory] = [], notes: [String] = []
         for m in wanted {
             if policies.offered(m).isEmpty {
-                notes.append("\(m.rawValue): this kernel (\(kernel)) has no per-size \(m.knobFile) files; \(m.versionRule.text) came with \(m.versionRule.since)")
+                let since = m.versionRule.since
+                notes.append("\(m == .anon ? "anonymous" : "shmem") per-size policies (hugepages-<N>kB/\(m.knobFile)) came with \(since.major).\(since.minor)")
             } else {
                 run.append(m)
             }
@@ -26,7 +29,7 @@ public struct MthpExperiment {
         guard !run.isEmpty else {
             throw THPLabError.unsupported("run mthp needs multi-size THP, which this kernel (\(kernel)) lacks: " + notes.joined(separator: "; "))
         }
-        return (run, notes.map { $0 + ": skipped" })
+        return (run, notes.map { "this kernel (\(kernel)) has no " + $0.replacingOccurrences(of: " came with", with: ", which came with") + ": skipped" })
     }
 
     public func run(guardian: HostGuard, progress: @escaping (ExperimentProgress) -> Void) throws -> MthpResult {

@@ -99,7 +99,7 @@ struct MthpSteps {
         step.seen = Self.keyed(MthpLayout.seen(try vma.classes()))
         step.expected = [String(PageGeometry.pmdSize / 1024): PageGeometry.pagesPerPmd]
         let from = before.keys.contains { $0 > MthpLayout.pageKB } ? "a range of mTHPs" : "a range of base pages (no size below the PMD size is allowed without MADV_HUGEPAGE)"
-        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies (faulted in while its last page was read-only, a VMA of its own, so no PMD fitted)"
+        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies (faulted in with its last page a read-only VMA, so no PMD fitted)"
         return finish(step)
     }
 

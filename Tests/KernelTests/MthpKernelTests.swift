@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import THPLab
+
+extension KernelSuite {
+/// `run mthp` on the real kernel: for anonymous memory and shmem, the folio
+/// sizes faults get, partial unmapping, collapse of mTHPs and swap-out, each
+/// step judged against `MthpLayout` and the per-size counters; and the
+/// per-size policies it sets come back.
+@Suite struct MthpKernelTests {
+    func run(_ args: [String], expect status: Int32 = 0, timeout: Double = 120) throws -> MthpResult {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        let host = HostSnapshot()
+        let r = try Thplab.run(["run", "mthp"] + args + ["--json", "-"], timeout: timeout)
+        #expect(!r.timedOut)
+        #expect(r.status == status, "\(args): exit \(r.status) \(r.stderr)")
+        host.expectRestored()
+        return try JSONDecoder().decode(MthpResult.self, from: Data(r.stdout.utf8))
+    }
+
+    func zram() -> String? { try? String(contentsOfFile: "/sys/block/zram0/disksize", encoding: .utf8) }
+
+    /// Every step of both memories as the model says, with the device kind
+    /// deciding swap-out: a swap file on this host's disk (rotational) and
+    /// zram (not). The test recomputes each fault layout itself.
+    @Test(.enabled(if: HostState.swaps().isEmpty, "the host has swap: thplab would use it, and its kind decides"),
+          arguments: [MthpOptions.Swap.file, .zram])
+    func everyStepMeetsTheModel(swap: MthpOptions.Swap) throws {
+        let zramBefore = zram()
+        let r = try run(["--swap", swap.rawValue])
+        #expect(zram() == zramBefore, "zram0 left as found")
+        #expect(r.ok, "\(r.differences)")
+        #expect(r.steps.count == 16)
+        #expect(r.knobsAfter == r.knobsBefore)
+        let policies = MthpPolicies(knobs: r.knobsInForce.mapValues { SysfsValue.parse($0) })
+        for s in r.steps where s.phase == .fault {
+            let allowed = policies.allowed(s.memory, advised: s.advised).filter {
+                MthpLayout.excluded(sizeKB: $0, start: s.start, length: s.lengthKB * 1024, fileOffset: s.fileOffset) == nil
+            }
+            #expect(s.allowedKB == allowed, "\(s.memory) \(s.label)")
+            let model = MthpLayout.expected(start: s.start, length: s.lengthKB * 1024, fileOffset: s.fileOffset, allowedKB: allowed)
+            #expect(MthpSteps.keyed(model) == s.seen, "\(s.memory) \(s.label): \(s.seen)")
+        }
+        // The defaults give each memory 16k without MADV_HUGEPAGE and 64k with it.
+        for m in MthpMemory.allCases {
+            #expect(r.steps.first { $0.memory == m && $0.label == "plain" }?.seen["16"] == 256, "\(m) plain")
+            #expect(r.steps.first { $0.memory == m && $0.label == "advised" }?.seen["64"] == 256, "\(m) advised")
+            let collapse = try #require(r.steps.first { $0.memory == m && $0.phase == .collapse })
+            #expect(collapse.before?["16"] == 508 && collapse.seen == ["2048": 512], "\(m) collapse")
+        }
+        #expect(r.swapRotational == (swap == .file))
+        let swapChecks = r.steps.filter { $0.phase == .swap }.flatMap(\.checks)
+        #expect(Set(swapChecks.map(\.counter)) == (swap == .file ? ["swpout_fallback", "split"] : ["swpout"]))
+        #expect(swapChecks.allSatisfy { $0.holds == true && $0.sizeKB == 64 && $0.atLeast == 16 })
+        let partial = try #require(r.steps.first { $0.memory == .anon && $0.phase == .partial })
+        #expect(partial.checks.count == 2 && partial.checks.allSatisfy { $0.holds == true })
+        #expect(r.deltas.perSize?.sizes[64]?["anon_fault_alloc"].map { $0 >= 16 + 15 } == true)
+    }
+
+    /// Policies given with --knob replace the defaults: 32k always and the
+    /// PMD size never for anonymous memory; the advised 1 MiB VMA gets 32k.
+    @Test func givenPoliciesDecideTheSizes() throws {
+        let r = try run(["--memory", "anon", "--swap", "none", "--knob", "hugepages-32kB/enabled=always",
+                         "--knob", "hugepages-2048kB/enabled=never"])
+        #expect(r.ok, "\(r.differences)")
+        #expect(r.steps.count == 7)
+        #expect(r.steps.first { $0.label == "advised" }?.seen == ["32": 256])
+        #expect(r.steps.first { $0.label == "pmd" }?.seen == ["32": 512], "the PMD size is never")
+        #expect(Set(r.knobsChanged.map(\.name)).isSuperset(of: ["hugepages-32kB/enabled"]))
+    }
+
+    /// Bad input changes nothing and says what is wrong (exit 2).
+    @Test(arguments: [
+        (["--knob", "hugepages-3kB/enabled=always"], "its sizes for enabled are"),
+        (["--knob", "hugepages-8kB/enabled=always"], "its sizes for enabled are"),
+        (["--knob", "hugepages-64kB/enabled=within_size"], "takes one of"),
+        (["--knob", "max_ptes_none=0"], "per-size policies only"),
+        (["--memory", "anon", "--memory", "anon"], "each --memory once"),
+    ])
+    func badInputIsRefused(args: [String], message: String) throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(["run", "mthp"] + args, timeout: 30)
+        #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        host.expectRestored()
+    }
+
+    /// A SIGKILLed run leaves its per-size policies set; the next start
+    /// puts them back from the journal.
+    @Test func aKilledRunsPoliciesAreRestored() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let knob = "hugepages-16kB/enabled"
+        let before = HostState.value(knob)
+        try #require(!before.contains("[always]"), "the host already has \(knob)=always")
+        let (p, o, e) = try Thplab.start(["run", "mthp", "--swap", "file"])
+        let deadline = Date().addingTimeInterval(20)
+        while !HostState.value(knob).contains("[always]") && Date() < deadline { usleep(200) }
+        kill(p.processIdentifier, SIGKILL)
+        _ = Thplab.finish(p, o, e, timeout: 20)
+        #expect(HostState.value(knob).contains("[always]"), "the kill landed after the run had put its policy back")
+        let r = try Thplab.run(["knobs", "restore"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(HostState.value(knob) == before)
+        host.expectRestored()
+    }
+
+    /// Per-size counters in `snapshot --system` and in the diff of two:
+    /// 64k has anonymous counters, shmem's 8k has none (absent, not zero).
+    @Test func snapshotsCarryPerSizeCounters() throws {
+        try #require(KernelGate.available)
+        let dir = "/tmp/thplab-test-persize-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["a", "b"] {
+            let r = try Thplab.run(["snapshot", "--pid", "\(getpid())", "--system", "--json", "\(dir)/\(name).json"], timeout: 30)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("per-size counters (since boot)"))
+        }
+        let snap = try JSONDecoder().decode(SnapshotResult.self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/a.json")))
+        let sizes = try #require(snap.system?.perSize)
+        #expect(sizes.sizes[64]?["anon_fault_alloc"] != nil)
+        #expect(sizes.sizes[8].map { $0["anon_fault_alloc"] == nil && $0["shmem_alloc"] != nil } == true)
+        let d = try Thplab.run(["diff", "\(dir)/a.json", "\(dir)/b.json", "--json", "-"], timeout: 30)
+        #expect(d.status == 0, "\(d.stderr)")
+        let diff = try JSONDecoder().decode(DiffResult.self, from: Data(d.stdout.utf8))
+        #expect(diff.system?.perSize?.sizes[64]?["anon_fault_alloc"].map { $0 >= 0 } == true)
+    }
+}
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+@testable import THPLab
+
+@Suite struct PerSizeStatsTests {
+    @Test func parsesEverySizeOfTheRealStatsDirectories() throws {
+        let s = PerSizeStats.parse(grepOutput: try Fixture.text("per-size-stats-6.18.txt"))
+        #expect(s.sortedSizes == [8, 16, 32, 64, 128, 256, 512, 1024, 2048])
+        #expect(s.sizes[64]?.count == 18)
+        // shmem's 8 kB size has no anonymous counters: absent, not zero.
+        #expect(s.sizes[8]?.count == 11)
+        #expect(s.sizes[8]?.keys.contains { $0.hasPrefix("anon_") || $0.hasPrefix("nr_anon") } == false)
+        #expect(s[8, "anon_fault_alloc"] == nil)
+        #expect(s[64, "anon_fault_alloc"] != nil)
+    }
+
+    @Test func deltaKeepsOnlyCountersPresentOnBothSides() {
+        let before = PerSizeStats(sizes: [64: ["swpout": 3, "split": 1], 16: ["swpout": 0]])
+        let after = PerSizeStats(sizes: [64: ["swpout": 10, "split": 1, "zswpout": 4], 32: ["swpout": 2]])
+        let d = after.delta(since: before)
+        #expect(d.sizes == [64: ["swpout": 7, "split": 0]])
+        #expect(d.nonZero.sizes == [64: ["swpout": 7]])
+    }
+
+    @Test func encodesSizesAsStringKeysAndReadsThemBack() throws {
+        let s = PerSizeStats(sizes: [64: ["swpout": 7], 2048: ["anon_fault_alloc": 1]])
+        let json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
+        #expect(json.contains("\"64\""))
+        #expect(try JSONDecoder().decode(PerSizeStats.self, from: Data(json.utf8)) == s)
+    }
+
+    @Test func tableMarksACounterTheSizeLacksWithADash() throws {
+        var s = PerSizeStats.parse(grepOutput: try Fixture.text("per-size-stats-6.18.txt"))
+        s.sizes[8]!["shmem_alloc"] = 5
+        s.sizes[64]!["anon_fault_alloc"] = 3
+        let g = try #require(PerSizeTable.grid(s, movedOnly: true))
+        let column = try #require(g.header.firstIndex(of: "anon_fault_alloc"))
+        let row8 = try #require(g.rows.first { $0[0] == "8k" })
+        #expect(row8[column] == "-")
+        #expect(g.rows.first { $0[0] == "64k" }?[column] == "+3")
+    }
+
+    @Test func aResultFromBeforePerSizeCountersHasNone() throws {
+        let r = try Fixture.result("result-retract-madvise-memfd-6.1.json", as: RetractResult.self)
+        #expect(r.deltas.perSize == nil)
+        #expect(PerSizeTable.lines(r.deltas.perSize, title: "t", movedOnly: true).joined().contains("6.9"))
+    }
+}
+
+@Suite struct MthpLayoutTests {
+    static let base: UInt = 0x7f00_0000_0000
+
+    @Test func misalignedAnonymousVMAGetsTheLargestSizeWhereItsBlockFits() {
+        // Measured on 6.18: 1 MiB at +4 kB with 64k and 16k allowed.
+        let e = MthpLayout.expected(start: Self.base + 4096, length: 1 << 20, fileOffset: nil, allowedKB: [16, 64])
+        #expect(e == [64: 240, 16: 12, 4: 4])
+        #expect(MthpLayout.describe(e) == "64k x15, 16k x3, 4k x4")
+    }
+
+    @Test func shmemAddressNotCongruentToTheOffsetGetsBasePagesOnly() {
+        let e = MthpLayout.expected(start: Self.base + 4096, length: 1 << 20, fileOffset: 0, allowedKB: [64, 16])
+        #expect(e == [4: 256])
+        #expect(MthpLayout.excluded(sizeKB: 16, start: Self.base + 4096, length: 1 << 20, fileOffset: 0)?.contains("congruent") == true)
+        // Congruent again (offset 4k at +4k): the anonymous layout.
+        #expect(MthpLayout.expected(start: Self.base + 4096, length: 1 << 20, fileOffset: 4096, allowedKB: [64, 16]) == [64: 240, 16: 12, 4: 4])
+    }
+
+    @Test func aVMATooSmallForASizeNeverGetsIt() {
+        #expect(MthpLayout.expected(start: Self.base, length: 48 << 10, fileOffset: nil, allowedKB: [2048, 64, 16]) == [16: 12])
+        #expect(MthpLayout.excluded(sizeKB: 64, start: Self.base, length: 48 << 10, fileOffset: nil) == "larger than the VMA (48k)")
+        #expect(MthpLayout.excluded(sizeKB: 16, start: Self.base, length: 48 << 10, fileOffset: nil) == nil)
+        // 64 kB long but not 64 kB aligned: no aligned block inside.
+        #expect(MthpLayout.excluded(sizeKB: 64, start: Self.base + 16384, length: 64 << 10, fileOffset: nil) == "no 64k-aligned block inside the VMA")
+    }
+
+    @Test func pmdSizeComesFirstWhereItFits() {
+        #expect(MthpLayout.expected(start: Self.base, length: 2 << 20, fileOffset: nil, allowedKB: [16, 2048, 64]) == [2048: 512])
+        #expect(MthpLayout.expected(start: Self.base, length: 2 << 20, fileOffset: nil, allowedKB: []) == [4: 512])
+    }
+
+    @Test func seenFoldsClassesBySize() {
+        var c = ClassCounts()
+        c.small = 4
+        c.pmd = 512
+        c.mthpSizes = ["64": 240, "16": 12]
+        #expect(MthpLayout.seen(c) == [4: 4, 2048: 512, 64: 240, 16: 12])
+    }
+}
+
+@Suite struct MthpPolicyTests {
+    static func knobs(_ pairs: [String: String]) -> [String: SysfsValue] { pairs.mapValues { SysfsValue.parse($0) } }
+
+    @Test func inheritResolvesToTheGlobalKnob() {
+        let p = MthpPolicies(knobs: Self.knobs(["enabled": "madvise", "hugepages-2048kB/enabled": "inherit", "hugepages-16kB/enabled": "always",
+                                                 "shmem_enabled": "force", "hugepages-2048kB/shmem_enabled": "inherit",
+                                                 "hugepages-8kB/shmem_enabled": "never"]))
+        #expect(p.effective(.anon, sizeKB: 2048) == "madvise")
+        #expect(p.allowed(.anon, advised: false) == [16])
+        #expect(p.allowed(.anon, advised: true) == [2048, 16])
+        #expect(p.effective(.shmem, sizeKB: 2048) == "always")
+        #expect(p.offered(.anon) == [16, 2048])
+        #expect(p.offered(.shmem) == [8, 2048])
+        #expect(p.summary(.anon) == "16k=always 2M=inherit(madvise)")
+    }
+
+    @Test func shmemDenyMeansNeverAndAdviseNeedsMadvise() {
+        let p = MthpPolicies(knobs: Self.knobs(["shmem_enabled": "deny", "hugepages-2048kB/shmem_enabled": "inherit",
+                                                 "hugepages-64kB/shmem_enabled": "advise", "hugepages-16kB/shmem_enabled": "within_size"]))
+        #expect(p.allowed(.shmem, advised: false) == [16])
+        #expect(p.allowed(.shmem, advised: true) == [64, 16])
+    }
+
+    @Test func defaultsNameOnlySizesTheKernelOffers() {
+        let p = MthpPolicies(knobs: Self.knobs(["hugepages-64kB/enabled": "never", "hugepages-2048kB/enabled": "inherit"]))
+        #expect(MthpOptions.defaults(offered: p) == ["hugepages-64kB/enabled=madvise"])
+    }
+
+    @Test func noPerSizeFilesExitsThreeNamingTheRelease() throws {
+        let none = MthpPolicies(knobs: Self.knobs(["enabled": "always"]))
+        #expect(throws: THPLabError.self) { try MthpExperiment.supported([.anon, .shmem], policies: none, kernel: "6.1.0") }
+        do {
+            _ = try MthpExperiment.supported([.anon], policies: none, kernel: "6.1.0")
+        } catch let e as THPLabError {
+            #expect(e.kind == .unsupported)
+            #expect(e.message.contains("6.8"))
+        }
+        // Anonymous sizes without shmem ones (6.8 to 6.10): shmem is skipped with a note.
+        let anonOnly = MthpPolicies(knobs: Self.knobs(["hugepages-64kB/enabled": "never"]))
+        let (run, notes) = try MthpExperiment.supported([.anon, .shmem], policies: anonOnly, kernel: "6.9.0")
+        #expect(run == [.anon])
+        #expect(notes.count == 1 && notes[0].contains("6.11") && notes[0].contains("skipped"))
+    }
+
+    @Test(arguments: ["enabled=always", "max_ptes_none=0", "hugepages-64kB", "hugepages-64kB/enabled"])
+    func optionsRefuseAnythingButAPerSizePolicy(knob: String) {
+        var o = MthpOptions()
+        o.knobs = [knob]
+        #expect(throws: THPLabError.self) { try o.validate() }
+    }
+}
+
+@Suite struct MthpSwapRuleTests {
+    @Test func rotationalDevicesSplitAndZramTakesFoliosWhole() {
+        let k618 = KernelVersion(6, 18), k612 = KernelVersion(6, 12)
+        #expect(MthpSwapRule(memory: .anon, rotational: false, kernel: k612).counter == "swpout")
+        #expect(MthpSwapRule(memory: .anon, rotational: true, kernel: k618).counter == "swpout_fallback")
+        #expect(MthpSwapRule(memory: .shmem, rotational: true, kernel: k618).counter == "split")
+        // Not measured: shown, not judged.
+        #expect(MthpSwapRule(memory: .anon, rotational: true, kernel: k612).counter == nil)
+        #expect(MthpSwapRule(memory: .anon, rotational: nil, kernel: k618).counter == nil)
+    }
+}
+
+@Suite struct MthpResultTests {
+    static let fixtures = ["result-mthp-6.18.json", "result-mthp-6.12.json"]
+
+    /// Every fault step of the real runs, re-judged by today's model: the
+    /// sizes the kernel gave are the layout the model computes.
+    @Test(arguments: fixtures)
+    func savedFaultStepsAreWhatTheModelComputes(name: String) throws {
+        let r = try Fixture.result(name, as: MthpResult.self)
+        let faults = r.steps.filter { $0.phase == .fault }
+        #expect(faults.count == 10)
+        for s in faults {
+            let model = MthpLayout.expected(start: s.start, length: s.lengthKB * 1024, fileOffset: s.fileOffset, allowedKB: s.allowedKB)
+            #expect(MthpSteps.keyed(model) == s.seen, "\(s.memory) \(s.label)")
+        }
+        // The run shows more than one size, and a PMD-sized folio or an mTHP in each memory.
+        let sizes = Set(faults.flatMap { $0.seen.keys })
+        #expect(sizes.isSuperset(of: ["16", "64", "4"]))
+    }
+
+    @Test(arguments: fixtures)
+    func savedRunsReadBackAndRender(name: String) throws {
+        let any = try ResultFile.read(Fixture.path(name))
+        guard case .mthp(let r) = any else { Issue.record("not an mthp result"); return }
+        #expect(r.ok)
+        let text = MthpTextReport.render(r)
+        #expect(text.contains("fault offset"))
+        #expect(text.contains("RESULT: every expectation met"))
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 200 })
+        let html = HTMLReport.render([(name, any)])
+        #expect(html.contains("run mthp") && html.contains("Per-size counters"))
+        #expect(Behaviour.rows(any)?.count == r.steps.count)
+    }
+
+    @Test func partialUnmapCountsTwoPartlyMappedFoliosOn618() throws {
+        let r = try Fixture.result("result-mthp-6.18.json", as: MthpResult.self)
+        let p = try #require(r.steps.first { $0.phase == .partial && $0.memory == .anon })
+        #expect(p.checks.map(\.counter) == ["nr_anon_partially_mapped", "split_deferred"])
+        #expect(p.checks.allSatisfy { $0.holds == true })
+        let shmem = try #require(r.steps.first { $0.phase == .partial && $0.memory == .shmem })
+        #expect(shmem.checks.isEmpty)
+    }
+}
