@@ -44,6 +44,11 @@ public enum MthpTextReport {
         if s.advised { vma += ", MADV_HUGEPAGE" }
         let before = s.before.map { MthpLayout.describe(MthpSteps.unkeyed($0)) } ?? "-"
         var after = MthpLayout.describe(MthpSteps.unkeyed(s.seen))
+        if s.phase == .partial, let size = s.before?.keys.compactMap(Int.init).max(), size > MthpLayout.pageKB,
+           let b = s.before?[String(size)], let a = s.seen[String(size)], b - a == size / MthpLayout.pageKB {
+            let rest = s.seen.filter { $0.key != String(size) }
+            after = "\(PerSizeTable.kB(size)) x\(b * MthpLayout.pageKB / size - 2) + 2 half-mapped" + (rest.isEmpty ? "" : ", " + MthpLayout.describe(MthpSteps.unkeyed(rest)))
+        }
         if s.swappedPages > 0 { after = (s.seen.isEmpty ? "" : after + ", ") + "\(s.swappedPages * PageGeometry.pageKB)k swapped" }
         let model = s.ok ? "as expected" : "expected " + MthpLayout.describe(MthpSteps.unkeyed(s.expected))
         // nr_anon (folios held) follows the allocations and frees; JSON has it.

@@ -36,7 +36,7 @@ public struct MthpExperiment {
         let lab = Lab(guardian: guardian, sysfs: sysfs, progress: progress)
         let (memories, skipped) = try Self.supported(options.memory, policies: MthpPolicies(knobs: lab.knobsBefore), kernel: lab.release)
         skipped.forEach(lab.note)
-        let pairs = options.knobs.isEmpty ? MthpOptions.defaults(offered: MthpPolicies(knobs: lab.knobsBefore)) : options.knobs
+        let pairs = options.knobs.isEmpty ? MthpOptions.defaults(offered: MthpPolicies(knobs: lab.knobsBefore), memory: memories) : options.knobs
         let requests = try KnobRequest.parse(pairs, sysfs: sysfs)
         let why = options.knobs.isEmpty ? "run mthp's default policy (give --knob to choose)" : "asked for (--knob)"
         try lab.apply(requests.map { KnobPlan.Change(name: $0.name, value: $0.value, why: why) })

@@ -23,12 +23,16 @@ public struct MthpOptions: Codable, Equatable, Sendable {
     /// Without --knob: one size `always` and a larger one only with
     /// MADV_HUGEPAGE, for each memory, so every step has mTHP to show;
     /// the PMD size keeps its own policy.
-    public static func defaults(offered: MthpPolicies) -> [String] {
+    public static func defaults(offered: MthpPolicies, memory: [MthpMemory] = MthpMemory.allCases) -> [String] {
         var out: [String] = []
-        if offered.anon[16] != nil { out.append("hugepages-16kB/enabled=always") }
-        if offered.anon[64] != nil { out.append("hugepages-64kB/enabled=madvise") }
-        if offered.shmem[16] != nil { out.append("hugepages-16kB/shmem_enabled=always") }
-        if offered.shmem[64] != nil { out.append("hugepages-64kB/shmem_enabled=advise") }
+        if memory.contains(.anon) {
+            if offered.anon[16] != nil { out.append("hugepages-16kB/enabled=always") }
+            if offered.anon[64] != nil { out.append("hugepages-64kB/enabled=madvise") }
+        }
+        if memory.contains(.shmem) {
+            if offered.shmem[16] != nil { out.append("hugepages-16kB/shmem_enabled=always") }
+            if offered.shmem[64] != nil { out.append("hugepages-64kB/shmem_enabled=advise") }
+        }
         return out
     }
 
