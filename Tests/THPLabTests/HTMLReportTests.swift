@@ -148,7 +148,7 @@ import Testing
         guard case .watch(let w) = try load("result-watch-6.18.json") else { Issue.record("not a watch"); return }
         let watch = try CSVReport.render(.watch(w)).split(separator: "\n")
         #expect(watch.count == w.samples.count + 1)
-        #expect(watch[0] == "t_s,resident_kb,pmd_kb,swapped_kb,coverage_percent")
+        #expect(watch[0] == "t_s,resident_kb,pmd_kb,swapped_kb,coverage_percent,mthp_kb,mthp_by_size_kb")
         let snap = try CSVReport.render(try load("snapshot-after-6.18.json"))
         #expect(snap.hasPrefix("pid,comm,start,end,backing,"))
         #expect(CSVReport.field("a,b \"c\"") == "\"a,b \"\"c\"\"\"")

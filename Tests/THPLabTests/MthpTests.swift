@@ -54,7 +54,7 @@ import Testing
         // Measured on 6.18: 1 MiB at +4 kB with 64k and 16k allowed.
         let e = MthpLayout.expected(start: Self.base + 4096, length: 1 << 20, fileOffset: nil, allowedKB: [16, 64])
         #expect(e == [64: 240, 16: 12, 4: 4])
-        #expect(MthpLayout.describe(e) == "64k x15, 16k x3, 4k x4")
+        #expect(FolioSizes.describe(e) == "64k x15, 16k x3, 4k x4")
     }
 
     @Test func shmemAddressNotCongruentToTheOffsetGetsBasePagesOnly() {
@@ -191,5 +191,43 @@ import Testing
         #expect(p.checks.allSatisfy { $0.holds == true })
         let shmem = try #require(r.steps.first { $0.phase == .partial && $0.memory == .shmem })
         #expect(shmem.checks.isEmpty)
+    }
+}
+
+/// mTHP by folio size in snapshots, diffs, CSV and the HTML extent map, on
+/// a real process (4 MiB anonymous at +4 kB under 64k and 16k always),
+/// before and after `thplab collapse` of its first extent.
+@Suite struct MthpSnapshotTests {
+    func load(_ name: String) throws -> SnapshotResult { try Fixture.result(name, as: SnapshotResult.self) }
+
+    @Test func textShowsTheSizesPerVMAAndPerExtent() throws {
+        let s = try load("snapshot-mthp-before-6.18.json")
+        let text = SnapshotTextReport.render(s)
+        #expect(text.contains("4080k (64k x63, 16k x3)"), "\(text)")
+        var o = SnapshotTextReport.Options()
+        o.extents = true
+        #expect(SnapshotTextReport.render(s, o).contains("mthp 508 (64k x31, 16k x3)"))
+    }
+
+    @Test func csvCarriesTheSizesInTheLastColumn() throws {
+        let csv = try CSVReport.render(.snapshot(try load("snapshot-mthp-before-6.18.json"))).split(separator: "\n")
+        #expect(csv[0].hasSuffix(",cgroup,mthp_by_size_kb"))
+        #expect(csv.contains { $0.hasSuffix(",64:4032;16:48") })
+    }
+
+    @Test func diffSeesTheCollapseAndTheSizesThatLeft() throws {
+        let d = SnapshotDiff.diff(before: try load("snapshot-mthp-before-6.18.json"), after: try load("snapshot-mthp-after-6.18.json"))
+        let v = try #require(d.processes.first?.vmas.first { $0.change == "became huge" })
+        #expect(v.mthpBeforeKB == ["64": 4032, "16": 48])
+        #expect(v.mthpAfterKB == ["64": 1984, "16": 48])
+        #expect(DiffTextReport.render(d).contains("64k:4032k 16k:48k -> 64k:1984k 16k:48k"))
+    }
+
+    @Test func extentMapColoursMthpBySize() throws {
+        let html = HTMLReport.render([("s.json", .snapshot(try load("snapshot-mthp-before-6.18.json")))])
+        #expect(html.contains("fill=\"\(HTML.mthpColor(sizeKB: 64))\""))
+        #expect(html.contains("mTHP by size:"))
+        #expect(HTML.mthpColor(sizeKB: 16) != HTML.mthpColor(sizeKB: 64))
+        #expect(HTML.mthpColor(sizeKB: 8) == HTML.mthpScale[0] && HTML.mthpColor(sizeKB: 1024) == HTML.mthpScale.last)
     }
 }

@@ -158,8 +158,8 @@ import Testing
         #expect(html.contains("could not be read: exited (7)"))
         let csv = try CSVReport.render(.snapshot(s))
         #expect(csv.hasPrefix("pid,comm,start,end,backing,"))
-        #expect(csv.split(separator: "\n").first?.hasSuffix(",coverage_percent,cgroup") == true)
-        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",/svc") })
+        #expect(csv.split(separator: "\n").first?.hasSuffix(",coverage_percent,cgroup,mthp_by_size_kb") == true)
+        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",/svc,") || $0.contains(",/svc,") })
     }
 }
 

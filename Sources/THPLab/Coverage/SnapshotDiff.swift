@@ -71,9 +71,10 @@ public enum SnapshotDiff {
             became = isPmd.subtracting(wasPmd).count
             left = wasPmd.subtracting(isPmd).count
         }
+        let mthpBefore = b?.pages.mthpSizesKB ?? [:], mthpAfter = a?.pages.mthpSizesKB ?? [:]
         let change: String
         switch (pmdAfter - pmdBefore, became, left) {
-        case (0, 0, 0): change = "unchanged"
+        case (0, 0, 0): change = mthpBefore == mthpAfter ? "unchanged" : "mthp changed"
         case (_, _, 0) where pmdAfter > pmdBefore || became > 0: change = "became huge"
         case (_, 0, _) where pmdAfter < pmdBefore || left > 0: change = "stopped being huge"
         default: change = "mixed"
@@ -82,6 +83,7 @@ public enum SnapshotDiff {
                        presence: b == nil ? "appeared" : a == nil ? "disappeared" : "matched",
                        beforeKB: b?.kb, afterKB: a?.kb, pmdDeltaKB: pmdAfter - pmdBefore,
                        coverageBefore: b?.coveragePercent, coverageAfter: a?.coveragePercent,
-                       extentsBecamePmd: became, extentsLeftPmd: left, change: change)
+                       extentsBecamePmd: became, extentsLeftPmd: left, change: change,
+                       mthpBeforeKB: b.map { _ in mthpBefore }, mthpAfterKB: a.map { _ in mthpAfter })
     }
 }

@@ -97,7 +97,10 @@ public final class Watcher {
         let started = Date().timeIntervalSince1970
         var samples: [WatchSample] = []
         func classify(_ s: inout WatchSample) {
-            if let full = try? SnapshotTaker.process(pid: pid, withPages: false) { s.classesKB = full.totals.kb() }
+            if let full = try? SnapshotTaker.process(pid: pid, withPages: false) {
+                s.classesKB = full.totals.kb()
+                s.mthpSizesKB = full.totals.mthpSizesKB
+            }
         }
         let ended = Self.loop(t0: t0, intervalMs: intervalMs, duration: duration, stop: stop) { t, tick in
             guard var s = quickSample(t: t) else { return false }

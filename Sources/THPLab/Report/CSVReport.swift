@@ -34,16 +34,19 @@ public enum CSVReport {
     }
 
     static func watch(_ w: WatchResult) -> String {
-        lines(["t_s", "resident_kb", "pmd_kb", "swapped_kb", "coverage_percent"],
-              w.samples.map { ["\($0.t)", "\($0.residentKB)", "\($0.pmdKB)", "\($0.swappedKB)", "\($0.coveragePercent)"] })
+        lines(["t_s", "resident_kb", "pmd_kb", "swapped_kb", "coverage_percent", "mthp_kb", "mthp_by_size_kb"],
+              w.samples.map { s in
+                  ["\(s.t)", "\(s.residentKB)", "\(s.pmdKB)", "\(s.swappedKB)", "\(s.coveragePercent)",
+                   s.classesKB.map { "\($0["mthp"] ?? 0)" } ?? "", FolioSizes.field(s.mthpSizesKB ?? [:])]
+              })
     }
 
     static func snapshot(_ s: SnapshotResult) -> String {
         let classes = PageClass.allCases.map(\.rawValue)
-        return lines(["pid", "comm", "start", "end", "backing", "device", "inode", "offset", "kind"] + classes.map { $0 + "_kb" } + ["coverage_percent", "cgroup"],
+        return lines(["pid", "comm", "start", "end", "backing", "device", "inode", "offset", "kind"] + classes.map { $0 + "_kb" } + ["coverage_percent", "cgroup", "mthp_by_size_kb"],
                      s.processes.flatMap { p in p.vmas.map { v in
                          ["\(p.pid)", p.comm, HTML.hex(v.start), HTML.hex(v.end), v.backing.name, v.backing.device, "\(v.backing.inode)",
-                          "\(v.backing.offset)", v.kind.rawValue] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)", p.cgroup ?? ""]
+                          "\(v.backing.offset)", v.kind.rawValue] + classes.map { "\(v.kb[$0] ?? 0)" } + ["\(v.coveragePercent)", p.cgroup ?? "", v.pages.mthpSizesField]
                      } })
     }
 }

@@ -8,12 +8,15 @@ public enum DiffTextReport {
             if shown.isEmpty {
                 out.append("  no VMA changed its PMD mappings")
             } else {
-                var t = TextTable(header: ["RANGE", "CHANGE", "PMD BEFORE", "PMD AFTER", "EXTENTS +/-", "PMD% BEFORE -> AFTER", "NAME"])
+                let mthp = shown.contains { !($0.mthpBeforeKB ?? [:]).isEmpty || !($0.mthpAfterKB ?? [:]).isEmpty }
+                var t = TextTable(header: ["RANGE", "CHANGE", "PMD BEFORE", "PMD AFTER", "EXTENTS +/-", "PMD% BEFORE -> AFTER"]
+                                  + (mthp ? ["MTHP BEFORE -> AFTER"] : []) + ["NAME"])
                 for v in shown {
                     let cov = "\(v.coverageBefore.map(SnapshotTextReport.format1) ?? "-") -> \(v.coverageAfter.map(SnapshotTextReport.format1) ?? "-")"
                     t.add([range(v.start, v.end), v.presence == "matched" ? v.change : v.presence,
                            SnapshotTextReport.size(v.beforeKB?["pmd"] ?? 0), SnapshotTextReport.size(v.afterKB?["pmd"] ?? 0),
-                           "+\(v.extentsBecamePmd)/-\(v.extentsLeftPmd)", cov, v.backing.name])
+                           "+\(v.extentsBecamePmd)/-\(v.extentsLeftPmd)", cov]
+                          + (mthp ? [Self.sizes(v.mthpBeforeKB) + " -> " + Self.sizes(v.mthpAfterKB)] : []) + [v.backing.name])
                 }
                 out.append(t.render(indent: "  "))
             }
@@ -25,5 +28,11 @@ public enum DiffTextReport {
         }
         out.append(contentsOf: d.notes.map { "note: \($0)" })
         return out.joined(separator: "\n")
+    }
+
+    /// `64k:1M 16k:48k`, or `-`.
+    static func sizes(_ kb: [String: Int]?) -> String {
+        let s = (kb ?? [:]).compactMap { k, v in Int(k).map { ($0, v) } }.filter { $0.1 > 0 }.sorted { $0.0 > $1.0 }
+        return s.isEmpty ? "-" : s.map { "\(FolioSizes.kB($0.0)):\(SnapshotTextReport.size($0.1))" }.joined(separator: " ")
     }
 }

@@ -24,7 +24,7 @@ public enum MthpTextReport {
             let left = steps.filter { $0.phase == .fault }.compactMap { s -> String? in
                 let why = s.excluded.filter { $0.value != "policy never" }
                 guard !why.isEmpty else { return nil }
-                return "  \(s.label): " + why.keys.compactMap(Int.init).sorted(by: >).map { "\(PerSizeTable.kB($0)) \(why[String($0)]!)" }.joined(separator: "; ")
+                return "  \(s.label): " + why.keys.compactMap(Int.init).sorted(by: >).map { "\(FolioSizes.kB($0)) \(why[String($0)]!)" }.joined(separator: "; ")
             }
             if !left.isEmpty { out.append("  sizes the policy allows but the VMA excludes:"); out += left.map { "  " + $0 } }
             for s in steps where s.phase != .fault { out.append("  \(s.label): \(s.rule)") }
@@ -39,23 +39,23 @@ public enum MthpTextReport {
     }
 
     static func row(_ s: MthpStep) -> [String] {
-        var vma = PerSizeTable.kB(s.lengthKB)
+        var vma = FolioSizes.kB(s.lengthKB)
         if s.label == "offset" { vma += s.memory == .anon ? " at +4k" : ", offset 0 at +4k" }
         if s.advised { vma += ", MADV_HUGEPAGE" }
-        let before = s.before.map { MthpLayout.describe(MthpSteps.unkeyed($0)) } ?? "-"
-        var after = MthpLayout.describe(MthpSteps.unkeyed(s.seen))
+        let before = s.before.map { FolioSizes.describe(MthpSteps.unkeyed($0)) } ?? "-"
+        var after = FolioSizes.describe(MthpSteps.unkeyed(s.seen))
         if s.phase == .partial, let size = s.before?.keys.compactMap(Int.init).max(), size > MthpLayout.pageKB,
            let b = s.before?[String(size)], let a = s.seen[String(size)], b - a == size / MthpLayout.pageKB {
             let rest = s.seen.filter { $0.key != String(size) }
-            after = "\(PerSizeTable.kB(size)) x\(b * MthpLayout.pageKB / size - 2) + 2 half-mapped" + (rest.isEmpty ? "" : ", " + MthpLayout.describe(MthpSteps.unkeyed(rest)))
+            after = "\(FolioSizes.kB(size)) x\(b * MthpLayout.pageKB / size - 2) + 2 half-mapped" + (rest.isEmpty ? "" : ", " + FolioSizes.describe(MthpSteps.unkeyed(rest)))
         }
         if s.swappedPages > 0 { after = (s.seen.isEmpty ? "" : after + ", ") + "\(s.swappedPages * PageGeometry.pageKB)k swapped" }
-        let model = s.ok ? "as expected" : "expected " + MthpLayout.describe(MthpSteps.unkeyed(s.expected))
+        let model = s.ok ? "as expected" : "expected " + FolioSizes.describe(MthpSteps.unkeyed(s.expected))
         // nr_anon (folios held) follows the allocations and frees; JSON has it.
         let moved = s.counters.sortedSizes.reversed().compactMap { size -> String? in
             let c = s.counters.sizes[size]!.filter { $0.key != "nr_anon" }
                 .sorted { (PerSizeStats.order($0.key), $0.key) < (PerSizeStats.order($1.key), $1.key) }
-            return c.isEmpty ? nil : "\(PerSizeTable.kB(size)) " + c.map { "\($0.key) \(RetractTextReport.signed($0.value))" }.joined(separator: " ")
+            return c.isEmpty ? nil : "\(FolioSizes.kB(size)) " + c.map { "\($0.key) \(RetractTextReport.signed($0.value))" }.joined(separator: " ")
         }
         let name = s.phase == .fault ? "fault \(s.label)" : s.label
         return [name, vma, before, after, model, moved.isEmpty ? "-" : moved.joined(separator: "; ")]

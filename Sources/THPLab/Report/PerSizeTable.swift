@@ -9,7 +9,7 @@ public enum PerSizeTable {
         guard !shown.isEmpty else { return nil }
         let columns = shown.counterNames
         return (["size"] + columns, shown.sortedSizes.map { size in
-            [kB(size)] + columns.map { c in stats[size, c].map { movedOnly ? RetractTextReport.signed($0) : String($0) } ?? "-" }
+            [FolioSizes.kB(size)] + columns.map { c in stats[size, c].map { movedOnly ? RetractTextReport.signed($0) : String($0) } ?? "-" }
         })
     }
 
@@ -22,6 +22,4 @@ public enum PerSizeTable {
         for r in g.rows { t.add(r) }
         return [indent + title + ":", t.render(indent: indent + "  ")]
     }
-
-    static func kB(_ size: Int) -> String { size >= 1024 && size % 1024 == 0 ? "\(size / 1024)M" : "\(size)k" }
 }

@@ -57,7 +57,8 @@ public enum SnapshotTextReport {
             for v in shown {
                 let kb = v.pages.kb()
                 t.add([range(v.start, v.end), v.kind.rawValue, size(v.pages.resident * PageGeometry.pageKB)]
-                      + [PageClass.pmd, .pteThp, .mthp, .small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
+                      + [size(kb["pmd"] ?? 0), size(kb["pte_thp"] ?? 0), v.pages.mthpCell(size)]
+                      + [PageClass.small, .swapped].map { size(kb[$0.rawValue] ?? 0) }
                       + [String(format1(v.coveragePercent)), v.crosscheck.agree ? "ok" : "PMD \(v.crosscheck.smapsPmdKB)k"]
                       + (nodes ? [nodeCell(v.numa)] : []) + [v.backing.name])
                 if o.extents {
@@ -113,19 +114,21 @@ public enum SnapshotTextReport {
     }
 
     static func rollupCells(_ l: RollupLine) -> String {
-        "resident \(size(l.pages.resident * 4)), pmd \(size(l.pages.pmd * 4)) (\(format1(l.coveragePercent))%), pte-thp \(size(l.pages.pteThp * 4)), mthp \(size(l.pages.mthp * 4)), small \(size(l.pages.small * 4))"
+        "resident \(size(l.pages.resident * 4)), pmd \(size(l.pages.pmd * 4)) (\(format1(l.coveragePercent))%), pte-thp \(size(l.pages.pteThp * 4)), mthp \(l.pages.mthpCell(size)), small \(size(l.pages.small * 4))"
     }
 
     static func processLine(_ p: ProcessCoverage) -> String {
         let t = p.totals
-        var line = "pid \(p.pid) (\(p.comm)): resident \(size(t.resident * 4)), pmd \(size(t.pmd * 4)) (\(format1(p.coveragePercent))%), pte-thp \(size(t.pteThp * 4)), mthp \(size(t.mthp * 4)), small \(size(t.small * 4)), swapped \(size(t.swapped * 4)); anon \(size(t.anon * 4))"
+        var line = "pid \(p.pid) (\(p.comm)): resident \(size(t.resident * 4)), pmd \(size(t.pmd * 4)) (\(format1(p.coveragePercent))%), pte-thp \(size(t.pteThp * 4)), mthp \(t.mthpCell(size)), small \(size(t.small * 4)), swapped \(size(t.swapped * 4)); anon \(size(t.anon * 4))"
         line += " [\(p.method)\(p.pfnsVisible ? "" : ", PFNs hidden")\(p.complete ? "" : ", INCOMPLETE")]"
         return line
     }
 
     static func extentLine(_ e: ExtentCoverage) -> String {
         if let letters = e.pageClasses { return letters }
-        return PageClass.allCases.filter { e.pages[$0] > 0 }.map { "\($0.label) \(e.pages[$0])" }.joined(separator: ", ")
+        return PageClass.allCases.filter { e.pages[$0] > 0 }.map { c in
+            "\(c.label) \(e.pages[c])" + (c == .mthp ? " (" + FolioSizes.describe(e.pages.mthpBySize) + ")" : "")
+        }.joined(separator: ", ")
     }
 
     public static func systemLines(_ c: SystemCounters) -> [String] {

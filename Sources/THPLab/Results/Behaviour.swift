@@ -54,7 +54,7 @@ public enum Behaviour {
     public static func rows(_ r: MthpResult) -> [BehaviourRow] {
         r.steps.map { s in
             BehaviourRow(group: s.memory.rawValue, subject: "\(s.phase.rawValue) \(s.label)",
-                         observed: MthpLayout.describe(MthpSteps.unkeyed(s.seen)), expected: MthpLayout.describe(MthpSteps.unkeyed(s.expected)),
+                         observed: FolioSizes.describe(MthpSteps.unkeyed(s.seen)), expected: FolioSizes.describe(MthpSteps.unkeyed(s.expected)),
                          met: s.ok, rule: s.rule)
         }
     }

@@ -15,13 +15,18 @@ public struct VmaDiff: Codable, Equatable, Sendable {
     /// Extents that were not PMD-mapped before and are now, and the reverse.
     public var extentsBecamePmd: Int
     public var extentsLeftPmd: Int
-    /// `became huge`, `stopped being huge`, `mixed` or `unchanged`.
+    /// `became huge`, `stopped being huge`, `mixed`, `mthp changed` (PMD
+    /// mappings the same, mTHP sizes not) or `unchanged`.
     public var change: String
+    /// mTHP kB by folio size ("64" -> kB) before and after.
+    public var mthpBeforeKB: [String: Int]?
+    public var mthpAfterKB: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case start, end, backing, presence, beforeKB = "before_kb", afterKB = "after_kb", pmdDeltaKB = "pmd_delta_kb"
         case coverageBefore = "coverage_before", coverageAfter = "coverage_after"
         case extentsBecamePmd = "extents_became_pmd", extentsLeftPmd = "extents_left_pmd", change
+        case mthpBeforeKB = "mthp_before_kb", mthpAfterKB = "mthp_after_kb"
     }
 }
 

@@ -11,10 +11,12 @@ public struct WatchSample: Codable, Equatable, Sendable {
     public var coveragePercent: Double
     /// The full classes, on the samples where they were taken.
     public var classesKB: [String: Int]?
+    /// mTHP kB by folio size in kB ("64" -> kB), with the full classes.
+    public var mthpSizesKB: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case t, residentKB = "resident_kb", pmdKB = "pmd_kb", swappedKB = "swapped_kb"
-        case coveragePercent = "coverage_percent", classesKB = "classes_kb"
+        case coveragePercent = "coverage_percent", classesKB = "classes_kb", mthpSizesKB = "mthp_sizes_kb"
     }
 }
 

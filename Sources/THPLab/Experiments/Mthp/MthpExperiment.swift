@@ -71,13 +71,13 @@ public struct MthpExperiment {
     static func difference(_ s: MthpStep) -> String {
         var parts: [String] = []
         if let e = s.expectedBefore, s.before != e {
-            parts.append("before the action saw \(MthpLayout.describe(MthpSteps.unkeyed(s.before ?? [:]))), expected \(MthpLayout.describe(MthpSteps.unkeyed(e)))")
+            parts.append("before the action saw \(FolioSizes.describe(MthpSteps.unkeyed(s.before ?? [:]))), expected \(FolioSizes.describe(MthpSteps.unkeyed(e)))")
         }
         if s.seen != s.expected {
-            parts.append("saw \(MthpLayout.describe(MthpSteps.unkeyed(s.seen))), expected \(MthpLayout.describe(MthpSteps.unkeyed(s.expected)))")
+            parts.append("saw \(FolioSizes.describe(MthpSteps.unkeyed(s.seen))), expected \(FolioSizes.describe(MthpSteps.unkeyed(s.expected)))")
         }
         for c in s.checks where c.holds == false {
-            parts.append("\(PerSizeTable.kB(c.sizeKB)) \(c.counter) moved \(c.seen ?? 0), expected at least \(c.atLeast)")
+            parts.append("\(FolioSizes.kB(c.sizeKB)) \(c.counter) moved \(c.seen ?? 0), expected at least \(c.atLeast)")
         }
         if let e = s.errnoName { parts.append("the call failed with \(e)") }
         if s.phase == .swap && s.swappedPages * PageGeometry.pageKB != s.lengthKB {

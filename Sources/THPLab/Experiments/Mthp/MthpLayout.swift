@@ -40,11 +40,11 @@ public enum MthpLayout {
     /// (a larger size may still take its place).
     public static func excluded(sizeKB: Int, start: UInt, length: Int, fileOffset: UInt?) -> String? {
         let s = UInt(sizeKB * 1024), end = start + UInt(length)
-        if s > UInt(length) { return "larger than the VMA (\(PerSizeTable.kB(length / 1024)))" }
+        if s > UInt(length) { return "larger than the VMA (\(FolioSizes.kB(length / 1024)))" }
         let first = (start + s - 1) / s * s
-        if first + s > end { return "no \(PerSizeTable.kB(sizeKB))-aligned block inside the VMA" }
+        if first + s > end { return "no \(FolioSizes.kB(sizeKB))-aligned block inside the VMA" }
         if let off = fileOffset, (first - start + off) % s != 0 {
-            return "address not congruent to the file offset modulo \(PerSizeTable.kB(sizeKB))"
+            return "address not congruent to the file offset modulo \(FolioSizes.kB(sizeKB))"
         }
         return nil
     }
@@ -53,20 +53,9 @@ public enum MthpLayout {
     /// PMD-sized folios (PMD- or PTE-mapped) under the PMD size, mTHP under
     /// their own, small pages under the base page.
     public static func seen(_ c: ClassCounts) -> [Int: Int] {
-        var out: [Int: Int] = [:]
+        var out = c.mthpBySize
         if c.small > 0 { out[pageKB] = c.small }
         if c.pmd + c.pteThp > 0 { out[PageGeometry.pmdSize / 1024] = c.pmd + c.pteThp }
-        for (k, v) in c.mthpSizes where v > 0 { if let kb = Int(k) { out[kb, default: 0] += v } }
         return out
-    }
-
-    /// `64k x16, 4k x3`: folios by size, largest first.
-    public static func describe(_ pages: [Int: Int]) -> String {
-        let parts = pages.keys.sorted(by: >).compactMap { kb -> String? in
-            guard let p = pages[kb], p > 0 else { return nil }
-            let perFolio = kb / pageKB
-            return p % perFolio == 0 ? "\(PerSizeTable.kB(kb)) x\(p / perFolio)" : "\(PerSizeTable.kB(kb)) \(p) pages"
-        }
-        return parts.isEmpty ? "nothing resident" : parts.joined(separator: ", ")
     }
 }

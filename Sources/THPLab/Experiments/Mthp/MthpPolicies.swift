@@ -74,7 +74,7 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
     public func summary(_ m: MthpMemory) -> String {
         let parts = offered(m).compactMap { kb -> String? in
             guard let raw = (m == .anon ? anon : shmem)[kb], let eff = effective(m, sizeKB: kb), eff != "never" else { return nil }
-            return raw == "inherit" ? "\(PerSizeTable.kB(kb))=inherit(\(eff))" : "\(PerSizeTable.kB(kb))=\(eff)"
+            return raw == "inherit" ? "\(FolioSizes.kB(kb))=inherit(\(eff))" : "\(FolioSizes.kB(kb))=\(eff)"
         }
         return parts.isEmpty ? "every size never" : parts.joined(separator: " ")
     }

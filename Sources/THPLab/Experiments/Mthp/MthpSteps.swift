@@ -35,9 +35,9 @@ struct MthpSteps {
         step.counters = delta.nonZero
         step.checks = expected.keys.filter { $0 > MthpLayout.pageKB }.sorted(by: >).map { size in
             check(delta, size, allocCounter, atLeast: Int64(expected[size]! * MthpLayout.pageKB / size),
-                  why: "one \(allocCounter) per \(PerSizeTable.kB(size)) folio the fault gave")
+                  why: "one \(allocCounter) per \(FolioSizes.kB(size)) folio the fault gave")
         }
-        let largest = step.allowedKB.first.map { PerSizeTable.kB($0) } ?? "none"
+        let largest = step.allowedKB.first.map { FolioSizes.kB($0) } ?? "none"
         step.rule = "faults take the largest allowed size (\(largest)) whose aligned block fits the VMA and is still empty, then the next; the rest are base pages"
         return finish(step)
     }
@@ -72,9 +72,9 @@ struct MthpSteps {
                 check(delta, size, "nr_anon_partially_mapped", atLeast: 2, why: "the two folios are now only partly mapped"),
                 check(delta, size, "split_deferred", atLeast: 2, why: "each is queued for a deferred split"),
             ]
-            step.rule = "unmapping half of a \(PerSizeTable.kB(size)) anonymous folio leaves it whole but partly mapped, queued for the deferred split that memory pressure runs (split moves then, not now)"
+            step.rule = "unmapping half of a \(FolioSizes.kB(size)) anonymous folio leaves it whole but partly mapped, queued for the deferred split that memory pressure runs (split moves then, not now)"
         } else {
-            step.rule = "unmapping half of a \(PerSizeTable.kB(size)) shmem folio removes only page-table entries: the folio stays whole in the page cache, with no deferred split"
+            step.rule = "unmapping half of a \(FolioSizes.kB(size)) shmem folio removes only page-table entries: the folio stays whole in the page cache, with no deferred split"
         }
         return finish(step)
     }
@@ -161,7 +161,7 @@ struct MthpSteps {
         var s = s
         s.ok = s.seen == s.expected && (s.expectedBefore == nil || s.before == s.expectedBefore) && s.checks.allSatisfy { $0.holds != false } && (s.errnoName == nil || s.phase == .swap && s.swappedPages > 0)
         if s.phase == .swap { s.ok = s.ok && s.swappedPages * PageGeometry.pageKB == s.lengthKB && s.errnoName == nil }
-        lab.step("\(memory.rawValue) \(s.label): \(MthpLayout.describe(Self.unkeyed(s.seen)))")
+        lab.step("\(memory.rawValue) \(s.label): \(FolioSizes.describe(Self.unkeyed(s.seen)))")
         return s
     }
 

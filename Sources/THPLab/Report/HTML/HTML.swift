@@ -90,6 +90,21 @@ public enum HTML {
         ok ? "<span class=\"ok\">every expectation met</span>" : "<span class=\"bad\">the kernel did something else</span>"
     }
 
+    /// mTHP cells on one blue scale by folio size: 8k light, 1M dark.
+    static let mthpScale = ["#bbdefb", "#90caf9", "#64b5f6", "#42a5f5", "#1e88e5", "#1565c0", "#0d47a1", "#082a66"]
+
+    static func mthpColor(sizeKB: Int) -> String {
+        var i = 0, s = 8
+        while s < sizeKB && i < mthpScale.count - 1 { s *= 2; i += 1 }
+        return mthpScale[i]
+    }
+
+    static func mthpLegend(_ sizes: [Int]) -> String {
+        sizes.isEmpty ? "" : "<p class=\"legend\">mTHP by size: " + sizes.sorted().map {
+            "<span><i class=\"swatch\" style=\"background:\(mthpColor(sizeKB: $0))\"></i>\(FolioSizes.kB($0))</span>"
+        }.joined() + "</p>"
+    }
+
     static func classLegend() -> String {
         "<p class=\"legend\">" + PageClass.allCases.map {
             "<span><i class=\"swatch\" style=\"background:\(classColors[$0]!)\"></i>\($0.label)</span>"

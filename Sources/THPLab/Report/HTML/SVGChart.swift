@@ -109,25 +109,39 @@ struct ExtentStrip {
         PageClass.allCases.max { p[$0] < p[$1] } ?? .none
     }
 
+    /// A cell's colour: its main class's, and for mTHP its main size's.
+    static func color(_ p: ClassCounts) -> (String, Int?) {
+        let main = main(p)
+        guard main == .mthp, let size = p.mthpBySize.max(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key else {
+            return (HTML.classColors[main]!, nil)
+        }
+        return (HTML.mthpColor(sizeKB: size), size)
+    }
+
     func svg() -> String {
         let labelWidth = 310.0
         var y = 4.0
         var body = ""
         var total = 0
+        var sizes = Set<Int>()
         for row in rows {
             let lines = max(1, (row.cells.count + Self.perLine - 1) / Self.perLine)
             body += "<text x=\"0\" y=\"\(y + 9)\">\(HTML.escape(String(row.label.prefix(44))))</text>"
             for (i, c) in row.cells.enumerated() {
                 let x = labelWidth + Double(i % Self.perLine) * (Self.cell + Self.gap)
                 let cy = y + Double(i / Self.perLine) * (Self.cell + Self.gap)
-                let counts = PageClass.allCases.filter { c.pages[$0] > 0 }.map { "\($0.label) \(c.pages[$0])" }.joined(separator: ", ")
-                body += "<rect class=\"extent\" x=\"\(x)\" y=\"\(cy)\" width=\"\(Self.cell)\" height=\"\(Self.cell)\" fill=\"\(HTML.classColors[Self.main(c.pages)]!)\" stroke=\"#bbb\" stroke-width=\"0.5\"><title>\(HTML.escape(c.title)): \(HTML.escape(counts.isEmpty ? "empty" : counts))</title></rect>"
+                let counts = PageClass.allCases.filter { c.pages[$0] > 0 }.map {
+                    "\($0.label) \(c.pages[$0])" + ($0 == .mthp ? " (" + FolioSizes.describe(c.pages.mthpBySize) + ")" : "")
+                }.joined(separator: ", ")
+                let (fill, size) = Self.color(c.pages)
+                if let size { sizes.insert(size) }
+                body += "<rect class=\"extent\" x=\"\(x)\" y=\"\(cy)\" width=\"\(Self.cell)\" height=\"\(Self.cell)\" fill=\"\(fill)\" stroke=\"#bbb\" stroke-width=\"0.5\"><title>\(HTML.escape(c.title)): \(HTML.escape(counts.isEmpty ? "empty" : counts))</title></rect>"
                 total += 1
             }
             y += Double(lines) * (Self.cell + Self.gap) + 6
         }
         let width = labelWidth + Double(Self.perLine) * (Self.cell + Self.gap)
         return "<svg class=\"extent-map\" data-extents=\"\(total)\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(y + 4))\">\(body)</svg>"
-            + HTML.classLegend()
+            + HTML.classLegend() + HTML.mthpLegend(Array(sizes))
     }
 }
