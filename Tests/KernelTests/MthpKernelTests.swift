@@ -106,6 +106,29 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    /// `explain` under a per-size policy set for it alone: each anonymous
+    /// VMA of the test process may get 16k exactly where the VMA's shape
+    /// allows (the model's rule), and the policy comes back afterwards.
+    @Test func explainSaysWhichSizesEachVMAMayGet() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(["knobs", "set", "hugepages-16kB/enabled=always", "--", Thplab.binary, "explain", "--pid", "\(getpid())",
+                                "--json", "-"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        host.expectRestored()
+        let e = try JSONDecoder().decode(ExplainResult.self, from: Data(r.stdout.utf8))
+        let anon = e.vmas.filter { $0.kind == .anon }
+        #expect(!anon.isEmpty)
+        for v in anon {
+            let sizes = try #require(v.sizes, "\(v.start)")
+            let fits = MthpLayout.excluded(sizeKB: 16, start: v.start, length: Int(v.end - v.start), fileOffset: nil) == nil
+            #expect(sizes.first { $0.sizeKB == 16 }?.allowed == (fits && !v.flags.contains("nh")), "\(v.start)-\(v.end) \(sizes)")
+            if MthpPolicies(values: e.knobs).effective(.anon, sizeKB: 32) == "never" && !v.flags.contains("nh") {
+                #expect(sizes.first { $0.sizeKB == 32 }?.why == "policy never")
+            }
+        }
+    }
+
     /// Per-size counters in `snapshot --system` and in the diff of two:
     /// 64k has anonymous counters, shmem's 8k has none (absent, not zero).
     @Test func snapshotsCarryPerSizeCounters() throws {

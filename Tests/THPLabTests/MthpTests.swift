@@ -231,3 +231,39 @@ import Testing
         #expect(HTML.mthpColor(sizeKB: 8) == HTML.mthpScale[0] && HTML.mthpColor(sizeKB: 1024) == HTML.mthpScale.last)
     }
 }
+
+/// `explain`'s per-VMA folio sizes: which a fault may give now, and why not.
+@Suite struct SizeVerdictTests {
+    static let values = ["enabled": "madvise", "hugepages-2048kB/enabled": "inherit", "hugepages-64kB/enabled": "always",
+                         "hugepages-16kB/enabled": "always", "hugepages-32kB/enabled": "never",
+                         "shmem_enabled": "never", "hugepages-64kB/shmem_enabled": "always", "hugepages-8kB/shmem_enabled": "never"]
+
+    @Test func reasonsInTheKernelsOrder() {
+        let p = MthpPolicies(values: Self.values)
+        let base: UInt = 0x7f00_0000_0000
+        let plain = p.verdicts(.anon, start: base, length: 1 << 20, fileOffset: nil, advised: false, noHugepage: false, processDisabled: false)
+        #expect(plain.map(\.sizeKB) == [2048, 64, 32, 16])
+        #expect(plain.filter(\.allowed).map(\.sizeKB) == [64, 16])
+        #expect(plain[0].why == "policy madvise and no MADV_HUGEPAGE")
+        #expect(SizeVerdict.describe(plain) == "may get 64k 16k; not 2M (policy madvise and no MADV_HUGEPAGE), 32k (policy never)")
+        let advised = p.verdicts(.anon, start: base, length: 1 << 20, fileOffset: nil, advised: true, noHugepage: false, processDisabled: false)
+        #expect(advised[0].why == "larger than the VMA (1M)")
+        let nh = p.verdicts(.anon, start: base, length: 2 << 20, fileOffset: nil, advised: true, noHugepage: true, processDisabled: false)
+        #expect(nh.allSatisfy { !$0.allowed && $0.why == "MADV_NOHUGEPAGE" })
+        let prctl = p.verdicts(.anon, start: base, length: 2 << 20, fileOffset: nil, advised: true, noHugepage: true, processDisabled: true)
+        #expect(prctl.allSatisfy { $0.why.hasPrefix("prctl") })
+        let shmem = p.verdicts(.shmem, start: base + 4096, length: 1 << 20, fileOffset: 0, advised: false, noHugepage: false, processDisabled: false)
+        #expect(shmem.first { $0.sizeKB == 64 }?.why == "address not congruent to the file offset modulo 64k")
+    }
+
+    @Test func explainGivesEachAnonymousVMAItsSizes() throws {
+        let s = try Fixture.result("snapshot-mthp-before-6.18.json", as: SnapshotResult.self)
+        let v = try #require(s.processes[0].vmas.max { $0.pages.mthp < $1.pages.mthp })
+        let ctx = Explainer.Context(knobs: Self.values, readOnlyThpForFS: nil, mountHuge: { _ in nil })
+        let e = Explainer.explain(v, ctx)
+        #expect(e.sizes?.filter(\.allowed).map(\.sizeKB) == [64, 16])
+        // A regular file's folios come from its filesystem: no verdicts.
+        let file = try #require(s.processes[0].vmas.first { $0.kind == .file })
+        #expect(Explainer.explain(file, ctx).sizes == nil)
+    }
+}

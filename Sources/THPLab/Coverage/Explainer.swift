@@ -118,7 +118,27 @@ public enum Explainer {
         e.offset = v.backing.offset
         e.kinds = kinds.sorted()
         e.heldBackKB = heldBack(v, primary: e.kinds.first, maxPtesNone: ctx.knobs.int(.maxPtesNone, or: 511))
+        e.sizes = sizeVerdicts(v, flags: flags, ctx)
         return e
+    }
+
+    /// The folio sizes a fault may give the VMA now. Anonymous memory and
+    /// the internal shmem mount (memfd, SysV, /dev/zero) follow the
+    /// per-size policies; a tmpfs file its mount's huge=, a regular file
+    /// its filesystem: no verdicts for those.
+    static func sizeVerdicts(_ v: VmaCoverage, flags: [String], _ ctx: Context) -> [SizeVerdict]? {
+        let internalShmem = v.backing.name.hasPrefix("/memfd:") || v.backing.name.hasPrefix("/SYSV") || v.backing.name.hasPrefix("/dev/zero")
+        let memory: MthpMemory
+        switch v.kind {
+        case .anon: memory = .anon
+        case .shmem where internalShmem: memory = .shmem
+        default: return nil
+        }
+        let policies = MthpPolicies(values: ctx.knobs)
+        guard !policies.offered(memory).isEmpty else { return nil }
+        return policies.verdicts(memory, start: v.start, length: Int(v.end - v.start),
+                                 fileOffset: memory == .shmem ? UInt(v.backing.offset) : nil, advised: flags.contains("hg"),
+                                 noHugepage: flags.contains("nh"), processDisabled: ctx.thpEnabled == false)
     }
 
     /// Whole 2 MiB-aligned extents inside `[start, end)`.

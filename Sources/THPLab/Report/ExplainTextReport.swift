@@ -83,6 +83,7 @@ public enum ExplainTextReport {
             out.append("  now: " + (classes.isEmpty ? "nothing resident" : classes.joined(separator: ", ")) + "; PMD coverage \(SnapshotTextReport.format1(v.coveragePercent))%")
             out.append("  THPeligible \(v.thpEligible.map { $0 ? "1" : "0" } ?? "?"), VmFlags \(v.flags.isEmpty ? "-" : v.flags.joined(separator: " ")), whole 2 MiB extents \(v.wholeExtents)" + (v.aligned.map { $0 ? ", offset aligned" : ", offset MISALIGNED" } ?? ""))
             for b in v.blockers { out.append("  - " + b) }
+            if let sizes = v.sizes { out.append("  folio sizes at fault: " + SizeVerdict.describe(sizes)) }
             out.append("  => " + v.verdict)
         }
         return out

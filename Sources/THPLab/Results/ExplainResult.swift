@@ -33,11 +33,15 @@ public struct VmaExplanation: Codable, Sendable {
     public var heldBackKB: [BlockerKind: Int] = [:]
     /// Every VMA-level blocker that applies, in order.
     public var kinds: [BlockerKind] = []
+    /// Multi-size THP: each folio size a fault may give the VMA now, or
+    /// why not (anonymous memory and the kernel's internal shmem mount, on
+    /// kernels with per-size policies; nil elsewhere).
+    public var sizes: [SizeVerdict]? = nil
 
     enum CodingKeys: String, CodingKey {
         case start, end, name, kind, thpEligible = "thp_eligible", flags, anonKBInFileMapping = "anon_kb_in_file_mapping"
         case aligned, wholeExtents = "whole_extents", classesKB = "classes_kb", coveragePercent = "coverage_percent"
-        case blockers, verdict, pid, offset, heldBackKB = "held_back_kb", kinds
+        case blockers, verdict, pid, offset, heldBackKB = "held_back_kb", kinds, sizes
     }
 }
 

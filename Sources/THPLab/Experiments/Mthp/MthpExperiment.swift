@@ -87,6 +87,11 @@ public struct MthpExperiment {
     }
 }
 
+extension MthpMemory {
+    /// The version rule that brought per-size THP for this memory.
+    var versionRule: VersionRule { self == .anon ? VersionRules.anonMultiSize : VersionRules.shmemMultiSize }
+}
+
 /// `run mthp` from start to end.
 public enum MthpRunner {
     public static func run(options: MthpOptions, log: @escaping (String) -> Void,

@@ -7,8 +7,6 @@ public enum MthpMemory: String, Codable, CaseIterable, Sendable {
     public var knobFile: String { self == .anon ? "enabled" : "shmem_enabled" }
     /// The global knob `inherit` resolves to.
     public var globalKnob: String { self == .anon ? "enabled" : "shmem_enabled" }
-    /// The version rule that brought per-size THP for this memory.
-    var versionRule: VersionRule { self == .anon ? VersionRules.anonMultiSize : VersionRules.shmemMultiSize }
 }
 
 /// The per-size policies in force, `inherit` resolved, and the sizes they
@@ -23,20 +21,23 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case anon, shmem, anonGlobal = "anon_global", shmemGlobal = "shmem_global" }
 
-    public init(knobs: [String: SysfsValue]) {
+    public init(knobs: [String: SysfsValue]) { self.init(values: knobs.mapValues(\.current)) }
+
+    /// From knob name -> current value.
+    public init(values: [String: String]) {
         func sizes(_ file: String) -> [Int: String] {
             var out: [Int: String] = [:]
-            for (name, v) in knobs {
+            for (name, v) in values {
                 let parts = name.split(separator: "/")
                 guard parts.count == 2, parts[1] == file, let kb = PerSizeStats.sizeKB(directory: parts[0]) else { continue }
-                out[kb] = v.current
+                out[kb] = v
             }
             return out
         }
         anon = sizes("enabled")
         shmem = sizes("shmem_enabled")
-        anonGlobal = knobs["enabled"]?.current ?? "never"
-        shmemGlobal = knobs["shmem_enabled"]?.current ?? "never"
+        anonGlobal = values["enabled"] ?? "never"
+        shmemGlobal = values["shmem_enabled"] ?? "never"
     }
 
     /// The sizes this kernel offers for the memory, smallest first.
@@ -70,6 +71,23 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
         offered(m).filter { allows(m, sizeKB: $0, advised: advised) }.sorted(by: >)
     }
 
+    /// Each offered size for one VMA, largest first: whether a fault may
+    /// give it that size now, and if not the first reason why (prctl,
+    /// MADV_NOHUGEPAGE, the policy, then the VMA's size and alignment).
+    public func verdicts(_ m: MthpMemory, start: UInt, length: Int, fileOffset: UInt?, advised: Bool,
+                         noHugepage: Bool, processDisabled: Bool) -> [SizeVerdict] {
+        offered(m).sorted(by: >).map { size in
+            let why: String?
+            if processDisabled { why = "prctl(PR_SET_THP_DISABLE) disabled THP for the process" }
+            else if noHugepage { why = "MADV_NOHUGEPAGE" }
+            else if !allows(m, sizeKB: size, advised: advised) {
+                let eff = effective(m, sizeKB: size) ?? "never"
+                why = eff == "never" ? "policy never" : "policy \(eff) and no MADV_HUGEPAGE"
+            } else { why = MthpLayout.excluded(sizeKB: size, start: start, length: length, fileOffset: fileOffset) }
+            return SizeVerdict(sizeKB: size, allowed: why == nil, why: why ?? "allowed")
+        }
+    }
+
     /// One line per size that is not `never` after `inherit`, for the report.
     public func summary(_ m: MthpMemory) -> String {
         let parts = offered(m).compactMap { kb -> String? in
@@ -77,5 +95,27 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
             return raw == "inherit" ? "\(FolioSizes.kB(kb))=inherit(\(eff))" : "\(FolioSizes.kB(kb))=\(eff)"
         }
         return parts.isEmpty ? "every size never" : parts.joined(separator: " ")
+    }
+}
+
+/// Whether a VMA may get one folio size at fault now, and why not.
+public struct SizeVerdict: Codable, Equatable, Sendable {
+    public var sizeKB: Int
+    public var allowed: Bool
+    public var why: String
+
+    enum CodingKeys: String, CodingKey { case sizeKB = "size_kb", allowed, why }
+
+    /// `may get 64k 16k; not 2M (larger than the VMA (1M)), 32k 128k (policy never)`:
+    /// the reasons grouped, largest size first.
+    public static func describe(_ verdicts: [SizeVerdict]) -> String {
+        let ok = verdicts.filter(\.allowed).map { FolioSizes.kB($0.sizeKB) }
+        var groups: [(String, [Int])] = []
+        for v in verdicts where !v.allowed {
+            if let i = groups.firstIndex(where: { $0.0 == v.why }) { groups[i].1.append(v.sizeKB) } else { groups.append((v.why, [v.sizeKB])) }
+        }
+        let not = groups.map { "\($0.1.map(FolioSizes.kB).joined(separator: " ")) (\($0.0))" }
+        return (ok.isEmpty ? "no size above the base page" : "may get " + ok.joined(separator: " "))
+            + (not.isEmpty ? "" : "; not " + not.joined(separator: ", "))
     }
 }
