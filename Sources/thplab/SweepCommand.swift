@@ -11,13 +11,23 @@ struct SweepCommand: ParsableCommand {
             values, runs the scenario --repeat times on a fresh region, and puts the knobs back; at the end \
             every knob is as before. The knobs swept are left alone by the scenario (it does not make \
             khugepaged fast over them).
+            mthp sweeps per-size policies: `run mthp` (without its swap step unless --swap is given) at each \
+            combination, checking over every fault step that the sizes seen were allowed and that the largest \
+            allowed size that fits came first.
             Example: thplab sweep sparse --knob max_ptes_none=0,255,256,511 --present 256
                      thplab sweep latency --knob scan_sleep_millisecs=10,100,1000 --extents 8
+                     thplab sweep mthp --knob hugepages-64kB/enabled=never,always --knob hugepages-2048kB/enabled=never,inherit
             """
     )
 
-    @Argument(help: "collapse, sparse, latency or swap.")
-    var scenario: RegionOptions.Scenario
+    @Argument(help: "collapse, sparse, latency, swap or mthp.")
+    var scenario: String
+
+    @Option(help: "mthp: anon or shmem; repeat for both (default: both).")
+    var memory: [MthpMemory] = []
+
+    @Option(help: "mthp: swap for its swap step (file, zram); default none, no swap step.")
+    var swap: MthpOptions.Swap = .none
 
     @Option(name: .customLong("knob"), help: "NAME=V1,V2,... (repeatable; every combination is run).")
     var knobs: [String] = []
@@ -39,7 +49,15 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var region: RegionArguments
 
+    func validate() throws {
+        guard scenario == "mthp" || RegionOptions.Scenario(rawValue: scenario) != nil else {
+            throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap or mthp")
+        }
+    }
+
     func run() throws {
+        if scenario == "mthp" { return try runMthp() }
+        let scenario = RegionOptions.Scenario(rawValue: scenario)!
         let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
         let o = try region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
                                swapped: swapped)
@@ -52,6 +70,20 @@ struct SweepCommand: ParsableCommand {
             if done == total { line.finish() }
         }
         try region.output.emit(r) { SweepTextReport.render(r) }
+        if !r.ok { throw ExitCode(1) }
+    }
+
+    func runMthp() throws {
+        var o = MthpOptions()
+        if !memory.isEmpty { o.memory = memory }
+        o.swap = swap
+        let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
+        let line = ProgressLine(output: region.output)
+        let r = try MthpSweep.run(options: o, axes: axes, log: { Console.error("thplab: " + $0) }) { done, total in
+            line.update("sweep mthp: \(done)/\(total) points") { if progress { Console.error("thplab: " + $0) } }
+            if done == total { line.finish() }
+        }
+        try region.output.emit(r) { MthpSweepTextReport.render(r) }
         if !r.ok { throw ExitCode(1) }
     }
 }

@@ -69,6 +69,29 @@ extension KernelSuite {
         #expect(Set(r.knobsChanged.map(\.name)).isSuperset(of: ["hugepages-32kB/enabled"]))
     }
 
+    /// The sweep: 64k never/always by the PMD size never/inherit.
+    /// Each point's advised 1 MiB VMA gets 64k exactly where 64k is always,
+    /// the 2 MiB one a PMD exactly where the PMD size is allowed with
+    /// MADV_HUGEPAGE (the model's policy rule), and the checks hold.
+    @Test func sweepOfPerSizePolicies() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(["sweep", "mthp", "--memory", "anon", "--knob", "hugepages-64kB/enabled=never,always",
+                                "--knob", "hugepages-2048kB/enabled=never,inherit", "--json", "-"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        host.expectRestored()
+        let s = try JSONDecoder().decode(MthpSweepResult.self, from: Data(r.stdout.utf8))
+        #expect(s.points.count == 4)
+        #expect(s.checks.count == 2 && s.checks.allSatisfy(\.held), "\(s.checks)")
+        for p in s.points {
+            let policies = MthpPolicies(values: s.knobsBefore.merging(p.knobs) { $1 })
+            let advised = try #require(p.steps.first { $0.label == "advised" })
+            #expect((advised.seen["64"] == 256) == (p.knobs["hugepages-64kB/enabled"] == "always"), "\(p.knobs)")
+            let pmd = try #require(p.steps.first { $0.label == "pmd" })
+            #expect((pmd.seen["2048"] == 512) == policies.allows(.anon, sizeKB: 2048, advised: true), "\(p.knobs)")
+        }
+    }
+
     /// Bad input changes nothing and says what is wrong (exit 2).
     @Test(arguments: [
         (["--knob", "hugepages-3kB/enabled=always"], "its sizes for enabled are"),

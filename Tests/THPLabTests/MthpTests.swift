@@ -267,3 +267,27 @@ import Testing
         #expect(Explainer.explain(file, ctx).sizes == nil)
     }
 }
+
+@Suite struct MthpSweepTests {
+    @Test func savedSweepHoldsItsChecksAndFailsADoctoredPoint() throws {
+        let r = try Fixture.result("result-mthp-sweep-6.18.json", as: MthpSweepResult.self)
+        #expect(r.points.count == 4)
+        let held = MthpSweep.checks(r.points).allSatisfy { $0.held }
+        #expect(held)
+        var points = r.points
+        let i = try #require(points[0].steps.firstIndex { $0.label == "plain" })
+        points[0].steps[i].seen = ["32": 256]
+        let checks = MthpSweep.checks(points)
+        #expect(checks.first { $0.name == "sizes seen are allowed" }?.held == false)
+        #expect(checks.first { $0.name == "largest fitting size first" }?.held == false)
+    }
+
+    @Test func sweepRendersAsATableAndAChartOfSizesByPolicy() throws {
+        let any = try ResultFile.read(Fixture.path("result-mthp-sweep-6.18.json"))
+        guard case .mthpSweep(let r) = any else { Issue.record("not an mthp sweep"); return }
+        let text = MthpSweepTextReport.render(r)
+        #expect(text.contains("64kB/enabled") && text.contains("64k x16"))
+        let html = HTMLReport.render([("s.json", any)])
+        #expect(html.contains("class=\"folio-bars\"") && html.contains(HTML.mthpColor(sizeKB: 64)))
+    }
+}

@@ -13,6 +13,7 @@ public enum AnyResult {
     case battery(BatteryResult)
     case behaviourDiff(BehaviourDiffResult)
     case mthp(MthpResult)
+    case mthpSweep(MthpSweepResult)
     /// A kind without a view of its own (doctor, collapse, vm, knobs):
     /// shown as its pretty JSON.
     case other(kind: ResultKind, json: String)
@@ -30,6 +31,7 @@ public enum AnyResult {
         case .battery: return .battery
         case .behaviourDiff: return .behaviourDiff
         case .mthp: return .mthp
+        case .mthpSweep: return .mthpSweep
         case .other(let k, _): return k
         }
     }
@@ -109,6 +111,7 @@ public enum ResultFile {
             case .battery: return .battery(try dec.decode(BatteryResult.self, from: data))
             case .behaviourDiff: return .behaviourDiff(try dec.decode(BehaviourDiffResult.self, from: data))
             case .mthp: return .mthp(try dec.decode(MthpResult.self, from: data))
+            case .mthpSweep: return .mthpSweep(try dec.decode(MthpSweepResult.self, from: data))
             case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
             }
         } catch {

@@ -4,6 +4,7 @@ import Foundation
 /// `schema_version`: the envelope, written once, around each typed body.
 public enum ResultKind: String, Codable, CaseIterable, Sendable {
     case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery, mthp
+    case mthpSweep = "mthp_sweep"
     case behaviourDiff = "behaviour_diff"
 }
 
@@ -113,6 +114,11 @@ extension BatteryResult: ThplabResult {
 extension MthpResult: ThplabResult {
     public static let kind = ResultKind.mthp
     public var view: AnyResult { .mthp(self) }
+}
+
+extension MthpSweepResult: ThplabResult {
+    public static let kind = ResultKind.mthpSweep
+    public var view: AnyResult { .mthpSweep(self) }
 }
 
 extension BehaviourDiffResult: ThplabResult {
