@@ -14,7 +14,7 @@ struct MthpScenario: ParsableCommand {
               fault     five VMAs faulted in: plain (1M), advised (1M, MADV_HUGEPAGE), offset (1M, 4 kB off the size's
                         alignment; for shmem the address is not congruent to the file offset), tiny (48k), pmd (2M)
               partial   half of the first and of the last large folio unmapped (MADV_DONTNEED, munmap)
-              collapse  MADV_COLLAPSE of a 2M range faulted in as mTHPs
+              collapse  a 2M range faulted in as mTHPs, then MADV_COLLAPSE (or --trigger khugepaged), traced
               swap      a 1M range of mTHPs pushed out with MADV_PAGEOUT
             Folio sizes are read from pagemap and kpageflags (each folio's compound head gives its size) and compared \
             with the kernel's rule: a fault takes the largest allowed size whose naturally aligned block fits the VMA \
@@ -39,6 +39,12 @@ struct MthpScenario: ParsableCommand {
     @Option(help: "Where to make the swap file when the host has no swap.")
     var swapDir: String = "/var/tmp"
 
+    @Option(help: "How the collapse step collapses: madvise (MADV_COLLAPSE) or khugepaged (MADV_HUGEPAGE, khugepaged made fast, a bounded wait).")
+    var trigger: Trigger = .madvise
+
+    @Option(help: "Bound on khugepaged's wait in the collapse step, in seconds.")
+    var timeout: Int = 30
+
     @OptionGroup var output: OutputOptions
 
     func options() -> MthpOptions {
@@ -47,6 +53,8 @@ struct MthpScenario: ParsableCommand {
         o.knobs = knob
         o.swap = swap
         o.swapDirectory = swapDir
+        o.trigger = trigger
+        o.timeoutSeconds = timeout
         return o
     }
 

@@ -92,6 +92,27 @@ extension KernelSuite {
         }
     }
 
+    /// The collapse step by khugepaged: where the PMD size's policy allows
+    /// it with MADV_HUGEPAGE the mTHP range becomes one PMD-sized folio and
+    /// the tracepoints say khugepaged did it; a PMD size the run was asked
+    /// to keep at never stays never (making khugepaged fast never overrides
+    /// it) and the range keeps its mTHPs.
+    @Test func collapseByKhugepaged() throws {
+        let r = try run(["--swap", "none", "--trigger", "khugepaged"])
+        #expect(r.ok, "\(r.differences)")
+        for c in r.steps where c.phase == .collapse {
+            #expect(c.seen == ["2048": 512], "\(c.memory)")
+            #expect(c.diagnosis?.reason.contains("collapsed by khugepaged") == true, "\(c.diagnosis?.reason ?? "")")
+        }
+        let kept = try run(["--swap", "none", "--memory", "anon", "--trigger", "khugepaged", "--timeout", "5",
+                            "--knob", "hugepages-2048kB/enabled=never", "--knob", "hugepages-16kB/enabled=always"])
+        #expect(kept.ok, "\(kept.differences)")
+        let c = try #require(kept.steps.first { $0.phase == .collapse })
+        #expect(c.seen == c.before && c.seen["16"] == 508)
+        #expect(kept.knobsInForce["hugepages-2048kB/enabled"] == "never")
+        #expect(!kept.knobsChanged.contains { $0.name == "hugepages-2048kB/enabled" && $0.to != "never" })
+    }
+
     /// Bad input changes nothing and says what is wrong (exit 2).
     @Test(arguments: [
         (["--knob", "hugepages-3kB/enabled=always"], "its sizes for enabled are"),

@@ -27,7 +27,13 @@ public enum MthpTextReport {
                 return "  \(s.label): " + why.keys.compactMap(Int.init).sorted(by: >).map { "\(FolioSizes.kB($0)) \(why[String($0)]!)" }.joined(separator: "; ")
             }
             if !left.isEmpty { out.append("  sizes the policy allows but the VMA excludes:"); out += left.map { "  " + $0 } }
-            for s in steps where s.phase != .fault { out.append("  \(s.label): \(s.rule)") }
+            for s in steps where s.phase != .fault {
+                out.append("  \(s.label): \(s.rule)")
+                if let d = s.diagnosis {
+                    out.append("    the kernel: \(d.reason)" + (d.inferred ? " [inferred]" : ""))
+                    for e in DiagnosisTextReport.folded(d.events).prefix(3) { out.append("      " + e) }
+                }
+            }
         }
         out.append("")
         if let p = r.deltas.perSize {

@@ -17,7 +17,7 @@ public struct CounterCheck: Codable, Equatable, Sendable {
 /// One step of `run mthp`: a VMA, what was done to it, the folio sizes the
 /// model expects and those pagemap/kpageflags saw, and the per-size
 /// counters' deltas over the step.
-public struct MthpStep: Codable, Equatable, Sendable {
+public struct MthpStep: Codable, Sendable {
     public enum Phase: String, Codable, Sendable { case fault, partial, collapse, swap }
 
     public var phase: Phase
@@ -46,12 +46,16 @@ public struct MthpStep: Codable, Equatable, Sendable {
     public var errnoName: String?
     /// What the model expects before the action, where it predicts it (collapse).
     public var expectedBefore: [String: Int]?
+    /// Collapse: the huge_memory events of the range and the kernel's reason.
+    public var diagnosis: ExtentDiagnosis?
+    /// Collapse by khugepaged: the wait.
+    public var khugepaged: KhugepagedWait?
     public var ok: Bool
 
     enum CodingKeys: String, CodingKey {
         case phase, memory, label, start, lengthKB = "length_kb", advised, fileOffset = "file_offset", allowedKB = "allowed_kb"
         case excluded, before, expected, seen, swappedPages = "swapped_pages", counters, checks, rule, errnoName = "errno_name"
-        case expectedBefore = "expected_before", ok
+        case expectedBefore = "expected_before", diagnosis, khugepaged, ok
     }
 }
 

@@ -46,10 +46,10 @@ public struct MthpExperiment {
         var swap: SwapArea?
         defer { swap?.remove() }
         for m in memories {
-            let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel)
+            let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel, asked: Set(requests.map(\.name)))
             for shape in MthpSteps.shapes { steps.append(try s.fault(shape)) }
             steps.append(try s.partial())
-            steps.append(try s.collapse())
+            steps.append(try s.collapse(trigger: options.trigger, timeoutSeconds: options.timeoutSeconds))
             if options.swap != .none {
                 if swap == nil {
                     swap = try SwapArea(guardian: guardian, directory: options.swapDirectory, zram: options.swap == .zram)

@@ -15,8 +15,24 @@ public struct MthpOptions: Codable, Equatable, Sendable {
     public var knobs: [String] = []
     public var swap: Swap = .file
     public var swapDirectory: String = "/var/tmp"
+    /// How the collapse step collapses: MADV_COLLAPSE or khugepaged.
+    public var trigger: Trigger = .madvise
+    /// Bound on khugepaged's wait in the collapse step.
+    public var timeoutSeconds: Int = 30
 
-    enum CodingKeys: String, CodingKey { case memory, knobs, swap, swapDirectory = "swap_directory" }
+    enum CodingKeys: String, CodingKey {
+        case memory, knobs, swap, swapDirectory = "swap_directory", trigger, timeoutSeconds = "timeout_seconds"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        memory = try c.decode([MthpMemory].self, forKey: .memory)
+        knobs = try c.decode([String].self, forKey: .knobs)
+        swap = try c.decode(Swap.self, forKey: .swap)
+        swapDirectory = try c.decode(String.self, forKey: .swapDirectory)
+        trigger = try c.decodeIfPresent(Trigger.self, forKey: .trigger) ?? .madvise
+        timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? 30
+    }
 
     public init() {}
 
@@ -37,6 +53,7 @@ public struct MthpOptions: Codable, Equatable, Sendable {
     }
 
     public func validate() throws {
+        guard (1...600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 600 seconds") }
         guard !memory.isEmpty else { throw THPLabError.usage("give at least one --memory (anon or shmem)") }
         guard Set(memory).count == memory.count else { throw THPLabError.usage("each --memory once") }
         for k in knobs {

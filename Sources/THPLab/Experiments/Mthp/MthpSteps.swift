@@ -10,6 +10,9 @@ struct MthpSteps {
     let policies: MthpPolicies
     let lab: Lab
     let kernel: KernelVersion
+    /// The policies the run was asked for: what is measured, so making
+    /// khugepaged fast never overrides them.
+    var asked: Set<String> = []
 
     /// The fault step's VMA shapes: label, kB, MADV_HUGEPAGE, misaligned.
     static let shapes: [(String, Int, Bool, Bool)] = [
@@ -81,7 +84,11 @@ struct MthpSteps {
 
     // MARK: collapse
 
-    func collapse() throws -> MthpStep {
+    /// A 2 MiB range faulted in as mTHPs (its last page a read-only VMA of
+    /// its own meanwhile, so no PMD fits), then MADV_COLLAPSE, or
+    /// MADV_HUGEPAGE and a bounded wait for khugepaged made fast; traced
+    /// where tracefs can be had, so the kernel's own reason is shown.
+    func collapse(trigger: Trigger, timeoutSeconds: Int) throws -> MthpStep {
         let vma = try MthpVma(memory, lengthKB: 2048, advised: false, misaligned: false, lab: lab, tag: "collapse")
         let last = PageGeometry.pmdSize - PageGeometry.pageSize
         try vma.populateWithoutPMD()
@@ -92,15 +99,51 @@ struct MthpSteps {
                                                  allowedKB: allowed(advised: false).filter { $0 < PageGeometry.pmdSize / 1024 })
         expectedBefore[MthpLayout.pageKB, default: 0] += 1
         step.expectedBefore = Self.keyed(expectedBefore)
+        let backing: Backing = memory == .anon ? .anon : .memfd
+        let regions = RegionSet(regions: [.init(pid: Sys.pid, start: vma.start, traceName: vma.object?.traceName)], extentsEach: 1)
+        let reader = try ExtentReader(regions)
+        let trace = try TraceSession(lab: lab, objectNames: regions.regions.compactMap(\.traceName), subject: regions.subject,
+                                     pfnSources: [.init(pid: Sys.pid, start: vma.start, extents: 1, object: 0)], pids: [Sys.pid]) {
+            Sys.touchMmapLock()
+        }
         let stats = PerSizeStats.read(sysfs: lab.sysfs)
-        if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
+        let pmd = PageGeometry.pmdSize / 1024
+        var expectCollapse = true
+        var wait: KhugepagedWait?
+        switch trigger {
+        case .madvise:
+            if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
+            step.rule = "MADV_COLLAPSE turns \(Self.from(before)) into one PMD-sized folio, whatever the policies"
+        case .khugepaged:
+            try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: backing).filter { !asked.contains($0.name) })
+            let now = MthpPolicies(knobs: lab.knobs())
+            expectCollapse = now.allows(memory, sizeKB: pmd, advised: true)
+            for _ in 0..<2 { _ = try? vma.region.madvise(.hugepage) }
+            let w = try KhugepagedWaiter(reader: reader, signal: CollapseSignal(backing: backing), sysfs: lab.sysfs,
+                                         boundSeconds: timeoutSeconds, tracer: trace.tracer)
+                .wait(expectCollapse: expectCollapse, progress: lab.progress)
+            wait = w.wait
+            step.rule = expectCollapse
+                ? "khugepaged turns \(Self.from(before)) into one PMD-sized folio once the range has MADV_HUGEPAGE and the PMD size's policy allows it"
+                : "khugepaged leaves \(Self.from(before)): the PMD size's policy (\(now.effective(memory, sizeKB: pmd) ?? "never")) does not allow it even with MADV_HUGEPAGE"
+        }
+        trace.indexPFNs()
+        let traced = trace.finish(allEvents: false)
         _ = try? vma.region.madvise(.populateRead)
         step.counters = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats).nonZero
-        step.seen = Self.keyed(MthpLayout.seen(try vma.classes()))
-        step.expected = [String(PageGeometry.pmdSize / 1024): PageGeometry.pagesPerPmd]
-        let from = before.keys.contains { $0 > MthpLayout.pageKB } ? "a range of mTHPs" : "a range of base pages (no size below the PMD size is allowed without MADV_HUGEPAGE)"
-        step.rule = "MADV_COLLAPSE turns \(from) into one PMD-sized folio, whatever the policies (faulted in with its last page a read-only VMA, so no PMD fitted)"
+        let after = try vma.classes()
+        step.seen = Self.keyed(MthpLayout.seen(after))
+        step.expected = expectCollapse ? [String(pmd): PageGeometry.pagesPerPmd] : step.before!
+        let collapsed = after.pmd + after.pteThp == PageGeometry.pagesPerPmd
+        step.diagnosis = ExtentDiagnoser(trigger: trigger, backing: backing, trace: traced, blocker: nil, fullScans: wait?.fullScans)
+            .diagnose(ExtentRef(object: 0, extent: 0), collapsed: collapsed, errnoName: step.errnoName)
+        step.khugepaged = wait
         return finish(step)
+    }
+
+    static func from(_ before: [Int: Int]) -> String {
+        before.keys.contains { $0 > MthpLayout.pageKB && $0 < PageGeometry.pmdSize / 1024 }
+            ? "a range of mTHPs" : "a range of base pages (no size below the PMD size is allowed without MADV_HUGEPAGE)"
     }
 
     // MARK: swap
@@ -150,7 +193,8 @@ struct MthpSteps {
         }
         return MthpStep(phase: phase, memory: memory, label: label, start: vma.start, lengthKB: length / 1024, advised: vma.advised,
                         fileOffset: vma.fileOffset, allowedKB: allowedHere, excluded: excluded, before: nil, expected: [:], seen: [:],
-                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, expectedBefore: nil, ok: false)
+                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, expectedBefore: nil,
+                        diagnosis: nil, khugepaged: nil, ok: false)
     }
 
     private func check(_ delta: PerSizeStats, _ size: Int, _ counter: String, atLeast: Int64, why: String) -> CounterCheck {
