@@ -23,7 +23,7 @@ struct Report: ParsableCommand {
     @Option(help: "Write the HTML report to this path ('-' for stdout).")
     var html: String?
 
-    @Option(help: "Write CSV to this path ('-' for stdout); needs exactly one sweep, watch or snapshot file.")
+    @Option(help: "Write CSV to this path ('-' for stdout); needs exactly one sweep, watch, snapshot or mthp file, or a run, retract or --system diff with per-size counters.")
     var csv: String?
 
     func validate() throws {

@@ -57,51 +57,43 @@ extension KernelSuite {
         }
     }
 
-    /// The max_ptes_none rule at its threshold in each guest: 256 pages
-    /// present collapse under max_ptes_none 256 and not under 255. Expected
-    /// counts come from the model (RegionExperiment.expectation).
-    @Test(arguments: Guest.allCases)
-    func sparseRuleHoldsInTheGuest(guest: Guest) throws {
-        let r = try vm(["sweep", "sparse", "--present", "256", "--extents", "2", "--knob", "max_ptes_none=255,256"], on: guest)
-        #expect(r.status == 0, "\(r.stderr)")
-        let result = try #require(try r.json()["result"] as? [String: Any])
-        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
-        var o = RegionOptions(scenario: .sparse)
-        o.extents = 2
-        o.present = 256
-        let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
-                                   trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
-        let points = result["points"] as? [[String: Any]] ?? []
-        #expect(points.count == 2)
-        for p in points {
-            let none = try #require(Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_none"] ?? ""))
-            #expect(p["collapsed"] as? Int == RegionExperiment.expectation(o, context: c, maxPtesNone: none).0, "max_ptes_none \(none): \(p)")
+    /// A khugepaged threshold rule in each guest, one point each side of
+    /// it: 256 pages present collapse under max_ptes_none 256 and not 255;
+    /// 64 pages in swap (on the zram the guest's 9p root makes thplab use)
+    /// collapse under max_ptes_swap 64 and not 63. The counts come from
+    /// the model (RegionExperiment.expectation).
+    enum ThresholdRule: String, CaseIterable, Sendable {
+        case sparse, swap
+        var arguments: [String] {
+            self == .sparse ? ["sweep", "sparse", "--present", "256", "--extents", "2", "--knob", "max_ptes_none=255,256"]
+                : ["sweep", "swap", "--swapped", "64", "--extents", "2", "--knob", "max_ptes_swap=63,64"]
         }
-        #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
+        var options: RegionOptions {
+            var o = RegionOptions(scenario: self == .sparse ? .sparse : .swap)
+            o.extents = 2
+            if self == .sparse { o.present = 256 } else { o.swapped = 64 }
+            return o
+        }
     }
 
-    /// The max_ptes_swap rule at its threshold in each guest, on the zram
-    /// the guest's 9p root makes thplab use: 64 pages in swap collapse
-    /// under max_ptes_swap 64 and not under 63 (counts from the model).
-    @Test(arguments: Guest.allCases)
-    func swapRuleHoldsInTheGuest(guest: Guest) throws {
-        let r = try vm(["sweep", "swap", "--swapped", "64", "--extents", "2", "--knob", "max_ptes_swap=63,64"], on: guest)
+    @Test(arguments: Guest.allCases, ThresholdRule.allCases)
+    func thresholdRuleHoldsInTheGuest(guest: Guest, rule: ThresholdRule) throws {
+        let r = try vm(rule.arguments, on: guest)
         #expect(r.status == 0, "\(r.stderr)")
         let result = try #require(try r.json()["result"] as? [String: Any])
         #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
-        var o = RegionOptions(scenario: .swap)
-        o.extents = 2
-        o.swapped = 64
         let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
                                    trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
         let points = result["points"] as? [[String: Any]] ?? []
         #expect(points.count == 2)
         for p in points {
-            let swap = try #require(Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_swap"] ?? ""))
-            let none = Int((p["knobs"] as? [String: String])?["khugepaged/max_ptes_none"] ?? "") ?? 511
-            #expect(p["collapsed"] as? Int == RegionExperiment.expectation(o, context: c, maxPtesNone: none, maxPtesSwap: swap).0,
-                    "max_ptes_swap \(swap): \(p)")
+            let knobs = p["knobs"] as? [String: String] ?? [:]
+            let none = Int(knobs["khugepaged/max_ptes_none"] ?? "") ?? 511
+            let swap = Int(knobs["khugepaged/max_ptes_swap"] ?? "") ?? 64
+            #expect(p["collapsed"] as? Int == RegionExperiment.expectation(rule.options, context: c, maxPtesNone: none, maxPtesSwap: swap).0,
+                    "\(rule) \(knobs): \(p)")
         }
+        #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
     }
 
     /// `run mthp` in each guest, judged by the version rules: on 6.12 every

@@ -291,3 +291,27 @@ import Testing
         #expect(html.contains("class=\"folio-bars\"") && html.contains(HTML.mthpColor(sizeKB: 64)))
     }
 }
+
+@Suite struct PerSizeCSVTests {
+    @Test func mthpRunIsOneRowPerStepAndSize() throws {
+        let csv = try CSVReport.render(try ResultFile.read(Fixture.path("result-mthp-6.18.json"))).split(separator: "\n")
+        #expect(csv[0].hasPrefix("phase,memory,label,start,length_kb,advised,size_kb,seen_kb,expected_kb,ok"))
+        let header = csv[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let alloc = try #require(header.firstIndex(of: "anon_fault_alloc"))
+        let row = try #require(csv.first { $0.hasPrefix("fault,anon,advised,") && $0.contains(",64,1024,1024,true") })
+        let cells = row.split(separator: ",", omittingEmptySubsequences: false)
+        #expect(Int(cells[alloc]).map { $0 >= 16 } == true)
+    }
+
+    @Test func sweepRowsStartWithTheKnobs() throws {
+        let csv = try CSVReport.render(try ResultFile.read(Fixture.path("result-mthp-sweep-6.18.json"))).split(separator: "\n")
+        #expect(csv[0].hasPrefix("hugepages-64kB/enabled,hugepages-2048kB/enabled,phase,"))
+        #expect(csv.contains { $0.hasPrefix("always,inherit,fault,anon,pmd,") && $0.contains(",2048,2048,2048,true") })
+    }
+
+    @Test func runResultsGiveTheirPerSizeDeltas() throws {
+        var counters = SystemCounters(vmstat: [:], meminfo: [:], khugepaged: [:])
+        counters.perSize = PerSizeStats(sizes: [64: ["swpout": 16, "split": 0], 8: ["split": 1]])
+        #expect(CSVReport.perSize(counters.perSize) == "size_kb,split,swpout\n8,1,\n64,0,16\n")
+    }
+}

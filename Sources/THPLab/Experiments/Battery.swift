@@ -13,7 +13,7 @@ public enum Battery {
             p.append(["run", "retract", "--trigger", trigger.rawValue])
             p.append(["run", "retract", "--trigger", trigger.rawValue, "--nohugepage", "--uffd-wp", "--processes", "3"])
         }
-        return p + RegionOptions.Scenario.allCases.map { ["run", $0.rawValue] }
+        return p + RegionOptions.Scenario.allCases.map { ["run", $0.rawValue] } + [["run", "mthp"]]
     }
 
     /// Runs the plan (or the entries whose label contains one of `only`).

@@ -42,6 +42,13 @@ public struct VersionRule: Sendable {
     public var evidence: [Evidence]
 
     public func applies(_ kernel: KernelVersion) -> Bool { kernel >= since }
+
+    /// The rule with one more piece of evidence.
+    func shownBy(_ e: Evidence) -> VersionRule {
+        var r = self
+        r.evidence.append(e)
+        return r
+    }
 }
 
 public enum VersionRules {
@@ -86,10 +93,12 @@ public enum VersionRules {
                                                row: "PAGEMAP_SCAN", inside: .equals("yes"), outside: .equals("no"))
     public static let anonMultiSize = capability("anon-mthp", since: KernelVersion(6, 8), "anonymous multi-size THP: a hugepages-<N>kB directory per folio size",
                                                  row: "THP sizes", inside: .differs("PMD only"), outside: .equals("PMD only"))
+        .shownBy(.init(entry: "run mthp", subject: "fault advised anon", inside: .equals("64k x16"), outside: .absent, runs: measured))
     public static let perSizeStats = capability("per-size-stats", since: KernelVersion(6, 9), "per-size counters under hugepages-<N>kB/stats",
                                                 row: "per-size stats files", inside: .differs("none"), outside: .equals("none"))
     public static let shmemMultiSize = capability("shmem-mthp", since: KernelVersion(6, 11), "shmem multi-size THP: a shmem_enabled policy per folio size",
                                                   row: "shmem per-size policies", inside: .differs("none"), outside: .equals("none"))
+        .shownBy(.init(entry: "run mthp", subject: "fault advised shmem", inside: .equals("64k x16"), outside: .absent, runs: measured))
     public static let underusedShrinker = capability(
         "underused-shrinker", since: KernelVersion(6, 12),
         "the underused-THP shrinker splits THPs mostly of zero-filled pages under memory pressure (knob shrink_underused)",

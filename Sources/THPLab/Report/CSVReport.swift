@@ -1,14 +1,21 @@
 import Foundation
 
-/// Sweeps, watch timelines and snapshots as CSV (RFC 4180 quoting).
+/// Sweeps, watch timelines and snapshots as CSV (RFC 4180 quoting); run
+/// results and diffs as their per-size counter table; `run mthp` and its
+/// sweep one row per step and folio size.
 public enum CSVReport {
     public static func render(_ result: AnyResult) throws -> String {
         switch result {
         case .sweep(let r): return sweep(r)
         case .watch(let w): return watch(w)
         case .snapshot(let s): return snapshot(s)
+        case .run(let r) where r.deltas.perSize != nil: return perSize(r.deltas.perSize)
+        case .retract(let r) where r.deltas.perSize != nil: return perSize(r.deltas.perSize)
+        case .diff(let d) where d.system?.perSize != nil: return perSize(d.system?.perSize)
+        case .mthp(let r): return mthpSteps(r.steps.map { ([String: String](), $0) })
+        case .mthpSweep(let r): return mthpSteps(r.points.flatMap { p in p.steps.map { (p.knobs, $0) } }, axes: r.axes.map(\.name))
         default:
-            throw THPLabError.usage("a \(result.kind) result has no CSV form: CSV is for sweep, watch and snapshot (use --json or --html)")
+            throw THPLabError.usage("this \(result.kind) result has no CSV form: CSV is for sweep, watch, snapshot and mthp results, and for the per-size counters of run, retract and --system diff results that carry them (6.9+; use --json or --html)")
         }
     }
 
@@ -22,6 +29,31 @@ public enum CSVReport {
     }
 
     static func num(_ v: Double?) -> String { v.map { String($0) } ?? "" }
+
+    /// The per-size counters (deltas of a run): one row per folio size, one
+    /// column per counter, empty where the kernel has no such counter.
+    static func perSize(_ stats: PerSizeStats?) -> String {
+        let s = stats ?? PerSizeStats()
+        let names = s.counterNames
+        return lines(["size_kb"] + names, s.sortedSizes.map { size in ["\(size)"] + names.map { s[size, $0].map(String.init) ?? "" } })
+    }
+
+    /// One row per step and folio size: pages seen and expected in kB, and
+    /// the per-size counters that moved over the step at that size.
+    static func mthpSteps(_ steps: [([String: String], MthpStep)], axes: [String] = []) -> String {
+        let counters = Set(steps.flatMap { $0.1.counters.sizes.values.flatMap(\.keys) }).sorted { (PerSizeStats.order($0), $0) < (PerSizeStats.order($1), $1) }
+        var rows: [[String]] = []
+        for (knobs, s) in steps {
+            let sizes = Set(s.seen.keys.compactMap(Int.init) + s.expected.keys.compactMap(Int.init) + s.counters.sortedSizes).sorted(by: >)
+            for size in sizes {
+                let k = String(size)
+                rows.append(axes.map { knobs[$0] ?? "" } + [s.phase.rawValue, s.memory.rawValue, s.label, HTML.hex(s.start), "\(s.lengthKB)", "\(s.advised)", "\(size)",
+                            "\((s.seen[k] ?? 0) * PageGeometry.pageKB)", "\((s.expected[k] ?? 0) * PageGeometry.pageKB)", "\(s.ok)"]
+                            + counters.map { s.counters[size, $0].map(String.init) ?? "" })
+            }
+        }
+        return lines(axes + ["phase", "memory", "label", "start", "length_kb", "advised", "size_kb", "seen_kb", "expected_kb", "ok"] + counters, rows)
+    }
 
     static func sweep(_ r: SweepResult) -> String {
         lines(r.axes.map(\.name) + ["runs", "collapsed", "total", "expected_collapsed", "coverage_percent", "latency_median_ms",

@@ -53,7 +53,7 @@ public enum Behaviour {
     /// the model expected.
     public static func rows(_ r: MthpResult) -> [BehaviourRow] {
         r.steps.map { s in
-            BehaviourRow(group: s.memory.rawValue, subject: "\(s.phase.rawValue) \(s.label)",
+            BehaviourRow(group: "run mthp", subject: (s.phase == .fault ? "fault \(s.label)" : s.label) + " " + s.memory.rawValue,
                          observed: FolioSizes.describe(MthpSteps.unkeyed(s.seen)), expected: FolioSizes.describe(MthpSteps.unkeyed(s.expected)),
                          met: s.ok, rule: s.rule)
         }
