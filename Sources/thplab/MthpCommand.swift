@@ -9,21 +9,28 @@ struct MthpScenario: ParsableCommand {
         commandName: "mthp",
         abstract: "Multi-size THP: which folio sizes faults get, partial unmapping, collapse of mTHPs and their swap-out.",
         discussion: """
-            For anonymous memory (per-size hugepages-<N>kB/enabled, 6.8+) and shmem (a memfd; per-size \
-            hugepages-<N>kB/shmem_enabled, 6.11+), under the per-size policies of --knob, set for the run and put back:
-              fault     five VMAs faulted in: plain (1M), advised (1M, MADV_HUGEPAGE), offset (1M, 4 kB off the size's
-                        alignment; for shmem the address is not congruent to the file offset), tiny (48k), pmd (2M)
-              partial   half of the first and of the last large folio unmapped (MADV_DONTNEED, munmap)
-              collapse  a 2M range faulted in as mTHPs, then MADV_COLLAPSE (or --trigger khugepaged), traced
-              swap      a 1M range of mTHPs pushed out with MADV_PAGEOUT
-            Folio sizes are read from pagemap and kpageflags (each folio's compound head gives its size) and compared \
-            with the kernel's rule: a fault takes the largest allowed size whose naturally aligned block fits the VMA \
-            and is still empty. Beside each step: the per-size counters (hugepages-<N>kB/stats) that moved.
-            Without --knob: 16kB always and 64kB madvise (shmem: advise), the PMD size as the host has it.
-            Swap: the host's own if it has any, else a swap file in --swap-dir, or zram0 with --swap zram. A rotational \
-            device takes large folios only after splitting them (swpout_fallback); zram takes them whole (swpout).
-            Examples: thplab run mthp
-                      thplab run mthp --memory anon --knob hugepages-32kB/enabled=always --knob hugepages-2048kB/enabled=never
+            For anonymous memory (hugepages-<N>kB/enabled, 6.8+) and a memfd (shmem, \
+            hugepages-<N>kB/shmem_enabled, 6.11+), under the per-size policies of \
+            --knob, set for the run and put back:
+              fault     five VMAs faulted in: plain 1M, advised 1M (MADV_HUGEPAGE),
+                        offset 1M (4 kB off alignment; shmem: not congruent to
+                        the file offset), tiny 48k, pmd 2M
+              partial   half of two large folios unmapped (DONTNEED, munmap)
+              collapse  2M of mTHPs, then MADV_COLLAPSE or khugepaged, traced
+              swap      1M of mTHPs pushed out with MADV_PAGEOUT
+            Folio sizes come from pagemap and kpageflags and are compared with the \
+            kernel's rule: a fault takes the largest allowed size whose aligned \
+            block fits the VMA and is still empty. Beside each step: the per-size \
+            counters (hugepages-<N>kB/stats) that moved.
+            Without --knob: 16kB always and 64kB madvise (shmem: advise); the PMD \
+            size keeps the host's policy.
+            Swap: the host's own if it has any, else a swap file in --swap-dir, or \
+            zram0 with --swap zram. A rotational device takes large folios only \
+            after splitting them (swpout_fallback); zram takes them whole (swpout).
+            Examples:
+              thplab run mthp
+              thplab run mthp --memory anon --knob hugepages-32kB/enabled=always
+              thplab sweep mthp --knob hugepages-64kB/enabled=never,always
             """
     )
 
