@@ -35,7 +35,7 @@ public struct Capabilities: Codable, Equatable, Sendable {
 
     public static func read(sysfs: THPSysfs, probe: HostProbe, proc: ProcFS = .host) -> Capabilities {
         let dirs = ((try? Sys.listDirectory(sysfs.root)) ?? []).filter { THPSysfs.isSizeDirectory($0[...]) }
-            .sorted { (Int($0.dropFirst(10).dropLast(2)) ?? 0) < (Int($1.dropFirst(10).dropLast(2)) ?? 0) }
+            .sorted { (PerSizeStats.sizeKB(directory: $0[...]) ?? 0) < (PerSizeStats.sizeKB(directory: $1[...]) ?? 0) }
         let stats = ((try? Sys.listDirectory(sysfs.path("hugepages-\(PageGeometry.pmdKB)kB/stats"))) ?? []).sorted()
         let events = ScanTracer.tracefsRoots.lazy.compactMap { root -> (String, [String])? in
             guard let names = try? Sys.listDirectory(root + "/events/huge_memory") else { return nil }

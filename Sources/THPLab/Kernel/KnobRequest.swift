@@ -29,7 +29,7 @@ public struct KnobRequest: Equatable, Sendable {
     /// shmem's only), or that it has no per-size THP at all.
     static func sizeMismatch(_ name: String, present: [String]) -> String? {
         let parts = name.split(separator: "/")
-        guard parts.count == 2, PerSizeStats.sizeKB(directory: parts[0]) != nil || parts[0].hasPrefix("hugepages-") else { return nil }
+        guard parts.count == 2, parts[0].hasPrefix("hugepages-") else { return nil }
         let file = parts[1]
         let sizes = present.compactMap { p -> String? in
             let q = p.split(separator: "/")

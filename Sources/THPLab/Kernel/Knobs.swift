@@ -47,11 +47,7 @@ public struct THPSysfs: Sendable {
         return nil
     }
 
-    static func isSizeDirectory(_ s: Substring) -> Bool {
-        guard s.hasPrefix("hugepages-"), s.hasSuffix("kB") else { return false }
-        let digits = s.dropFirst("hugepages-".count).dropLast(2)
-        return !digits.isEmpty && digits.allSatisfy(\.isNumber)
-    }
+    static func isSizeDirectory(_ s: Substring) -> Bool { PerSizeStats.sizeKB(directory: s) != nil }
 
     /// Every catalogued knob present on this kernel, in a stable order:
     /// globals, khugepaged, then per-size knobs by size.
@@ -66,7 +62,7 @@ public struct THPSysfs: Sendable {
     }
 
     private func order(_ name: String) -> (Int, String) { (name.contains("/") ? 1 : 0, name) }
-    private func sizeKB(_ dir: String) -> Int { Int(dir.dropFirst("hugepages-".count).dropLast(2)) ?? 0 }
+    private func sizeKB(_ dir: String) -> Int { PerSizeStats.sizeKB(directory: dir[...]) ?? 0 }
 
     public func path(_ name: String) -> String { root + "/" + name }
 

@@ -132,7 +132,7 @@ public final class SwapArea {
     public var rotational: Bool? { Self.rotational(path) }
 
     public static func rotational(_ path: String) -> Bool? {
-        guard let (major, minor, _) = Sys.deviceNumbers(path) else { return nil }
+        guard let (major, minor) = Sys.deviceNumbers(path) else { return nil }
         let base = "/sys/dev/block/\(major):\(minor)"
         for q in [base + "/queue/rotational", base + "/../queue/rotational"] {
             if let v = FileIO.readIfPresent(q)?.trimmingWhitespace() { return v == "1" }

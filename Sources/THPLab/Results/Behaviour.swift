@@ -125,8 +125,7 @@ public enum Behaviour {
     /// choices ("number" for a numeric one), and for how many folio sizes
     /// shmem has its own policy: a knob a kernel lacks is a row it lacks.
     static func knobRows(_ knobs: [String: SysfsValue]) -> [(String, String)] {
-        let shmemSizes = knobs.keys.filter { $0.hasPrefix("hugepages-") && $0.hasSuffix("/shmem_enabled") }
-            .compactMap { Int($0.dropFirst(10).prefix { $0.isNumber }) }.sorted()
+        let shmemSizes = MthpPolicies(knobs: knobs).offered(.shmem)
         let shmem = shmemSizes.isEmpty ? "none" : "\(shmemSizes.count): \(shmemSizes.first!)kB-\(shmemSizes.last!)kB"
         let global = knobs.filter { !$0.key.hasPrefix("hugepages-") }.sorted { $0.key < $1.key }
         return [("shmem per-size policies", shmem)]

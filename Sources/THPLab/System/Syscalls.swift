@@ -338,15 +338,15 @@ enum Sys {
     }
 
     /// The block device a path is (st_rdev) or lives on (st_dev), as major
-    /// and minor numbers, and whether the path is that device itself.
-    static func deviceNumbers(_ path: String) -> (UInt32, UInt32, Bool)? {
+    /// and minor numbers.
+    static func deviceNumbers(_ path: String) -> (UInt32, UInt32)? {
         var st = Glibc.stat()
         guard fstatat(AT_FDCWD, path, &st, 0) == 0 else { return nil }
         let isDevice = (st.st_mode & S_IFMT) == S_IFBLK
         let dev = UInt64(isDevice ? st.st_rdev : st.st_dev)
         let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
         let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
-        return (UInt32(truncatingIfNeeded: major), UInt32(truncatingIfNeeded: minor), isDevice)
+        return (UInt32(truncatingIfNeeded: major), UInt32(truncatingIfNeeded: minor))
     }
 
     /// Names in a directory, without `.` and `..`.

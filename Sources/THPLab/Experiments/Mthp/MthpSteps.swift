@@ -203,8 +203,9 @@ struct MthpSteps {
 
     private func finish(_ s: MthpStep) -> MthpStep {
         var s = s
-        s.ok = s.seen == s.expected && (s.expectedBefore == nil || s.before == s.expectedBefore) && s.checks.allSatisfy { $0.holds != false } && (s.errnoName == nil || s.phase == .swap && s.swappedPages > 0)
-        if s.phase == .swap { s.ok = s.ok && s.swappedPages * PageGeometry.pageKB == s.lengthKB && s.errnoName == nil }
+        let allSwapped = s.phase != .swap || s.swappedPages * PageGeometry.pageKB == s.lengthKB
+        s.ok = s.seen == s.expected && (s.expectedBefore == nil || s.before == s.expectedBefore)
+            && s.checks.allSatisfy { $0.holds != false } && s.errnoName == nil && allSwapped
         lab.step("\(memory.rawValue) \(s.label): \(FolioSizes.describe(Self.unkeyed(s.seen)))")
         return s
     }
