@@ -3,9 +3,21 @@
 public enum FolioSizes {
     public static func kB(_ size: Int) -> String { size >= 1024 && size % 1024 == 0 ? "\(size / 1024)M" : "\(size)k" }
 
-    /// kB by folio size as one CSV field, largest first: `64:4032;16:48`.
+    /// kB by folio size ("64" -> kB, as results store it) as pairs, largest
+    /// size first, zeros dropped.
+    public static func pairs(_ kbBySize: [String: Int]) -> [(size: Int, kb: Int)] {
+        kbBySize.compactMap { k, v in Int(k).map { ($0, v) } }.filter { $0.1 > 0 }.sorted { $0.0 > $1.0 }
+    }
+
+    /// kB by folio size as one CSV field: `64:4032;16:48`.
     public static func field(_ kbBySize: [String: Int]) -> String {
-        kbBySize.compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 > $1.0 }.map { "\($0.0):\($0.1)" }.joined(separator: ";")
+        pairs(kbBySize).map { "\($0.size):\($0.kb)" }.joined(separator: ";")
+    }
+
+    /// kB by folio size as text, `64k:4032k 16k:48k`, or `-`.
+    public static func text(_ kbBySize: [String: Int]?, size: (Int) -> String) -> String {
+        let p = pairs(kbBySize ?? [:])
+        return p.isEmpty ? "-" : p.map { "\(kB($0.size)):\(size($0.kb))" }.joined(separator: " ")
     }
 
     /// Pages by folio size in kB, largest first.

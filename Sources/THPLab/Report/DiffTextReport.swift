@@ -16,7 +16,7 @@ public enum DiffTextReport {
                     t.add([range(v.start, v.end), v.presence == "matched" ? v.change : v.presence,
                            SnapshotTextReport.size(v.beforeKB?["pmd"] ?? 0), SnapshotTextReport.size(v.afterKB?["pmd"] ?? 0),
                            "+\(v.extentsBecamePmd)/-\(v.extentsLeftPmd)", cov]
-                          + (mthp ? [Self.sizes(v.mthpBeforeKB) + " -> " + Self.sizes(v.mthpAfterKB)] : []) + [v.backing.name])
+                          + (mthp ? [FolioSizes.text(v.mthpBeforeKB, size: SnapshotTextReport.size) + " -> " + FolioSizes.text(v.mthpAfterKB, size: SnapshotTextReport.size)] : []) + [v.backing.name])
                 }
                 out.append(t.render(indent: "  "))
             }
@@ -28,11 +28,5 @@ public enum DiffTextReport {
         }
         out.append(contentsOf: d.notes.map { "note: \($0)" })
         return out.joined(separator: "\n")
-    }
-
-    /// `64k:1M 16k:48k`, or `-`.
-    static func sizes(_ kb: [String: Int]?) -> String {
-        let s = (kb ?? [:]).compactMap { k, v in Int(k).map { ($0, v) } }.filter { $0.1 > 0 }.sorted { $0.0 > $1.0 }
-        return s.isEmpty ? "-" : s.map { "\(FolioSizes.kB($0.0)):\(SnapshotTextReport.size($0.1))" }.joined(separator: " ")
     }
 }

@@ -5,7 +5,7 @@ public enum WatchTextReport {
                        SnapshotTextReport.size(s.residentKB), SnapshotTextReport.size(s.pmdKB),
                        SnapshotTextReport.format1(s.coveragePercent), SnapshotTextReport.size(s.swappedKB))
         if let c = s.classesKB {
-            let sizes = s.mthpSizesKB.map { $0.isEmpty ? "" : " (" + DiffTextReport.sizes($0) + ")" } ?? ""
+            let sizes = s.mthpSizesKB.map { $0.isEmpty ? "" : " (" + FolioSizes.text($0, size: SnapshotTextReport.size) + ")" } ?? ""
             l += "  [pte-thp \(SnapshotTextReport.size(c["pte_thp"] ?? 0)), mthp \(SnapshotTextReport.size(c["mthp"] ?? 0))\(sizes), small \(SnapshotTextReport.size(c["small"] ?? 0))]"
         }
         return l
