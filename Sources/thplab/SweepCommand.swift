@@ -41,7 +41,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pages (of 512) of each extent pushed out to swap (swap).")
     var swapped: Int?
 
-    @Option(help: "madvise or khugepaged (collapse only; sparse, latency and swap use khugepaged).")
+    @Option(help: "madvise or khugepaged (collapse, and mthp's collapse step; sparse, latency and swap use khugepaged).")
     var trigger: Trigger?
 
     @Flag(help: "Print progress lines even when stdout is not a terminal.")
@@ -53,6 +53,27 @@ struct SweepCommand: ParsableCommand {
         guard scenario == "mthp" || RegionOptions.Scenario(rawValue: scenario) != nil else {
             throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap or mthp")
         }
+        if scenario == "mthp" {
+            let unused = regionOnlyOptions
+            guard unused.isEmpty else {
+                throw ValidationError("sweep mthp does not use \(unused.joined(separator: ", ")): they shape the region scenarios' memory; sweep mthp takes --memory, --swap, --trigger, --timeout and --knob")
+            }
+        } else if !memory.isEmpty || swap != .none {
+            throw ValidationError("--memory and --swap are sweep mthp's; sweep \(scenario) takes --backing and its region options")
+        }
+    }
+
+    /// The region scenarios' options given with `sweep mthp`, which would
+    /// otherwise be silently ignored.
+    var regionOnlyOptions: [String] {
+        let o = region.object
+        let given: [(String, Bool)] = [
+            ("--extents", region.extents != 4), ("--processes", region.processes != 1), ("--node", region.node != nil),
+            ("--interleave", region.interleave != nil), ("--preferred", region.preferred != nil),
+            ("--backing", o.backing != .memfd), ("--tmpfs-huge", o.tmpfsHuge != .advise), ("--dir", o.dir != "."),
+            ("--full-wait", o.fullWait), ("--present", present != nil), ("--swapped", swapped != nil), ("--repeat", `repeat` != 1),
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     func run() throws {
@@ -77,6 +98,8 @@ struct SweepCommand: ParsableCommand {
         var o = MthpOptions()
         if !memory.isEmpty { o.memory = memory }
         o.swap = swap
+        o.trigger = trigger ?? .madvise
+        o.timeoutSeconds = region.object.timeout
         let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
         let line = ProgressLine(output: region.output)
         let r = try MthpSweep.run(options: o, axes: axes, log: { Console.error("thplab: " + $0) }) { done, total in

@@ -130,6 +130,20 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    /// sweep refuses options its scenario would ignore, before changing anything.
+    @Test(arguments: [
+        (["sweep", "mthp", "--extents", "8", "--node", "0", "--knob", "hugepages-64kB/enabled=never,always"], "does not use --extents, --node"),
+        (["sweep", "sparse", "--memory", "anon", "--knob", "max_ptes_none=0,511"], "--memory and --swap are sweep mthp's"),
+    ])
+    func sweepRefusesOptionsItWouldIgnore(args: [String], message: String) throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(args, timeout: 30)
+        #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        host.expectRestored()
+    }
+
     /// A SIGKILLed run leaves its per-size policies set; the next start
     /// puts them back from the journal.
     @Test func aKilledRunsPoliciesAreRestored() throws {
