@@ -7,7 +7,7 @@ extension MthpOptions.Swap: ExpressibleByArgument {}
 struct MthpScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mthp",
-        abstract: "Multi-size THP: which folio sizes faults get, partial unmapping, collapse of mTHPs and their swap-out.",
+        abstract: "Multi-size THP: which folio sizes faults get, fallback, partial unmapping, collapse of mTHPs and their swap-out.",
         discussion: """
             For anonymous memory (hugepages-<N>kB/enabled, 6.8+) and a memfd (shmem, \
             hugepages-<N>kB/shmem_enabled, 6.11+), under the per-size policies of \
@@ -15,6 +15,9 @@ struct MthpScenario: ParsableCommand {
               fault     five VMAs faulted in: plain 1M, advised 1M (MADV_HUGEPAGE),
                         offset 1M (4 kB off alignment; shmem: not congruent to
                         the file offset), tiny 48k, pmd 2M
+              fallback  one write fault in a 2M VMA of a worker process whose
+                        memory cgroup has room for less than the largest
+                        allowed size: anon takes the next size, shmem a base page
               partial   half of two large folios unmapped (DONTNEED, munmap)
               collapse  2M of mTHPs, then MADV_COLLAPSE or khugepaged, traced
               swap      1M of mTHPs pushed out with MADV_PAGEOUT
@@ -23,7 +26,9 @@ struct MthpScenario: ParsableCommand {
             block fits the VMA and is still empty. Beside each step: the per-size \
             counters (hugepages-<N>kB/stats) that moved.
             Without --knob: 16kB always and 64kB madvise (shmem: advise); the PMD \
-            size keeps the host's policy.
+            size keeps the host's policy unless it is refused even with \
+            MADV_HUGEPAGE, then madvise (shmem: within_size). The fallback step's cgroup (v1 or \
+            v2, whichever has the memory controller) is removed afterwards.
             Swap: the host's own if it has any, else a swap file in --swap-dir, or \
             zram0 with --swap zram. A rotational device takes large folios only \
             after splitting them (swpout_fallback); zram takes them whole (swpout).
@@ -67,7 +72,7 @@ struct MthpScenario: ParsableCommand {
 
     func run() throws {
         let progress = ProgressLine(output: output)
-        let r = try MthpRunner.run(options: options(), log: { Console.error("thplab: " + $0) }, progress: progress.show)
+        let r = try MthpRunner.run(options: options(), executable: ThisProcess.executable(), log: { Console.error("thplab: " + $0) }, progress: progress.show)
         progress.clear()
         try output.emit(r) { MthpTextReport.render(r) }
         if !r.ok { throw ExitCode(1) }

@@ -18,6 +18,9 @@ public struct ExpectationContext: Sendable {
     /// For anonymous memory: the effective `enabled` for PMD-sized THP
     /// (`hugepages-2048kB/enabled`, or the global one it inherits).
     public var anonEnabled: String?
+    /// `hugepages-<PMD>kB/shmem_enabled` as set (nil where the kernel has no
+    /// per-size shmem policies): since 6.18 MADV_COLLAPSE of a memfd obeys it.
+    public var shmemPmdPolicy: String?
 
     public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?,
                 madviseTimes: Int = 2) {
@@ -59,6 +62,10 @@ public enum ExpectationModel {
                 return "regular-file collapse needs CONFIG_READ_ONLY_THP_FOR_FS, which this kernel \(known): file_thp_enabled() is false, so neither MADV_COLLAPSE (EINVAL) nor khugepaged touches it"
             }
             return "with CONFIG_READ_ONLY_THP_FOR_FS, file_thp_enabled() still wants a VM_EXEC mapping of a file nobody has open for writing; this object is open for writing"
+        }
+        if c.backing == .memfd, c.trigger == .madvise, c.shmemHuge != "deny",
+           let why = MemfdCollapseRule.refusal(kernel: c.kernel, pmdPolicy: c.shmemPmdPolicy, advised: false) {
+            return why
         }
         switch c.shmemHuge {
         case "deny":
@@ -119,7 +126,7 @@ public enum ExpectationModel {
     /// MADV_COLLAPSE on a private-written mapping after refault: expected to
     /// fail (state `.pteMapped` stands for failure, `.pmdMapped` for success).
     public static func collapseOnPrivateWritten(_ c: ExpectationContext) -> Expectation {
-        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" {
+        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" || memfdRefusal(c) {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails (EINVAL): " + blocker)
         }
         return Expectation(state: .pteMapped, rule: "collapse_pte_mapped_thp() refuses an extent where a PTE maps an anonymous copy-on-write page, so MADV_COLLAPSE fails (EINVAL)")
@@ -133,6 +140,13 @@ public enum ExpectationModel {
         if c.shmemHuge == "deny" {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: shmem_enabled is deny")
         }
+        if memfdRefusal(c), let why = collapseBlocker(c) {
+            return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: " + why)
+        }
         return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE ignores shmem_enabled, huge= and max_ptes_*: it collapses the range and returns 0")
+    }
+
+    static func memfdRefusal(_ c: ExpectationContext) -> Bool {
+        c.backing == .memfd && c.trigger == .madvise && MemfdCollapseRule.refusal(kernel: c.kernel, pmdPolicy: c.shmemPmdPolicy, advised: false) != nil
     }
 }

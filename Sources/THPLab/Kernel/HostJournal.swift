@@ -14,8 +14,9 @@ public struct HostJournal: Codable, Equatable, Sendable {
     /// unmount of tracefs, the unmount before the removal of the mount point.
     public struct Resource: Codable, Equatable, Sendable {
         /// `zram`: a zram device thplab sized (reset on undo); `module`: a
-        /// module thplab loaded (unloaded on undo).
-        public enum Kind: String, Codable, Sendable { case mount, file, directory, swap, zram, module }
+        /// module thplab loaded (unloaded on undo); `controller`: a cgroup v2
+        /// `cgroup.subtree_control` thplab added `memory` to (removed on undo).
+        public enum Kind: String, Codable, Sendable { case mount, file, directory, swap, zram, module, controller }
         public var kind: Kind
         public var path: String
     }
@@ -106,6 +107,10 @@ public struct HostJournal: Codable, Equatable, Sendable {
             let modprobe = ["/sbin/modprobe", "/usr/sbin/modprobe"].first(where: Sys.exists) ?? "/sbin/modprobe"
             guard case .exited(0)? = try? Sys.runQuietly(modprobe, ["-r", "zram"], stderrPath: "/dev/null") else { return .failed("modprobe -r zram") }
             return .done("unloaded the zram module")
+        case .controller:
+            guard r.path.hasSuffix("/cgroup.subtree_control"), MemoryCgroup.words(FileIO.readIfPresent(r.path)).contains("memory") else { return nil }
+            if case .failure(let e) = FileIO.writeExisting(r.path, "-memory") { return .failed("disable the memory controller in \(r.path): \(e)") }
+            return .done("disabled the memory controller in \(r.path)")
         case .directory:
             guard Sys.exists(r.path) else { return nil }
             if case .failure(let e) = Sys.result({ try Sys.rmdir(r.path) }) { return .failed("remove \(r.path): \(e)") }

@@ -1,7 +1,7 @@
 import SystemPackage
 
 /// thplab's handle on one worker process: its own binary run as the hidden
-/// `worker` subcommand, with the object on fd 3 and a request/reply pipe on
+/// `worker` subcommand, with the object (if any) on fd 3 and a request/reply pipe on
 /// stdin/stdout. The worker dies with thplab (PR_SET_PDEATHSIG) and is
 /// always reaped: by `stop()`, by the host guard on a signal, or here.
 public final class WorkerProcess {
@@ -13,7 +13,7 @@ public final class WorkerProcess {
     /// Bound on any one request: populating a large object takes a while.
     public var timeoutMs: Int32 = 300_000
 
-    public init(executable: String, object: FileDescriptor, guardian: HostGuard) throws {
+    public init(executable: String, object: FileDescriptor?, guardian: HostGuard) throws {
         let toWorker = try Sys.result { try Sys.pipe() }.mapError { THPLabError.system("pipe failed", $0) }.get()
         let fromWorker = try Sys.result { try Sys.pipe() }.mapError { THPLabError.system("pipe failed", $0) }.get()
         defer {
@@ -21,8 +21,8 @@ public final class WorkerProcess {
             try? fromWorker.write.close()
         }
         let pid = try Sys.result { try Sys.spawn(path: executable, arguments: ["worker", "--parent", "\(Sys.pid)"],
-                                                 fdMap: [(object.rawValue, WorkerServer.objectFD), (toWorker.read.rawValue, 0),
-                                                         (fromWorker.write.rawValue, 1)]) }
+                                                 fdMap: (object.map { [($0.rawValue, WorkerServer.objectFD)] } ?? [])
+                                                     + [(toWorker.read.rawValue, 0), (fromWorker.write.rawValue, 1)]) }
             .mapError { THPLabError.system("cannot start a worker process from \(executable)", $0) }.get()
         guardian.addWorker(pid)
         self.pid = pid

@@ -13,6 +13,12 @@ public enum WorkerRequest: Codable, Equatable, Sendable {
     /// Map and unmap one page: takes the process's own mmap_lock, which a
     /// tracepoint then ties to its hashed mm.
     case touchMmapLock
+    /// Map `length` bytes at a 2 MiB boundary, private anonymous memory or
+    /// the inherited object shared from offset 0, with MADV_HUGEPAGE; the
+    /// reply's `address` says where. Nothing is faulted in yet.
+    case mapForFault(anonymous: Bool, length: Int)
+    /// Write the first page of that mapping: one fault.
+    case writeFirstPage
     case quit
 }
 
@@ -20,15 +26,18 @@ public struct WorkerReply: Codable, Equatable, Sendable {
     public var ok: Bool
     public var placements: [MappingPlacement]?
     public var outcome: AdviceOutcome?
+    /// Where `mapForFault` mapped.
+    public var address: UInt?
     public var error: String?
     public var errno: Int32?
 
     public static let done = WorkerReply(ok: true)
 
-    public init(ok: Bool, placements: [MappingPlacement]? = nil, outcome: AdviceOutcome? = nil,
+    public init(ok: Bool, placements: [MappingPlacement]? = nil, outcome: AdviceOutcome? = nil, address: UInt? = nil,
                 error: String? = nil, errno: Int32? = nil) {
         self.ok = ok
         self.placements = placements
+        self.address = address
         self.outcome = outcome
         self.error = error
         self.errno = errno

@@ -13,6 +13,7 @@ public enum WorkerServer {
         if Sys.parentPid != parentPid { return 1 }
         var channel = LineChannel(read: .standardInput, write: .standardOutput)
         var mappings: ProcessMappings?
+        var faultRegion: MappedRegion?
         while true {
             let request: WorkerRequest?
             do { request = try channel.receive(WorkerRequest.self, timeoutMs: -1) } catch { return 1 }
@@ -40,6 +41,16 @@ public enum WorkerServer {
                     reply = WorkerReply(ok: true, outcome: try mapped(mappings).collapse(role: role))
                 case .touchMmapLock:
                     Sys.touchMmapLock()
+                    reply = .done
+                case .mapForFault(let anonymous, let length):
+                    let region = anonymous ? try MappedRegion(anonymousLength: length)
+                        : try MappedRegion(fd: FileDescriptor(rawValue: objectFD), length: length, fileOffset: 0, shared: true)
+                    do { try region.madvise(.hugepage) } catch { throw THPLabError.system("MADV_HUGEPAGE failed", error) }
+                    faultRegion = region
+                    reply = WorkerReply(ok: true, address: region.start)
+                case .writeFirstPage:
+                    guard let region = faultRegion else { throw THPLabError(.system, "worker asked to write before mapping") }
+                    do { try region.writePages(1) } catch { throw THPLabError.system("the write fault failed", error) }
                     reply = .done
                 case .quit:
                     try? channel.send(WorkerReply.done)

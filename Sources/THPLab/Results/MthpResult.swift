@@ -18,7 +18,7 @@ public struct CounterCheck: Codable, Equatable, Sendable {
 /// model expects and those pagemap/kpageflags saw, and the per-size
 /// counters' deltas over the step.
 public struct MthpStep: Codable, Sendable {
-    public enum Phase: String, Codable, Sendable { case fault, partial, collapse, swap }
+    public enum Phase: String, Codable, Sendable { case fault, fallback, partial, collapse, swap }
 
     public var phase: Phase
     public var memory: MthpMemory
@@ -44,6 +44,8 @@ public struct MthpStep: Codable, Sendable {
     /// What the model says, in one line.
     public var rule: String
     public var errnoName: String?
+    /// The errno the model expects of the step's call (nil: success).
+    public var expectedErrno: String?
     /// What the model expects before the action, where it predicts it (collapse).
     public var expectedBefore: [String: Int]?
     /// Collapse: the huge_memory events of the range and the kernel's reason.
@@ -54,7 +56,7 @@ public struct MthpStep: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case phase, memory, label, start, lengthKB = "length_kb", advised, fileOffset = "file_offset", allowedKB = "allowed_kb"
-        case excluded, before, expected, seen, swappedPages = "swapped_pages", counters, checks, rule, errnoName = "errno_name"
+        case excluded, before, expected, seen, swappedPages = "swapped_pages", counters, checks, rule, errnoName = "errno_name", expectedErrno = "expected_errno"
         case expectedBefore = "expected_before", diagnosis, khugepaged, ok
     }
 }

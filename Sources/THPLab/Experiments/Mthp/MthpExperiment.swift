@@ -10,8 +10,14 @@ import Foundation
 public struct MthpExperiment {
     public var options: MthpOptions
     public var sysfs = THPSysfs()
+    /// thplab's own binary, for the fallback step's worker; nil: no
+    /// fallback step.
+    public var executable: String?
 
-    public init(options: MthpOptions) { self.options = options }
+    public init(options: MthpOptions, executable: String?) {
+        self.options = options
+        self.executable = executable
+    }
 
     /// The memories this kernel can run, or exit 3 naming the release that
     /// brought the missing one; a memory left out on a kernel that has the
@@ -45,9 +51,12 @@ public struct MthpExperiment {
         var steps: [MthpStep] = []
         var swap: SwapArea?
         defer { swap?.remove() }
+        let cgroups = FileIO.readIfPresent("/proc/mounts").flatMap { MemoryCgroup.locate(mountsText: $0) }
+        if executable != nil && cgroups == nil { lab.note("no memory cgroup controller is mounted: the fallback step was skipped") }
         for m in memories {
             let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel, asked: Set(requests.map(\.name)))
             for shape in MthpSteps.shapes { steps.append(try s.fault(shape)) }
+            if let executable, cgroups != nil { steps.append(try s.fallback(executable: executable)) }
             steps.append(try s.partial())
             steps.append(try s.collapse(trigger: options.trigger, timeoutSeconds: options.timeoutSeconds))
             if options.swap != .none {
@@ -79,7 +88,10 @@ public struct MthpExperiment {
         for c in s.checks where c.holds == false {
             parts.append("\(FolioSizes.kB(c.sizeKB)) \(c.counter) moved \(c.seen ?? 0), expected at least \(c.atLeast)")
         }
-        if let e = s.errnoName { parts.append("the call failed with \(e)") }
+        if s.errnoName != s.expectedErrno {
+            parts.append(s.errnoName.map { "the call failed with \($0)" } ?? "the call succeeded")
+            if let e = s.expectedErrno { parts[parts.count - 1] += ", expected \(e)" }
+        }
         if s.phase == .swap && s.swappedPages * PageGeometry.pageKB != s.lengthKB {
             parts.append("\(s.swappedPages * PageGeometry.pageKB) of \(s.lengthKB) kB went to swap")
         }
@@ -94,10 +106,10 @@ extension MthpMemory {
 
 /// `run mthp` from start to end.
 public enum MthpRunner {
-    public static func run(options: MthpOptions, log: @escaping (String) -> Void,
+    public static func run(options: MthpOptions, executable: String, log: @escaping (String) -> Void,
                            progress: @escaping (ExperimentProgress) -> Void) throws -> MthpResult {
         try GuardedRun.experiment(command: "run mthp", trigger: .madvise, validate: { try options.validate() }, log: log) {
-            try MthpExperiment(options: options).run(guardian: $0, progress: progress)
+            try MthpExperiment(options: options, executable: executable).run(guardian: $0, progress: progress)
         }
     }
 }

@@ -38,16 +38,22 @@ public struct MthpOptions: Codable, Equatable, Sendable {
 
     /// Without --knob: one size `always` and a larger one only with
     /// MADV_HUGEPAGE, for each memory, so every step has mTHP to show;
-    /// the PMD size keeps its own policy.
+    /// the PMD size keeps its own policy unless that refuses it even with
+    /// MADV_HUGEPAGE, when it is given madvise (anon) or within_size (shmem)
+    /// so that the fallback step has a size to fall back from. Not shmem's
+    /// advise: since 6.18 that makes MADV_COLLAPSE of the collapse step's
+    /// unadvised memfd fail (`MemfdCollapseRule`).
     public static func defaults(offered: MthpPolicies, memory: [MthpMemory] = MthpMemory.allCases) -> [String] {
         var out: [String] = []
-        if memory.contains(.anon) {
-            if offered.anon[16] != nil { out.append("hugepages-16kB/enabled=always") }
-            if offered.anon[64] != nil { out.append("hugepages-64kB/enabled=madvise") }
-        }
-        if memory.contains(.shmem) {
-            if offered.shmem[16] != nil { out.append("hugepages-16kB/shmem_enabled=always") }
-            if offered.shmem[64] != nil { out.append("hugepages-64kB/shmem_enabled=advise") }
+        let pmd = PageGeometry.pmdSize / 1024
+        for m in MthpMemory.allCases where memory.contains(m) {
+            let sizes = m == .anon ? offered.anon : offered.shmem
+            let advise = m == .anon ? "madvise" : "advise"
+            if sizes[16] != nil { out.append("hugepages-16kB/\(m.knobFile)=always") }
+            if sizes[64] != nil { out.append("hugepages-64kB/\(m.knobFile)=\(advise)") }
+            if sizes[pmd] != nil && !offered.allows(m, sizeKB: pmd, advised: true) {
+                out.append("hugepages-\(pmd)kB/\(m.knobFile)=\(m == .anon ? "madvise" : "within_size")")
+            }
         }
         return out
     }

@@ -1,6 +1,8 @@
-/// The four steps of `run mthp` for one memory, each on its own VMA, each
+/// The steps of `run mthp` for one memory, each on its own VMA, each
 /// with the per-size counters read just before and just after its action:
 ///   fault     VMAs of several shapes faulted in: which sizes, where
+///   fallback  one write fault in a worker whose memory cgroup cannot be
+///             charged the largest allowed size
 ///   partial   half of the first and of the last large folio unmapped
 ///             (MADV_DONTNEED, munmap)
 ///   collapse  a 2 MiB range of mTHPs given MADV_COLLAPSE
@@ -42,6 +44,71 @@ struct MthpSteps {
         }
         let largest = step.allowedKB.first.map { FolioSizes.kB($0) } ?? "none"
         step.rule = "faults take the largest allowed size (\(largest)) whose aligned block fits the VMA and is still empty, then the next; the rest are base pages"
+        return finish(step)
+    }
+
+    // MARK: fallback
+
+    /// The memory cgroup's per-CPU charge batch (MEMCG_CHARGE_BATCH, 64
+    /// pages): a charge up to it may be served from stock already charged,
+    /// so only a size above it is refused exactly by a limit.
+    static let chargeBatchKB = 64 * MthpLayout.pageKB
+
+    /// How the fallback step limits its cgroup for the largest allowed size
+    /// `largest` and the next `next`: room that cannot hold `largest` even
+    /// once a failed charge has drained the per-CPU stock (up to a batch,
+    /// counted in the usage and given back), yet holds a batch (or `next`)
+    /// and a page table; nil when no limit does both.
+    static func fallbackRoomKB(largest: Int, next: Int?) -> Int? {
+        let room = largest - chargeBatchKB - 64
+        return room >= max(chargeBatchKB, next ?? 0) + 16 ? room : nil
+    }
+
+    /// A 2 MiB VMA with MADV_HUGEPAGE in a worker process inside a memory
+    /// cgroup thplab makes, limited so that the largest allowed size cannot
+    /// be charged; then one write fault. Anonymous memory tries the next
+    /// allowed size (mm/memory.c alloc_anon_folio); shmem, after its large
+    /// attempt fails, goes straight to a base page (mm/shmem.c
+    /// shmem_get_folio_gfp).
+    func fallback(executable: String) throws -> MthpStep {
+        let length = PageGeometry.pmdSize
+        let object = memory == .shmem
+            ? try SharedObject(backing: .memfd, size: length, tmpfsHuge: .never, tmpfsSize: nil, directory: "/var/tmp",
+                               guardian: lab.guardian, suffix: "-mthp-fallback") : nil
+        let cgroup = try MemoryCgroup(guardian: lab.guardian, name: "thplab-\(Sys.pid)-fallback")
+        defer { cgroup.remove() }
+        let worker = try WorkerProcess(executable: executable, object: object?.fd, guardian: lab.guardian)
+        defer { worker.stop() }
+        try cgroup.add(pid: worker.pid)
+        let start = try worker.request(.mapForFault(anonymous: memory == .anon, length: length)).address ?? 0
+        var step = frame(.fallback, "fallback", start: start, length: length, advised: true, fileOffset: memory == .shmem ? 0 : nil)
+        let sizes = step.allowedKB
+        let next = memory == .anon ? sizes.dropFirst().first : nil
+        guard let largest = sizes.first, let room = Self.fallbackRoomKB(largest: largest, next: next) else {
+            step.rule = "no limit makes this step show a fallback: the largest allowed size (\(sizes.first.map { FolioSizes.kB($0) } ?? "none")) must exceed the cgroup's charge batch (\(FolioSizes.kB(Self.chargeBatchKB))) and the next size by a margin (give the PMD size madvise/advise)"
+            step.expected = [:]
+            return finish(step)
+        }
+        let stats = PerSizeStats.read(sysfs: lab.sysfs)
+        try cgroup.limit(bytes: try cgroup.usage() + Int64(room * 1024))
+        do { try worker.request(.writeFirstPage) } catch let e as THPLabError {
+            step.errnoName = e.errno.map(ErrnoName.of) ?? "ENOMEM"
+        }
+        let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats)
+        step.seen = Self.keyed(MthpLayout.seen(try VmaScanner(pid: worker.pid, withPages: false).scan(start: start, end: start + UInt(length)).counts))
+        let got = next ?? MthpLayout.pageKB
+        step.expected = [String(got): got / MthpLayout.pageKB]
+        step.counters = delta.nonZero
+        let fellBack = memory == .anon ? "anon_fault_fallback" : "shmem_fallback"
+        step.checks = [
+            check(delta, largest, fellBack + "_charge", atLeast: 1, why: "the cgroup could not be charged \(FolioSizes.kB(largest))"),
+            check(delta, largest, fellBack, atLeast: 1, why: "so the fault fell back from it"),
+        ]
+        if let next { step.checks.append(check(delta, next, allocCounter, atLeast: 1, why: "and took the next allowed size")) }
+        let limit = "a memory cgroup with \(FolioSizes.kB(room)) of room (\(cgroup.version.rawValue))"
+        step.rule = memory == .anon
+            ? "in \(limit) a fault that cannot charge \(FolioSizes.kB(largest)) takes the next allowed size (\(FolioSizes.kB(got)))"
+            : "in \(limit) a shmem fault that cannot charge \(FolioSizes.kB(largest)) takes a base page, not the next allowed size"
         return finish(step)
     }
 
@@ -113,7 +180,14 @@ struct MthpSteps {
         switch trigger {
         case .madvise:
             if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
-            step.rule = "MADV_COLLAPSE turns \(Self.from(before)) into one PMD-sized folio, whatever the policies"
+            let pmdPolicy = lab.knobs()["hugepages-\(pmd)kB/shmem_enabled"]?.current
+            if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
+                expectCollapse = false
+                step.expectedErrno = "EINVAL"
+                step.rule = "MADV_COLLAPSE fails with EINVAL: " + why
+            } else {
+                step.rule = "MADV_COLLAPSE turns \(Self.from(before)) into one PMD-sized folio, whatever the policies"
+            }
         case .khugepaged:
             try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: backing).filter { !asked.contains($0.name) })
             let now = MthpPolicies(knobs: lab.knobs())
@@ -178,22 +252,25 @@ struct MthpSteps {
 
     /// A step with its VMA and the sizes allowed there.
     private func frame(_ phase: MthpStep.Phase, _ label: String, _ vma: MthpVma) -> MthpStep {
-        let length = vma.region.length
+        frame(phase, label, start: vma.start, length: vma.region.length, advised: vma.advised, fileOffset: vma.fileOffset)
+    }
+
+    private func frame(_ phase: MthpStep.Phase, _ label: String, start: UInt, length: Int, advised: Bool, fileOffset: UInt?) -> MthpStep {
         var excluded: [String: String] = [:]
         var allowedHere: [Int] = []
         for size in policies.offered(memory).sorted(by: >) {
-            if !policies.allows(memory, sizeKB: size, advised: vma.advised) {
+            if !policies.allows(memory, sizeKB: size, advised: advised) {
                 let eff = policies.effective(memory, sizeKB: size) ?? "never"
                 excluded[String(size)] = eff == "never" ? "policy never" : "policy \(eff), and the VMA has no MADV_HUGEPAGE"
-            } else if let why = MthpLayout.excluded(sizeKB: size, start: vma.start, length: length, fileOffset: vma.fileOffset) {
+            } else if let why = MthpLayout.excluded(sizeKB: size, start: start, length: length, fileOffset: fileOffset) {
                 excluded[String(size)] = why
             } else {
                 allowedHere.append(size)
             }
         }
-        return MthpStep(phase: phase, memory: memory, label: label, start: vma.start, lengthKB: length / 1024, advised: vma.advised,
-                        fileOffset: vma.fileOffset, allowedKB: allowedHere, excluded: excluded, before: nil, expected: [:], seen: [:],
-                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, expectedBefore: nil,
+        return MthpStep(phase: phase, memory: memory, label: label, start: start, lengthKB: length / 1024, advised: advised,
+                        fileOffset: fileOffset, allowedKB: allowedHere, excluded: excluded, before: nil, expected: [:], seen: [:],
+                        swappedPages: 0, counters: PerSizeStats(), checks: [], rule: "", errnoName: nil, expectedErrno: nil, expectedBefore: nil,
                         diagnosis: nil, khugepaged: nil, ok: false)
     }
 
@@ -205,7 +282,7 @@ struct MthpSteps {
         var s = s
         let allSwapped = s.phase != .swap || s.swappedPages * PageGeometry.pageKB == s.lengthKB
         s.ok = s.seen == s.expected && (s.expectedBefore == nil || s.before == s.expectedBefore)
-            && s.checks.allSatisfy { $0.holds != false } && s.errnoName == nil && allSwapped
+            && s.checks.allSatisfy { $0.holds != false } && s.errnoName == s.expectedErrno && allSwapped
         lab.step("\(memory.rawValue) \(s.label): \(FolioSizes.describe(Self.unkeyed(s.seen)))")
         return s
     }

@@ -2,7 +2,8 @@
 /// values (`--knob hugepages-64kB/enabled=never,always`), each point's
 /// policies put back before the next, with two checks over every fault
 /// step: the sizes seen are among those allowed, and the largest allowed
-/// size that fits is what the faults took.
+/// size that fits is what the faults took. Its points have no fallback step
+/// (it needs a cgroup and a worker, and the checks are over fault steps).
 public enum MthpSweep {
     public static func run(options: MthpOptions, axes: [SweepAxis], log: @escaping (String) -> Void,
                            progress: (_ done: Int, _ total: Int) -> Void) throws -> MthpSweepResult {
@@ -26,7 +27,7 @@ public enum MthpSweep {
                 progress(i, combos.count)
                 var o = options
                 o.knobs = combo.keys.sorted().map { "\($0)=\(combo[$0]!)" }
-                let r = try MthpExperiment(options: o).run(guardian: guardian, progress: { _ in })
+                let r = try MthpExperiment(options: o, executable: nil).run(guardian: guardian, progress: { _ in })
                 points.append(MthpSweepPoint(knobs: combo, policies: r.policies, steps: r.steps, ok: r.ok, differences: r.differences))
                 guardian.restoreKnobsNow()
             }

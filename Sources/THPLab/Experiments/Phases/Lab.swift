@@ -41,9 +41,11 @@ final class Lab {
 
     /// What the expectation model needs to know of this host.
     func context(backing: Backing, trigger: Trigger, shmemHuge: String?, madviseTimes: Int = 2) -> ExpectationContext {
-        ExpectationContext(kernel: kernel, backing: backing, trigger: trigger,
-                           readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
-                           shmemHuge: shmemHuge, madviseTimes: madviseTimes)
+        var c = ExpectationContext(kernel: kernel, backing: backing, trigger: trigger,
+                                   readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
+                                   shmemHuge: shmemHuge, madviseTimes: madviseTimes)
+        c.shmemPmdPolicy = knobs()["hugepages-\(PageGeometry.pmdSize >> 10)kB/shmem_enabled"]?.current
+        return c
     }
 
     /// The facts every result carries, taken at the end of the run.
