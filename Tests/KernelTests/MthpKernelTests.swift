@@ -30,7 +30,7 @@ extension KernelSuite {
         let r = try run(["--swap", swap.rawValue])
         #expect(zram() == zramBefore, "zram0 left as found")
         #expect(r.ok, "\(r.differences)")
-        #expect(r.steps.count == 16)
+        #expect(r.steps.count == 18)
         #expect(r.knobsAfter == r.knobsBefore)
         let policies = MthpPolicies(knobs: r.knobsInForce.mapValues { SysfsValue.parse($0) })
         for s in r.steps where s.phase == .fault {
@@ -48,6 +48,15 @@ extension KernelSuite {
             let collapse = try #require(r.steps.first { $0.memory == m && $0.phase == .collapse })
             #expect(collapse.before?["16"] == 508 && collapse.seen == ["2048": 512], "\(m) collapse")
         }
+        // Fallback: no room for 2M in the step's cgroup. Anonymous memory
+        // takes the next allowed size (64k with MADV_HUGEPAGE); shmem a base page.
+        for m in MthpMemory.allCases {
+            let f = try #require(r.steps.first { $0.memory == m && $0.phase == .fallback })
+            #expect(f.allowedKB.first == 2048)
+            #expect(f.seen == (m == .anon ? ["64": 16] : ["4": 1]), "\(m) fallback")
+            let charge = m == .anon ? "anon_fault_fallback_charge" : "shmem_fallback_charge"
+            #expect(f.checks.contains { $0.counter == charge && $0.sizeKB == 2048 && $0.holds == true }, "\(f.checks)")
+        }
         #expect(r.swapRotational == (swap == .file))
         let swapChecks = r.steps.filter { $0.phase == .swap }.flatMap(\.checks)
         #expect(Set(swapChecks.map(\.counter)) == (swap == .file ? ["swpout_fallback", "split"] : ["swpout"]))
@@ -63,7 +72,7 @@ extension KernelSuite {
         let r = try run(["--memory", "anon", "--swap", "none", "--knob", "hugepages-32kB/enabled=always",
                          "--knob", "hugepages-2048kB/enabled=never"])
         #expect(r.ok, "\(r.differences)")
-        #expect(r.steps.count == 7)
+        #expect(r.steps.count == 8)
         #expect(r.steps.first { $0.label == "advised" }?.seen == ["32": 256])
         #expect(r.steps.first { $0.label == "pmd" }?.seen == ["32": 512], "the PMD size is never")
         #expect(Set(r.knobsChanged.map(\.name)).isSuperset(of: ["hugepages-32kB/enabled"]))
@@ -111,6 +120,23 @@ extension KernelSuite {
         #expect(c.seen == c.before && c.seen["16"] == 508)
         #expect(kept.knobsInForce["hugepages-2048kB/enabled"] == "never")
         #expect(!kept.knobsChanged.contains { $0.name == "hugepages-2048kB/enabled" && $0.to != "never" })
+    }
+
+    /// The PMD size's per-size shmem policy never: MADV_COLLAPSE of the
+    /// collapse step's memfd fails with EINVAL where the model says the
+    /// call obeys it (6.18), and collapses where it ignores it (6.12); the
+    /// fallback step, with no large size above the charge batch, says so.
+    @Test func memfdCollapseFollowsThePMDSizesPolicyAsTheModelSays() throws {
+        let r = try run(["--memory", "shmem", "--swap", "none", "--knob", "hugepages-2048kB/shmem_enabled=never",
+                         "--knob", "hugepages-16kB/shmem_enabled=always"])
+        #expect(r.ok, "\(r.differences)")
+        let kernel = try #require(KernelVersion(release: r.kernelRelease))
+        let refused = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: "never", advised: false) != nil
+        let c = try #require(r.steps.first { $0.phase == .collapse })
+        #expect(c.errnoName == (refused ? "EINVAL" : nil) && c.expectedErrno == c.errnoName)
+        #expect(refused ? c.seen == c.before : c.seen == ["2048": 512], "\(c.seen)")
+        let f = try #require(r.steps.first { $0.phase == .fallback })
+        #expect(f.allowedKB == [16] && f.seen.isEmpty && f.rule.contains("charge batch"))
     }
 
     /// Bad input changes nothing and says what is wrong (exit 2).
@@ -161,6 +187,24 @@ extension KernelSuite {
         let r = try Thplab.run(["knobs", "restore"], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(HostState.value(knob) == before)
+        host.expectRestored()
+    }
+
+    /// A run killed while its fallback step's memory cgroup exists leaves
+    /// it behind; the next start removes it (and its worker is gone).
+    @Test func aKilledRunsCgroupIsRemoved() throws {
+        try #require(KernelGate.available)
+        try #require(HostState.thplabCgroups().isEmpty, "thplab cgroups already present: \(HostState.thplabCgroups())")
+        let host = HostSnapshot()
+        let (p, o, e) = try Thplab.start(["run", "mthp", "--memory", "anon", "--swap", "none"])
+        let deadline = Date().addingTimeInterval(30)
+        while HostState.thplabCgroups().isEmpty && p.isRunning && Date() < deadline { usleep(200) }
+        kill(p.processIdentifier, SIGKILL)
+        _ = Thplab.finish(p, o, e, timeout: 20)
+        #expect(!HostState.thplabCgroups().isEmpty, "the kill landed outside the fallback step")
+        let r = try Thplab.run(["knobs", "restore"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("removed /sys/fs/cgroup") || r.stderr.contains("removed /sys/fs/cgroup"), "\(r.stdout) \(r.stderr)")
         host.expectRestored()
     }
 

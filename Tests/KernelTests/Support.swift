@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import THPLab
 
 /// Whether the tests that drive the real kernel can run here, and why not.
 /// With THPLAB_REQUIRE_KERNEL_TESTS=1 (as in CI) they run regardless and fail
@@ -157,6 +158,13 @@ enum HostState {
             .split(separator: "\n").map(String.init).filter { $0.contains("thplab") }
     }
 
+    /// Cgroups thplab made (named thplab-*) under any cgroup mount.
+    static func thplabCgroups() -> [String] {
+        MountTable.cgroupMounts((try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "").flatMap { root in
+            ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("thplab-") }.map { root + "/" + $0 }
+        }
+    }
+
     static func tracefsMounted() -> Bool {
         ((try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "").contains(" tracefs ")
     }
@@ -211,6 +219,7 @@ struct HostSnapshot {
         #expect(!HostState.journalExists, "journal left", sourceLocation: sourceLocation)
         #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())", sourceLocation: sourceLocation)
         #expect(HostState.swaps() == swaps, "swap areas changed: \(HostState.swaps())", sourceLocation: sourceLocation)
+        #expect(HostState.thplabCgroups().isEmpty, "cgroups left: \(HostState.thplabCgroups())", sourceLocation: sourceLocation)
         let swapFiles = ((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("thplab-swap") }
         #expect(swapFiles.isEmpty, "swap files left: \(swapFiles)", sourceLocation: sourceLocation)
     }

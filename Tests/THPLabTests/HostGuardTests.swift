@@ -99,3 +99,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
     }
 }
+
+/// Where thplab makes a memory cgroup: v1's hierarchy with memory on this
+/// lab's host (cgroup2 there holds only hugetlb), the cgroup2 root in a
+/// virtme-ng guest whose root offers memory, nothing without either.
+@Suite struct MemoryCgroupTests {
+    @Test func prefersAV1HierarchyWithMemory() throws {
+        let mounts = try Fixture.text("mounts-cgroup-v1-6.18.txt")
+        let found = MemoryCgroup.locate(mountsText: mounts) { _ in "hugetlb" }
+        #expect(found?.root == "/sys/fs/cgroup/memory" && found?.version == .v1)
+    }
+
+    @Test func takesTheV2RootWhenItOffersMemory() throws {
+        let mounts = try Fixture.text("mounts-cgroup-v2-guest-6.12.txt")
+        let found = MemoryCgroup.locate(mountsText: mounts) { $0 == "/sys/fs/cgroup/cgroup.controllers" ? "cpuset cpu io memory hugetlb pids rdma misc\n" : nil }
+        #expect(found?.root == "/sys/fs/cgroup" && found?.version == .v2)
+        #expect(MemoryCgroup.locate(mountsText: mounts) { _ in "cpu io\n" } == nil, "a v2 root without memory")
+    }
+
+    @Test func noCgroupMountsNoCgroup() {
+        #expect(MemoryCgroup.locate(mountsText: "proc /proc proc rw 0 0\n") == nil)
+    }
+}

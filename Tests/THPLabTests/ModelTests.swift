@@ -107,6 +107,25 @@ import Testing
         #expect(ExpectationModel.collapseCallSucceeds(m).state == .pmdMapped)
     }
 
+    /// Measured: a memfd's MADV_COLLAPSE ignores hugepages-2048kB/shmem_enabled
+    /// on 6.12 and obeys it on 6.18 (never, or advise without MADV_HUGEPAGE:
+    /// EINVAL; inherit and within_size collapse). Anonymous memory and
+    /// tmpfs files are not concerned.
+    @Test func memfdCollapseObeysThePMDSizesPolicySince618() {
+        for (kernel, policy, refused) in [(KernelVersion(6, 12), "never", false), (KernelVersion(6, 18), "never", true),
+                                          (KernelVersion(6, 18), "advise", true), (KernelVersion(6, 18), "inherit", false),
+                                          (KernelVersion(6, 18), "within_size", false)] {
+            var m = ctx(kernel, .memfd, .madvise, huge: "never")
+            m.shmemPmdPolicy = policy
+            #expect((ExpectationModel.collapseCallSucceeds(m).state == .pteMapped) == refused, "\(kernel) \(policy)")
+            #expect((ExpectationModel.collapseBlocker(m) != nil) == refused, "\(kernel) \(policy)")
+            m.backing = .shm
+            #expect(ExpectationModel.collapseCallSucceeds(m).state == .pmdMapped)
+        }
+        #expect(MemfdCollapseRule.refusal(kernel: KernelVersion(6, 18), pmdPolicy: "advise", advised: true) == nil)
+        #expect(MemfdCollapseRule.refusal(kernel: KernelVersion(6, 18), pmdPolicy: nil, advised: false) == nil)
+    }
+
     @Test func denyBlocksEverything() {
         let m = ctx(KernelVersion(6, 18), .memfd, .madvise, huge: "deny")
         #expect(ExpectationModel.collapseBlocker(m) != nil)

@@ -111,8 +111,33 @@ import Testing
     }
 
     @Test func defaultsNameOnlySizesTheKernelOffers() {
-        let p = MthpPolicies(knobs: Self.knobs(["hugepages-64kB/enabled": "never", "hugepages-2048kB/enabled": "inherit"]))
+        let p = MthpPolicies(knobs: Self.knobs(["enabled": "madvise", "hugepages-64kB/enabled": "never", "hugepages-2048kB/enabled": "inherit"]))
         #expect(MthpOptions.defaults(offered: p) == ["hugepages-64kB/enabled=madvise"])
+    }
+
+    /// The PMD size keeps the host's policy where MADV_HUGEPAGE gets it;
+    /// where even that does not, it is given madvise (anon) or within_size
+    /// (shmem: advise would make the collapse step's MADV_COLLAPSE fail on
+    /// 6.18), so the fallback step has a size to fall back from.
+    @Test func defaultsAllowThePMDSizeWithMadviseWhereTheHostDoesNot() {
+        let host = MthpPolicies(knobs: Self.knobs(["enabled": "never", "shmem_enabled": "never", "hugepages-2048kB/enabled": "inherit",
+                                                    "hugepages-2048kB/shmem_enabled": "inherit", "hugepages-16kB/enabled": "never",
+                                                    "hugepages-16kB/shmem_enabled": "never"]))
+        #expect(MthpOptions.defaults(offered: host) == ["hugepages-16kB/enabled=always", "hugepages-2048kB/enabled=madvise",
+                                                         "hugepages-16kB/shmem_enabled=always", "hugepages-2048kB/shmem_enabled=within_size"])
+        let debian = MthpPolicies(knobs: Self.knobs(["enabled": "always", "hugepages-2048kB/enabled": "inherit"]))
+        #expect(MthpOptions.defaults(offered: debian, memory: [.anon]) == [])
+    }
+
+    /// The fallback step's room: less than the largest size even with the
+    /// per-CPU stock (a 256 kB charge batch) given back, yet a batch and
+    /// the next size; none where no limit does both.
+    @Test func fallbackRoomRefusesTheLargestSizeButAdmitsTheNext() {
+        #expect(MthpSteps.fallbackRoomKB(largest: 2048, next: 64) == 1728)
+        #expect(MthpSteps.fallbackRoomKB(largest: 2048, next: nil) == 1728)
+        #expect(MthpSteps.fallbackRoomKB(largest: 1024, next: 512) == 704)
+        #expect(MthpSteps.fallbackRoomKB(largest: 512, next: 64) == nil)
+        #expect(MthpSteps.fallbackRoomKB(largest: 64, next: 16) == nil)
     }
 
     @Test func noPerSizeFilesExitsThreeNamingTheRelease() throws {

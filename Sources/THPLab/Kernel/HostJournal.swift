@@ -113,6 +113,7 @@ public struct HostJournal: Codable, Equatable, Sendable {
             return .done("disabled the memory controller in \(r.path)")
         case .directory:
             guard Sys.exists(r.path) else { return nil }
+            if Sys.exists(r.path + "/cgroup.procs") { MemoryCgroup.waitUntilEmpty(r.path) }
             if case .failure(let e) = Sys.result({ try Sys.rmdir(r.path) }) { return .failed("remove \(r.path): \(e)") }
             return .done("removed \(r.path)")
         }

@@ -77,6 +77,17 @@ public final class MemoryCgroup {
         }
     }
 
+    /// Keeps the cgroup's memory out of swap (v1 `memory.swappiness` 0, v2
+    /// `memory.swap.max` 0), so that reclaim under its limit cannot make
+    /// room by swapping its processes out.
+    public func disableSwap() throws {
+        let (file, value) = version == .v1 ? (path + "/memory.swappiness", "0") : (path + "/memory.swap.max", "0")
+        guard Sys.exists(file) else { return }  // a kernel without swap accounting
+        if case .failure(let e) = FileIO.writeExisting(file, value) {
+            throw THPLabError.system("cannot set \(file) to \(value)", e)
+        }
+    }
+
     /// Moves a process in; its later allocations are charged here.
     public func add(pid: Int32) throws {
         if case .failure(let e) = FileIO.writeExisting(path + "/cgroup.procs", "\(pid)") {
@@ -89,14 +100,19 @@ public final class MemoryCgroup {
     public func remove() {
         guard !removed else { return }
         removed = true
-        // A process reaped a moment ago may still be leaving the cgroup.
-        let deadline = Sys.monotonicNanoseconds() + 2_000_000_000
-        while Sys.monotonicNanoseconds() < deadline, !(FileIO.readIfPresent(path + "/cgroup.procs") ?? "").isEmpty {
-            Sys.sleep(milliseconds: 10)
-        }
         guardian.undo(.directory, path)
         if let enabled { guardian.undo(.controller, enabled) }
     }
 
     deinit { remove() }
+
+    /// Waits (at most 2 s) until a cgroup directory has no process left: a
+    /// worker reaped or killed a moment ago may still be leaving it, and
+    /// rmdir fails until it has.
+    static func waitUntilEmpty(_ dir: String) {
+        let deadline = Sys.monotonicNanoseconds() + 2_000_000_000
+        while Sys.monotonicNanoseconds() < deadline, !(FileIO.readIfPresent(dir + "/cgroup.procs") ?? "").isEmpty {
+            Sys.sleep(milliseconds: 10)
+        }
+    }
 }

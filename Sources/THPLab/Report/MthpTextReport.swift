@@ -10,8 +10,11 @@ public enum MthpTextReport {
             out.append("policies for \(m.rawValue): \(r.policies[m.rawValue] ?? "?")")
         }
         if !r.knobsChanged.isEmpty {
+            // One line per memory's knob file, so that the line fits a screen.
             let changes = r.knobsChanged.map { "\($0.name.replacingOccurrences(of: "hugepages-", with: "")) \($0.from)->\($0.to)" }
-            out.append("set for the run (put back afterwards): " + changes.joined(separator: ", "))
+            let byFile = Dictionary(grouping: changes) { $0.split(separator: " ")[0].split(separator: "/").last.map(String.init) ?? "" }
+            out.append("set for the run (put back afterwards):")
+            for file in byFile.keys.sorted() { out.append("  " + byFile[file]!.joined(separator: ", ")) }
         }
         if let s = r.swap { out.append("swap: \(s)" + (r.swapRotational.map { $0 ? " (rotational)" : " (non-rotational)" } ?? "")) }
         for m in r.steps.map(\.memory).uniqued() {

@@ -77,6 +77,7 @@ struct MthpSteps {
                                guardian: lab.guardian, suffix: "-mthp-fallback") : nil
         let cgroup = try MemoryCgroup(guardian: lab.guardian, name: "thplab-\(Sys.pid)-fallback")
         defer { cgroup.remove() }
+        try cgroup.disableSwap()
         let worker = try WorkerProcess(executable: executable, object: object?.fd, guardian: lab.guardian)
         defer { worker.stop() }
         try cgroup.add(pid: worker.pid)
@@ -85,7 +86,7 @@ struct MthpSteps {
         let sizes = step.allowedKB
         let next = memory == .anon ? sizes.dropFirst().first : nil
         guard let largest = sizes.first, let room = Self.fallbackRoomKB(largest: largest, next: next) else {
-            step.rule = "no limit makes this step show a fallback: the largest allowed size (\(sizes.first.map { FolioSizes.kB($0) } ?? "none")) must exceed the cgroup's charge batch (\(FolioSizes.kB(Self.chargeBatchKB))) and the next size by a margin (give the PMD size madvise/advise)"
+            step.rule = "no limit makes this step show a fallback: the largest allowed size (\(sizes.first.map { FolioSizes.kB($0) } ?? "none")) must exceed the cgroup's charge batch (\(FolioSizes.kB(Self.chargeBatchKB))) and the next size by a margin (allow the PMD size: \(memory == .anon ? "madvise" : "within_size"))"
             step.expected = [:]
             return finish(step)
         }
