@@ -21,6 +21,10 @@ struct MthpScenario: ParsableCommand {
               partial   half of two large folios unmapped (DONTNEED, munmap)
               collapse  2M of mTHPs, then MADV_COLLAPSE or khugepaged, traced
               swap      1M of mTHPs pushed out with MADV_PAGEOUT
+            With --memory tmpfs, files on a tmpfs thplab mounts (huge= from \
+            --tmpfs-huge), which per-size policies do not govern: the five fault VMAs, \
+            then write 64k and write 1M, a write(2) to an empty file whose folios \
+            are read back (6.18 sizes them by the write under within_size).
             Folio sizes come from pagemap and kpageflags and are compared with the \
             kernel's rule: a fault takes the largest allowed size whose aligned \
             block fits the VMA and is still empty. Beside each step: the per-size \
@@ -35,12 +39,16 @@ struct MthpScenario: ParsableCommand {
             Examples:
               thplab run mthp
               thplab run mthp --memory anon --knob hugepages-32kB/enabled=always
+              thplab run mthp --memory tmpfs --tmpfs-huge always
               thplab sweep mthp --knob hugepages-64kB/enabled=never,always
             """
     )
 
-    @Option(help: "anon or shmem; repeat for both (default: both).")
+    @Option(help: "anon, shmem (a memfd) or tmpfs (files on a tmpfs thplab mounts with --tmpfs-huge); repeatable (default: anon and shmem).")
     var memory: [MthpMemory] = []
+
+    @Option(help: "huge= of the tmpfs for --memory tmpfs: never, always, within_size, advise.")
+    var tmpfsHuge: TmpfsHuge = .within_size
 
     @Option(help: "A per-size policy for the run, NAME=VALUE (hugepages-64kB/enabled=always); repeatable.")
     var knob: [String] = []
@@ -67,6 +75,7 @@ struct MthpScenario: ParsableCommand {
         o.swapDirectory = swapDir
         o.trigger = trigger
         o.timeoutSeconds = timeout
+        o.tmpfsHuge = tmpfsHuge
         return o
     }
 

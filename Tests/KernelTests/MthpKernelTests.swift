@@ -42,7 +42,7 @@ extension KernelSuite {
             #expect(MthpSteps.keyed(model) == s.seen, "\(s.memory) \(s.label): \(s.seen)")
         }
         // The defaults give each memory 16k without MADV_HUGEPAGE and 64k with it.
-        for m in MthpMemory.allCases {
+        for m in MthpMemory.perSize {
             #expect(r.steps.first { $0.memory == m && $0.label == "plain" }?.seen["16"] == 256, "\(m) plain")
             #expect(r.steps.first { $0.memory == m && $0.label == "advised" }?.seen["64"] == 256, "\(m) advised")
             let collapse = try #require(r.steps.first { $0.memory == m && $0.phase == .collapse })
@@ -50,7 +50,7 @@ extension KernelSuite {
         }
         // Fallback: no room for 2M in the step's cgroup. Anonymous memory
         // takes the next allowed size (64k with MADV_HUGEPAGE); shmem a base page.
-        for m in MthpMemory.allCases {
+        for m in MthpMemory.perSize {
             let f = try #require(r.steps.first { $0.memory == m && $0.phase == .fallback })
             #expect(f.allowedKB.first == 2048)
             #expect(f.seen == (m == .anon ? ["64": 16] : ["4": 1]), "\(m) fallback")
@@ -139,6 +139,26 @@ extension KernelSuite {
         #expect(f.allowedKB == [16] && f.seen.isEmpty && f.rule.contains("charge batch"))
     }
 
+    /// A tmpfs of thplab's under each huge=: the fault VMAs get the PMD size
+    /// where the mount and the VMA allow it and base pages elsewhere
+    /// (per-size policies do not apply), the writes what `TmpfsRule` says
+    /// for this kernel; the mounts are gone afterwards.
+    @Test(arguments: [TmpfsHuge.always, .within_size, .advise])
+    func tmpfsFollowsItsMountOption(huge: TmpfsHuge) throws {
+        let r = try run(["--memory", "tmpfs", "--tmpfs-huge", huge.rawValue])
+        #expect(r.ok, "\(r.differences)")
+        #expect(r.steps.map(\.label) == ["plain", "advised", "offset", "tiny", "pmd", "write 64k", "write 1M"])
+        let kernel = try #require(KernelVersion(release: r.kernelRelease))
+        #expect(r.steps.first { $0.label == "pmd" }?.seen == ["2048": 512], "a 2M VMA with MADV_HUGEPAGE under \(huge)")
+        if kernel >= TmpfsRule.faultFitsVmaSince {
+            #expect(r.steps.first { $0.label == "advised" }?.seen == ["4": 256], "no size below the PMD size")
+        }
+        for kb in MthpSteps.writeSizesKB {
+            let w = try #require(r.steps.first { $0.label == "write \(FolioSizes.kB(kb))" })
+            #expect(w.seen == MthpSteps.keyed(TmpfsRule.write(huge: huge, kernel: kernel, sizeKB: kb).expected), "\(w.seen)")
+        }
+    }
+
     /// Bad input changes nothing and says what is wrong (exit 2).
     @Test(arguments: [
         (["--knob", "hugepages-3kB/enabled=always"], "its sizes for enabled are"),
@@ -146,6 +166,7 @@ extension KernelSuite {
         (["--knob", "hugepages-64kB/enabled=within_size"], "takes one of"),
         (["--knob", "max_ptes_none=0"], "per-size policies only"),
         (["--memory", "anon", "--memory", "anon"], "each --memory once"),
+        (["--memory", "tmpfs", "--tmpfs-huge", "sometimes"], "--tmpfs-huge"),
     ])
     func badInputIsRefused(args: [String], message: String) throws {
         try #require(KernelGate.available)

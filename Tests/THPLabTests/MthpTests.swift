@@ -340,3 +340,43 @@ import Testing
         #expect(CSVReport.perSize(counters.perSize) == "size_kb,split,swpout\n8,1,\n64,0,16\n")
     }
 }
+
+/// A tmpfs mount's huge= as measured on 6.1, 6.12 and 6.18: faults get the
+/// PMD size where it fits (6.1 under always: whatever the VMA), writes a
+/// PMD-sized folio under always and, on 6.18, a folio of the write's size
+/// under within_size.
+@Suite struct TmpfsRuleTests {
+    let k61 = KernelVersion(6, 1), k612 = KernelVersion(6, 12), k618 = KernelVersion(6, 18)
+
+    @Test func writesBySettingAndKernel() {
+        #expect(TmpfsRule.write(huge: .always, kernel: k61, sizeKB: 64).expected == [2048: 16])
+        #expect(TmpfsRule.write(huge: .within_size, kernel: k618, sizeKB: 1024).expected == [1024: 256])
+        #expect(TmpfsRule.write(huge: .within_size, kernel: k612, sizeKB: 1024).expected == [4: 256])
+        #expect(TmpfsRule.write(huge: .within_size, kernel: k618, sizeKB: 48).expected == [4: 12], "not a folio size")
+        #expect(TmpfsRule.write(huge: .advise, kernel: k618, sizeKB: 64).expected == [4: 16])
+    }
+
+    @Test func faultsBySettingAndKernel() {
+        let start: UInt = 0x7f00_0000_0000
+        func f(_ h: TmpfsHuge, _ k: KernelVersion, kb: Int, advised: Bool = false) -> [Int: Int] {
+            TmpfsRule.fault(huge: h, kernel: k, start: start, length: kb << 10, advised: advised, allowedKB: [2048]).expected
+        }
+        #expect(f(.always, k61, kb: 1024) == [2048: 256])
+        #expect(f(.always, k612, kb: 1024) == [4: 256])
+        #expect(f(.within_size, k61, kb: 2048) == [2048: 512])
+        #expect(f(.within_size, k61, kb: 1024) == [4: 256])
+        #expect(f(.within_size, k61, kb: 48, advised: true) == [2048: 12], "6.1: within_size falls through to advise")
+        #expect(f(.within_size, k618, kb: 48, advised: true) == [4: 12])
+    }
+
+    @Test func policiesOfferTheMountsPMDSizeOnly() {
+        var p = MthpPolicies(values: ["shmem_enabled": "never", "hugepages-64kB/shmem_enabled": "always"])
+        #expect(p.offered(.tmpfs).isEmpty, "no tmpfs in the run")
+        p.tmpfsHuge = "advise"
+        #expect(p.offered(.tmpfs) == [2048])
+        #expect(p.allowed(.tmpfs, advised: false).isEmpty && p.allowed(.tmpfs, advised: true) == [2048])
+        p.shmemGlobal = "deny"
+        #expect(p.allowed(.tmpfs, advised: true).isEmpty, "deny overrides every mount")
+        #expect(p.summary(.tmpfs).hasPrefix("huge=advise"))
+    }
+}

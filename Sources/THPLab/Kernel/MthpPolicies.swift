@@ -1,9 +1,14 @@
 /// Which memory a multi-size THP run is about: anonymous memory (per-size
-/// `enabled`, 6.8~) or shmem (per-size `shmem_enabled`, 6.11~).
+/// `enabled`, 6.8~), shmem (a memfd: per-size `shmem_enabled`, 6.11~), or
+/// a file on a tmpfs thplab mounts, which per-size policies do not govern:
+/// its mount's `huge=` does.
 public enum MthpMemory: String, Codable, CaseIterable, Sendable {
-    case anon, shmem
+    case anon, shmem, tmpfs
 
-    /// The per-size policy file's name.
+    /// The memories with per-size policies, which `run mthp` runs by default.
+    public static let perSize: [MthpMemory] = [.anon, .shmem]
+
+    /// The per-size policy file's name (tmpfs: none, shmem's is shown).
     public var knobFile: String { self == .anon ? "enabled" : "shmem_enabled" }
     /// The global knob `inherit` resolves to.
     public var globalKnob: String { self == .anon ? "enabled" : "shmem_enabled" }
@@ -18,8 +23,10 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
     /// The global `enabled` and `shmem_enabled`.
     public var anonGlobal: String
     public var shmemGlobal: String
+    /// The `huge=` of the tmpfs a run mounts; nil: no tmpfs.
+    public var tmpfsHuge: String?
 
-    enum CodingKeys: String, CodingKey { case anon, shmem, anonGlobal = "anon_global", shmemGlobal = "shmem_global" }
+    enum CodingKeys: String, CodingKey { case anon, shmem, anonGlobal = "anon_global", shmemGlobal = "shmem_global", tmpfsHuge = "tmpfs_huge" }
 
     public init(knobs: [String: SysfsValue]) { self.init(values: knobs.mapValues(\.current)) }
 
@@ -40,12 +47,21 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
         shmemGlobal = values["shmem_enabled"] ?? "never"
     }
 
-    /// The sizes this kernel offers for the memory, smallest first.
-    public func offered(_ m: MthpMemory) -> [Int] { (m == .anon ? anon : shmem).keys.sorted() }
+    /// The sizes this kernel offers for the memory, smallest first; a
+    /// tmpfs mount's fault offers the PMD size only.
+    public func offered(_ m: MthpMemory) -> [Int] {
+        if m == .tmpfs { return tmpfsHuge == nil ? [] : [PageGeometry.pmdSize >> 10] }
+        return (m == .anon ? anon : shmem).keys.sorted()
+    }
 
     /// The size's policy with `inherit` resolved to the global knob, and
-    /// shmem's global `deny` and `force` read as never and always.
+    /// shmem's global `deny` and `force` read as never and always (tmpfs:
+    /// the mount's `huge=` for the PMD size, under the same two).
     public func effective(_ m: MthpMemory, sizeKB: Int) -> String? {
+        if m == .tmpfs {
+            guard let h = tmpfsHuge, sizeKB == PageGeometry.pmdSize >> 10 else { return nil }
+            return shmemGlobal == "deny" ? "never" : shmemGlobal == "force" ? "always" : h
+        }
         guard let own = (m == .anon ? anon : shmem)[sizeKB] else { return nil }
         let v = own == "inherit" ? (m == .anon ? anonGlobal : shmemGlobal) : own
         switch v {
@@ -90,6 +106,9 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
 
     /// One line per size that is not `never` after `inherit`, for the report.
     public func summary(_ m: MthpMemory) -> String {
+        if m == .tmpfs {
+            return "huge=\(tmpfsHuge ?? "?") (per-size policies do not govern a tmpfs mount: faults get \(FolioSizes.kB(PageGeometry.pmdSize >> 10)) or base pages)"
+        }
         let parts = offered(m).compactMap { kb -> String? in
             guard let raw = (m == .anon ? anon : shmem)[kb], let eff = effective(m, sizeKB: kb), eff != "never" else { return nil }
             return raw == "inherit" ? "\(FolioSizes.kB(kb))=inherit(\(eff))" : "\(FolioSizes.kB(kb))=\(eff)"

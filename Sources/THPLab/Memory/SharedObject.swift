@@ -102,6 +102,13 @@ public final class SharedObject {
         }
     }
 
+    /// write(2)s `bytes` at `offset` (whole, retried on short writes).
+    public func write(_ bytes: [UInt8], at offset: Int64) throws {
+        do { _ = try fd.writeAll(toAbsoluteOffset: offset, bytes) } catch {
+            throw THPLabError.system("write(2) of \(bytes.count) bytes to \(name) failed", error as? Errno ?? .ioError)
+        }
+    }
+
     /// The name khugepaged's tracepoints print for it (the dentry name).
     public var traceName: String {
         path.map { String($0.split(separator: "/").last ?? "") } ?? String(name.dropFirst(1))

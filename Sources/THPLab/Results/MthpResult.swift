@@ -18,7 +18,7 @@ public struct CounterCheck: Codable, Equatable, Sendable {
 /// model expects and those pagemap/kpageflags saw, and the per-size
 /// counters' deltas over the step.
 public struct MthpStep: Codable, Sendable {
-    public enum Phase: String, Codable, Sendable { case fault, fallback, partial, collapse, swap }
+    public enum Phase: String, Codable, Sendable { case fault, fallback, partial, collapse, swap, write }
 
     public var phase: Phase
     public var memory: MthpMemory

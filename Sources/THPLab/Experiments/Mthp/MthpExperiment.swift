@@ -25,7 +25,7 @@ public struct MthpExperiment {
     public static func supported(_ wanted: [MthpMemory], policies: MthpPolicies, kernel: String) throws -> (run: [MthpMemory], notes: [String]) {
         var run: [MthpMemory] = [], notes: [String] = []
         for m in wanted {
-            if policies.offered(m).isEmpty {
+            if m != .tmpfs && policies.offered(m).isEmpty {
                 let since = m.versionRule.since
                 notes.append("\(m == .anon ? "anonymous" : "shmem") per-size policies (hugepages-<N>kB/\(m.knobFile)) came with \(since.major).\(since.minor)")
             } else {
@@ -47,15 +47,23 @@ public struct MthpExperiment {
         let why = options.knobs.isEmpty ? "run mthp's default policy (give --knob to choose)" : "asked for (--knob)"
         try lab.apply(requests.map { KnobPlan.Change(name: $0.name, value: $0.value, why: why) })
         let inForce = lab.knobs()
-        let policies = MthpPolicies(knobs: inForce)
+        var policies = MthpPolicies(knobs: inForce)
+        if memories.contains(.tmpfs) { policies.tmpfsHuge = options.tmpfsHuge.rawValue }
         var steps: [MthpStep] = []
         var swap: SwapArea?
         defer { swap?.remove() }
         let cgroups = FileIO.readIfPresent("/proc/mounts").flatMap { MemoryCgroup.locate(mountsText: $0) }
         if executable != nil && cgroups == nil { lab.note("no memory cgroup controller is mounted: the fallback step was skipped") }
         for m in memories {
-            let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel, asked: Set(requests.map(\.name)))
+            let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel, asked: Set(requests.map(\.name)),
+                              tmpfsHuge: options.tmpfsHuge)
             for shape in MthpSteps.shapes { steps.append(try s.fault(shape)) }
+            if m == .tmpfs {
+                // A tmpfs mount shows what huge= gives faults and writes; its
+                // other steps would repeat shmem's.
+                for kb in MthpSteps.writeSizesKB { steps.append(try s.write(sizeKB: kb)) }
+                continue
+            }
             if let executable, cgroups != nil { steps.append(try s.fallback(executable: executable)) }
             steps.append(try s.partial())
             steps.append(try s.collapse(trigger: options.trigger, timeoutSeconds: options.timeoutSeconds))

@@ -10,7 +10,9 @@ public struct MthpOptions: Codable, Equatable, Sendable {
         case none
     }
 
-    public var memory: [MthpMemory] = MthpMemory.allCases
+    public var memory: [MthpMemory] = MthpMemory.perSize
+    /// The `huge=` of the tmpfs the tmpfs memory's files live on.
+    public var tmpfsHuge: TmpfsHuge = .within_size
     /// Per-size policies for the run; empty: thplab's defaults (`defaults`).
     public var knobs: [String] = []
     public var swap: Swap = .file
@@ -21,7 +23,7 @@ public struct MthpOptions: Codable, Equatable, Sendable {
     public var timeoutSeconds: Int = 30
 
     enum CodingKeys: String, CodingKey {
-        case memory, knobs, swap, swapDirectory = "swap_directory", trigger, timeoutSeconds = "timeout_seconds"
+        case memory, knobs, swap, swapDirectory = "swap_directory", trigger, timeoutSeconds = "timeout_seconds", tmpfsHuge = "tmpfs_huge"
     }
 
     public init(from decoder: Decoder) throws {
@@ -32,6 +34,7 @@ public struct MthpOptions: Codable, Equatable, Sendable {
         swapDirectory = try c.decode(String.self, forKey: .swapDirectory)
         trigger = try c.decodeIfPresent(Trigger.self, forKey: .trigger) ?? .madvise
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? 30
+        tmpfsHuge = try c.decodeIfPresent(TmpfsHuge.self, forKey: .tmpfsHuge) ?? .within_size
     }
 
     public init() {}
@@ -43,10 +46,10 @@ public struct MthpOptions: Codable, Equatable, Sendable {
     /// so that the fallback step has a size to fall back from. Not shmem's
     /// advise: since 6.18 that makes MADV_COLLAPSE of the collapse step's
     /// unadvised memfd fail (`MemfdCollapseRule`).
-    public static func defaults(offered: MthpPolicies, memory: [MthpMemory] = MthpMemory.allCases) -> [String] {
+    public static func defaults(offered: MthpPolicies, memory: [MthpMemory] = MthpMemory.perSize) -> [String] {
         var out: [String] = []
         let pmd = PageGeometry.pmdSize / 1024
-        for m in MthpMemory.allCases where memory.contains(m) {
+        for m in MthpMemory.perSize where memory.contains(m) {
             let sizes = m == .anon ? offered.anon : offered.shmem
             let advise = m == .anon ? "madvise" : "advise"
             if sizes[16] != nil { out.append("hugepages-16kB/\(m.knobFile)=always") }
@@ -60,7 +63,7 @@ public struct MthpOptions: Codable, Equatable, Sendable {
 
     public func validate() throws {
         guard (1...600).contains(timeoutSeconds) else { throw THPLabError.usage("--timeout must be from 1 to 600 seconds") }
-        guard !memory.isEmpty else { throw THPLabError.usage("give at least one --memory (anon or shmem)") }
+        guard !memory.isEmpty else { throw THPLabError.usage("give at least one --memory (anon, shmem or tmpfs)") }
         guard Set(memory).count == memory.count else { throw THPLabError.usage("each --memory once") }
         for k in knobs {
             guard let eq = k.firstIndex(of: "="), let name = k[..<eq].split(separator: "/").first,

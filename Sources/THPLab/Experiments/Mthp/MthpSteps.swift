@@ -15,6 +15,8 @@ struct MthpSteps {
     /// The policies the run was asked for: what is measured, so making
     /// khugepaged fast never overrides them.
     var asked: Set<String> = []
+    /// The tmpfs memory's mount option.
+    var tmpfsHuge: TmpfsHuge = .never
 
     /// The fault step's VMA shapes: label, kB, MADV_HUGEPAGE, misaligned.
     static let shapes: [(String, Int, Bool, Bool)] = [
@@ -28,14 +30,19 @@ struct MthpSteps {
 
     func fault(_ shape: (String, Int, Bool, Bool)) throws -> MthpStep {
         let (label, kb, advised, misaligned) = shape
-        let vma = try MthpVma(memory, lengthKB: kb, advised: advised, misaligned: misaligned, lab: lab, tag: label)
+        let vma = try MthpVma(memory, lengthKB: kb, advised: advised, misaligned: misaligned, lab: lab, tag: label, tmpfsHuge: tmpfsHuge)
         let before = PerSizeStats.read(sysfs: lab.sysfs)
         try vma.populate()
         let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: before)
         let seen = MthpLayout.seen(try vma.classes())
         var step = frame(.fault, label, vma)
         step.seen = Self.keyed(seen)
-        let expected = MthpLayout.expected(start: vma.start, length: kb * 1024, fileOffset: vma.fileOffset, allowedKB: step.allowedKB)
+        var expected = MthpLayout.expected(start: vma.start, length: kb * 1024, fileOffset: vma.fileOffset, allowedKB: step.allowedKB)
+        var tmpfsRule: String?
+        if memory == .tmpfs {
+            (expected, tmpfsRule) = TmpfsRule.fault(huge: tmpfsHuge, kernel: kernel, start: vma.start, length: kb * 1024, advised: advised,
+                                                    allowedKB: step.allowedKB)
+        }
         step.expected = Self.keyed(expected)
         step.counters = delta.nonZero
         step.checks = expected.keys.filter { $0 > MthpLayout.pageKB }.sorted(by: >).map { size in
@@ -43,7 +50,41 @@ struct MthpSteps {
                   why: "one \(allocCounter) per \(FolioSizes.kB(size)) folio the fault gave")
         }
         let largest = step.allowedKB.first.map { FolioSizes.kB($0) } ?? "none"
-        step.rule = "faults take the largest allowed size (\(largest)) whose aligned block fits the VMA and is still empty, then the next; the rest are base pages"
+        step.rule = tmpfsRule ?? "faults take the largest allowed size (\(largest)) whose aligned block fits the VMA and is still empty, then the next; the rest are base pages"
+        return finish(step)
+    }
+
+    // MARK: write (tmpfs)
+
+    /// The write step's sizes: one below the PMD size, one between.
+    static let writeSizesKB = [64, 1024]
+
+    /// write(2) of `sizeKB` at offset 0 of an empty file on a tmpfs of the
+    /// run's `huge=`, then the file mapped and read: the folio sizes the
+    /// write made, which a fault of the VMA would not (see `TmpfsRule`).
+    func write(sizeKB: Int) throws -> MthpStep {
+        let bytes = sizeKB * 1024
+        let object = try SharedObject(backing: .tmpfs, size: 0, tmpfsHuge: tmpfsHuge, tmpfsSize: 8 << 20, directory: "/var/tmp",
+                                      guardian: lab.guardian, suffix: "-mthp-write\(sizeKB)")
+        let stats = PerSizeStats.read(sysfs: lab.sysfs)
+        try object.write([UInt8](repeating: 0x5a, count: bytes), at: 0)
+        let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats)
+        let region = try MappedRegion(fd: object.fd, length: bytes, fileOffset: 0, shared: true)
+        if case .failure(let e) = Sys.result({ try region.madvise(.populateRead) }) {
+            throw THPLabError.system("reading back the \(FolioSizes.kB(sizeKB)) written to \(object.name) failed", e)
+        }
+        let seen = MthpLayout.seen(try VmaScanner(pid: Sys.pid, withPages: false).scan(start: region.start, end: region.end).counts)
+        let (expected, rule) = TmpfsRule.write(huge: tmpfsHuge, kernel: kernel, sizeKB: sizeKB)
+        var step = frame(.write, "write \(FolioSizes.kB(sizeKB))", start: region.start, length: bytes, advised: false, fileOffset: 0)
+        step.allowedKB = expected.keys.filter { $0 > MthpLayout.pageKB }.sorted(by: >)
+        step.excluded = [:]
+        step.seen = Self.keyed(seen)
+        step.expected = Self.keyed(expected)
+        step.counters = delta.nonZero
+        step.checks = step.allowedKB.map { size in
+            check(delta, size, "shmem_alloc", atLeast: 1, why: "the write allocated a \(FolioSizes.kB(size)) folio")
+        }
+        step.rule = rule
         return finish(step)
     }
 

@@ -1,7 +1,8 @@
 import SystemPackage
 
-/// One VMA of a `run mthp` step: private anonymous memory, or a memfd of
-/// exactly the VMA's size mapped shared; its pages faulted in in order.
+/// One VMA of a `run mthp` step: private anonymous memory, or a memfd or a
+/// file on a tmpfs of thplab's of exactly the VMA's size mapped shared; its
+/// pages faulted in in order.
 final class MthpVma {
     let memory: MthpMemory
     let object: SharedObject?
@@ -12,7 +13,8 @@ final class MthpVma {
     /// - Parameter misaligned: anonymous memory starts 4 kB past a 2 MiB
     ///   boundary; shmem maps file offset 0 at such an address, so no size
     ///   above the base page is congruent to the file offset.
-    init(_ memory: MthpMemory, lengthKB: Int, advised: Bool, misaligned: Bool, lab: Lab, tag: String) throws {
+    init(_ memory: MthpMemory, lengthKB: Int, advised: Bool, misaligned: Bool, lab: Lab, tag: String,
+         tmpfsHuge: TmpfsHuge = .never) throws {
         self.memory = memory
         self.advised = advised
         let length = lengthKB * 1024, shift = misaligned ? PageGeometry.pageSize : 0
@@ -20,9 +22,9 @@ final class MthpVma {
         case .anon:
             object = nil
             region = try MappedRegion(anonymousLength: length, misalignBy: shift)
-        case .shmem:
-            let obj = try SharedObject(backing: .memfd, size: length, tmpfsHuge: .never, tmpfsSize: nil, directory: "/var/tmp",
-                                       guardian: lab.guardian, suffix: "-mthp-\(tag)")
+        case .shmem, .tmpfs:
+            let obj = try SharedObject(backing: memory == .shmem ? .memfd : .tmpfs, size: length, tmpfsHuge: tmpfsHuge, tmpfsSize: nil,
+                                       directory: "/var/tmp", guardian: lab.guardian, suffix: "-mthp-\(tag)")
             object = obj
             region = try MappedRegion(fd: obj.fd, length: length, fileOffset: 0, shared: true, misalignBy: shift)
         }
@@ -33,7 +35,7 @@ final class MthpVma {
     }
 
     var start: UInt { region.start }
-    var fileOffset: UInt? { memory == .shmem ? 0 : nil }
+    var fileOffset: UInt? { memory == .anon ? nil : 0 }
 
     /// Write-faults every page, lowest address first, with non-zero data:
     /// zero-filled pages would be mapped to the zero page when a swap-out
