@@ -96,29 +96,37 @@ extension KernelSuite {
         #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
     }
 
-    /// `run mthp` in each guest, judged by the version rules: on 6.12 every
-    /// step meets the model (swap on zram, the guest's root being 9p) and
-    /// each fault layout is the one `MthpLayout` computes; 6.1, before
-    /// multi-size THP, exits 3 naming the releases that brought it.
+    /// `run mthp` for all three memories in each guest, judged by the
+    /// version rules: on 6.12 every step meets the model (swap on zram, the
+    /// guest's root being 9p; the fallback step's cgroup on v2) and each
+    /// per-size fault layout is the one `MthpLayout` computes. 6.1, before
+    /// multi-size THP, skips anon and shmem with notes naming the releases
+    /// that brought them and runs the tmpfs steps, which need none.
     @Test(arguments: Guest.allCases)
     func mthpInTheGuest(guest: Guest) throws {
-        let r = try vm(["run", "mthp"], on: guest)
+        let r = try vm(["run", "mthp", "--memory", "anon", "--memory", "shmem", "--memory", "tmpfs"], on: guest)
         let release = try #require(guest.release)
         let kernel = try #require(KernelVersion(release: release))
-        guard VersionRules.anonMultiSize.applies(kernel) else {
-            #expect(r.status == 3, "\(r.stderr)")
-            #expect(r.stderr.contains("6.8") && r.stderr.contains("6.11"), "\(r.stderr)")
-            return
-        }
         #expect(r.status == 0, "\(r.stderr)")
         let json = try JSONSerialization.data(withJSONObject: try #require(try r.json()["result"]))
         let result = try JSONDecoder().decode(MthpResult.self, from: json)
         #expect(result.ok, "\(result.differences)")
-        #expect(result.steps.count == (VersionRules.shmemMultiSize.applies(kernel) ? 16 : 8))
-        for s in result.steps where s.phase == .fault {
+        let tmpfs = result.steps.filter { $0.memory == .tmpfs }
+        #expect(tmpfs.count == 7)
+        guard VersionRules.anonMultiSize.applies(kernel) else {
+            #expect(result.steps.count == 7)
+            let notes = result.notes.joined(separator: " ")
+            #expect(notes.contains("6.8") && notes.contains("6.11"), "\(result.notes)")
+            // 6.1: within_size falls through to advise, so MADV_HUGEPAGE gives a 2M folio to a 48k VMA.
+            #expect(tmpfs.first { $0.label == "tiny" }?.seen == ["2048": 12])
+            return
+        }
+        #expect(result.steps.count == (VersionRules.shmemMultiSize.applies(kernel) ? 18 : 9) + 7)
+        for s in result.steps where s.phase == .fault && s.memory != .tmpfs {
             let model = MthpLayout.expected(start: s.start, length: s.lengthKB * 1024, fileOffset: s.fileOffset, allowedKB: s.allowedKB)
             #expect(MthpSteps.keyed(model) == s.seen, "\(s.memory) \(s.label)")
         }
+        #expect(result.steps.filter { $0.phase == .fallback }.allSatisfy { $0.rule.contains("(v2)") }, "the guest's cgroup2 root")
         #expect(result.swapRotational == false)
     }
 

@@ -30,7 +30,9 @@ public enum MthpTextReport {
                 return "  \(s.label): " + why.keys.compactMap(Int.init).sorted(by: >).map { "\(FolioSizes.kB($0)) \(why[String($0)]!)" }.joined(separator: "; ")
             }
             if !left.isEmpty { out.append("  sizes the policy allows but the VMA excludes:"); out += left.map { "  " + $0 } }
-            if m == .tmpfs, let f = steps.first(where: { $0.phase == .fault }) { out.append("  faults: \(f.rule)") }
+            if m == .tmpfs {
+                out += steps.filter { $0.phase == .fault }.map(\.rule).uniqued().map { "  faults: " + $0 }
+            }
             for s in steps where s.phase != .fault {
                 out.append("  \(s.label): \(s.rule)")
                 if let d = s.diagnosis {
