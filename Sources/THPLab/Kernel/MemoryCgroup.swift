@@ -88,6 +88,18 @@ public final class MemoryCgroup {
         }
     }
 
+    /// Reclaims what the cgroup's processes hold that can be reclaimed (page
+    /// cache; anonymous memory too where swap is allowed): v1
+    /// `memory.force_empty`, v2 `memory.reclaim` (5.19+). Best effort: the
+    /// kernel answers EAGAIN/EBUSY when less could be reclaimed than asked.
+    public func reclaim() {
+        if version == .v1 {
+            _ = FileIO.writeExisting(path + "/memory.force_empty", "0")
+        } else if Sys.exists(path + "/memory.reclaim") {
+            _ = FileIO.writeExisting(path + "/memory.reclaim", "1G")
+        }
+    }
+
     /// Moves a process in; its later allocations are charged here.
     public func add(pid: Int32) throws {
         if case .failure(let e) = FileIO.writeExisting(path + "/cgroup.procs", "\(pid)") {

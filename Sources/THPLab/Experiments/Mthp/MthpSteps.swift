@@ -121,8 +121,11 @@ struct MthpSteps {
         try cgroup.disableSwap()
         let worker = try WorkerProcess(executable: executable, object: object?.fd, guardian: lab.guardian)
         defer { worker.stop() }
-        try cgroup.add(pid: worker.pid)
+        // Moved in only once it has started and mapped: what it loads while
+        // starting (its binary's and libraries' page cache) would otherwise be
+        // charged to the cgroup, and a charge can reclaim that to make room.
         let start = try worker.request(.mapForFault(anonymous: memory == .anon, length: length)).address ?? 0
+        try cgroup.add(pid: worker.pid)
         var step = frame(.fallback, "fallback", start: start, length: length, advised: true, fileOffset: memory == .shmem ? 0 : nil)
         let sizes = step.allowedKB
         let next = memory == .anon ? sizes.dropFirst().first : nil
@@ -132,7 +135,11 @@ struct MthpSteps {
             return finish(step)
         }
         let stats = PerSizeStats.read(sysfs: lab.sysfs)
-        try cgroup.limit(bytes: try cgroup.usage() + Int64(room * 1024))
+        // Whatever it still charged there that reclaim could take back to
+        // make room for the large folio goes first.
+        cgroup.reclaim()
+        let usage = try cgroup.usage()
+        try cgroup.limit(bytes: usage + Int64(room * 1024))
         do { try worker.request(.writeFirstPage) } catch let e as THPLabError {
             step.errnoName = e.errno.map(ErrnoName.of) ?? "ENOMEM"
         }
@@ -147,7 +154,7 @@ struct MthpSteps {
             check(delta, largest, fellBack, atLeast: 1, why: "so the fault fell back from it"),
         ]
         if let next { step.checks.append(check(delta, next, allocCounter, atLeast: 1, why: "and took the next allowed size")) }
-        let limit = "a memory cgroup with \(FolioSizes.kB(room)) of room (\(cgroup.version.rawValue))"
+        let limit = "a memory cgroup with \(FolioSizes.kB(room)) of room above its \(usage >> 10)k in use (\(cgroup.version.rawValue))"
         step.rule = memory == .anon
             ? "in \(limit) a fault that cannot charge \(FolioSizes.kB(largest)) takes the next allowed size (\(FolioSizes.kB(got)))"
             : "in \(limit) a shmem fault that cannot charge \(FolioSizes.kB(largest)) takes a base page, not the next allowed size"
