@@ -30,8 +30,9 @@ struct MthpScenario: ParsableCommand {
             block fits the VMA and is still empty. Beside each step: the per-size \
             counters (hugepages-<N>kB/stats) that moved.
             Without --knob: 16kB always and 64kB madvise (shmem: advise); the PMD \
-            size keeps the host's policy unless it is refused even with \
-            MADV_HUGEPAGE, then madvise (shmem: within_size). The fallback step's cgroup (v1 or \
+            size keeps the host's policy, except in the fallback step, which \
+            allows it with MADV_HUGEPAGE for itself if it must and you gave no \
+            policy for it. The fallback step's cgroup (v1 or \
             v2, whichever has the memory controller) is removed afterwards.
             Swap: the host's own if it has any, else a swap file in --swap-dir, or \
             zram0 with --swap zram. A rotational device takes large folios only \

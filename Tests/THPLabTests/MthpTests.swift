@@ -115,18 +115,13 @@ import Testing
         #expect(MthpOptions.defaults(offered: p) == ["hugepages-64kB/enabled=madvise"])
     }
 
-    /// The PMD size keeps the host's policy where MADV_HUGEPAGE gets it;
-    /// where even that does not, it is given madvise (anon) or within_size
-    /// (shmem: advise would make the collapse step's MADV_COLLAPSE fail on
-    /// 6.18), so the fallback step has a size to fall back from.
-    @Test func defaultsAllowThePMDSizeWithMadviseWhereTheHostDoesNot() {
+    /// The PMD size keeps the host's policy, even where it is refused with
+    /// MADV_HUGEPAGE (the fallback step allows it for itself alone).
+    @Test func defaultsLeaveThePMDSizeAlone() {
         let host = MthpPolicies(knobs: Self.knobs(["enabled": "never", "shmem_enabled": "never", "hugepages-2048kB/enabled": "inherit",
                                                     "hugepages-2048kB/shmem_enabled": "inherit", "hugepages-16kB/enabled": "never",
                                                     "hugepages-16kB/shmem_enabled": "never"]))
-        #expect(MthpOptions.defaults(offered: host) == ["hugepages-16kB/enabled=always", "hugepages-2048kB/enabled=madvise",
-                                                         "hugepages-16kB/shmem_enabled=always", "hugepages-2048kB/shmem_enabled=within_size"])
-        let debian = MthpPolicies(knobs: Self.knobs(["enabled": "always", "hugepages-2048kB/enabled": "inherit"]))
-        #expect(MthpOptions.defaults(offered: debian, memory: [.anon]) == [])
+        #expect(MthpOptions.defaults(offered: host) == ["hugepages-16kB/enabled=always", "hugepages-16kB/shmem_enabled=always"])
     }
 
     /// The fallback step's room: less than the largest size even with the

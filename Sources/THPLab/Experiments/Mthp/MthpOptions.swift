@@ -41,22 +41,14 @@ public struct MthpOptions: Codable, Equatable, Sendable {
 
     /// Without --knob: one size `always` and a larger one only with
     /// MADV_HUGEPAGE, for each memory, so every step has mTHP to show;
-    /// the PMD size keeps its own policy unless that refuses it even with
-    /// MADV_HUGEPAGE, when it is given madvise (anon) or within_size (shmem)
-    /// so that the fallback step has a size to fall back from. Not shmem's
-    /// advise: since 6.18 that makes MADV_COLLAPSE of the collapse step's
-    /// unadvised memfd fail (`MemfdCollapseRule`).
+    /// the PMD size keeps its own policy (the fallback step allows it with
+    /// MADV_HUGEPAGE for itself alone where it needs to).
     public static func defaults(offered: MthpPolicies, memory: [MthpMemory] = MthpMemory.perSize) -> [String] {
         var out: [String] = []
-        let pmd = PageGeometry.pmdSize / 1024
         for m in MthpMemory.perSize where memory.contains(m) {
             let sizes = m == .anon ? offered.anon : offered.shmem
-            let advise = m == .anon ? "madvise" : "advise"
             if sizes[16] != nil { out.append("hugepages-16kB/\(m.knobFile)=always") }
-            if sizes[64] != nil { out.append("hugepages-64kB/\(m.knobFile)=\(advise)") }
-            if sizes[pmd] != nil && !offered.allows(m, sizeKB: pmd, advised: true) {
-                out.append("hugepages-\(pmd)kB/\(m.knobFile)=\(m == .anon ? "madvise" : "within_size")")
-            }
+            if sizes[64] != nil { out.append("hugepages-64kB/\(m.knobFile)=\(m == .anon ? "madvise" : "advise")") }
         }
         return out
     }

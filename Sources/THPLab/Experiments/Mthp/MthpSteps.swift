@@ -9,7 +9,7 @@
 ///   swap      a range of mTHPs pushed out with MADV_PAGEOUT
 struct MthpSteps {
     let memory: MthpMemory
-    let policies: MthpPolicies
+    var policies: MthpPolicies
     let lab: Lab
     let kernel: KernelVersion
     /// The policies the run was asked for: what is measured, so making
@@ -116,6 +116,29 @@ struct MthpSteps {
         let object = memory == .shmem
             ? try SharedObject(backing: .memfd, size: length, tmpfsHuge: .never, tmpfsSize: nil, directory: "/var/tmp",
                                guardian: lab.guardian, suffix: "-mthp-fallback") : nil
+        // The step needs a size above the charge batch to fall back from:
+        // where the PMD size is refused even with MADV_HUGEPAGE and the run
+        // was not asked for its policy, it is allowed with MADV_HUGEPAGE for
+        // this step alone (a standing within_size would let khugepaged take
+        // the collapse step's VMA early; shmem advise would make 6.18's
+        // MADV_COLLAPSE refuse it).
+        let pmd = PageGeometry.pmdSize >> 10, pmdKnob = "hugepages-\(pmd)kB/\(memory.knobFile)"
+        var me = self
+        var restore: String?
+        if policies.offered(memory).contains(pmd), !policies.allows(memory, sizeKB: pmd, advised: true), !asked.contains(pmdKnob) {
+            restore = lab.knobs()[pmdKnob]?.current
+            try lab.apply([.init(name: pmdKnob, value: memory == .anon ? "madvise" : "advise",
+                                 why: "the fallback step needs a size above the charge batch to fall back from")])
+            me.policies = MthpPolicies(knobs: lab.knobs())
+        }
+        defer {
+            if let restore { try? lab.apply([.init(name: pmdKnob, value: restore, why: "the run's own policy again after the fallback step")]) }
+        }
+        return try me.fallbackStep(executable: executable, object: object)
+    }
+
+    private func fallbackStep(executable: String, object: SharedObject?) throws -> MthpStep {
+        let length = PageGeometry.pmdSize
         let cgroup = try MemoryCgroup(guardian: lab.guardian, name: "thplab-\(Sys.pid)-fallback")
         defer { cgroup.remove() }
         try cgroup.disableSwap()
@@ -130,7 +153,7 @@ struct MthpSteps {
         let sizes = step.allowedKB
         let next = memory == .anon ? sizes.dropFirst().first : nil
         guard let largest = sizes.first, let room = Self.fallbackRoomKB(largest: largest, next: next) else {
-            step.rule = "no limit makes this step show a fallback: the largest allowed size (\(sizes.first.map { FolioSizes.kB($0) } ?? "none")) must exceed the cgroup's charge batch (\(FolioSizes.kB(Self.chargeBatchKB))) and the next size by a margin (allow the PMD size: \(memory == .anon ? "madvise" : "within_size"))"
+            step.rule = "no limit makes this step show a fallback: the largest allowed size (\(sizes.first.map { FolioSizes.kB($0) } ?? "none")) must exceed the cgroup's charge batch (\(FolioSizes.kB(Self.chargeBatchKB))) and the next size by a margin"
             step.expected = [:]
             return finish(step)
         }
