@@ -70,6 +70,39 @@ import Testing
         #expect(count("<polyline", in: s) >= 2)
     }
 
+    /// The saved sweep of max_ptes_none 255, 256, 511: the axis is to scale,
+    /// so 255 and 256 sit together and 511 far off (a threshold at 256 no
+    /// longer looks like a ramp); the two pages_to_scan lines, which
+    /// coincide, both stay visible (each its own colour, dash and marker
+    /// size, the later inside the earlier).
+    @Test func sweepAxisIsToScaleAndCoincidingSeriesStayVisible() throws {
+        let s = try html("result-sweep-sparse-6.18.json")
+        func cx(_ label: String) -> Double? {
+            guard let r = s.range(of: "y2=\"[^\"]*\" stroke=\"#333\"/><text x=\"[0-9.]+\" y=\"[0-9.]+\" text-anchor=\"middle\">\(label)</text>", options: .regularExpression),
+                  let x = s[r].range(of: "<text x=\"[0-9.]+", options: .regularExpression) else { return nil }
+            return Double(s[x].dropFirst(9))
+        }
+        let x255 = try #require(cx("255")), x511 = try #require(cx("511"))
+        #expect(cx("256") == nil, "256's tick label would overlap 255's and is left out")
+        #expect(x511 - x255 > 300, "to scale: \(x255) \(x511)")
+        let radii = Set(s.matches(of: /data-series="(\d)" cx="[^"]*" cy="[^"]*" r="([0-9.]+)"/).map { "\($0.1):\($0.2)" })
+        #expect(radii.contains("0:4.50") && radii.contains("1:3"), "\(radii)")
+        #expect(s.contains("stroke-dasharray=\"7 4\""), "the second line is dashed")
+    }
+
+    @Test func logScaleForValuesOverDecadesAndOneColourPerSeries() {
+        #expect(LineChart.xScale(["10", "100", "1000"], numeric: true) == .log)
+        #expect(LineChart.xScale(["0", "64", "511"], numeric: true) == .linear)
+        #expect(LineChart.xScale(["plain", "advised"], numeric: true) == .category)
+        #expect(LineChart.xScale(["10", "1000"], numeric: false) == .category)
+        #expect(Set(LineChart.palette).count == 12)
+        let chart = LineChart(title: "t", xLabel: "scan_sleep_millisecs (ms)", yLabel: "y",
+                              series: [.init(name: "a", points: [("10", 1), ("100", 2), ("1000", 3)])], yMax: nil, numericX: true).svg()
+        #expect(chart.contains("(ms), log scale"))
+        let xs = chart.matches(of: /class="point" data-series="0" cx="([0-9.]+)"/).compactMap { Double($0.1) }
+        #expect(xs.count == 3 && abs((xs[1] - xs[0]) - (xs[2] - xs[1])) < 1, "decades equally apart: \(xs)")
+    }
+
     @Test func anEmptySweepSaysSo() {
         let empty = SweepResult(scenario: "sparse", kernelRelease: "6.18", options: RegionOptions(scenario: .sparse),
                                 axes: [SweepAxis(name: "khugepaged/max_ptes_none", values: ["0", "511"])], repeatCount: 1,

@@ -33,9 +33,9 @@ enum HTMLSweep {
         let u = unit(x.name)
         let xLabel = short(x.name) + (u.isEmpty ? "" : " (\(u))")
         s += LineChart(title: "Extents collapsed", xLabel: xLabel, yLabel: "collapsed (% of extents)",
-                       series: series { $0.total == 0 ? nil : 100 * Double($0.collapsed) / Double($0.total) }, yMax: 100).svg()
+                       series: series { $0.total == 0 ? nil : 100 * Double($0.collapsed) / Double($0.total) }, yMax: 100, numericX: true).svg()
         s += LineChart(title: "Time to full coverage", xLabel: xLabel, yLabel: "time (ms)",
-                       series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil).svg()
+                       series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil, numericX: true).svg()
         if r.points.isEmpty { s += "<p class=\"muted\">No point was measured: the sweep is empty.</p>" }
         s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage", "ok"], r.points.map { p in
             r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",

@@ -16,20 +16,48 @@ struct LineChart {
     var yLabel: String
     var series: [Series]
     var yMax: Double?
+    /// Numeric x labels are placed to scale (log where they are all
+    /// positive and span two decades or more); otherwise evenly, in order.
     var numericX = false
 
-    static let palette = ["#1565c0", "#c62828", "#2e7d32", "#ef8f00", "#6a1b9a", "#00838f", "#4e342e", "#ad1457"]
+    /// One colour per series (the retract chart has up to 12).
+    static let palette = ["#1565c0", "#c62828", "#2e7d32", "#ef8f00", "#6a1b9a", "#00838f", "#4e342e", "#ad1457",
+                          "#827717", "#283593", "#d84315", "#37474f"]
+    /// Dash patterns by series, so that lines drawn over each other still show.
+    static let dashes = ["", "7 4", "2 3", "10 3 2 3"]
+
+    enum XScale: Equatable { case category, linear, log }
+
+    /// How labels are placed: to scale when every one is a number.
+    static func xScale(_ labels: [String], numeric: Bool) -> XScale {
+        let values = labels.compactMap(Double.init)
+        guard numeric, !labels.isEmpty, values.count == labels.count else { return .category }
+        if let lo = values.min(), let hi = values.max(), lo > 0, hi / lo >= 100 { return .log }
+        return .linear
+    }
+
+    /// A marker's radius: the first series' is the largest, so that where
+    /// series coincide each later (smaller) marker sits inside the earlier
+    /// rings and every series stays visible (five sizes at most: beyond
+    /// five coinciding series the dashes and colours tell them apart).
+    static func markerRadius(series i: Int, of n: Int) -> Double { 3.0 + 1.5 * Double(min(max(0, n - 1 - i), 4)) }
 
     func svg(width: Double = 680, height: Double = 320) -> String {
         let left = 64.0, right = 170.0, top = 30.0, bottom = 52.0
         let pw = width - left - right, ph = height - top - bottom
         let labels = series.flatMap { $0.points.map(\.x) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        let numeric = numericX && !labels.isEmpty && labels.allSatisfy { Double($0) != nil }
-        let xs = numeric ? labels.compactMap(Double.init) : labels.indices.map(Double.init)
+        let scale = Self.xScale(labels, numeric: numericX)
+        func scaled(_ label: String) -> Double {
+            switch scale {
+            case .category: return Double(labels.firstIndex(of: label)!)
+            case .linear: return Double(label)!
+            case .log: return log10(Double(label)!)
+            }
+        }
+        let xs = labels.map(scaled)
         let xMin = xs.min() ?? 0, xMax = xs.max() ?? 1
         func xPos(_ label: String) -> Double {
-            let v = numeric ? Double(label)! : Double(labels.firstIndex(of: label)!)
-            return left + (xMax == xMin ? pw / 2 : (v - xMin) / (xMax - xMin) * pw)
+            left + (xMax == xMin ? pw / 2 : (scaled(label) - xMin) / (xMax - xMin) * pw)
         }
         let ys = series.flatMap { $0.points.compactMap(\.y) }
         let top0 = yMax ?? Self.niceCeiling(ys.max() ?? 1)
@@ -46,31 +74,44 @@ struct LineChart {
             s += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + pw)\" y2=\"\(y)\" stroke=\"#e5e5e5\"/>"
             s += "<text x=\"\(left - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(Self.format(v))</text>"
         }
-        let shown = labels.count <= 12 ? labels : stride(from: 0, to: labels.count, by: max(1, labels.count / 10)).map { labels[$0] }
+        // Tick labels left to right, each one drawn only if it clears the last.
+        var shown: [String] = []
+        for l in labels.sorted(by: { xPos($0) < xPos($1) }) where shown.last.map({ xPos(l) - xPos($0) >= 28 }) ?? true { shown.append(l) }
+        // A tick for every value; a label where it fits (the tooltips name them all).
+        for l in labels where !shown.contains(l) {
+            s += "<line class=\"tick\" x1=\"\(xPos(l))\" y1=\"\(top + ph)\" x2=\"\(xPos(l))\" y2=\"\(top + ph + 4)\" stroke=\"#999\"/>"
+        }
         for l in shown {
             let x = xPos(l)
             s += "<line x1=\"\(x)\" y1=\"\(top + ph)\" x2=\"\(x)\" y2=\"\(top + ph + 4)\" stroke=\"#333\"/>"
             s += "<text x=\"\(x)\" y=\"\(top + ph + 17)\" text-anchor=\"middle\">\(HTML.escape(l))</text>"
         }
-        s += "<text class=\"xlabel\" x=\"\(left + pw / 2)\" y=\"\(height - 10)\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
+        s += "<text class=\"xlabel\" x=\"\(left + pw / 2)\" y=\"\(height - 10)\" text-anchor=\"middle\">\(HTML.escape(xLabel + (scale == .log ? ", log scale" : "")))</text>"
         s += "<text class=\"ylabel\" transform=\"translate(16 \(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
         // Series: a polyline per run of defined points, and a dot per point.
         for (i, ser) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
+            let dash = Self.dashes[i % Self.dashes.count]
+            let radius = Self.markerRadius(series: i, of: series.count)
             var run: [String] = []
             func flush() {
-                if run.count > 1 { s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(run.joined(separator: " "))\"/>" }
+                if run.count > 1 {
+                    s += "<polyline class=\"series\" data-series=\"\(i)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"" + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + " points=\"\(run.joined(separator: " "))\"/>"
+                }
                 run.removeAll()
             }
             for p in ser.points {
                 guard let y = p.y else { flush(); continue }
                 let pt = "\(Self.format(xPos(p.x))),\(Self.format(yPos(y)))"
                 run.append(pt)
-                s += "<circle class=\"point\" cx=\"\(Self.format(xPos(p.x)))\" cy=\"\(Self.format(yPos(y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(HTML.escape(ser.name)): \(HTML.escape(p.x)) → \(Self.format(y))</title></circle>"
+                s += "<circle class=\"point\" data-series=\"\(i)\" cx=\"\(Self.format(xPos(p.x)))\" cy=\"\(Self.format(yPos(y)))\" r=\"\(Self.format(radius))\" fill=\"\(color)\" stroke=\"#fff\" stroke-width=\"1\"><title>\(HTML.escape(ser.name)): \(HTML.escape(p.x)) → \(Self.format(y))</title></circle>"
             }
             flush()
             let ly = top + 14 + Double(i) * 18
-            s += "<rect x=\"\(left + pw + 16)\" y=\"\(ly - 9)\" width=\"12\" height=\"12\" fill=\"\(color)\"/>"
+            // The legend shows each series as drawn: its colour, dash and marker.
+            s += "<line x1=\"\(left + pw + 10)\" y1=\"\(ly - 3)\" x2=\"\(left + pw + 30)\" y2=\"\(ly - 3)\" stroke=\"\(color)\" stroke-width=\"2\""
+                + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
+            s += "<circle cx=\"\(left + pw + 20)\" cy=\"\(ly - 3)\" r=\"3.5\" fill=\"\(color)\"/>"
             s += "<text class=\"legend\" x=\"\(left + pw + 33)\" y=\"\(ly + 1)\">\(HTML.escape(ser.name))</text>"
         }
         if count == 0 {
