@@ -65,6 +65,17 @@ extension KernelSuite {
         let empty = try renderCheck(dir.path + "/empty.html")
         #expect(empty.status == 1)
         #expect(empty.stderr.contains("is empty"))
+        // And for a series drawn under another: the saved sparse sweep's two
+        // lines coincide at 100%; with every marker the same size the second
+        // would vanish under the first.
+        let saved = Self.repo + "/Tests/THPLabTests/Fixtures/result-sweep-sparse-6.18.json"
+        #expect(try Thplab.run(["report", saved, "--html", dir.path + "/coincide.html"]).status == 0)
+        let page = try String(contentsOfFile: dir.path + "/coincide.html", encoding: .utf8)
+        #expect(try renderCheck(dir.path + "/coincide.html").status == 0, "as thplab draws it, both series show")
+        try page.replacing(/\ r="[0-9.]+" fill=/, with: " r=\"3\" fill=").write(toFile: dir.path + "/hidden.html", atomically: true, encoding: .utf8)
+        let hidden = try renderCheck(dir.path + "/hidden.html")
+        #expect(hidden.status == 1)
+        #expect(hidden.stderr.contains("is hidden under another"), "\(hidden.stderr)")
     }
 }
 }

@@ -39,7 +39,10 @@ import Testing
         #expect(count("<span class=\"state\"", in: s) == r.mappings.count * 4, "three phases and the expectation per mapping")
         for e in r.extents ?? [] { #expect(s.contains(HTML.escape(e.diagnosis.reason))) }
         #expect(s.contains("collapse_file succeeded"))
-        #expect(chartPoints(s) == [r.mappings.count * 3])
+        // One panel per process, each with its mappings' three phases.
+        let pids = Set(r.mappings.map(\.pid))
+        #expect(chartPoints(s).count == pids.count && chartPoints(s).reduce(0, +) == r.mappings.count * 3)
+        #expect(pids.allSatisfy { s.contains(">pid \($0): PMD-mapped through the phases</text>") })
         #expect(s.contains(">phase</text>") && s.contains(">PMD-mapped (kB)</text>"), "both axes labelled")
         #expect(count("class=\"legend\"", in: s) == r.mappings.count, "a legend entry per mapping")
     }
@@ -86,7 +89,7 @@ import Testing
         #expect(cx("256") == nil, "256's tick label would overlap 255's and is left out")
         #expect(x511 - x255 > 300, "to scale: \(x255) \(x511)")
         let radii = Set(s.matches(of: /data-series="(\d)" cx="[^"]*" cy="[^"]*" r="([0-9.]+)"/).map { "\($0.1):\($0.2)" })
-        #expect(radii.contains("0:4.50") && radii.contains("1:3"), "\(radii)")
+        #expect(radii.contains("0:4.20") && radii.contains("1:3"), "\(radii)")
         #expect(s.contains("stroke-dasharray=\"7 4\""), "the second line is dashed")
     }
 

@@ -12,6 +12,24 @@ def charts(html):
         out.append((kind, n, marks))
     return out
 
+def hidden_series(html):
+    """For every chart, the series none of whose markers can be seen: each is
+    covered by a marker drawn later at the same place that is at least as
+    large. A series drawn under another of the same values must not vanish."""
+    out = []
+    for i, m in enumerate(re.finditer(r'<svg class="chart"(.*?)</svg>', html, re.S)):
+        marks = [(int(a), float(x), float(y), float(r)) for a, x, y, r in
+                 re.findall(r'<circle class="point" data-series="(\d+)" cx="([-0-9.]+)" cy="([-0-9.]+)" r="([0-9.]+)"', m.group(1))]
+        series = sorted({s for s, _, _, _ in marks})
+        for s in series:
+            mine = [(k, mark) for k, mark in enumerate(marks) if mark[0] == s]
+            def covered(k, mark):
+                _, x, y, r = mark
+                return any(o[0] != s and abs(o[1] - x) < 0.5 and abs(o[2] - y) < 0.5 and o[3] >= r for o in marks[k + 1:])
+            if mine and all(covered(k, mark) for k, mark in mine):
+                out.append((i + 1, s))
+    return out
+
 def png_pixels(path):
     """Decodes an 8-bit RGB(A) PNG with zlib: (width, height, rows of bytes, bytes per pixel)."""
     data = open(path, "rb").read()
@@ -64,6 +82,8 @@ def main(report, dom_path, png):
             problems.append(f"{kind} #{i + 1} is empty ({marks} mark(s) drawn)")
         elif marks != n:
             problems.append(f"{kind} #{i + 1} says {n} but draws {marks}")
+    for chart, series in hidden_series(dom):
+        problems.append(f"chart #{chart}: series {series + 1} is hidden under another at every point")
     w, h, rows, bpp = png_pixels(png)
     ink = coloured = 0
     for row in rows[::2]:

@@ -22,6 +22,7 @@ public enum HTML {
     }
 
     static let css = """
+        .panels { display: flex; flex-wrap: wrap; gap: 8px; }
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1b1b1b;background:#fff}
         h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 6px;border-bottom:1px solid #ddd}
         h3{font-size:15px;margin:18px 0 4px}

@@ -43,13 +43,18 @@ enum HTMLExperiments {
         }
         s += HTML.table(["pid", "role"] + Phase.allCases.map(\.rawValue) + ["expected", "", "why (the kernel's rule)"], rows)
         s += "<p class=\"muted\">Cells: Rss/Anonymous/PMD-mapped/on-THP in kB. * = the mapping MADV_COLLAPSE was called on.</p>"
-        // Coverage through the phases: PMD-mapped kB per mapping.
-        let series = r.mappings.map { m in
-            LineChart.Series(name: "\(m.pid) \(m.role.rawValue)",
-                             points: Phase.allCases.map { p in (p.rawValue, m.phase(p).map { Double($0.pmdMappedKB) }) })
+        // Coverage through the phases: PMD-mapped kB per mapping, one small
+        // panel per process on one scale, so that no line hides another.
+        let top = LineChart.niceCeiling(Double(r.mappings.flatMap { m in Phase.allCases.compactMap { m.phase($0)?.pmdMappedKB } }.max() ?? 1))
+        s += "<div class=\"panels\">"
+        for pid in r.mappings.map(\.pid).uniqued() {
+            let series = r.mappings.filter { $0.pid == pid }.map { m in
+                LineChart.Series(name: m.role.rawValue, points: Phase.allCases.map { p in (p.rawValue, m.phase(p).map { Double($0.pmdMappedKB) }) })
+            }
+            s += LineChart(title: "pid \(pid): PMD-mapped through the phases", xLabel: "phase", yLabel: "PMD-mapped (kB)",
+                           series: series, yMax: top).svg(width: 520, height: 260)
         }
-        s += LineChart(title: "PMD-mapped memory through the phases", xLabel: "phase", yLabel: "PMD-mapped (kB)",
-                       series: series, yMax: nil).svg()
+        s += "</div>"
         if let extents = r.extents {
             s += "<h3>The object's extents: events and reasons</h3>"
             s += HTML.table(["extent", "offset", "why"], extents.map { ["\($0.index)", "\($0.offset >> 20) MiB", reasonCell($0.diagnosis)] })

@@ -38,9 +38,9 @@ struct LineChart {
 
     /// A marker's radius: the first series' is the largest, so that where
     /// series coincide each later (smaller) marker sits inside the earlier
-    /// rings and every series stays visible (five sizes at most: beyond
-    /// five coinciding series the dashes and colours tell them apart).
-    static func markerRadius(series i: Int, of n: Int) -> Double { 3.0 + 1.5 * Double(min(max(0, n - 1 - i), 4)) }
+    /// rings and every series stays visible (seven sizes at most, enough
+    /// for the six mappings of a retract panel).
+    static func markerRadius(series i: Int, of n: Int) -> Double { 3.0 + 1.2 * Double(min(max(0, n - 1 - i), 6)) }
 
     func svg(width: Double = 680, height: Double = 320) -> String {
         let left = 64.0, right = 170.0, top = 30.0, bottom = 52.0
