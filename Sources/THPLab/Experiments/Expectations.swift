@@ -63,10 +63,7 @@ public enum ExpectationModel {
             }
             return "with CONFIG_READ_ONLY_THP_FOR_FS, file_thp_enabled() still wants a VM_EXEC mapping of a file nobody has open for writing; this object is open for writing"
         }
-        if c.backing == .memfd, c.trigger == .madvise, c.shmemHuge != "deny",
-           let why = MemfdCollapseRule.refusal(kernel: c.kernel, pmdPolicy: c.shmemPmdPolicy, advised: false) {
-            return why
-        }
+        if c.shmemHuge != "deny", let why = memfdRefusal(c) { return why }
         switch c.shmemHuge {
         case "deny":
             return "shmem_enabled is deny: no shmem THP at all, MADV_COLLAPSE included"
@@ -126,7 +123,7 @@ public enum ExpectationModel {
     /// MADV_COLLAPSE on a private-written mapping after refault: expected to
     /// fail (state `.pteMapped` stands for failure, `.pmdMapped` for success).
     public static func collapseOnPrivateWritten(_ c: ExpectationContext) -> Expectation {
-        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" || memfdRefusal(c) {
+        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" || memfdRefusal(c) != nil {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails (EINVAL): " + blocker)
         }
         return Expectation(state: .pteMapped, rule: "collapse_pte_mapped_thp() refuses an extent where a PTE maps an anonymous copy-on-write page, so MADV_COLLAPSE fails (EINVAL)")
@@ -140,13 +137,16 @@ public enum ExpectationModel {
         if c.shmemHuge == "deny" {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: shmem_enabled is deny")
         }
-        if memfdRefusal(c), let why = collapseBlocker(c) {
+        if let why = memfdRefusal(c) {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: " + why)
         }
         return Expectation(state: .pmdMapped, rule: "MADV_COLLAPSE ignores shmem_enabled, huge= and max_ptes_*: it collapses the range and returns 0")
     }
 
-    static func memfdRefusal(_ c: ExpectationContext) -> Bool {
-        c.backing == .memfd && c.trigger == .madvise && MemfdCollapseRule.refusal(kernel: c.kernel, pmdPolicy: c.shmemPmdPolicy, advised: false) != nil
+    /// Why MADV_COLLAPSE of this memfd fails with EINVAL under the PMD
+    /// size's per-size policy (6.18+), or nil.
+    static func memfdRefusal(_ c: ExpectationContext) -> String? {
+        guard c.backing == .memfd, c.trigger == .madvise else { return nil }
+        return MemfdCollapseRule.refusal(kernel: c.kernel, pmdPolicy: c.shmemPmdPolicy, advised: false)
     }
 }

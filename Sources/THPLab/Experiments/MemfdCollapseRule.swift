@@ -14,7 +14,7 @@ public enum MemfdCollapseRule {
     ///   (nil on a kernel without per-size shmem policies).
     public static func refusal(kernel: KernelVersion, pmdPolicy: String?, advised: Bool) -> String? {
         guard kernel >= since, let p = pmdPolicy else { return nil }
-        let knob = "hugepages-\(PageGeometry.pmdSize >> 10)kB/shmem_enabled"
+        let knob = Knob.sizeShmemEnabled(kB: PageGeometry.pmdKB).rawValue
         switch p {
         case "never": return "since 6.18 (6.12 ignored it) MADV_COLLAPSE of a memfd obeys \(knob), which is never"
         case "advise" where !advised:

@@ -69,9 +69,9 @@ public final class MemoryCgroup {
         return v
     }
 
-    /// Sets the hard limit (nil: none).
-    public func limit(bytes: Int64?) throws {
-        let value = bytes.map(String.init) ?? (version == .v1 ? "-1" : "max")
+    /// Sets the hard limit.
+    public func limit(bytes: Int64) throws {
+        let value = String(bytes)
         if case .failure(let e) = FileIO.writeExisting(limitFile, value) {
             throw THPLabError.system("cannot set \(limitFile) to \(value)", e)
         }

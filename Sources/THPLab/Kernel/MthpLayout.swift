@@ -55,7 +55,7 @@ public enum MthpLayout {
     public static func seen(_ c: ClassCounts) -> [Int: Int] {
         var out = c.mthpBySize
         if c.small > 0 { out[pageKB] = c.small }
-        if c.pmd + c.pteThp > 0 { out[PageGeometry.pmdSize / 1024] = c.pmd + c.pteThp }
+        if c.pmd + c.pteThp > 0 { out[PageGeometry.pmdKB] = c.pmd + c.pteThp }
         return out
     }
 }

@@ -10,6 +10,8 @@ public enum MthpMemory: String, Codable, CaseIterable, Sendable {
 
     /// The per-size policy file's name (tmpfs: none, shmem's is shown).
     public var knobFile: String { self == .anon ? "enabled" : "shmem_enabled" }
+    /// The per-size policy knob of one size.
+    public func knob(kB: Int) -> Knob { self == .anon ? .sizeEnabled(kB: kB) : .sizeShmemEnabled(kB: kB) }
     /// The global knob `inherit` resolves to.
     public var globalKnob: String { self == .anon ? "enabled" : "shmem_enabled" }
 }
@@ -50,7 +52,7 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
     /// The sizes this kernel offers for the memory, smallest first; a
     /// tmpfs mount's fault offers the PMD size only.
     public func offered(_ m: MthpMemory) -> [Int] {
-        if m == .tmpfs { return tmpfsHuge == nil ? [] : [PageGeometry.pmdSize >> 10] }
+        if m == .tmpfs { return tmpfsHuge == nil ? [] : [PageGeometry.pmdKB] }
         return (m == .anon ? anon : shmem).keys.sorted()
     }
 
@@ -59,7 +61,7 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
     /// the mount's `huge=` for the PMD size, under the same two).
     public func effective(_ m: MthpMemory, sizeKB: Int) -> String? {
         if m == .tmpfs {
-            guard let h = tmpfsHuge, sizeKB == PageGeometry.pmdSize >> 10 else { return nil }
+            guard let h = tmpfsHuge, sizeKB == PageGeometry.pmdKB else { return nil }
             return shmemGlobal == "deny" ? "never" : shmemGlobal == "force" ? "always" : h
         }
         guard let own = (m == .anon ? anon : shmem)[sizeKB] else { return nil }
@@ -107,7 +109,7 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
     /// One line per size that is not `never` after `inherit`, for the report.
     public func summary(_ m: MthpMemory) -> String {
         if m == .tmpfs {
-            return "huge=\(tmpfsHuge ?? "?") (per-size policies do not govern a tmpfs mount: faults get \(FolioSizes.kB(PageGeometry.pmdSize >> 10)) or base pages)"
+            return "huge=\(tmpfsHuge ?? "?") (per-size policies do not govern a tmpfs mount: faults get \(FolioSizes.kB(PageGeometry.pmdKB)) or base pages)"
         }
         let parts = offered(m).compactMap { kb -> String? in
             guard let raw = (m == .anon ? anon : shmem)[kb], let eff = effective(m, sizeKB: kb), eff != "never" else { return nil }

@@ -122,7 +122,7 @@ struct MthpSteps {
         // this step alone (a standing within_size would let khugepaged take
         // the collapse step's VMA early; shmem advise would make 6.18's
         // MADV_COLLAPSE refuse it).
-        let pmd = PageGeometry.pmdSize >> 10, pmdKnob = "hugepages-\(pmd)kB/\(memory.knobFile)"
+        let pmd = PageGeometry.pmdKB, pmdKnob = memory.knob(kB: pmd).rawValue
         var me = self
         var restore: String?
         if policies.offered(memory).contains(pmd), !policies.allows(memory, sizeKB: pmd, advised: true), !asked.contains(pmdKnob) {
@@ -193,7 +193,7 @@ struct MthpSteps {
         var step = frame(.partial, "partial", vma)
         step.before = Self.keyed(MthpLayout.seen(try vma.classes()))
         let size = layout.keys.max() ?? MthpLayout.pageKB
-        guard size > MthpLayout.pageKB, size < PageGeometry.pmdSize / 1024 else {
+        guard size > MthpLayout.pageKB, size < PageGeometry.pmdKB else {
             step.expected = Self.keyed(layout)
             step.seen = step.before!
             step.rule = "no mTHP size is allowed below the PMD size here: nothing to unmap part of"
@@ -235,7 +235,7 @@ struct MthpSteps {
         let before = MthpLayout.seen(try vma.classes())
         step.before = Self.keyed(before)
         var expectedBefore = MthpLayout.expected(start: vma.start, length: last, fileOffset: vma.fileOffset,
-                                                 allowedKB: allowed(advised: false).filter { $0 < PageGeometry.pmdSize / 1024 })
+                                                 allowedKB: allowed(advised: false).filter { $0 < PageGeometry.pmdKB })
         expectedBefore[MthpLayout.pageKB, default: 0] += 1
         step.expectedBefore = Self.keyed(expectedBefore)
         let backing: Backing = memory == .anon ? .anon : .memfd
@@ -246,13 +246,13 @@ struct MthpSteps {
             Sys.touchMmapLock()
         }
         let stats = PerSizeStats.read(sysfs: lab.sysfs)
-        let pmd = PageGeometry.pmdSize / 1024
+        let pmd = PageGeometry.pmdKB
         var expectCollapse = true
         var wait: KhugepagedWait?
         switch trigger {
         case .madvise:
             if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
-            let pmdPolicy = lab.knobs()["hugepages-\(pmd)kB/shmem_enabled"]?.current
+            let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd))
             if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
                 expectCollapse = false
                 step.expectedErrno = "EINVAL"
@@ -288,7 +288,7 @@ struct MthpSteps {
     }
 
     static func from(_ before: [Int: Int]) -> String {
-        before.keys.contains { $0 > MthpLayout.pageKB && $0 < PageGeometry.pmdSize / 1024 }
+        before.keys.contains { $0 > MthpLayout.pageKB && $0 < PageGeometry.pmdKB }
             ? "a range of mTHPs" : "a range of base pages (no size below the PMD size is allowed without MADV_HUGEPAGE)"
     }
 

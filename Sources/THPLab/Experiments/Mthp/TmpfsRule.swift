@@ -16,7 +16,6 @@
 enum TmpfsRule {
     static let faultFitsVmaSince = KernelVersion(6, 12)
     static let writeSizedSince = KernelVersion(6, 18)
-    static var pmdKB: Int { PageGeometry.pmdSize >> 10 }
 
     /// Pages by folio size a fault-in of the VMA gives, and the rule.
     static func fault(huge: TmpfsHuge, kernel: KernelVersion, start: UInt, length: Int, advised: Bool,
@@ -24,11 +23,11 @@ enum TmpfsRule {
         let pages = length / PageGeometry.pageSize
         if kernel < faultFitsVmaSince && (huge == .always || (advised && (huge == .within_size || huge == .advise))) {
             let why = huge == .always ? "huge=always" : "huge=\(huge.rawValue) and MADV_HUGEPAGE"
-            return ([pmdKB: pages], "before 6.12 (measured on 6.1) a tmpfs with \(why) gives every fault a \(FolioSizes.kB(pmdKB)) folio, whether or not it fits the VMA")
+            return ([PageGeometry.pmdKB: pages], "before 6.12 (measured on 6.1) a tmpfs with \(why) gives every fault a \(FolioSizes.kB(PageGeometry.pmdKB)) folio, whether or not it fits the VMA")
         }
         let expected = MthpLayout.expected(start: start, length: length, fileOffset: 0, allowedKB: allowedKB)
         let when = huge == .advise ? " with MADV_HUGEPAGE" : huge == .never ? " never" : ""
-        return (expected, "a tmpfs mounted huge=\(huge.rawValue) gives a fault a \(FolioSizes.kB(pmdKB)) folio\(when) where its aligned block fits the VMA\(huge == .within_size ? " and the file" : ""), else base pages: per-size policies do not govern it")
+        return (expected, "a tmpfs mounted huge=\(huge.rawValue) gives a fault a \(FolioSizes.kB(PageGeometry.pmdKB)) folio\(when) where its aligned block fits the VMA\(huge == .within_size ? " and the file" : ""), else base pages: per-size policies do not govern it")
     }
 
     /// Pages by folio size a write(2) of `sizeKB` at offset 0 of an empty
@@ -37,8 +36,8 @@ enum TmpfsRule {
         let pages = sizeKB / PageGeometry.pageKB
         switch huge {
         case .always:
-            return ([pmdKB: pages], "a write to a tmpfs mounted huge=always makes a \(FolioSizes.kB(pmdKB)) folio, whatever the write's size")
-        case .within_size where kernel >= writeSizedSince && sizeKB <= pmdKB && sizeKB & (sizeKB - 1) == 0:
+            return ([PageGeometry.pmdKB: pages], "a write to a tmpfs mounted huge=always makes a \(FolioSizes.kB(PageGeometry.pmdKB)) folio, whatever the write's size")
+        case .within_size where kernel >= writeSizedSince && sizeKB <= PageGeometry.pmdKB && sizeKB & (sizeKB - 1) == 0:
             return ([sizeKB: pages], "since 6.18 (6.12: base pages) a write to a tmpfs mounted huge=within_size makes a folio of the write's size")
         case .within_size:
             let when = kernel >= writeSizedSince ? "" : "before 6.18 (measured on 6.12 and 6.1) "

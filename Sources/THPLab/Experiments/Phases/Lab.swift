@@ -44,7 +44,7 @@ final class Lab {
         var c = ExpectationContext(kernel: kernel, backing: backing, trigger: trigger,
                                    readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
                                    shmemHuge: shmemHuge, madviseTimes: madviseTimes)
-        c.shmemPmdPolicy = knobs()["hugepages-\(PageGeometry.pmdSize >> 10)kB/shmem_enabled"]?.current
+        c.shmemPmdPolicy = knobs().value(.sizeShmemEnabled(kB: PageGeometry.pmdKB))
         return c
     }
 
