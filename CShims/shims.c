@@ -176,6 +176,24 @@ int cshims_set_parent_death_signal(int sig) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0);
 }
 
+pid_t cshims_fork_holder(void) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* The child: only async-signal-safe calls from here on. */
+    if (syscall(SYS_close_range, 3U, ~0U, 0) != 0) {
+        for (int fd = 3; fd < 4096; fd++) close(fd);
+    }
+    prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(0);
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGTERM);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    signal(SIGTERM, SIG_DFL);
+    for (;;) pause();
+}
+
 int cshims_has_effective_capability(int cap) {
     cap_t caps = cap_get_proc();
     if (caps == NULL) return -1;

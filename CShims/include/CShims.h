@@ -56,6 +56,14 @@ int cshims_spawnp(pid_t *pid, const char *file, char *const argv[]);
 /// parent thread exits. 0 or -1 with errno set.
 int cshims_set_parent_death_signal(int sig);
 
+/// fork() of a child that only holds the parent's memory: it closes every
+/// descriptor above 2, asks for SIGKILL when its parent thread exits, and
+/// sleeps until killed. Its private pages stay shared copy-on-write with the
+/// parent's until either writes one (what `run shared` needs; posix_spawn
+/// cannot give it, since exec drops the memory). Returns the child's pid, or
+/// -1 with errno set.
+pid_t cshims_fork_holder(void);
+
 /// libcap: 1 if `cap` (e.g. CAP_SYS_ADMIN = 21) is in the effective set of
 /// this process, 0 if not, -1 with errno set if libcap failed.
 int cshims_has_effective_capability(int cap);

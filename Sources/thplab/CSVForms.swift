@@ -18,6 +18,8 @@ extension OutputOptions {
 extension Retract: NoCSVForm { var outputOptions: OutputOptions { output } }
 extension CollapseScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension SparseScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
+extension BloatScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
+extension SharedScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension LatencyScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension SwapScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }
 extension NumaScenario: NoCSVForm { var outputOptions: OutputOptions { region.output } }

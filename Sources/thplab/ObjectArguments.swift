@@ -4,8 +4,8 @@ import THPLab
 /// What every experiment's memory is made of, and how long it waits for
 /// khugepaged: shared by `run retract` and the tuning scenarios.
 struct ObjectArguments: ParsableArguments {
-    @Option(help: "What the memory is: memfd (shmem, internal mount), tmpfs (a private tmpfs thplab mounts), shm (a file in /dev/shm), file (a regular file in --dir), anon (private anonymous memory; not for retract).")
-    var backing: Backing = .memfd
+    @Option(help: "What the memory is: memfd (shmem, internal mount; the default), tmpfs (a private tmpfs thplab mounts), shm (a file in /dev/shm), file (a regular file in --dir), anon (private anonymous memory; not for retract; the default of bloat and shared).")
+    var backing: Backing?
 
     @Option(help: "Bound on the khugepaged wait, in seconds.")
     var timeout: Int = 60
@@ -23,8 +23,8 @@ struct ObjectArguments: ParsableArguments {
     var allEvents = false
 
     /// The shared option group of any experiment, from these arguments.
-    func apply(to c: inout ExperimentOptions) {
-        c.backing = backing
+    func apply(to c: inout ExperimentOptions, defaultBacking: Backing = .memfd) {
+        c.backing = backing ?? defaultBacking
         c.timeoutSeconds = timeout
         c.tmpfsHuge = tmpfsHuge
         c.directory = dir

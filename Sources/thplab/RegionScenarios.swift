@@ -34,9 +34,10 @@ struct RegionArguments: ParsableArguments {
         return nil
     }
 
-    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil) throws -> RegionOptions {
+    func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil, shared: Int? = nil) throws -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
-        object.apply(to: &o.common)
+        object.apply(to: &o.common, defaultBacking: scenario == .bloat || scenario == .shared ? .anon : .memfd)
+        o.own.shared = shared
         o.trigger = trigger
         o.processes = processes
         o.placement = try placement() ?? o.placement
@@ -129,4 +130,56 @@ struct NumaScenario: ParsableCommand {
     var trigger: Trigger = .khugepaged
 
     func run() throws { try region.run(try region.options(.numa, present: 512, trigger: trigger)) }
+}
+
+struct BloatScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bloat",
+        abstract: "What a huge page costs: --touched of 512 pages written, the collapse fills the rest with zeros; then what the underused-THP shrinker gives back.",
+        discussion: """
+            thplab makes a memory cgroup of its own (v1 or v2, whichever has the memory controller), joins it, and \
+            makes the region there: anonymous memory by default, or shmem (--backing memfd). It writes --touched pages \
+            of each 2 MiB extent and lets khugepaged (or MADV_COLLAPSE) collapse them, and reports per extent the \
+            memory before and after (pagemap, smaps Rss and Anonymous) and the zeros the collapse made resident.
+            Then it presses that cgroup alone (v1: the limit lowered to half its usage and put back; v2: \
+            memory.reclaim of half), never the whole machine, and shows what the underused-THP shrinker (6.12+) did: \
+            the THPs split, the memory given back, the subpages now on the zero page, thp_underused_split_page, \
+            thp_split_page and split_deferred. The kernel's rule: a THP is split only if more than max_ptes_none \
+            of its subpages are zeros; shrink_underused=0 and max_ptes_none=511 (the default) turn it off. So \
+            khugepaged's own THPs, which have at most max_ptes_none zeros, are never taken back: use \
+            --trigger madvise (MADV_COLLAPSE ignores max_ptes_none) to see the shrinker at work.
+            The cgroup is removed and the knobs restored on every exit, after SIGKILL by the next start.
+            Examples: thplab run bloat --touched 64
+                      thplab knobs set khugepaged/max_ptes_none=256 -- thplab run bloat --touched 64 --trigger madvise
+                      thplab sweep bloat --knob max_ptes_none=0,64,256,511 --touched 64,256,448
+            """
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "Pages (0 to 512) of each extent written before the collapse; the rest stay untouched.")
+    var touched: Int = 64
+    @Option(help: "khugepaged (collapses only with at least 512 - max_ptes_none pages touched) or madvise (MADV_COLLAPSE: always).")
+    var trigger: Trigger = .khugepaged
+
+    func run() throws { try region.run(try region.options(.bloat, present: touched, trigger: trigger)) }
+}
+
+struct SharedScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shared",
+        abstract: "Pages shared copy-on-write with a forked child: khugepaged collapses an extent only if shared <= max_ptes_shared.",
+        discussion: """
+            thplab writes every page of its anonymous region, forks a child that holds the memory (it only sleeps, \
+            and dies with thplab), then writes all but --shared pages of each extent again, so that --shared pages \
+            per extent stay shared. khugepaged gives up on an extent with more than max_ptes_shared shared pages \
+            (result exceed_shared_pte in the trace); MADV_COLLAPSE ignores the limit.
+            Sweep it: thplab sweep shared --knob max_ptes_shared=0,256,511 --shared 384
+            """
+    )
+    @OptionGroup var region: RegionArguments
+    @Option(help: "Pages (0 to 512) of each extent left shared with the child.")
+    var shared: Int = 384
+    @Option(help: "khugepaged (the limit applies) or madvise (MADV_COLLAPSE ignores it).")
+    var trigger: Trigger = .khugepaged
+
+    func run() throws { try region.run(try region.options(.shared, present: 512, trigger: trigger, shared: shared)) }
 }

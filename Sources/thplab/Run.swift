@@ -4,7 +4,7 @@ import THPLab
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one experiment and report what the kernel did.",
-        subcommands: [Retract.self, CollapseScenario.self, SparseScenario.self, LatencyScenario.self, SwapScenario.self, NumaScenario.self, MthpScenario.self]
+        subcommands: [Retract.self, CollapseScenario.self, SparseScenario.self, LatencyScenario.self, SwapScenario.self, NumaScenario.self, BloatScenario.self, SharedScenario.self, MthpScenario.self]
     )
 }
 

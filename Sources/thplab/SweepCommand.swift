@@ -7,7 +7,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a scenario at every combination of knob values and tabulate what each value does.",
         discussion: """
-            Scenarios: collapse, sparse, latency (see `thplab run SCENARIO --help`). Each point sets its knob \
+            Scenarios: collapse, sparse, latency, swap, bloat, shared (see `thplab run SCENARIO --help`). Each point sets its knob \
             values, runs the scenario --repeat times on a fresh region, and puts the knobs back; at the end \
             every knob is as before. The knobs swept are left alone by the scenario (it does not make \
             khugepaged fast over them).
@@ -16,11 +16,13 @@ struct SweepCommand: ParsableCommand {
             allowed size that fits came first.
             Example: thplab sweep sparse --knob max_ptes_none=0,255,256,511 --present 256
                      thplab sweep latency --knob scan_sleep_millisecs=10,100,1000 --extents 8
+                     thplab sweep bloat --knob max_ptes_none=0,64,256,511 --touched 64,256,448
+                     thplab sweep shared --knob max_ptes_shared=0,256,511 --shared 384
                      thplab sweep mthp --knob hugepages-64kB/enabled=never,always --knob hugepages-2048kB/enabled=never,inherit
             """
     )
 
-    @Argument(help: "collapse, sparse, latency, swap or mthp.")
+    @Argument(help: "collapse, sparse, latency, swap, bloat, shared or mthp.")
     var scenario: String
 
     @Option(help: "mthp: anon or shmem; repeat for both (default: both).")
@@ -41,6 +43,12 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pages (of 512) of each extent pushed out to swap (swap).")
     var swapped: Int?
 
+    @Option(help: "bloat: pages (0 to 512) written per extent, one value or several (64,256,448): each is a curve of the trade-off chart.")
+    var touched: String?
+
+    @Option(help: "shared: pages (0 to 512) of each extent left shared copy-on-write with a forked child.")
+    var shared: Int?
+
     @Option(help: "madvise or khugepaged (collapse, and mthp's collapse step; sparse, latency and swap use khugepaged).")
     var trigger: Trigger?
 
@@ -51,7 +59,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         guard scenario == "mthp" || RegionOptions.Scenario(rawValue: scenario) != nil else {
-            throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap or mthp")
+            throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap, bloat, shared or mthp")
         }
         if scenario == "mthp" {
             let unused = regionOnlyOptions
@@ -61,6 +69,9 @@ struct SweepCommand: ParsableCommand {
         } else if !memory.isEmpty || swap != .none {
             throw ValidationError("--memory and --swap are sweep mthp's; sweep \(scenario) takes --backing and its region options")
         }
+        if touched != nil && scenario != "bloat" { throw ValidationError("--touched is sweep bloat's (use --present for sparse)") }
+        if shared != nil && scenario != "shared" { throw ValidationError("--shared is sweep shared's") }
+        if scenario == "bloat" && present != nil { throw ValidationError("sweep bloat takes --touched, not --present") }
     }
 
     /// The region scenarios' options given with `sweep mthp`, which would
@@ -70,8 +81,8 @@ struct SweepCommand: ParsableCommand {
         let given: [(String, Bool)] = [
             ("--extents", region.extents != 4), ("--processes", region.processes != 1), ("--node", region.node != nil),
             ("--interleave", region.interleave != nil), ("--preferred", region.preferred != nil),
-            ("--backing", o.backing != .memfd), ("--tmpfs-huge", o.tmpfsHuge != .advise), ("--dir", o.dir != "."),
-            ("--full-wait", o.fullWait), ("--present", present != nil), ("--swapped", swapped != nil), ("--repeat", `repeat` != 1),
+            ("--backing", o.backing != nil), ("--tmpfs-huge", o.tmpfsHuge != .advise), ("--dir", o.dir != "."),
+            ("--full-wait", o.fullWait), ("--present", present != nil), ("--swapped", swapped != nil), ("--touched", touched != nil), ("--shared", shared != nil), ("--repeat", `repeat` != 1),
         ]
         return given.filter(\.1).map(\.0)
     }
@@ -80,9 +91,18 @@ struct SweepCommand: ParsableCommand {
         if scenario == "mthp" { return try runMthp() }
         let scenario = RegionOptions.Scenario(rawValue: scenario)!
         let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
-        let o = try region.options(scenario, present: scenario == .sparse ? (present ?? 256) : present ?? 512, trigger: trig,
-                               swapped: swapped)
-        let axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
+        var touchedValues: [String] = []
+        if let touched {
+            touchedValues = touched.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard !touchedValues.isEmpty, touchedValues.allSatisfy({ Int($0) != nil }) else {
+                throw ValidationError("--touched takes pages per extent, e.g. 64 or 64,256,448")
+            }
+        }
+        let defaultPresent = scenario == .sparse ? 256 : scenario == .bloat ? 64 : 512
+        let o = try region.options(scenario, present: touchedValues.first.flatMap { Int($0) } ?? present ?? defaultPresent, trigger: trig,
+                                   swapped: swapped, shared: shared)
+        var axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
+        if touchedValues.count > 1 { axes.append(.touched(touchedValues)) }
         let line = ProgressLine(output: region.output)
         let r = try Sweep.run(options: o, axes: axes, repeatCount: `repeat`, log: { Console.error("thplab: " + $0) }) { done, total, elapsed in
             let eta = done == 0 ? "?" : String(format: "%.0f s", elapsed / Double(done) * Double(total - done))

@@ -5,14 +5,8 @@ import Testing
 /// attribution to processes and extents, and the reasons they give.
 extension KernelSuite {
 @Suite struct DiagnosisKernelTests {
-    func run(_ args: [String], timeout: Double = 120) throws -> [String: Any] {
-        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
-        let host = HostSnapshot()
-        let r = try Thplab.run(args + ["--json", "-"], timeout: timeout)
-        #expect(!r.timedOut, "thplab \(args) did not finish in \(timeout) s")
-        #expect(r.status == 0, "exit \(r.status), stderr: \(r.stderr)")
-        host.expectRestored()
-        return try r.json()
+    func run(_ args: [String], timeout: Double = 120, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try Thplab.runJSON(args, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     func diagnoses(_ extents: Any?) -> [[String: Any]] {

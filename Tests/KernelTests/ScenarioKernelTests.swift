@@ -6,18 +6,9 @@ extension KernelSuite {
 @Suite struct ScenarioKernelTests {
     /// - Parameter status: the exit status wanted; nil takes 0 or 1 (done,
     ///   with or without a difference), for runs judged on what they measured.
-    func run(_ args: [String], expect status: Int32? = 0, timeout: Double = 120) throws -> [String: Any] {
-        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
-        let host = HostSnapshot()
-        let r = try Thplab.run(args + ["--json", "-"], timeout: timeout)
-        #expect(!r.timedOut)
-        if let status {
-            #expect(r.status == status, "\(args): exit \(r.status) \(r.stderr)")
-        } else {
-            #expect(r.status == 0 || r.status == 1, "\(args): exit \(r.status) \(r.stderr)")
-        }
-        host.expectRestored()
-        return try r.json()
+    func run(_ args: [String], expect status: Int32? = 0, timeout: Double = 120,
+             sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try Thplab.runJSON(args, status: status, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     func points(_ json: [String: Any]) -> [(knobs: [String: String], collapsed: Int, full: Double?)] {

@@ -124,6 +124,24 @@ enum Thplab {
         let (p, o, e) = try start(args, asUser: uid, withoutSysAdmin: withoutSysAdmin)
         return finish(p, o, e, timeout: timeout)
     }
+
+    /// Runs `thplab ARGS --json -` on the real kernel and returns its JSON,
+    /// expecting exit `status` (nil: 0 or 1, done with or without a
+    /// difference) and the host left as it was.
+    static func runJSON(_ args: [String], status: Int32? = 0, timeout: Double = 120,
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel", sourceLocation: sourceLocation)
+        let host = HostSnapshot()
+        let r = try run(args + ["--json", "-"], timeout: timeout)
+        #expect(!r.timedOut, "thplab \(args) did not finish in \(timeout) s", sourceLocation: sourceLocation)
+        if let status {
+            #expect(r.status == status, "\(args): exit \(r.status) \(r.stderr)", sourceLocation: sourceLocation)
+        } else {
+            #expect(r.status == 0 || r.status == 1, "\(args): exit \(r.status) \(r.stderr)", sourceLocation: sourceLocation)
+        }
+        host.expectRestored(sourceLocation: sourceLocation)
+        return try r.json()
+    }
 }
 
 final class Locked<T>: @unchecked Sendable {

@@ -88,6 +88,12 @@ import Testing
         ({ $0.trigger = .madvise }, "use --trigger khugepaged"),
         ({ $0.extents = 4096 }, "but only 8192 MiB is available"),
         ({ $0.processes = 2 }, "--processes above 1 is for latency"),
+        ({ $0.scenario = .bloat; $0.present = 513 }, "--touched must be from 0 to 512"),
+        ({ $0.scenario = .bloat; $0.present = -1 }, "--touched must be from 0 to 512"),
+        ({ $0.scenario = .bloat; $0.backing = .file }, "bloat needs --backing anon or shmem"),
+        ({ $0.scenario = .bloat; $0.backing = .anon; $0.extents = 2048 }, "but only 8192 MiB is available"),
+        ({ $0.scenario = .shared; $0.backing = .anon; $0.present = 512; $0.shared = 513 }, "--shared must be from 0 to 512"),
+        ({ $0.scenario = .shared; $0.present = 512 }, "shared needs --backing anon"),
     ] as [(@Sendable (inout RegionOptions) -> Void, String)])
     func regionOptionsRefuseBadInput(change: @Sendable (inout RegionOptions) -> Void, says: String) {
         var o = RegionOptions(scenario: .sparse)

@@ -11,6 +11,12 @@ public enum Sweep {
                            progress: (_ done: Int, _ total: Int, _ elapsed: Double) -> Void) throws -> SweepResult {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
         let available = ProcFS.host.memAvailableKB()
+        for t in axes.first(where: { !$0.isKnob })?.values ?? [] {
+            guard options.scenario == .bloat, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat") }
+            var o = options
+            o.own.present = n
+            try o.validate(memAvailableKB: available, topology: NumaTopology.read())
+        }
         try options.validate(memAvailableKB: available, topology: NumaTopology.read())
         guard !axes.isEmpty else { throw THPLabError.usage("give at least one --knob NAME=V1,V2,...") }
         guard Set(axes.map(\.name)).count == axes.count else { throw THPLabError.usage("a knob is given twice") }
@@ -21,15 +27,17 @@ public enum Sweep {
         let sysfs = THPSysfs()
         let before = sysfs.readAll().mapValues(\.current)
         let t0 = Sys.monotonicNanoseconds()
-        let pinned = Set(axes.map { Knob(rawValue: $0.name) })
+        let pinned = Set(axes.filter(\.isKnob).map { Knob(rawValue: $0.name) })
         let outcome = try GuardedRun.run(command: "sweep \(options.scenario.rawValue)", log: log) { guardian -> [SweepPoint] in
             var points: [SweepPoint] = []
             for (i, combo) in combos.enumerated() {
                 progress(i, combos.count, Double(Sys.monotonicNanoseconds() - t0) / 1e9)
-                for name in combo.keys.sorted() { try guardian.setKnob(name, combo[name]!) }
+                for name in combo.keys.sorted() where name != SweepAxis.touchedName { try guardian.setKnob(name, combo[name]!) }
+                var o = options
+                if let t = combo[SweepAxis.touchedName].flatMap({ Int($0) }) { o.own.present = t }
                 var runs: [RegionResult] = []
                 for _ in 0..<repeatCount {
-                    runs.append(try RegionExperiment(options: options, pinned: pinned).run(guardian: guardian, progress: { _ in }))
+                    runs.append(try RegionExperiment(options: o, pinned: pinned).run(guardian: guardian, progress: { _ in }))
                 }
                 points.append(summarize(combo, runs))
                 guardian.restoreKnobsNow()
@@ -53,12 +61,30 @@ public enum Sweep {
         let latencies = runs.flatMap { $0.extents.compactMap(\.latencyMs) }
         let full = runs.compactMap { $0.latency?.fullCoverageMs }.sorted()
         let total = runs.reduce(0) { $0 + $1.total }
-        return SweepPoint(knobs: knobs, runs: runs.count, collapsed: runs.reduce(0) { $0 + $1.collapsed }, total: total,
+        var point = SweepPoint(knobs: knobs, runs: runs.count, collapsed: runs.reduce(0) { $0 + $1.collapsed }, total: total,
                           expectedCollapsed: runs.reduce(0) { $0 + $1.expectedCollapsed },
                           coveragePercent: (runs.reduce(0) { $0 + $1.coveragePercent } / Double(max(1, runs.count)) * 10).rounded() / 10,
                           latency: LatencyStats.of(latencies, extents: total, source: runs.first?.latency?.source ?? .polling),
                           fullCoverageMs: full.isEmpty ? nil : full[full.count / 2],
                           ok: runs.allSatisfy(\.ok), differences: runs.flatMap(\.differences))
+        point.bloat = bloat(runs, collapsed: point.collapsed, total: total)
+        return point
+    }
+
+    /// A bloat point's figures, as means over its runs.
+    static func bloat(_ runs: [RegionResult], collapsed: Int, total: Int) -> SweepBloat? {
+        let summaries = runs.compactMap(\.bloat)
+        guard let first = runs.first, let b = first.bloat, summaries.count == runs.count else { return nil }
+        let n = summaries.count
+        let added = summaries.reduce(0) { $0 + $1.addedKB } / n
+        let shrinkers = summaries.compactMap(\.shrinker)
+        let returned = shrinkers.count == n ? shrinkers.reduce(0) { $0 + $1.returnedKB } / n : nil
+        let perRun = runs.count
+        return SweepBloat(touched: b.touched, addedKB: added, returnedKB: returned,
+                          split: shrinkers.reduce(0) { $0 + $1.split }, expectedSplit: shrinkers.reduce(0) { $0 + $1.expectedSplit },
+                          sentence: BloatTextReport.sentence(knobs: first.knobsInForce, touched: b.touched, collapsed: collapsed / perRun,
+                                                             total: total / perRun, addedKB: added, returnedKB: returned,
+                                                             trigger: first.options.trigger, anon: first.options.backing == .anon))
     }
 
     /// The checks a sweep makes of the kernel's rules beyond each point's
@@ -70,12 +96,20 @@ public enum Sweep {
         let rules: [(RegionOptions.Scenario, Knob, String)] = [
             (.sparse, .maxPtesNone, "collapsed iff present >= \(PageGeometry.pagesPerPmd) - max_ptes_none"),
             (.swap, .maxPtesSwap, "collapsed iff swapped <= max_ptes_swap"),
+            (.bloat, .maxPtesNone, "collapsed as the model says (khugepaged: iff touched >= \(PageGeometry.pagesPerPmd) - max_ptes_none; MADV_COLLAPSE: always)"),
+            (.shared, .maxPtesShared, "collapsed iff shared <= max_ptes_shared"),
         ]
         for (s, knob, rule) in rules where s == scenario && axes.contains(where: { $0.name == knob.rawValue }) {
             let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
             let name = knob.shortName + " rule"
             checks.append(SweepCheck(name: name, held: bad.isEmpty,
                                      detail: bad.isEmpty ? "\(rule) at all \(points.count) point(s)" : "the rule failed at \(bad.count) point(s)"))
+        }
+        if scenario == .bloat, points.contains(where: { $0.bloat != nil }) {
+            let bad = points.filter { ($0.bloat?.split ?? 0) != ($0.bloat?.expectedSplit ?? 0) }
+            checks.append(SweepCheck(name: "shrinker rule", held: bad.isEmpty,
+                                     detail: bad.isEmpty ? "under pressure a THP split iff its zero-filled subpages exceed max_ptes_none < 511 with shrink_underused=1, at all \(points.count) point(s)"
+                                        : "the shrinker split other THPs than the rule says at \(bad.count) point(s)"))
         }
         // Along the one axis with several values (the others held at one).
         let varying = axes.filter { $0.values.count > 1 }

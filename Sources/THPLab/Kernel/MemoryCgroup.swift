@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// A memory cgroup thplab makes for its own worker processes, on whichever
 /// memory controller the host offers: v1's hierarchy where one has memory
 /// (this lab's host), else v2's. Made and removed through the host guard, so
@@ -9,6 +11,8 @@ public final class MemoryCgroup {
     public enum Version: String, Codable, Sendable { case v1, v2 }
 
     public let path: String
+    /// The hierarchy's mount point.
+    private let root: String
     public let version: Version
     private let guardian: HostGuard
     /// v2's `cgroup.subtree_control` where thplab enabled `memory`.
@@ -36,6 +40,7 @@ public final class MemoryCgroup {
         }
         self.guardian = guardian
         self.version = version
+        self.root = root
         path = root + "/" + name
         let subtree = root + "/cgroup.subtree_control"
         if version == .v2 && !Self.words(FileIO.readIfPresent(subtree)).contains("memory") {
@@ -69,9 +74,9 @@ public final class MemoryCgroup {
         return v
     }
 
-    /// Sets the hard limit.
+    /// Sets the hard limit; -1 removes it.
     public func limit(bytes: Int64) throws {
-        let value = String(bytes)
+        let value = bytes < 0 && version == .v2 ? "max" : String(bytes)
         if case .failure(let e) = FileIO.writeExisting(limitFile, value) {
             throw THPLabError.system("cannot set \(limitFile) to \(value)", e)
         }
@@ -107,11 +112,86 @@ public final class MemoryCgroup {
         }
     }
 
+    /// The cgroup (procs file) thplab itself was in before `join()`.
+    private var home: String?
+
+    /// Moves thplab itself in, so that what it faults in from now on is
+    /// charged here; `leave()` (or `remove()`) moves it back.
+    public func join() throws {
+        guard home == nil else { return }
+        guard let own = FileIO.readIfPresent("/proc/self/cgroup"), let rel = Self.ownPath(cgroupText: own, version: version) else {
+            throw THPLabError(.system, "cannot tell thplab's own \(version.rawValue) memory cgroup from /proc/self/cgroup")
+        }
+        let procs = root + (rel == "/" ? "" : rel) + "/cgroup.procs"
+        try add(pid: Sys.pid)
+        home = procs
+    }
+
+    /// Moves thplab back where it was before `join()`.
+    public func leave() {
+        guard let home else { return }
+        self.home = nil
+        _ = FileIO.writeExisting(home, "\(Sys.pid)")
+    }
+
+    /// The path, relative to its hierarchy's root, of the memory cgroup a
+    /// /proc/PID/cgroup text names: v1's line listing `memory`, v2's `0::`.
+    static func ownPath(cgroupText: String, version: Version) -> String? {
+        for line in cgroupText.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            let controllers = parts[1].split(separator: ",")
+            if version == .v1 ? controllers.contains("memory") : (parts[0] == "0" && parts[1].isEmpty) { return String(parts[2]) }
+        }
+        return nil
+    }
+
+    /// What asking the cgroup to shrink did.
+    public struct Pressure: Codable, Equatable, Sendable {
+        /// How: "memory.limit_in_bytes lowered to 4 MiB" or "memory.reclaim of 4 MiB".
+        public var how: String
+        /// The kernel's answer (EBUSY/EAGAIN: less could be reclaimed than asked).
+        public var answer: String
+        public var usageBeforeKB: Int64
+        public var usageAfterKB: Int64
+
+        enum CodingKeys: String, CodingKey { case how, answer, usageBeforeKB = "usage_before_kb", usageAfterKB = "usage_after_kb" }
+    }
+
+    /// Memory pressure on this cgroup alone, asking for `fraction` of its
+    /// usage back: v1 lowers the hard limit to the rest (the kernel
+    /// reclaims, and answers EBUSY if it cannot get there; the limit is set
+    /// back to unlimited at once either way), v2 writes memory.reclaim.
+    /// Either runs the cgroup's shrinkers, the underused-THP one included.
+    public func pressure(fraction: Double = 0.5) throws -> Pressure {
+        let before = try usage()
+        let ask = Int64(Double(before) * fraction) & ~4095
+        let how: String, result: Result<Void, Errno>
+        if version == .v1 {
+            how = "memory.limit_in_bytes lowered to \(FolioSizes.kB(Int((before - ask) >> 10)))"
+            result = FileIO.writeExisting(limitFile, String(before - ask))
+            try limit(bytes: -1)
+        } else {
+            guard Sys.exists(path + "/memory.reclaim") else {
+                throw THPLabError.unsupported("this kernel's cgroup v2 has no memory.reclaim (5.19+): thplab cannot press one cgroup alone")
+            }
+            how = "memory.reclaim of \(FolioSizes.kB(Int(ask >> 10)))"
+            result = FileIO.writeExisting(path + "/memory.reclaim", String(ask))
+        }
+        let answer: String
+        switch result {
+        case .success: answer = "reclaimed all that was asked"
+        case .failure(let e): answer = ErrnoName.of(e) + ": less could be reclaimed than asked"
+        }
+        return Pressure(how: how, answer: answer, usageBeforeKB: before >> 10, usageAfterKB: try usage() >> 10)
+    }
+
     /// Removes the cgroup (its processes must have exited) and disables the
     /// controller if thplab enabled it.
     public func remove() {
         guard !removed else { return }
         removed = true
+        leave()
         guardian.undo(.directory, path)
         if let enabled { guardian.undo(.controller, enabled) }
     }

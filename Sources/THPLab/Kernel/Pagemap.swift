@@ -16,6 +16,8 @@ public enum Pagemap {
         public static let compoundHead: UInt64 = 1 << 15
         public static let compoundTail: UInt64 = 1 << 16
         public static let thp: UInt64 = 1 << 22
+        /// The shared zero page (KPF_ZERO_PAGE; the huge zero page also has KPF_THP).
+        public static let zeroPage: UInt64 = 1 << 24
     }
 
     /// Reads the pagemap entries of `[start, end)` of process `pid`.
@@ -62,5 +64,25 @@ public enum Pagemap {
             done += n / 8
         }
         return words
+    }
+
+    /// Present pages of each 2 MiB extent from `start` of `pid` that map
+    /// the shared zero page, as the underused-THP shrinker leaves the
+    /// zero-filled subpages of a THP it splits. Needs PFNs (CAP_SYS_ADMIN):
+    /// nil without them.
+    public static func zeroPagesPerExtent(pid: Int32, start: UInt, extents: Int) -> [Int]? {
+        guard let fd = try? FileDescriptor.open("/proc/kpageflags", .readOnly, options: .closeOnExec) else { return nil }
+        defer { try? fd.close() }
+        var counts = [Int](repeating: 0, count: extents)
+        var known: [UInt64: Bool] = [:]
+        forEachPresentPFN(pid: pid, start: start, end: start + UInt(extents * PageGeometry.pmdSize)) { i, pfn in
+            let zero = known[pfn] ?? {
+                let z = ((try? readWords(fd: fd, path: "/proc/kpageflags", index: pfn, count: 1))?.first ?? 0) & KPF.zeroPage != 0
+                known[pfn] = z
+                return z
+            }()
+            if zero { counts[i / PageGeometry.pagesPerPmd] += 1 }
+        }
+        return counts
     }
 }

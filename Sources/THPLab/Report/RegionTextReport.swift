@@ -1,9 +1,10 @@
-/// `run collapse|sparse|latency` as text.
+/// `run collapse|sparse|latency|swap|numa|bloat|shared` as text.
 public enum RegionTextReport {
     public static func render(_ r: RegionResult) -> String {
         let o = r.options
         var out = ["thplab run \(r.scenario): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.processes) process(es) x \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
-        let inForce = [Knob.maxPtesNone, .scanSleepMillisecs, .pagesToScan].map(\.rawValue)
+        let own: [Knob] = r.scenario == "bloat" ? [.shrinkUnderused] : r.scenario == "shared" ? [.maxPtesShared] : r.scenario == "swap" ? [.maxPtesSwap] : []
+        let inForce = ([Knob.maxPtesNone] + own + [.scanSleepMillisecs, .pagesToScan]).map(\.rawValue)
             .compactMap { k in r.knobsInForce[k].map { "\(k.split(separator: "/").last!)=\($0)" } }
         out.append("knobs in force: " + inForce.joined(separator: ", "))
         if !r.knobsChanged.isEmpty {
@@ -40,6 +41,7 @@ public enum RegionTextReport {
                        + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? ""))
         }
         out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")
+        out += BloatTextReport.lines(r)
         if let p = r.deltas.perSize, !p.nonZero.isEmpty {
             out += PerSizeTable.lines(p, title: "per-size counters over the run (whole system)", movedOnly: true, indent: "")
         }

@@ -84,6 +84,14 @@ public enum Behaviour {
         if let held = r.numa?.placementHeld {
             out.append(BehaviourRow(group: group, subject: "placement \(r.numa?.placement ?? "")", observed: held ? "held" : "not held"))
         }
+        if let b = r.bloat {
+            out.append(BehaviourRow(group: group, subject: "zeros the collapse made resident", observed: FolioSizes.kB(b.addedKB)))
+            if let s = b.shrinker {
+                out.append(BehaviourRow(group: group, subject: "THPs split under the cgroup's pressure", observed: "\(s.split)/\(r.collapsed)",
+                                        expected: "\(s.expectedSplit)/\(r.collapsed)", met: s.split == s.expectedSplit,
+                                        rule: r.extents.first(where: \.collapsed)?.bloat?.rule))
+            }
+        }
         return out
     }
 

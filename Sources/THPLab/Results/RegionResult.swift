@@ -18,10 +18,12 @@ public struct ExtentOutcome: Codable, Equatable, Sendable {
     /// a placement or on a host with more than one node).
     public var nodesBefore: [String: Int]?
     public var nodesAfter: [String: Int]?
+    /// bloat: what the collapse cost and the shrinker gave back.
+    public var bloat: ExtentBloat?
 
     enum CodingKeys: String, CodingKey {
         case pid, start, presentPages = "present_pages", collapsed, latencyMs = "latency_ms", errnoName = "errno_name"
-        case pagesAfter = "pages_after", diagnosis, nodesBefore = "nodes_before", nodesAfter = "nodes_after"
+        case pagesAfter = "pages_after", diagnosis, nodesBefore = "nodes_before", nodesAfter = "nodes_after", bloat
     }
 }
 
@@ -79,6 +81,8 @@ public struct RegionResult: Codable, Sendable {
     public var trace: TraceSummary?
     /// NUMA: the placement and the nodes' huge-page figures.
     public var numa: NumaRunSummary?
+    /// bloat: resident memory before and after, and the shrinker's work.
+    public var bloat: BloatSummary?
     public var deltas: SystemCounters
     public var ok: Bool
     public var differences: [String]
@@ -88,7 +92,7 @@ public struct RegionResult: Codable, Sendable {
         case scenario, kernelRelease = "kernel_release", options
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
         case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
-        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, deltas, ok, differences, notes
+        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, bloat, deltas, ok, differences, notes
     }
 }
 

@@ -17,6 +17,11 @@ public struct SweepAxis: Codable, Equatable, Sendable {
         return SweepAxis(name: name, values: values)
     }
 
+    /// The one axis that is not a knob: bloat's pages touched per extent.
+    public static let touchedName = "touched"
+    public var isKnob: Bool { name != Self.touchedName }
+    public static func touched(_ values: [String]) -> SweepAxis { SweepAxis(name: touchedName, values: values) }
+
     /// Every combination of the axes' values, first axis slowest.
     public static func points(_ axes: [SweepAxis]) -> [[String: String]] {
         axes.reduce([[:]]) { acc, axis in
@@ -39,10 +44,28 @@ public struct SweepPoint: Codable, Sendable {
     public var fullCoverageMs: Double?
     public var ok: Bool
     public var differences: [String]
+    /// bloat: what the point cost and what came back.
+    public var bloat: SweepBloat?
 
     enum CodingKeys: String, CodingKey {
         case knobs, runs, collapsed, total, expectedCollapsed = "expected_collapsed", coveragePercent = "coverage_percent"
-        case latency, fullCoverageMs = "full_coverage_ms", ok, differences
+        case latency, fullCoverageMs = "full_coverage_ms", ok, differences, bloat
+    }
+}
+
+/// One bloat sweep point: the zeros made resident and the memory the
+/// shrinker gave back (means over the runs, kB), the THPs split against
+/// the rule, and the sentence saying what the setting buys and costs.
+public struct SweepBloat: Codable, Sendable {
+    public var touched: Int
+    public var addedKB: Int
+    public var returnedKB: Int?
+    public var split: Int
+    public var expectedSplit: Int
+    public var sentence: String
+
+    enum CodingKeys: String, CodingKey {
+        case touched, addedKB = "added_kb", returnedKB = "returned_kb", split, expectedSplit = "expected_split", sentence
     }
 }
 

@@ -204,6 +204,14 @@ enum Sys {
         try check(cshims_set_parent_death_signal(signal))
     }
 
+    /// A forked child that holds thplab's memory copy-on-write until killed
+    /// (see cshims_fork_holder).
+    static func forkHolder() throws(Errno) -> Int32 {
+        let pid = cshims_fork_holder()
+        if pid < 0 { throw Errno(rawValue: errno) }
+        return pid
+    }
+
     public static var pid: Int32 { getpid() }
     public static var parentPid: Int32 { getppid() }
 

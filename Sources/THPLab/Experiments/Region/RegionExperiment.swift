@@ -23,14 +23,17 @@ public struct RegionExperiment {
 
     /// How many extents of one region the kernel's rules say will collapse, and why.
     public static func expectation(_ o: RegionOptions, context: ExpectationContext, maxPtesNone: Int,
-                                   maxPtesSwap: Int = 64) -> (Int, String) {
-        o.scenario.rules.expectation(o, CollapseRules(context: context, maxPtesNone: maxPtesNone, maxPtesSwap: maxPtesSwap))
+                                   maxPtesSwap: Int = 64, maxPtesShared: Int = 256) -> (Int, String) {
+        o.scenario.rules.expectation(o, CollapseRules(context: context, maxPtesNone: maxPtesNone, maxPtesSwap: maxPtesSwap,
+                                                      maxPtesShared: maxPtesShared))
     }
 
     public func run(guardian: HostGuard, progress: @escaping (ExperimentProgress) -> Void) throws -> RegionResult {
         let o = options
         let lab = Lab(guardian: guardian, sysfs: sysfs, pinned: pinned, progress: progress)
         lab.step("\(o.scenario.rawValue): \(o.extents) extent(s) of \(o.backing.rawValue), \(o.present) of \(PageGeometry.pagesPerPmd) pages present in each")
+        let cgroup = try o.scenario.rules.confine(o, lab: lab)
+        defer { cgroup?.remove() }
         let own = try OwnRegion(o, lab: lab)
         let kept = try o.scenario.rules.prepare(own.region, o, lab: lab)
         defer { withExtendedLifetime(kept) {} }
@@ -57,7 +60,14 @@ public struct RegionExperiment {
         for e in 0..<o.extents { _ = try? own.region.madvise(.populateRead, offset: e * PageGeometry.pmdSize, length: PageGeometry.pageSize) }
         try others.refault()
         let outcomes = try observe(trig, regions: regions, reader: reader, own: own, placed: placed, traced: traced)
-        return judge(outcomes, trig, regions: regions, own: own, placed: placed, startedSmall: startedSmall, traced: traced, lab: lab)
+        var after = Aftermath(options: o, own: own, reader: reader, rules: CollapseRules(context: trig.context, knobs: trig.knobs),
+                              knobs: trig.knobs, cgroup: cgroup, prepared: kept, lab: lab, outcomes: outcomes)
+        try o.scenario.rules.aftermath(&after)
+        var result = judge(after.outcomes, trig, regions: regions, own: own, placed: placed, startedSmall: startedSmall, traced: traced, lab: lab)
+        result.bloat = after.bloat
+        result.differences += after.differences
+        result.ok = result.differences.isEmpty
+        return result
     }
 
     /// Every extent as it ended: collapsed or not, when, its classes, its diagnosis.

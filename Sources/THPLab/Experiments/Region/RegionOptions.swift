@@ -11,9 +11,16 @@ import Foundation
 ///             khugepaged collapses an extent only if swapped <= max_ptes_swap
 ///   numa      every extent's small pages spread over the NUMA nodes before
 ///             the collapse; which node gets the huge page
+///   bloat     `present` (--touched) pages per extent written; the memory a
+///             collapse adds by filling the rest with zeros, then what the
+///             underused-THP shrinker gives back under the run's own
+///             memory cgroup's pressure
+///   shared    every page written, then a forked child keeps `shared` of
+///             them shared copy-on-write; khugepaged collapses an extent
+///             only if shared <= max_ptes_shared
 @dynamicMemberLookup
 public struct RegionOptions: ComposedOptions, Equatable, Sendable {
-    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap, numa }
+    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap, numa, bloat, shared }
 
     /// Regions in `processes` processes (thplab and workers), each its own
     /// object, competing for khugepaged (latency, collapse by khugepaged).
@@ -34,9 +41,12 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
         /// swap (nil: /var/tmp); a filesystem that cannot hold swap makes it
         /// use zram.
         public var swapDirectory: String?
+        /// Pages of each extent left shared copy-on-write with a forked
+        /// child (shared scenario).
+        public var shared: Int?
 
         enum CodingKeys: String, CodingKey {
-            case scenario, extents, present, swapped, placement, swapDirectory = "swap_directory"
+            case scenario, extents, present, swapped, placement, swapDirectory = "swap_directory", shared
         }
     }
 
@@ -52,13 +62,17 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
     public func validate(memAvailableKB: Int64?, topology: NumaTopology) throws {
         let o = own, n = PageGeometry.pagesPerPmd
         guard (1...4096).contains(o.extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
-        guard (1...n).contains(o.present) else { throw THPLabError.usage("--present must be from 1 to \(n) pages of each extent") }
+        if o.scenario == .bloat {
+            guard (0...n).contains(o.present) else { throw THPLabError.usage("--touched must be from 0 to \(n) pages of each extent (given \(o.present))") }
+        } else {
+            guard (1...n).contains(o.present) else { throw THPLabError.usage("--present must be from 1 to \(n) pages of each extent") }
+        }
         try common.validate(maxProcesses: 16)
         if let placement = o.placement {
             try placement.validate(topology)
             guard common.processes == 1 else { throw THPLabError.usage("--node, --interleave and --preferred place thplab's own region: use them with --processes 1") }
         }
-        if o.scenario != .collapse && o.scenario != .numa && common.trigger != .khugepaged {
+        if ![.collapse, .numa, .bloat, .shared].contains(o.scenario) && common.trigger != .khugepaged {
             throw THPLabError.usage("\(o.scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
         }
         if common.processes > 1 {

@@ -12,9 +12,15 @@ protocol RegionScenario: Sendable {
     func validate(_ o: RegionOptions, topology: NumaTopology) throws
     /// Where the pages go when the user says nothing.
     func defaultPlacement(_ topology: NumaTopology) -> Placement?
+    /// Runs before the region is made: a memory cgroup thplab joins, so
+    /// that the region is charged to it and can be pressed alone (bloat).
+    func confine(_ o: RegionOptions, lab: Lab) throws -> MemoryCgroup?
     /// Runs after populate, before the trigger; what it returns lives until
-    /// the run ends (a swap area).
+    /// the run ends (a swap area) and is handed to `aftermath`.
     func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject?
+    /// Runs once every extent is observed: what the scenario does and sees
+    /// after the collapse (bloat's memory pressure), added to the outcomes.
+    func aftermath(_ a: inout Aftermath) throws
     /// How many extents of one region collapse, and the rule, in one line.
     func expectation(_ o: RegionOptions, _ rules: CollapseRules) -> (Int, String)
     /// Notes about what was seen, once the outcomes are known.
@@ -28,10 +34,27 @@ extension RegionScenario {
     var measuredKnobs: Set<Knob> { [] }
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {}
     func defaultPlacement(_ topology: NumaTopology) -> Placement? { nil }
+    func confine(_ o: RegionOptions, lab: Lab) throws -> MemoryCgroup? { nil }
     func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? { nil }
+    func aftermath(_ a: inout Aftermath) throws {}
     func expectation(_ o: RegionOptions, _ rules: CollapseRules) -> (Int, String) { rules.presentRule(o) }
     func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab) {}
     var ruleSuffix: String { "" }
+}
+
+/// What `aftermath` works on: the run so far, and what it adds.
+struct Aftermath {
+    let options: RegionOptions
+    let own: OwnRegion
+    let reader: ExtentReader
+    let rules: CollapseRules
+    let knobs: [String: SysfsValue]
+    let cgroup: MemoryCgroup?
+    let prepared: AnyObject?
+    let lab: Lab
+    var outcomes: [ExtentOutcome]
+    var bloat: BloatSummary?
+    var differences: [String] = []
 }
 
 /// The kernel's collapse rules as they stand for one run: the blocker, if
@@ -40,15 +63,18 @@ public struct CollapseRules: Sendable {
     public var context: ExpectationContext
     public var maxPtesNone: Int
     public var maxPtesSwap: Int
+    public var maxPtesShared: Int
 
-    public init(context: ExpectationContext, maxPtesNone: Int, maxPtesSwap: Int = 64) {
+    public init(context: ExpectationContext, maxPtesNone: Int, maxPtesSwap: Int = 64, maxPtesShared: Int = 256) {
         self.context = context
         self.maxPtesNone = maxPtesNone
         self.maxPtesSwap = maxPtesSwap
+        self.maxPtesShared = maxPtesShared
     }
 
     init(context: ExpectationContext, knobs: [String: SysfsValue]) {
-        self.init(context: context, maxPtesNone: knobs.int(.maxPtesNone, or: 511), maxPtesSwap: knobs.int(.maxPtesSwap, or: 64))
+        self.init(context: context, maxPtesNone: knobs.int(.maxPtesNone, or: 511), maxPtesSwap: knobs.int(.maxPtesSwap, or: 64),
+                  maxPtesShared: knobs.int(.maxPtesShared, or: 256))
     }
 
     /// Pages that must be present for khugepaged to collapse an extent.
@@ -84,6 +110,8 @@ extension RegionOptions.Scenario {
         case .latency: return LatencyScenario()
         case .swap: return SwapScenario()
         case .numa: return NumaScenario()
+        case .bloat: return BloatScenario()
+        case .shared: return SharedScenario()
         }
     }
 }

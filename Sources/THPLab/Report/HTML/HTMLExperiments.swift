@@ -98,6 +98,10 @@ enum HTMLExperiments {
                 ["\(node.node)", "\(node.memTotalKB >> 10) MiB", "\(node.memFreeKB >> 10) MiB"] + NumaTopology.hugeLines.map { "\(node.hugeKB[$0] ?? 0) kB" }
             })
         }
+        if r.bloat != nil {
+            s += "<h3>What the collapse cost, and what the shrinker gave back</h3><pre>"
+                + HTML.escape(BloatTextReport.lines(r).drop { $0.isEmpty }.joined(separator: "\n")) + "</pre>"
+        }
         s += perSize(r.deltas.perSize, title: "Per-size counters over the run (whole system)", movedOnly: true)
         return s + outcome(r.ok, r.differences, r.notes)
     }

@@ -36,6 +36,7 @@ enum HTMLSweep {
                        series: series { $0.total == 0 ? nil : 100 * Double($0.collapsed) / Double($0.total) }, yMax: 100, numericX: true).svg()
         s += LineChart(title: "Time to full coverage", xLabel: xLabel, yLabel: "time (ms)",
                        series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil, numericX: true).svg()
+        s += tradeOff(r)
         if r.points.isEmpty { s += "<p class=\"muted\">No point was measured: the sweep is empty.</p>" }
         s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage", "ok"], r.points.map { p in
             r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
@@ -47,5 +48,29 @@ enum HTMLSweep {
             })
         }
         return s + HTMLExperiments.outcome(r.ok, r.differences, [])
+    }
+
+    /// bloat: coverage won against the memory it cost, one curve per
+    /// touched value (each marker a point of the knob axes), and the
+    /// sentence per point.
+    static func tradeOff(_ r: SweepResult) -> String {
+        let points = r.points.filter { $0.bloat != nil }
+        guard !points.isEmpty else { return "" }
+        let byTouched = Dictionary(grouping: points) { $0.bloat!.touched }
+        let series = byTouched.keys.sorted().map { t -> LineChart.Series in
+            let sorted = byTouched[t]!.sorted { $0.bloat!.addedKB < $1.bloat!.addedKB }
+            return LineChart.Series(name: "touched \(t)/512", points: sorted.map { p in
+                (String(format: "%.2f", Double(p.bloat!.addedKB) / 1024), p.coveragePercent)
+            })
+        }
+        var s = LineChart(title: "Coverage won against memory added", xLabel: "zeros made resident by the collapse (MiB)",
+                          yLabel: "PMD coverage (%)", series: series, yMax: 100, numericX: true).svg()
+        let knobs = r.axes.filter(\.isKnob).map(\.name)
+        s += "<h3>What each point buys and costs</h3><ul>"
+        for p in points {
+            let at = (knobs.map { "\(short($0))=\(p.knobs[$0] ?? "?")" } + ["touched=\(p.bloat!.touched)"]).joined(separator: " ")
+            s += "<li><b>\(HTML.escape(at))</b>: \(HTML.escape(p.bloat!.sentence))</li>"
+        }
+        return s + "</ul>"
     }
 }

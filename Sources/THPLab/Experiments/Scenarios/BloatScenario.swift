@@ -1,0 +1,147 @@
+/// `run bloat`: `present` (--touched) of each extent's 512 pages written
+/// with data, the rest never touched; then the collapse, which fills the
+/// untouched pages with zeros and makes them resident. thplab runs it
+/// inside a memory cgroup of its own (v1 or v2, whichever offers memory),
+/// joined before the region is made, so that afterwards it can press that
+/// cgroup alone and show what the underused-THP shrinker gives back.
+struct BloatScenario: RegionScenario {
+    var defaultPresent: Int { 64 }
+    var measuredKnobs: Set<Knob> { [.maxPtesNone, .shrinkUnderused, .useZeroPage] }
+
+    func validate(_ o: RegionOptions, topology: NumaTopology) throws {
+        guard o.backing == .anon || o.backing.isShmem else {
+            throw THPLabError.usage("bloat needs --backing anon or shmem (memfd, tmpfs, shm): a regular file's pages are page cache, not memory the collapse adds")
+        }
+        guard o.processes == 1 else { throw THPLabError.usage("bloat runs in one process: --processes 1") }
+        try Self.requireMemoryCgroup(mountsText: FileIO.readIfPresent("/proc/mounts") ?? "")
+    }
+
+    /// Exit 3 before anything is made when no memory controller is mounted.
+    static func requireMemoryCgroup(mountsText: String, controllers: (String) -> String? = FileIO.readIfPresent) throws {
+        guard MemoryCgroup.locate(mountsText: mountsText, controllers: controllers) != nil else {
+            throw THPLabError.unsupported("bloat presses a memory cgroup of its own, and this host mounts no memory controller (no cgroup v1 hierarchy with memory, no cgroup2 offering it): mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup`")
+        }
+    }
+
+    /// The max_ptes_none rule, and nothing for an untouched extent: it has
+    /// no page table (measured on 6.18: MADV_COLLAPSE fails with EINVAL).
+    func expectation(_ o: RegionOptions, _ r: CollapseRules) -> (Int, String) {
+        if o.present == 0, ExpectationModel.collapseBlocker(r.context) == nil {
+            return (0, "no page of an extent was touched: it has no page table, so there is nothing to collapse (khugepaged finds no PMD; MADV_COLLAPSE fails with EINVAL)")
+        }
+        return r.presentRule(o)
+    }
+
+    func confine(_ o: RegionOptions, lab: Lab) throws -> MemoryCgroup? {
+        let cgroup = try MemoryCgroup(guardian: lab.guardian, name: "thplab-\(Sys.pid)-bloat")
+        do {
+            try cgroup.disableSwap()
+            try cgroup.join()
+        } catch {
+            cgroup.remove()
+            throw error
+        }
+        lab.step("joined memory cgroup \(cgroup.path) (\(cgroup.version.rawValue)); the region is charged to it")
+        return cgroup
+    }
+
+    /// Writes data (not zeros: the shrinker tells zero-filled subpages by
+    /// content, and populate only faults them in) to the touched pages, and
+    /// records the memory before the collapse.
+    func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? {
+        for e in 0..<o.extents where o.present > 0 {
+            region.writePages(offset: e * PageGeometry.pmdSize, length: o.present * PageGeometry.pageSize)
+        }
+        return Before(residentPages: Self.resident(region, extents: o.extents), rssKB: Self.smapsKB(region).rss)
+    }
+
+    final class Before {
+        let residentPages: [Int]
+        let rssKB: Int
+        init(residentPages: [Int], rssKB: Int) { self.residentPages = residentPages; self.rssKB = rssKB }
+    }
+
+    /// Present pages per extent that hold memory of their own (not the zero page).
+    static func resident(_ region: MappedRegion, extents: Int) -> [Int] {
+        let words = (try? Pagemap.entries(pid: Sys.pid, start: region.start, end: region.start + UInt(extents * PageGeometry.pmdSize))) ?? []
+        let zero = Pagemap.zeroPagesPerExtent(pid: Sys.pid, start: region.start, extents: extents) ?? []
+        return (0..<extents).map { e in
+            let slice = words.dropFirst(e * PageGeometry.pagesPerPmd).prefix(PageGeometry.pagesPerPmd)
+            return slice.filter { $0 & Pagemap.present != 0 }.count - (e < zero.count ? zero[e] : 0)
+        }
+    }
+
+    static func smapsKB(_ region: MappedRegion) -> (rss: Int, anonymous: Int) {
+        let vmas = ProcFS.host.smaps(Sys.pid, overlapping: region.start, region.end)
+        return (vmas.reduce(0) { $0 + $1.kb("Rss") }, vmas.reduce(0) { $0 + $1.kb("Anonymous") })
+    }
+
+    func aftermath(_ a: inout Aftermath) throws {
+        guard let before = a.prepared as? Before, let cgroup = a.cgroup else { return }
+        let o = a.options, region = a.own.region, n = PageGeometry.pagesPerPmd
+        let afterCollapse = Self.resident(region, extents: o.extents)
+        let smaps = Self.smapsKB(region)
+        for e in a.outcomes.indices {
+            a.outcomes[e].bloat = ExtentBloat(touched: o.present, residentBefore: before.residentPages[e], residentAfterCollapse: afterCollapse[e],
+                                              zeroFilled: afterCollapse[e] - before.residentPages[e])
+        }
+        let kb = PageGeometry.pageKB
+        var summary = BloatSummary(touched: o.present, residentBeforeKB: before.residentPages.reduce(0, +) * kb,
+                                   residentAfterCollapseKB: afterCollapse.reduce(0, +) * kb, rssBeforeKB: before.rssKB,
+                                   rssAfterCollapseKB: smaps.rss, anonymousAfterCollapseKB: smaps.anonymous, addedKB: 0,
+                                   cgroup: cgroup.version.rawValue)
+        summary.addedKB = summary.residentAfterCollapseKB - summary.residentBeforeKB
+        let collapsed = a.outcomes.filter(\.collapsed).count
+        a.lab.note("the collapse made \(FolioSizes.kB(summary.addedKB)) of zeros resident: \(collapsed) extent(s) x \(n - o.present) untouched pages (of \(n))")
+        guard o.backing == .anon else {
+            summary.noShrinker = "the underused-THP shrinker takes anonymous THPs only: shmem THPs stay whole under pressure, so thplab does not press the cgroup"
+            a.bloat = summary
+            return
+        }
+        let shrinkUnderused = a.knobs.value(.shrinkUnderused)
+        if shrinkUnderused != nil && o.trigger == .khugepaged && a.rules.maxPtesNone < n - 1 { a.lab.note(ShrinkerRule.khugepagedNote) }
+        // Press the cgroup, and see which THPs the shrinker split.
+        a.lab.step("memory pressure on the run's own cgroup")
+        let counters = SystemCounters.read(sysfs: a.lab.sysfs)
+        let pressure = try cgroup.pressure()
+        let delta = SystemCounters.read(sysfs: a.lab.sysfs).delta(since: counters)
+        let classes = try a.reader.finalClasses()
+        let afterPressure = Self.resident(region, extents: o.extents)
+        let zero = Pagemap.zeroPagesPerExtent(pid: Sys.pid, start: region.start, extents: o.extents) ?? []
+        var split = 0, expected = 0, pmd = 0, present = 0
+        for e in a.outcomes.indices {
+            let wasHuge = a.outcomes[e].pagesAfter.pmd == n
+            let now = classes[a.outcomes[e].start] ?? ClassCounts()
+            let isSplit = wasHuge && now.pmd < n
+            let (expect, why) = wasHuge ? ShrinkerRule.split(zeroFilled: n - o.present, maxPtesNone: a.rules.maxPtesNone, shrinkUnderused: shrinkUnderused)
+                : (false, "no THP to split: the extent did not collapse")
+            a.outcomes[e].bloat?.residentAfterPressure = afterPressure[e]
+            a.outcomes[e].bloat?.zeroPageMapped = e < zero.count ? zero[e] : nil
+            a.outcomes[e].bloat?.split = isSplit
+            a.outcomes[e].bloat?.expectedSplit = expect
+            a.outcomes[e].bloat?.rule = why
+            split += isSplit ? 1 : 0
+            expected += expect ? 1 : 0
+            pmd += now.pmd
+            present += now.resident
+        }
+        var counted: [String: Int64] = [:]
+        for name in ["thp_underused_split_page", "thp_split_page", "thp_deferred_split_page"] {
+            if let v = delta.vmstat[name] { counted[name] = v }
+        }
+        var deferred: [String: Int64] = [:]
+        for (size, c) in delta.perSize?.sizes ?? [:] { if let v = c["split_deferred"] { deferred[String(size)] = v } }
+        let residentAfterKB = afterPressure.reduce(0, +) * kb
+        summary.shrinker = ShrinkerOutcome(pressure: pressure, split: split, expectedSplit: expected, residentAfterKB: residentAfterKB,
+                                           rssAfterKB: Self.smapsKB(region).rss, returnedKB: summary.residentAfterCollapseKB - residentAfterKB,
+                                           zeroPageMapped: zero.reduce(0, +),
+                                           coverageAfterPercent: present == 0 ? 0 : (Double(pmd) * 1000 / Double(present)).rounded() / 10,
+                                           counters: counted, splitDeferred: deferred)
+        if shrinkUnderused == nil { a.lab.note("finding: this kernel has no underused-THP shrinker (6.12+): the pressure gave back none of the zeros the collapse made resident") }
+        if split != expected {
+            let rule = a.outcomes.first(where: { $0.collapsed })?.bloat?.rule ?? "no extent collapsed"
+            a.differences.append("the shrinker split \(split) THP(s) under the cgroup's pressure, expected \(expected): \(rule)")
+        }
+        a.bloat = summary
+    }
+}

@@ -1,0 +1,62 @@
+/// `run shared`: every page of each anonymous extent written, then a
+/// forked child holds the memory while thplab writes all but `shared`
+/// pages of each extent again, so that `shared` pages stay shared
+/// copy-on-write. khugepaged collapses an extent only if at most
+/// max_ptes_shared of its pages are shared (exceed_shared_pte);
+/// MADV_COLLAPSE ignores the limit.
+struct SharedScenario: RegionScenario {
+    static let defaultShared = 384
+
+    var measuredKnobs: Set<Knob> { [.maxPtesShared] }
+
+    func validate(_ o: RegionOptions, topology: NumaTopology) throws {
+        guard o.backing == .anon else {
+            throw THPLabError.usage("shared needs --backing anon: max_ptes_shared counts anonymous pages shared copy-on-write after fork")
+        }
+        let n = PageGeometry.pagesPerPmd
+        guard (0...n).contains(o.shared ?? Self.defaultShared) else {
+            throw THPLabError.usage("--shared must be from 0 to \(n) pages of each extent")
+        }
+    }
+
+    func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? {
+        let shared = o.shared ?? Self.defaultShared
+        let holder = try Holder(guardian: lab.guardian)
+        // Breaking copy-on-write on the pages past `shared` leaves thplab
+        // its own copies of those; the first `shared` stay shared.
+        for e in 0..<o.extents {
+            region.writePages(offset: e * PageGeometry.pmdSize + shared * PageGeometry.pageSize,
+                              length: (PageGeometry.pagesPerPmd - shared) * PageGeometry.pageSize)
+        }
+        lab.note("a forked child (pid \(holder.pid)) holds the region; \(shared) of each extent's \(PageGeometry.pagesPerPmd) pages stay shared with it")
+        return holder
+    }
+
+    func expectation(_ o: RegionOptions, _ r: CollapseRules) -> (Int, String) {
+        if let c = r.common(o) { return c }
+        let shared = o.shared ?? Self.defaultShared
+        if shared > r.maxPtesShared {
+            return (0, "khugepaged gives up on an extent with more than max_ptes_shared = \(r.maxPtesShared) pages shared (exceed_shared_pte); each has \(shared)")
+        }
+        return (o.extents, "khugepaged collapses an extent with at most max_ptes_shared = \(r.maxPtesShared) pages shared, copying them into the huge page; each has \(shared)")
+    }
+
+    /// The forked child, killed and reaped at the end of the run (and by the
+    /// host guard on a signal; it dies with thplab too).
+    final class Holder {
+        let pid: Int32
+        private let guardian: HostGuard
+
+        init(guardian: HostGuard) throws {
+            pid = try Sys.result { try Sys.forkHolder() }.mapError { THPLabError.system("fork failed", $0) }.get()
+            guardian.addWorker(pid)
+            self.guardian = guardian
+        }
+
+        deinit {
+            Sys.kill(pid, Sys.SIGKILL)
+            _ = try? Sys.waitpid(pid, block: true)
+            guardian.removeWorker(pid)
+        }
+    }
+}
