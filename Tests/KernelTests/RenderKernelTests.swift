@@ -35,6 +35,22 @@ extension KernelSuite {
         ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// The saved bloat run and sweep (its trade-off chart) render with every
+    /// series visible.
+    @Test func bloatReportsRenderInChromium() throws {
+        try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
+        try #require(browserInstalled(), "no headless Chromium: scripts/test installs chromium-headless-shell")
+        let dir = try TempDir()
+        let fixtures = Self.repo + "/Tests/THPLabTests/Fixtures/"
+        for name in ["result-sweep-bloat-6.18.json", "result-bloat-split-6.18.json"] {
+            let html = dir.path + "/" + name + ".html"
+            let r = try Thplab.run(["report", fixtures + name, "--html", html])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let check = try renderCheck(html)
+            #expect(check.status == 0, "\(name): \(check.stdout) \(check.stderr)")
+        }
+    }
+
     @Test func reportsOfRealRunsRenderInChromium() throws {
         try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
         try #require(browserInstalled(), "no headless Chromium: scripts/test installs chromium-headless-shell")

@@ -47,22 +47,22 @@ import Testing
         let text = RegionTextReport.render(r)
         #expect(text.contains("shrinker: split 4 THP(s) (expected 4), gave back 7M; 1792 subpage(s) now on the zero page"))
         #expect(text.contains("thp_underused_split_page +4"))
-        #expect(text.contains("so: 4 of 4 extent(s) on huge pages, each costing 1792k of zeros for 256k of data; under pressure the shrinker gave back 7M"))
+        #expect(text.contains("so: 4/4 extents huge, each for 1792k of zeros beside 256k of data; under pressure the shrinker took 7M back"))
     }
 
     @Test func defaultRunSaysTheShrinkerIsOff() throws {
         let r = try Fixture.result("result-bloat-6.18.json", as: RegionResult.self)
         let text = RegionTextReport.render(r)
         #expect(text.contains("max_ptes_none=511 (the default) turns the shrinker off"))
-        #expect(text.contains("with max_ptes_none=511 the shrinker never gives it back"))
+        #expect(text.contains("kept under pressure (max_ptes_none=511 turns the shrinker off)"))
     }
 
     @Test(arguments: [
-        (["khugepaged/max_ptes_none": "511", "shrink_underused": "1"], 64, 0, nil, "costs nothing here and buys nothing"),
-        (["khugepaged/max_ptes_none": "256", "shrink_underused": "1"], 64, 4, 7168, "the shrinker gave back 7M"),
-        (["khugepaged/max_ptes_none": "256"], 64, 4, 0, "no underused-THP shrinker"),
-        (["khugepaged/max_ptes_none": "256", "shrink_underused": "0"], 64, 4, 0, "shrink_underused=0 keeps"),
-        (["khugepaged/max_ptes_none": "256", "shrink_underused": "1"], 400, 4, 0, "the shrinker keeps these THPs (112 zero-filled"),
+        (["khugepaged/max_ptes_none": "511", "shrink_underused": "1"], 64, 0, nil, "no THP, no cost: khugepaged needs 1 of 512"),
+        (["khugepaged/max_ptes_none": "256", "shrink_underused": "1"], 64, 4, 7168, "the shrinker took 7M back"),
+        (["khugepaged/max_ptes_none": "256"], 64, 4, 0, "no underused-THP shrinker on this kernel"),
+        (["khugepaged/max_ptes_none": "256", "shrink_underused": "0"], 64, 4, 0, "shrink_underused=0 keeps them whole"),
+        (["khugepaged/max_ptes_none": "256", "shrink_underused": "1"], 400, 4, 0, "kept under pressure (112 zeros, not above max_ptes_none=256)"),
     ] as [([String: String], Int, Int, Int?, String)])
     func sentenceSaysWhatThePointBuysAndCosts(knobs: [String: String], touched: Int, collapsed: Int, returned: Int?, says: String) {
         let s = BloatTextReport.sentence(knobs: knobs, touched: touched, collapsed: collapsed, total: 4,
@@ -113,5 +113,35 @@ import Testing
             let c = ExpectationContext(kernel: KernelVersion(6, 18), backing: .anon, trigger: trigger, readOnlyThpForFS: false, shmemHuge: nil)
             #expect(RegionExperiment.expectation(o, context: c, maxPtesNone: 511).0 == 0)
         }
+    }
+}
+
+/// The saved 6.18 `sweep bloat`: its checks, its table, its sentences and
+/// its trade-off chart.
+@Suite struct BloatSweepTests {
+    @Test func savedSweepHoldsTheRulesAndSaysWhatEachPointCosts() throws {
+        let r = try Fixture.result("result-sweep-bloat-6.18.json", as: SweepResult.self)
+        #expect(r.points.count == 12 && r.ok)
+        let names = Set(r.checks.map { $0.name }), held = r.checks.allSatisfy { $0.held }
+        #expect(names == ["max_ptes_none rule", "shrinker rule"] && held)
+        for p in r.points {
+            let b = try #require(p.bloat)
+            #expect(b.addedKB == p.collapsed * (512 - b.touched) * 4, "\(p.knobs)")
+            let held = Sweep.builtInChecks(scenario: .bloat, axes: r.axes, points: [p]).allSatisfy { $0.held }
+            #expect(held, "\(p.knobs)")
+        }
+        let text = SweepTextReport.render(r)
+        #expect(text.contains("max_ptes_none=511 touched=64: 4/4 extents huge, each for 1792k of zeros beside 256k of data"))
+        #expect(text.contains("max_ptes_none=0 touched=448: no THP, no cost: khugepaged needs 512 of 512 pages touched, these have 448"))
+        let html = HTMLSweep.render(r)
+        #expect(html.contains("Coverage won against memory added") && html.contains("What each point buys and costs"))
+    }
+
+    /// A point whose shrinker split other THPs than the rule says fails the check.
+    @Test func shrinkerCheckCanFail() throws {
+        var r = try Fixture.result("result-sweep-bloat-6.18.json", as: SweepResult.self)
+        r.points[0].bloat?.split = 4
+        let check = Sweep.builtInChecks(scenario: .bloat, axes: r.axes, points: r.points).first { $0.name == "shrinker rule" }
+        #expect(check?.held == false)
     }
 }

@@ -43,27 +43,27 @@ public enum BloatTextReport {
         let n = PageGeometry.pagesPerPmd
         let none = knobs[Knob.maxPtesNone.rawValue].flatMap { Int($0) } ?? n - 1
         let data = FolioSizes.kB(touched * PageGeometry.pageKB)
+        let zeros = n - touched
         guard collapsed > 0 else {
-            if touched == 0 { return "an extent nobody touched has no page table: nothing collapses and nothing is added" }
+            if touched == 0 { return "nothing touched, no page table: nothing collapses, nothing is added" }
             return trigger == .khugepaged
-                ? "max_ptes_none=\(none) costs nothing here and buys nothing: khugepaged needs \(n - none) of 512 pages touched, these extents have \(touched), so they stay on small pages (raise max_ptes_none to \(n - touched) or more to trade memory for coverage)"
+                ? "no THP, no cost: khugepaged needs \(n - none) of 512 pages touched, these have \(touched); max_ptes_none=\(zeros) or more buys the coverage for \(FolioSizes.kB(zeros * PageGeometry.pageKB)) of zeros per extent"
                 : "nothing collapsed, so nothing was added"
         }
-        let perExtent = FolioSizes.kB(addedKB / collapsed)
-        var s = "\(collapsed) of \(total) extent(s) on huge pages, each costing \(perExtent) of zeros for \(data) of data"
+        var s = "\(collapsed)/\(total) extents huge, each for \(FolioSizes.kB(addedKB / collapsed)) of zeros beside \(data) of data"
         let shrinker = knobs[Knob.shrinkUnderused.rawValue]
         if !anon {
-            s += "; the shrinker never splits shmem THPs, so only max_ptes_none (here \(none)) bounds the cost"
+            s += "; shmem THPs are never split by the shrinker: only max_ptes_none bounds this"
         } else if let back = returnedKB, back > 0 {
-            s += "; under pressure the shrinker gave back \(FolioSizes.kB(back)) (max_ptes_none=\(none) < \(n - touched) zero-filled subpages), and the coverage with it"
+            s += "; under pressure the shrinker took \(FolioSizes.kB(back)) back, and the coverage with it (\(zeros) zeros > max_ptes_none=\(none))"
         } else if shrinker == nil {
-            s += "; this kernel has no underused-THP shrinker (6.12+), so only max_ptes_none (here \(none)) bounds the cost"
+            s += "; no underused-THP shrinker on this kernel (6.12+): only max_ptes_none bounds this"
         } else if shrinker == "0" {
-            s += "; shrink_underused=0 keeps every such THP whole under pressure: set it to 1, with max_ptes_none below \(n - touched), to get the zeros back"
+            s += "; shrink_underused=0 keeps them whole under pressure"
         } else if none >= n - 1 {
-            s += "; with max_ptes_none=\(n - 1) the shrinker never gives it back: lower max_ptes_none (to below \(n - touched)) to bound the cost, at the price of coverage for ranges this sparse"
+            s += "; kept under pressure (max_ptes_none=\(n - 1) turns the shrinker off): a lower max_ptes_none bounds this, at the price of coverage"
         } else if returnedKB != nil {
-            s += "; the shrinker keeps these THPs (\(n - touched) zero-filled subpages, not above max_ptes_none=\(none))"
+            s += "; kept under pressure (\(zeros) zeros, not above max_ptes_none=\(none))"
         }
         return s
     }

@@ -38,9 +38,14 @@ enum HTMLSweep {
                        series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil, numericX: true).svg()
         s += tradeOff(r)
         if r.points.isEmpty { s += "<p class=\"muted\">No point was measured: the sweep is empty.</p>" }
-        s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage", "ok"], r.points.map { p in
+        let bloat = r.points.contains { $0.bloat != nil }
+        s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage"]
+                        + (bloat ? ["zeros added", "given back", "split (expected)"] : []) + ["ok"], r.points.map { p in
             r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
-                p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-", p.ok ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>"]
+                p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"]
+                + (bloat ? [p.bloat.map { FolioSizes.kB($0.addedKB) } ?? "-", p.bloat?.returnedKB.map { FolioSizes.kB($0) } ?? "-",
+                            p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-"] : [])
+                + [p.ok ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>"]
         })
         if !r.checks.isEmpty {
             s += "<h3>Checks</h3>" + HTML.table(["check", "held", "detail"], r.checks.map {
