@@ -131,6 +131,31 @@ extension KernelSuite {
         #expect(result.swapRotational == false)
     }
 
+    /// `sweep bloat` in the 6.12 guest, in its cgroup2 (memory.reclaim):
+    /// MADV_COLLAPSE makes THPs of 448 zeros; under max_ptes_none 256 the
+    /// shrinker splits them, and keeps those with 400 touched. The expected
+    /// splits are the model's for the guest's knobs, so the same test holds
+    /// on 6.1, which has no shrinker (there the battery's `run bloat`,
+    /// checked by batteryOnThreeKernels, reports the finding).
+    @Test(arguments: [Guest.k612])
+    func bloatInTheGuest(guest: Guest) throws {
+        let r = try vm(["sweep", "bloat", "--trigger", "madvise", "--knob", "max_ptes_none=256", "--touched", "64,400", "--extents", "2"], on: guest)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.data(withJSONObject: try #require(try r.json()["result"]))
+        let result = try JSONDecoder().decode(SweepResult.self, from: json)
+        let ok = result.ok
+        #expect(ok, "\(result.differences)")
+        let release = try #require(guest.release)
+        let hasShrinker = VersionRules.underusedShrinker.applies(try #require(KernelVersion(release: release)))
+        #expect(result.points.count == 2)
+        for p in result.points {
+            let b = try #require(p.bloat)
+            #expect(p.collapsed == 2 && b.addedKB == 2 * (512 - b.touched) * 4, "touched \(b.touched)")
+            #expect(b.split == (hasShrinker && b.touched == 64 ? 2 : 0), "touched \(b.touched) on \(release)")
+            #expect(b.split == b.expectedSplit)
+        }
+    }
+
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {
@@ -143,15 +168,16 @@ extension KernelSuite {
         #expect((result?["knobs_before"] as? [String: String]) == (result?["knobs_after"] as? [String: String]))
     }
 
-    /// The battery on the three kernels side by side (the capability table
-    /// and retract under khugepaged with every mapping kind): every cell
+    /// The battery on the three kernels side by side (the capability table,
+    /// retract under khugepaged with every mapping kind, bloat and shared,
+    /// whose model knows 6.1 has no shrinker): every cell
     /// the version rules speak of shows what the rule says for its column's
     /// kernel, the model predicts every row (no finding), and the rows
     /// that differ alike are one line.
     @Test func matrixOfTheBatteryShowsEveryVersionRule() throws {
         let host = HostSnapshot()
         let t0 = Date()
-        let entries = ["doctor", "khugepaged --nohugepage"]
+        let entries = ["doctor", "khugepaged --nohugepage", "run bloat", "run shared"]
         let r = try Thplab.run(["matrix", "--kernel", try kernel(.k61), "--kernel", try kernel(.k612), "--host", "--json", "-", "--",
                                 "battery", "--only"] + entries, timeout: 1500)
         print("matrix -- battery on 6.1, 6.12, host: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
