@@ -122,6 +122,24 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    /// SIGTERM while thplab sits in its own cgroup: it moves out, removes
+    /// the cgroup and puts the knobs back itself before it exits.
+    @Test func aSignalledBloatRunRemovesItsCgroupItself() throws {
+        try #require(KernelGate.available)
+        try #require(HostState.thplabCgroups().isEmpty, "thplab cgroups already present: \(HostState.thplabCgroups())")
+        let host = HostSnapshot()
+        let (p, o, e) = try Thplab.start(["run", "bloat", "--touched", "0", "--full-wait", "--timeout", "20", "--extents", "1"])
+        let deadline = Date().addingTimeInterval(30)
+        while HostState.thplabCgroups().isEmpty && p.isRunning && Date() < deadline { usleep(200) }
+        usleep(300_000)
+        #expect(!HostState.thplabCgroups().isEmpty, "the run never made its cgroup")
+        kill(p.processIdentifier, SIGTERM)
+        let r = Thplab.finish(p, o, e, timeout: 20)
+        #expect(!r.timedOut && r.status != 0)
+        #expect(HostState.thplabCgroups().isEmpty, "left: \(HostState.thplabCgroups()); \(r.stderr)")
+        host.expectRestored()
+    }
+
     /// max_ptes_shared at its threshold, and the tracepoint's reason.
     @Test func sharedPagesAtTheThreshold() throws {
         let json = try run(["sweep", "shared", "--knob", "max_ptes_shared=255,256", "--shared", "256", "--extents", "2"])

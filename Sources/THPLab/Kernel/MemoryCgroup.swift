@@ -201,7 +201,13 @@ public final class MemoryCgroup {
     /// Waits (at most 2 s) until a cgroup directory has no process left: a
     /// worker reaped or killed a moment ago may still be leaving it, and
     /// rmdir fails until it has.
+    /// thplab itself, if still inside (a signal while it had joined), first
+    /// moves to the hierarchy's root, where its cgroup was made.
     static func waitUntilEmpty(_ dir: String) {
+        let procs = (FileIO.readIfPresent(dir + "/cgroup.procs") ?? "").split(whereSeparator: \.isWhitespace)
+        if procs.contains(Substring("\(Sys.pid)")), let slash = dir.lastIndex(of: "/") {
+            _ = FileIO.writeExisting(String(dir[..<slash]) + "/cgroup.procs", "\(Sys.pid)")
+        }
         let deadline = Sys.monotonicNanoseconds() + 2_000_000_000
         while Sys.monotonicNanoseconds() < deadline, !(FileIO.readIfPresent(dir + "/cgroup.procs") ?? "").isEmpty {
             Sys.sleep(milliseconds: 10)
