@@ -103,17 +103,23 @@ extension KernelSuite {
         #expect(mapped["0"] == 2 * 448 && mapped["1"] == 2 * 448, "\(mapped)")
     }
 
+    /// A `run bloat` that sits in its cgroup for 20 s (nothing touched,
+    /// so nothing to collapse, and --full-wait), once the cgroup exists.
+    func startInItsCgroup() throws -> (Process, Pipe, Pipe) {
+        try #require(KernelGate.available)
+        try #require(HostState.thplabCgroups().isEmpty, "thplab cgroups already present: \(HostState.thplabCgroups())")
+        let started = try Thplab.start(["run", "bloat", "--touched", "0", "--full-wait", "--timeout", "20", "--extents", "1"])
+        let deadline = Date().addingTimeInterval(30)
+        while HostState.thplabCgroups().isEmpty && started.0.isRunning && Date() < deadline { usleep(200) }
+        usleep(300_000)
+        return started
+    }
+
     /// A run killed while it sits in its cgroup leaves the cgroup behind;
     /// the next start removes it.
     @Test func aKilledBloatRunsCgroupIsRemoved() throws {
-        try #require(KernelGate.available)
-        try #require(HostState.thplabCgroups().isEmpty, "thplab cgroups already present: \(HostState.thplabCgroups())")
         let host = HostSnapshot()
-        // Nothing touched: nothing to collapse, and --full-wait keeps the run in its cgroup.
-        let (p, o, e) = try Thplab.start(["run", "bloat", "--touched", "0", "--full-wait", "--timeout", "20", "--extents", "1"])
-        let deadline = Date().addingTimeInterval(30)
-        while HostState.thplabCgroups().isEmpty && p.isRunning && Date() < deadline { usleep(200) }
-        usleep(300_000)
+        let (p, o, e) = try startInItsCgroup()
         kill(p.processIdentifier, SIGKILL)
         _ = Thplab.finish(p, o, e, timeout: 20)
         #expect(!HostState.thplabCgroups().isEmpty, "the kill landed outside the cgroup")
@@ -125,13 +131,8 @@ extension KernelSuite {
     /// SIGTERM while thplab sits in its own cgroup: it moves out, removes
     /// the cgroup and puts the knobs back itself before it exits.
     @Test func aSignalledBloatRunRemovesItsCgroupItself() throws {
-        try #require(KernelGate.available)
-        try #require(HostState.thplabCgroups().isEmpty, "thplab cgroups already present: \(HostState.thplabCgroups())")
         let host = HostSnapshot()
-        let (p, o, e) = try Thplab.start(["run", "bloat", "--touched", "0", "--full-wait", "--timeout", "20", "--extents", "1"])
-        let deadline = Date().addingTimeInterval(30)
-        while HostState.thplabCgroups().isEmpty && p.isRunning && Date() < deadline { usleep(200) }
-        usleep(300_000)
+        let (p, o, e) = try startInItsCgroup()
         #expect(!HostState.thplabCgroups().isEmpty, "the run never made its cgroup")
         kill(p.processIdentifier, SIGTERM)
         let r = Thplab.finish(p, o, e, timeout: 20)
