@@ -68,6 +68,29 @@ import Testing
         #expect(try HostJournal.load(g.journalPath) == nil)
     }
 
+    /// A directory that cannot be removed (here: not empty, as a cgroup
+    /// with a process still in it) stays journaled through undo and
+    /// release, and the next start tries again and succeeds once it can.
+    @Test func aFailedUndoStaysJournaledForTheNextStart() throws {
+        let dir = base + "/busy"
+        let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
+        try g.create(.directory, dir) { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
+        FileManager.default.createFile(atPath: dir + "/inside", contents: Data())
+        g.undo(.directory, dir)
+        #expect(try HostJournal.load(g.journalPath)?.resources.count == 1, "dropped from the journal though not removed")
+        let log = g.release()
+        #expect(log.contains { $0.failed })
+        #expect(FileManager.default.fileExists(atPath: g.journalPath))
+        try FileManager.default.removeItem(atPath: dir + "/inside")
+        // As the next start finds it once this process is gone.
+        try FileManager.default.moveItem(atPath: g.journalPath, toPath: state + "/journal.json")
+        var lines: [String] = []
+        let next = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { lines.append($0) })
+        defer { next.release() }
+        #expect(!FileManager.default.fileExists(atPath: dir), "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/journal.json"))
+    }
+
     @Test func secondGuardWaitsThenFailsWithABound() throws {
         let g = try HostGuard.acquire(command: "first", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
         defer { g.release() }

@@ -125,8 +125,14 @@ public final class HostGuard: @unchecked Sendable {
         for path in Self.staleJournals(stateDir: stateDir).reversed() {
             guard let stale = try HostJournal.load(path) else { continue }
             log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
-            for step in stale.undo(sysfs: sysfs) { log("  \(step)") }
-            _ = try? Sys.unlink(path)
+            let steps = stale.undo(sysfs: sysfs)
+            for step in steps { log("  \(step)") }
+            // A step that failed stays journaled: the next start tries again.
+            if steps.contains(where: \.failed) {
+                log("  kept \(path): the next thplab start tries the failed step(s) again")
+            } else {
+                _ = try? Sys.unlink(path)
+            }
         }
     }
 
@@ -235,7 +241,9 @@ public final class HostGuard: @unchecked Sendable {
         withLock {
             let r = HostJournal.Resource(kind: kind, path: path)
             guard journal.resources.contains(r) else { return }
-            _ = HostJournal.undo(r)
+            // Journaled until undone: a failed step is tried again at release
+            // and, if it fails there too, by the next start.
+            guard HostJournal.undo(r)?.failed != true else { return }
             journal.resources.removeAll { $0 == r }
             try? journal.save(journalPath)
         }
@@ -265,7 +273,8 @@ public final class HostGuard: @unchecked Sendable {
         }
         workers.removeAll()
         let log = journal.undo(sysfs: sysfs)
-        _ = try? Sys.unlink(journalPath)
+        // What could not be undone stays in the journal for the next start.
+        if !log.contains(where: \.failed) { _ = try? Sys.unlink(journalPath) }
         try? lockFD?.close()
         return log
     }
