@@ -131,6 +131,7 @@ import Testing
             #expect(held, "\(p.knobs)")
         }
         let text = SweepTextReport.render(r)
+        #expect(text.contains("ZEROS ADDED  GIVEN BACK  SPLIT (expected)  FULL"), "time to collapse beside the memory")
         #expect(text.contains("max_ptes_none=511 touched=64: 4/4 extents huge, each for 1792k of zeros beside 256k of data"))
         #expect(text.contains("max_ptes_none=0 touched=448: no THP, no cost: khugepaged needs 512 of 512 pages touched, these have 448"))
         let html = HTMLSweep.render(r)

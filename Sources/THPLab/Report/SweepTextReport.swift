@@ -6,13 +6,14 @@ public enum SweepTextReport {
         let names = r.axes.map(\.name)
         let bloat = r.points.contains { $0.bloat != nil }
         var t = TextTable(header: names.map { String($0.split(separator: "/").last!) } + ["COLLAPSED", "EXPECTED", "PMD%"]
-                          + (bloat ? ["ZEROS ADDED", "GIVEN BACK", "SPLIT (expected)"] : ["LATENCY median/min/max", "FULL"]) + ["OK"])
+                          + (bloat ? ["ZEROS ADDED", "GIVEN BACK", "SPLIT (expected)", "FULL"] : ["LATENCY median/min/max", "FULL"]) + ["OK"])
         for p in r.points {
+            let full = p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"
             let lat = p.latency.map { String(format: "%.1f/%.1f/%.1f ms", $0.medianMs, $0.minMs, $0.maxMs) } ?? "-"
             let middle = bloat
                 ? [p.bloat.map { FolioSizes.kB($0.addedKB) } ?? "-", p.bloat?.returnedKB.map { FolioSizes.kB($0) } ?? "-",
-                   p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-"]
-                : [lat, p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"]
+                   p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-", full]
+                : [lat, full]
             t.add(names.map { p.knobs[$0] ?? "" } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
                   SnapshotTextReport.format1(p.coveragePercent)] + middle + [p.ok ? "ok" : "DIFFERENT"])
         }
