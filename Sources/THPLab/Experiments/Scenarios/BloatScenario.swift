@@ -52,7 +52,7 @@ struct BloatScenario: RegionScenario {
         for e in 0..<o.extents where o.present > 0 {
             region.writePages(offset: e * PageGeometry.pmdSize, length: o.present * PageGeometry.pageSize)
         }
-        return Before(residentPages: Self.resident(region, extents: o.extents), rssKB: Self.smapsKB(region).rss)
+        return Before(residentPages: Self.resident(region, extents: o.extents).pages, rssKB: Self.smapsKB(region).rss)
     }
 
     final class Before {
@@ -61,14 +61,16 @@ struct BloatScenario: RegionScenario {
         init(residentPages: [Int], rssKB: Int) { self.residentPages = residentPages; self.rssKB = rssKB }
     }
 
-    /// Present pages per extent that hold memory of their own (not the zero page).
-    static func resident(_ region: MappedRegion, extents: Int) -> [Int] {
+    /// Per extent: the present pages that hold memory of their own, and
+    /// those mapping the shared zero page (one pagemap read for both).
+    static func resident(_ region: MappedRegion, extents: Int) -> (pages: [Int], zeroPage: [Int]) {
         let words = (try? Pagemap.entries(pid: Sys.pid, start: region.start, end: region.start + UInt(extents * PageGeometry.pmdSize))) ?? []
         let zero = Pagemap.zeroPagesPerExtent(pid: Sys.pid, start: region.start, extents: extents) ?? []
-        return (0..<extents).map { e in
+        let pages = (0..<extents).map { e in
             let slice = words.dropFirst(e * PageGeometry.pagesPerPmd).prefix(PageGeometry.pagesPerPmd)
             return slice.filter { $0 & Pagemap.present != 0 }.count - (e < zero.count ? zero[e] : 0)
         }
+        return (pages, zero)
     }
 
     static func smapsKB(_ region: MappedRegion) -> (rss: Int, anonymous: Int) {
@@ -79,18 +81,17 @@ struct BloatScenario: RegionScenario {
     func aftermath(_ a: inout Aftermath) throws {
         guard let before = a.prepared as? Before, let cgroup = a.cgroup else { return }
         let o = a.options, region = a.own.region, n = PageGeometry.pagesPerPmd
-        let afterCollapse = Self.resident(region, extents: o.extents)
+        let afterCollapse = Self.resident(region, extents: o.extents).pages
         let smaps = Self.smapsKB(region)
         for e in a.outcomes.indices {
             a.outcomes[e].bloat = ExtentBloat(touched: o.present, residentBefore: before.residentPages[e], residentAfterCollapse: afterCollapse[e],
                                               zeroFilled: afterCollapse[e] - before.residentPages[e])
         }
         let kb = PageGeometry.pageKB
-        var summary = BloatSummary(touched: o.present, residentBeforeKB: before.residentPages.reduce(0, +) * kb,
-                                   residentAfterCollapseKB: afterCollapse.reduce(0, +) * kb, rssBeforeKB: before.rssKB,
-                                   rssAfterCollapseKB: smaps.rss, anonymousAfterCollapseKB: smaps.anonymous, addedKB: 0,
-                                   cgroup: cgroup.version.rawValue)
-        summary.addedKB = summary.residentAfterCollapseKB - summary.residentBeforeKB
+        let beforeKB = before.residentPages.reduce(0, +) * kb, afterKB = afterCollapse.reduce(0, +) * kb
+        var summary = BloatSummary(touched: o.present, residentBeforeKB: beforeKB, residentAfterCollapseKB: afterKB,
+                                   rssBeforeKB: before.rssKB, rssAfterCollapseKB: smaps.rss, anonymousAfterCollapseKB: smaps.anonymous,
+                                   addedKB: afterKB - beforeKB, cgroup: cgroup.version.rawValue)
         let collapsed = a.outcomes.filter(\.collapsed).count
         a.lab.note("the collapse made \(FolioSizes.kB(summary.addedKB)) of zeros resident: \(collapsed) extent(s) x \(n - o.present) untouched pages (of \(n))")
         guard o.backing == .anon else {
@@ -106,9 +107,8 @@ struct BloatScenario: RegionScenario {
         let pressure = try cgroup.pressure()
         let delta = SystemCounters.read(sysfs: a.lab.sysfs).delta(since: counters)
         let classes = try a.reader.finalClasses()
-        let afterPressure = Self.resident(region, extents: o.extents)
-        let zero = Pagemap.zeroPagesPerExtent(pid: Sys.pid, start: region.start, extents: o.extents) ?? []
-        var split = 0, expected = 0, pmd = 0, present = 0
+        let (afterPressure, zero) = Self.resident(region, extents: o.extents)
+        var split = 0, expected = 0, pressed = ClassCounts()
         for e in a.outcomes.indices {
             let wasHuge = a.outcomes[e].pagesAfter.pmd == n
             let now = classes[a.outcomes[e].start] ?? ClassCounts()
@@ -122,8 +122,7 @@ struct BloatScenario: RegionScenario {
             a.outcomes[e].bloat?.rule = why
             split += isSplit ? 1 : 0
             expected += expect ? 1 : 0
-            pmd += now.pmd
-            present += now.resident
+            pressed += now
         }
         var counted: [String: Int64] = [:]
         for name in ["thp_underused_split_page", "thp_split_page", "thp_deferred_split_page"] {
@@ -135,7 +134,7 @@ struct BloatScenario: RegionScenario {
         summary.shrinker = ShrinkerOutcome(pressure: pressure, split: split, expectedSplit: expected, residentAfterKB: residentAfterKB,
                                            rssAfterKB: Self.smapsKB(region).rss, returnedKB: summary.residentAfterCollapseKB - residentAfterKB,
                                            zeroPageMapped: zero.reduce(0, +),
-                                           coverageAfterPercent: present == 0 ? 0 : (Double(pmd) * 1000 / Double(present)).rounded() / 10,
+                                           coverageAfterPercent: pressed.coveragePercent,
                                            counters: counted, splitDeferred: deferred)
         if shrinkUnderused == nil { a.lab.note("finding: this kernel has no underused-THP shrinker (6.12+): the pressure gave back none of the zeros the collapse made resident") }
         if split != expected {
