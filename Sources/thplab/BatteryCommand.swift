@@ -12,6 +12,9 @@ struct BatteryCommand: ParsableCommand {
               run retract --trigger T --nohugepage --uffd-wp --processes 3
               run collapse|sparse|latency|swap|numa   each scenario with its defaults
             Each run bounds its own waits (khugepaged at most 60 s); on this kind of machine the whole battery takes about 15 s.
+            --only WORD... keeps the plan's entries whose command contains a word; --entry 'COMMAND' adds a command of \
+            your own (any run or sweep with its options), so that one boot of a guest answers many questions:
+              thplab vm --kernel 6.1.0-57-amd64 -- battery --only doctor --entry 'run sparse --present 256'
             A scenario this host cannot run (exit 3, e.g. numa on one node) is recorded as such, not as a failure.
             The fingerprint (--json) holds, per entry and mapping or subject, the outcome and the model's rule.
             For a patch to mm/khugepaged.c:
@@ -25,13 +28,16 @@ struct BatteryCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Run only the entries whose command contains one of these words (e.g. --only sparse swap).")
     var only: [String] = []
 
+    @Option(name: .customLong("entry"), help: ArgumentHelp("A thplab command of your own to run as one more entry (repeat it), quoted as one word, e.g. --entry 'sweep sparse --present 256 --knob max_ptes_none=255,256'. With --entry and no --only, only the entries given run.", valueName: "COMMAND"))
+    var entries: [String] = []
+
     @Flag(help: "Print every row of the fingerprint, not only the ones that missed the model.")
     var rows = false
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let b = try Battery.run(only: only, log: { Console.error("thplab: " + $0) })
+        let b = try Battery.run(only: only, extra: entries.map { $0.split(separator: " ").map(String.init) }, log: { Console.error("thplab: " + $0) })
         try output.emit(b) { BatteryTextReport.render(b, rows: rows) }
         if !b.ok { throw ExitCode(1) }
     }

@@ -35,6 +35,15 @@ struct MatrixCommand: ParsableCommand {
     @Option(help: "A guest NUMA node, as vng takes it: MEM[,cpus=FIRST[-LAST]] (repeat for each node; the host keeps its own).")
     var numa: [String] = []
 
+    @Option(help: "vCPUs per guest. One is fastest under software emulation; with more, thplab asks qemu for single-threaded emulation.")
+    var cpus: Int = 1
+
+    @Option(help: "Guests booted at once (default: one per host CPU; each keeps a host CPU busy under software emulation).")
+    var parallel: Int?
+
+    @Option(name: .customLong("console-dir"), help: ArgumentHelp("Keep every guest boot's console (kernel log and virtme-ng's lines) in this directory, as RELEASE.bootN.console.", valueName: "DIR"))
+    var consoleDirectory: String?
+
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "Show every row, not only those where the kernels differ or missed their model (past 30 rows).")
@@ -58,13 +67,24 @@ struct MatrixCommand: ParsableCommand {
         default:
             throw ValidationError("matrix compares run, sweep, doctor or battery: give -- run SCENARIO [OPTIONS], -- sweep SCENARIO [OPTIONS], -- doctor, or -- battery")
         }
+        try VirtualMachine.check(cpus: cpus, numa: numa)
+        if let parallel, !(1...16).contains(parallel) { throw ValidationError("--parallel must be from 1 to 16") }
         guard !kernels.isEmpty || host else { throw ValidationError("give at least one --kernel, or --host") }
         guard !guestArguments.contains("--json") else { throw ValidationError("give --json to matrix, not to the command it runs") }
     }
 
+    var guestOptions: Matrix.GuestOptions {
+        var g = Matrix.GuestOptions(parallel: parallel)
+        g.memory = memory
+        g.cpus = cpus
+        g.numa = numa
+        g.consoleDirectory = consoleDirectory
+        return g
+    }
+
     func run() throws {
         let m = try Matrix.run(arguments: guestArguments, images: try kernels.map { try KernelImage.resolve($0) }, host: host,
-                               memory: memory, numa: numa, log: { Console.error("thplab: " + $0) })
+                               guests: guestOptions, log: { Console.error("thplab: " + $0) })
         try output.emit(m) { MatrixTextReport.render(m, all: all) }
         if !m.ok { throw ExitCode(1) }
     }

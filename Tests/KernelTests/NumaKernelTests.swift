@@ -92,23 +92,18 @@ extension KernelSuite {
         #expect(doctor.stdout.contains("\(Self.onlineNodes.count) online node(s)"))
     }
 
-    func guest(_ args: [String]) throws -> [String: Any] {
+    /// A NUMA placement's result from the one two-node 6.1 guest the suite boots.
+    func guest(_ label: String) throws -> [String: Any] {
         try #require(KernelGate.available, "kernel tests must run as root on a THP kernel")
-        let kernel = try #require(KernelGate.kernel61, "Debian's 6.1 kernel is not installed: scripts/install-vm-tools")
-        let host = HostSnapshot()
-        let r = try Thplab.run(["vm", "--kernel", kernel, "--memory", "2G", "--numa", "1G,cpus=0", "--numa", "1G,cpus=1",
-                                "--json", "-", "--"] + args, timeout: 900)
-        #expect(!r.timedOut)
-        #expect(r.status == 0, "\(r.stderr)")
-        host.expectRestored()
-        return try #require(try r.json()["result"] as? [String: Any], "no result from the guest: \(r.stdout.suffix(500))")
+        _ = try #require(KernelGate.kernel61, "Debian's 6.1 kernel is not installed: scripts/install-vm-tools")
+        return try VMKernelTests.numaEntry(label)
     }
 
     /// Measured on Debian's 6.1 in a two-node guest: interleaved small pages
     /// (256 on each node per extent) collapse into huge pages on node 0, the
     /// first of the tied nodes.
     @Test func twoNodeGuestSpreadsThePagesAndKhugepagedPicksANode() throws {
-        let json = try guest(["run", "numa", "--extents", "2"])
+        let json = try guest(GuestRuns.numaEntries[0])
         let numa = try #require(json["numa"] as? [String: Any])
         #expect((numa["nodes_before"] as? [[String: Any]])?.count == 2, "the guest sees two nodes")
         #expect(numa["placement"] as? String == "interleaved over nodes 0,1")
@@ -125,7 +120,7 @@ extension KernelSuite {
     }
 
     @Test func twoNodeGuestPlacesOnNodeOneAndTheHugePageFollows() throws {
-        let json = try guest(["run", "numa", "--node", "1", "--extents", "2"])
+        let json = try guest(GuestRuns.numaEntries[1])
         let numa = try #require(json["numa"] as? [String: Any])
         #expect(numa["placement"] as? String == "bound to node 1")
         #expect(numa["placement_held"] as? Bool == true)

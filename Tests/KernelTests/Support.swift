@@ -94,7 +94,10 @@ enum Thplab {
         return (p, out, err)
     }
 
-    /// Waits at most `timeout` seconds, then kills it.
+    /// Waits at most `timeout` seconds, then stops it: SIGTERM first, so that
+    /// it puts the host back as it would for a user, SIGKILL 10 s later.
+    /// What it printed by then is kept: a test that timed out says what
+    /// thplab saw last (its progress lines).
     static func finish(_ p: Process, _ out: Pipe, _ err: Pipe, timeout: Double) -> Invocation {
         // Drain the pipes while waiting, so a large output cannot block it.
         let outData = Locked(Data()), errData = Locked(Data())
@@ -111,7 +114,10 @@ enum Thplab {
         while p.isRunning && Date() < deadline { usleep(20_000) }
         let timedOut = p.isRunning
         if timedOut {
-            kill(p.processIdentifier, SIGKILL)
+            kill(p.processIdentifier, SIGTERM)
+            let grace = Date().addingTimeInterval(10)
+            while p.isRunning && Date() < grace { usleep(20_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         }
         p.waitUntilExit()
         _ = group.wait(timeout: .now() + 10)
@@ -133,7 +139,7 @@ enum Thplab {
         try #require(KernelGate.available, "kernel tests must run as root on a THP kernel", sourceLocation: sourceLocation)
         let host = HostSnapshot()
         let r = try run(args + ["--json", "-"], timeout: timeout)
-        #expect(!r.timedOut, "thplab \(args) did not finish in \(timeout) s", sourceLocation: sourceLocation)
+        #expect(!r.timedOut, "thplab \(args) did not finish in \(timeout) s; it said last: \(r.stderr.suffix(1500))", sourceLocation: sourceLocation)
         if let status {
             #expect(r.status == status, "\(args): exit \(r.status) \(r.stderr)", sourceLocation: sourceLocation)
         } else {
@@ -144,13 +150,6 @@ enum Thplab {
     }
 }
 
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ v: T) { value = v }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
-}
 
 /// Every THP knob file's content, to compare before and after.
 enum HostState {

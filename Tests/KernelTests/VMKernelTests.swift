@@ -3,17 +3,15 @@ import Testing
 @testable import THPLab
 
 extension KernelSuite {
-/// Experiments on Debian's 6.1 and 6.12 kernels, booted with virtme-ng.
-/// Each boot takes about 25-50 s under software emulation; every test
-/// prints how long its guest took.
+/// Experiments on Debian's 6.1 and newest 6.12 kernels, booted with
+/// virtme-ng. Every rule is read from one battery per kernel, booted once
+/// for the whole suite (GuestRuns.matrix): a boot takes 20-60 s under
+/// software emulation, and each one is a chance for the emulator to fail.
 @Suite struct VMKernelTests {
     /// The guest kernels: Debian's 6.1 and 6.12 (scripts/install-vm-tools).
-    /// 6.1 is named by its release, 6.12 by the path of its image (as a
-    /// kernel from a build tree would be given).
     enum Guest: String, CaseIterable, Sendable {
         case k61 = "6.1.", k612 = "6.12."
         var release: String? { KernelGate.installedKernel(rawValue) }
-        var spec: String? { self == .k612 ? release.map { "/boot/vmlinuz-" + $0 } : release }
     }
 
     func kernel(_ guest: Guest = .k61) throws -> String {
@@ -21,36 +19,26 @@ extension KernelSuite {
         return try #require(guest.release, "Debian's \(guest.rawValue)x kernel is not installed: scripts/install-vm-tools")
     }
 
-    func vm(_ args: [String], on guest: Guest = .k61, timeout: Double = 900) throws -> Invocation {
-        let host = HostSnapshot()
-        let t0 = Date()
+    /// An entry's result from the guest's battery, with the guest's release checked.
+    func entry(_ label: String, on guest: Guest) throws -> [String: Any] {
         _ = try kernel(guest)
-        let spec = try #require(guest.spec)
-        let r = try Thplab.run(["vm", "--kernel", spec, "--json", "-", "--"] + args, timeout: timeout)
-        print("vm \(guest.rawValue)x \(args.joined(separator: " ")): \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
-        #expect(!r.timedOut)
-        host.expectRestored()
-        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("thplab-vm-") }
-        #expect(leftovers.isEmpty, "exchange directories left: \(leftovers)")
-        return r
+        let result = try GuestRuns.entry(label, in: try GuestRuns.battery(guest.rawValue))
+        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        return result
     }
 
-    /// `run retract` in a guest, under each trigger: every mapping ends as
-    /// the expectation model says for that guest's kernel (before 6.6
-    /// MADV_COLLAPSE retracts no other page table; from 6.12 a nohugepage
-    /// mapping refaults through PTEs).
+    /// `run retract` in a guest, under each trigger, with every mapping kind
+    /// in three processes: every mapping ends as the expectation model says
+    /// for that guest's kernel (before 6.6 MADV_COLLAPSE retracts no other
+    /// page table; from 6.12 a nohugepage mapping refaults through PTEs; a
+    /// uffd-wp mapping keeps its table).
     @Test(arguments: Guest.allCases, Trigger.allCases)
     func retractMeetsTheModelInTheGuest(guest: Guest, trigger: Trigger) throws {
-        let r = try vm(["run", "retract", "--trigger", trigger.rawValue, "--nohugepage"], on: guest)
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try r.json()
-        #expect(json["acceleration"] as? String != nil)
-        let result = try #require(json["result"] as? [String: Any])
-        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        let result = try entry("run retract --trigger \(trigger.rawValue) --nohugepage --uffd-wp --processes 3", on: guest)
         #expect(result["ok"] as? Bool == true, "\(result["differences"] ?? "")")
         let c = try RetractRows.context(result)
         let rows = RetractRows.rows(result)
-        #expect(rows.count == 10, "2 processes x 5 roles")
+        #expect(rows.count == 18, "3 processes x 6 roles")
         for row in rows {
             #expect(row.state("refaulted") == (try RetractRows.expected(row, c)),
                     "\(row.role) (trigger mapping: \(row.triggerMapping), own process: \(row.inTriggerProcess)) on \(c.kernel)")
@@ -64,10 +52,7 @@ extension KernelSuite {
     /// the model (RegionExperiment.expectation).
     enum ThresholdRule: String, CaseIterable, Sendable {
         case sparse, swap
-        var arguments: [String] {
-            self == .sparse ? ["sweep", "sparse", "--present", "256", "--extents", "2", "--knob", "max_ptes_none=255,256"]
-                : ["sweep", "swap", "--swapped", "64", "--extents", "2", "--knob", "max_ptes_swap=63,64"]
-        }
+        var entry: String { GuestRuns.entries[self == .sparse ? 0 : 1] }
         var options: RegionOptions {
             var o = RegionOptions(scenario: self == .sparse ? .sparse : .swap)
             o.extents = 2
@@ -78,10 +63,7 @@ extension KernelSuite {
 
     @Test(arguments: Guest.allCases, ThresholdRule.allCases)
     func thresholdRuleHoldsInTheGuest(guest: Guest, rule: ThresholdRule) throws {
-        let r = try vm(rule.arguments, on: guest)
-        #expect(r.status == 0, "\(r.stderr)")
-        let result = try #require(try r.json()["result"] as? [String: Any])
-        #expect((result["kernel_release"] as? String)?.hasPrefix(guest.rawValue) == true)
+        let result = try entry(rule.entry, on: guest)
         let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
                                    trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
         let points = result["points"] as? [[String: Any]] ?? []
@@ -104,11 +86,10 @@ extension KernelSuite {
     /// that brought them and runs the tmpfs steps, which need none.
     @Test(arguments: Guest.allCases)
     func mthpInTheGuest(guest: Guest) throws {
-        let r = try vm(["run", "mthp", "--memory", "anon", "--memory", "shmem", "--memory", "tmpfs"], on: guest)
+        let raw = try entry(GuestRuns.entries[2], on: guest)
         let release = try #require(guest.release)
         let kernel = try #require(KernelVersion(release: release))
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try JSONSerialization.data(withJSONObject: try #require(try r.json()["result"]))
+        let json = try JSONSerialization.data(withJSONObject: raw)
         let result = try JSONDecoder().decode(MthpResult.self, from: json)
         let ok = result.ok  // not the whole result in the failure message
         #expect(ok, "\(result.differences)")
@@ -131,17 +112,14 @@ extension KernelSuite {
         #expect(result.swapRotational == false)
     }
 
-    /// `sweep bloat` in the 6.12 guest, in its cgroup2 (memory.reclaim):
+    /// `sweep bloat` in each guest, in its cgroup2 (memory.reclaim):
     /// MADV_COLLAPSE makes THPs of 448 zeros; under max_ptes_none 256 the
-    /// shrinker splits them, and keeps those with 400 touched. The expected
-    /// splits are the model's for the guest's knobs, so the same test holds
-    /// on 6.1, which has no shrinker (there the battery's `run bloat`,
-    /// checked by batteryOnThreeKernels, reports the finding).
-    @Test(arguments: [Guest.k612])
+    /// 6.12 shrinker splits them, and keeps those with 400 touched. The
+    /// expected splits are the model's for the guest's knobs: 6.1 has no
+    /// shrinker and splits none.
+    @Test(arguments: Guest.allCases)
     func bloatInTheGuest(guest: Guest) throws {
-        let r = try vm(["sweep", "bloat", "--trigger", "madvise", "--knob", "max_ptes_none=256", "--touched", "64,400", "--extents", "2"], on: guest)
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try JSONSerialization.data(withJSONObject: try #require(try r.json()["result"]))
+        let json = try JSONSerialization.data(withJSONObject: try entry(GuestRuns.entries[3], on: guest))
         let result = try JSONDecoder().decode(SweepResult.self, from: json)
         let ok = result.ok
         #expect(ok, "\(result.differences)")
@@ -159,9 +137,7 @@ extension KernelSuite {
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {
-        let r = try vm(["run", "collapse", "--backing", "anon", "--trigger", "khugepaged", "--extents", "2", "--timeout", "60"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let result = try r.json()["result"] as? [String: Any]
+        let result: [String: Any]? = try entry(GuestRuns.entries[4], on: .k61)
         #expect(result?["collapsed"] as? Int == 2, "\(result?["differences"] ?? "")")
         let changed = (result?["knobs_changed"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(changed.contains("enabled"), "enabled=always must be lowered for populate: \(changed)")
@@ -169,28 +145,29 @@ extension KernelSuite {
     }
 
     /// The battery on the three kernels side by side (the capability table,
-    /// retract under khugepaged with every mapping kind, bloat and shared,
-    /// whose model knows 6.1 has no shrinker): every cell
-    /// the version rules speak of shows what the rule says for its column's
-    /// kernel, the model predicts every row (no finding), and the rows
-    /// that differ alike are one line.
+    /// retract under both triggers with every mapping kind in three
+    /// processes, bloat and shared, whose model knows 6.1 has no shrinker):
+    /// every cell the version rules speak of shows what the rule says for
+    /// its column's kernel, the model predicts every row (no finding), every
+    /// retract mapping was seen on every kernel, and the rows that differ
+    /// alike are one line. doctor in a guest reads the guest kernel's own
+    /// files: Debian's 6.1 has no multi-size THP directories and no
+    /// PAGEMAP_SCAN (both came later), this host has both.
     @Test func matrixOfTheBatteryShowsEveryVersionRule() throws {
-        let host = HostSnapshot()
-        let t0 = Date()
-        let entries = ["doctor", "khugepaged --nohugepage", "run bloat", "run shared"]
-        let r = try Thplab.run(["matrix", "--kernel", try kernel(.k61), "--kernel", try kernel(.k612), "--host", "--json", "-", "--",
-                                "battery", "--only"] + entries, timeout: 1500)
-        print("matrix -- battery on 6.1, 6.12, host: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try r.json()
+        let k61 = try kernel(.k61), k612 = try kernel(.k612)
+        let outcome = GuestRuns.matrix
+        let json = try outcome.require()
+        #expect(outcome.invocation?.status == 0, "\(outcome.invocation?.stderr.suffix(3000) ?? "")")
         let columns = json["columns"] as? [[String: Any]] ?? []
-        #expect(columns.compactMap { $0["ok"] as? Bool } == [true, true, true], "\(columns)")
+        #expect(columns.compactMap { $0["ok"] as? Bool } == [true, true, true], "\(columns.map { ($0["label"] ?? "", $0["note"] ?? "") })")
+        #expect(columns.compactMap { $0["kernel_release"] as? String } == [Sys.uname().release, k61, k612])
         let kernels = try columns.map { try #require(KernelVersion(release: $0["kernel_release"] as? String ?? "")) }
         #expect((json["findings"] as? [String])?.isEmpty == true, "\(json["findings"] ?? "")")
         let rows = json["rows"] as? [[String: Any]] ?? []
+        let labels = Set(rows.compactMap { $0["process"] as? String })
         var checked = 0
         for rule in VersionRules.all {
-            for e in rule.evidence where entries.contains(where: e.entry.contains) {
+            for e in rule.evidence where labels.contains(e.entry) {
                 let row = rows.first { $0["process"] as? String == e.entry && $0["role"] as? String == e.subject }
                 let cells = (row?["cells"] as? [[String: Any]] ?? []).map { $0["observed"] as? String }
                 for (i, kernel) in kernels.enumerated() {
@@ -201,45 +178,43 @@ extension KernelSuite {
             }
         }
         #expect(checked >= 20)
+        // retract: 3 processes x 6 roles under each trigger, each seen on each kernel.
+        let retract = rows.filter { ($0["process"] as? String)?.hasPrefix("run retract") == true && $0["role"] as? String != "exit code" }
+        #expect(retract.count >= 2 * 18, "\(retract.count) retract rows")
+        for row in retract {
+            let cells = row["cells"] as? [[String: Any]] ?? []
+            #expect(cells.count == 3 && cells.allSatisfy { $0["observed"] as? String != nil && $0["met"] as? Bool == true },
+                    "\(row["process"] ?? "") \(row["role"] ?? ""): \(cells)")
+        }
         let disagreements = json["disagreements"] as? [String] ?? []
         #expect(disagreements.count < rows.filter { $0["disagree"] as? Bool == true }.count, "rows that differ alike are one line")
-        host.expectRestored()
-    }
-
-    /// doctor in a guest reads the guest kernel's own files, and matrix puts
-    /// the tables side by side: Debian's 6.1 has no multi-size THP
-    /// directories and no PAGEMAP_SCAN (both came later), this host has both.
-    @Test func matrixOfDoctorShowsEachKernelsCapabilities() throws {
-        let host = HostSnapshot()
-        let t0 = Date()
-        let r = try Thplab.run(["matrix", "--kernel", try kernel(.k61), "--host", "--json", "-", "--", "doctor"], timeout: 900)
-        print("matrix doctor 6.1, host: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try r.json()
-        let columns = json["columns"] as? [[String: Any]] ?? []
-        #expect(columns.count == 2 && columns.allSatisfy { $0["ok"] as? Bool == true }, "\(columns)")
-        #expect((columns.last?["kernel_release"] as? String)?.hasPrefix("6.1.") == true)
-        let rows = json["rows"] as? [[String: Any]] ?? []
         func cells(_ name: String) -> [String?] {
-            (rows.first { $0["role"] as? String == name }?["cells"] as? [[String: Any]] ?? []).map { $0["observed"] as? String }
+            (rows.first { $0["process"] as? String == "doctor" && $0["role"] as? String == name }?["cells"] as? [[String: Any]] ?? [])
+                .map { $0["observed"] as? String }
         }
         let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/mm/transparent_hugepage")) ?? []).filter { $0.hasPrefix("hugepages-") }
-        #expect(cells("THP sizes").first??.hasPrefix("\(sizes.count): ") == true, "\(cells("THP sizes"))")
-        #expect(cells("THP sizes").last == "PMD only")
-        #expect(cells("PAGEMAP_SCAN") == ["yes", "no"])
-        #expect(cells("MADV_COLLAPSE") == ["yes", "yes"])
-        // Rows that differ in the same way are one line: "subjects — outcomes".
-        let disagreement = (json["disagreements"] as? [String] ?? []).first { $0.components(separatedBy: " — ").first?.contains("doctor PAGEMAP_SCAN") == true }
-        #expect(disagreement?.contains("host: yes") == true, "\(json["disagreements"] ?? "none")")
-        host.expectRestored()
+        let thpSizes = cells("THP sizes")
+        #expect(thpSizes.count == 3 && thpSizes[0]?.hasPrefix("\(sizes.count): ") == true && thpSizes[1] == "PMD only"
+                && thpSizes[2]?.first?.isNumber == true, "\(thpSizes)")
+        #expect(cells("MADV_COLLAPSE") == ["yes", "yes", "yes"])
+        let disagreement = disagreements.first { $0.components(separatedBy: " — ").first?.contains("doctor PAGEMAP_SCAN") == true }
+        #expect(disagreement?.contains("host, \(k612): yes") == true && disagreement?.contains("\(k61): no") == true, "\(disagreements)")
+    }
+
+    /// Both NUMA placements in one two-node 6.1 guest (GuestRuns.numa).
+    /// NumaKernelTests reads each one's result.
+    static func numaEntry(_ label: String) throws -> [String: Any] {
+        let json = try GuestRuns.numa.require()
+        #expect(GuestRuns.numa.invocation?.status == 0, "\(GuestRuns.numa.invocation?.stderr.suffix(3000) ?? "")")
+        let battery = try #require(json["result"] as? [String: Any], "the two-node guest brought back no battery")
+        return try GuestRuns.entry(label, in: battery)
     }
 
     /// SIGTERM while the guest boots: vng does not pass it on to qemu, so
     /// thplab stops the whole tree itself, removes its exchange directory
     /// and exits 130.
     @Test func sigtermStopsTheGuestAndItsQemu() throws {
-        let spec = try #require(Guest.k61.spec, "Debian's 6.1 kernel is not installed: scripts/install-vm-tools")
-        _ = try kernel(.k61)
+        let spec = try kernel(.k61)
         let (p, o, e) = try Thplab.start(["vm", "--kernel", spec, "--", "doctor"])
         // Until qemu runs under it (bounded: the boot takes longer than this).
         let deadline = Date().addingTimeInterval(30)
@@ -249,6 +224,7 @@ extension KernelSuite {
         #expect(!tree.isEmpty, "qemu never started under thplab vm")
         kill(p.processIdentifier, SIGTERM)
         let r = Thplab.finish(p, o, e, timeout: 20)
+        for line in r.stderr.split(separator: "\n") where line.contains("booting") { print("  " + line + " (stopped by SIGTERM)") }
         #expect(r.status == 130, "\(r.stderr)")
         #expect(r.stderr.contains("interrupted"))
         for pid in tree { #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "qemu \(pid) outlived thplab vm") }
@@ -264,6 +240,9 @@ extension KernelSuite {
         }
         let none = try Thplab.run(["vm", "--kernel", try kernel()], timeout: 60)
         #expect(none.status == 2, "no thplab arguments")
+        // A node naming a CPU the guest would not have is refused before any boot.
+        let numa = try Thplab.run(["vm", "--kernel", try kernel(), "--numa", "1G,cpus=0", "--numa", "1G,cpus=1", "--", "doctor"], timeout: 60)
+        #expect(numa.status == 2 && numa.stderr.contains("--cpus 2"), "\(numa.stderr)")
     }
 }
 }

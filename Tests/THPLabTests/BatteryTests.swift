@@ -171,3 +171,33 @@ enum Batteries {
         #expect(OwnRun.why(exitCode: code, stderr: stderr) == why)
     }
 }
+
+/// Which entries a battery runs: the plan, the plan's entries `--only`
+/// names, and commands of the caller's own (`--entry`).
+@Suite struct BatteryChoiceTests {
+    @Test func neitherOnlyNorEntryRunsThePlan() throws {
+        #expect(try Battery.choose(only: [], extra: []) == Battery.plan)
+    }
+
+    @Test func onlyThenEntriesEachOnce() throws {
+        let chosen = try Battery.choose(only: ["doctor", "nohugepage --uffd-wp"], extra: [["sweep", "sparse", "--present", "256"], ["doctor"]])
+        #expect(chosen.map { $0.joined(separator: " ") } == [
+            "doctor",
+            "run retract --trigger madvise --nohugepage --uffd-wp --processes 3",
+            "run retract --trigger khugepaged --nohugepage --uffd-wp --processes 3",
+            "sweep sparse --present 256",
+        ])
+        #expect(try Battery.choose(only: [], extra: [["run", "numa", "--node", "1"]]) == [["run", "numa", "--node", "1"]])
+    }
+
+    @Test(arguments: [(["nosuch"], [[String]](), "matches no battery entry"), ([], [["knobs", "set", "enabled=always"]], "an entry is a thplab run"),
+                      ([], [["run", "sparse", "--json", "-"]], "its own --json"), ([], [[]], "an entry is")])
+    func badChoicesAreRefused(only: [String], extra: [[String]], message: String) {
+        do {
+            _ = try Battery.choose(only: only, extra: extra)
+            Issue.record("accepted \(only) \(extra)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+}

@@ -16,12 +16,34 @@ public enum Battery {
         return p + RegionOptions.Scenario.allCases.map { ["run", $0.rawValue] } + [["run", "mthp"]]
     }
 
-    /// Runs the plan (or the entries whose label contains one of `only`).
-    public static func run(only: [String] = [], log: (String) -> Void) throws -> BatteryResult {
-        let chosen = plan.filter { entry in only.isEmpty || only.contains { entry.joined(separator: " ").contains($0) } }
-        guard !chosen.isEmpty else {
-            throw THPLabError.usage("--only \(only.joined(separator: ",")) matches no battery entry; they are: " + plan.map { $0.joined(separator: " ") }.joined(separator: "; "))
+    /// The entries to run: the whole plan when neither `only` nor `extra`
+    /// is given; else the plan's entries whose label contains one of
+    /// `only`, then each of `extra` (a thplab command of the caller's own,
+    /// so that one boot of a guest serves many commands).
+    public static func choose(only: [String], extra: [[String]]) throws -> [[String]] {
+        if only.isEmpty && extra.isEmpty { return plan }
+        var chosen: [[String]] = []
+        for word in only {
+            let matches = plan.filter { $0.joined(separator: " ").contains(word) }
+            guard !matches.isEmpty else {
+                throw THPLabError.usage("--only \(word) matches no battery entry; they are: " + plan.map { $0.joined(separator: " ") }.joined(separator: "; "))
+            }
+            chosen += matches.filter { !chosen.contains($0) }
         }
+        for e in extra {
+            let text = e.joined(separator: " ")
+            guard let verb = e.first, ["run", "sweep", "doctor", "snapshot", "explain"].contains(verb) else {
+                throw THPLabError.usage("--entry '\(text)': an entry is a thplab run, sweep, doctor, snapshot or explain command, e.g. --entry 'run sparse --present 256'")
+            }
+            guard !e.contains("--json") else { throw THPLabError.usage("--entry '\(text)': the battery gives each entry its own --json") }
+            if !chosen.contains(e) { chosen.append(e) }
+        }
+        return chosen
+    }
+
+    /// Runs the entries `choose(only:extra:)` picks, in that order.
+    public static func run(only: [String] = [], extra: [[String]] = [], log: (String) -> Void) throws -> BatteryResult {
+        let chosen = try choose(only: only, extra: extra)
         let t0 = Sys.monotonicNanoseconds()
         var entries: [BatteryEntry] = []
         for (i, arguments) in chosen.enumerated() {

@@ -11,9 +11,14 @@ public struct MatrixColumn: Codable, Sendable {
     public var ok: Bool
     /// Why the column has no result: the guest did not boot, or hung.
     public var note: String?
+    /// A guest's boots: one, or two when the first died before thplab ran.
+    public var boots: [GuestBoot]?
+    /// The command's own result in this column, whole (a battery's holds
+    /// every entry's), so that nothing the kernel did is lost.
+    public var result: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case label, kernelRelease = "kernel_release", how, exitCode = "exit_code", ok, note
+        case label, kernelRelease = "kernel_release", how, exitCode = "exit_code", ok, note, boots, result
     }
 
     public init(label: String, kernelRelease: String, how: String, exitCode: Int32, ok: Bool, note: String? = nil) {

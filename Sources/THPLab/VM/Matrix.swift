@@ -41,38 +41,82 @@ public enum Matrix {
                             findings: findings, ok: ok)
     }
 
+    /// How the guests of a matrix are booted.
+    public struct GuestOptions: Sendable {
+        public var memory = "2G"
+        public var cpus = 1
+        public var numa: [String] = []
+        public var consoleDirectory: String?
+        /// Guests booted at once: software emulation keeps a host CPU busy
+        /// per vCPU, so by default as many as the host has CPUs for.
+        public var parallel: Int
+        public init(parallel: Int? = nil) {
+            self.parallel = parallel ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+
     /// `thplab matrix`: the same thplab command (a run, a sweep, doctor or
     /// the battery) on the host, if asked, and in a VM per kernel image,
-    /// side by side.
-    public static func run(arguments: [String], images: [KernelImage], host: Bool, memory: String, numa: [String] = [],
-                           log: (String) -> Void) throws -> MatrixResult {
+    /// side by side. The host runs first, alone (its runs are timed); then
+    /// the guests, `parallel` at a time (each is its own kernel, with
+    /// knobs of its own). Every column keeps its whole result.
+    public static func run(arguments: [String], images: [KernelImage], host: Bool, guests g: GuestOptions,
+                           log: @escaping @Sendable (String) -> Void) throws -> MatrixResult {
         var columns: [(MatrixColumn, JSONValue?)] = []
         if host { columns.append(try onHost(arguments, log: log)) }
-        for image in images {
-            var o = VirtualMachine.Options(kernel: image)
-            o.memory = memory
-            o.numa = numa
-            let label = image.release ?? image.path
-            do {
-                let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: log)
-                let note = v.result == nil ? OwnRun.why(exitCode: v.exitCode, stderr: v.stderr) : nil
-                log("\(label): exit \(v.exitCode) after \(v.seconds) s (\(v.acceleration))")
-                columns.append((MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: v.acceleration,
-                                             exitCode: v.exitCode, ok: false, note: note), v.result))
-            } catch let e as THPLabError where e.kind == .system {
-                // A guest that does not boot or hangs: its column says so, the others still run.
-                log("\(label): \(e.description)")
-                columns.append((MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: "failed", exitCode: e.exitCode,
-                                             ok: false, note: e.message), nil))
+        if let first = images.first { _ = VirtualMachine.kvmWorks(kernel: first) }  // probed once, before guests race to
+        let slots = Locked<[(MatrixColumn, JSONValue?)?]>(Array(repeating: nil, count: images.count))
+        let failure = Locked<Error?>(nil)
+        let gate = DispatchSemaphore(value: max(1, min(g.parallel, images.count)))
+        let group = DispatchGroup()
+        for (i, image) in images.enumerated() {
+            gate.wait()
+            if failure.get() != nil { gate.signal(); break }
+            DispatchQueue.global().async(group: group) {
+                defer { gate.signal() }
+                do {
+                    let c = try column(arguments, image: image, guests: g, log: log)
+                    slots.update { $0[i] = c }
+                } catch {
+                    failure.update { $0 = $0 ?? error }
+                }
             }
         }
+        group.wait()
+        if let e = failure.get() { throw e }
+        columns += slots.get().compactMap { $0 }
         return build(arguments: arguments, columns: columns.map { col, v in
             var c = col
             let result = OwnRun.decode(v)
             if case .object(let o)? = v, case .string(let k)? = o["kernel_release"] { c.kernelRelease = k }
             c.ok = result != nil && c.exitCode == 0
+            c.result = v
             return (c, result.flatMap(Behaviour.rows))
         })
+    }
+
+    /// One guest's column; a guest that does not boot or hangs gives a
+    /// column that says so, and the others still run.
+    static func column(_ arguments: [String], image: KernelImage, guests g: GuestOptions,
+                       log: @escaping @Sendable (String) -> Void) throws -> (MatrixColumn, JSONValue?) {
+        var o = VirtualMachine.Options(kernel: image)
+        o.memory = g.memory
+        o.cpus = g.cpus
+        o.numa = g.numa
+        o.consoleDirectory = g.consoleDirectory
+        let label = image.release ?? image.path
+        let say: (String) -> Void = { log("\(label): " + $0) }
+        do {
+            let v = try VirtualMachine.run(o, arguments: arguments, wantJSON: true, log: say)
+            let note = v.result == nil ? OwnRun.why(exitCode: v.exitCode, stderr: v.stderr) : nil
+            say("exit \(v.exitCode) after \(v.seconds) s (\(v.acceleration)\(v.boots.count > 1 ? ", \(v.boots.count) boots" : ""))")
+            var c = MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: v.acceleration, exitCode: v.exitCode, ok: false, note: note)
+            c.boots = v.boots
+            return (c, v.result)
+        } catch let e as THPLabError where e.kind == .system {
+            say(e.description)
+            return (MatrixColumn(label: label, kernelRelease: image.release ?? "?", how: "failed", exitCode: e.exitCode, ok: false, note: e.message), nil)
+        }
     }
 
     /// Each outcome once, with the kernels that had it and its rule:

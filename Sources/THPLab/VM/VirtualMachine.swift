@@ -7,10 +7,33 @@ public enum VirtualMachine {
     public struct Options: Sendable {
         public var kernel: KernelImage
         public var memory = "2G"
-        public var cpus = 2
+        /// One vCPU unless asked: under software emulation it boots as
+        /// fast, and cannot race itself patching kernel text (GuestDeath).
+        public var cpus = 1
         public var numa: [String] = []
         public var timeoutSeconds = 600
+        /// Where each boot's console is kept (nil: only its tail, in the
+        /// error of a guest that died).
+        public var consoleDirectory: String?
         public init(kernel: KernelImage) { self.kernel = kernel }
+    }
+
+    /// Refuses a CPU count out of range, or NUMA nodes that name a CPU
+    /// the guest would not have (vng takes `MEM[,cpus=FIRST[-LAST]]`).
+    public static func check(cpus: Int, numa: [String]) throws {
+        guard (1...64).contains(cpus) else { throw THPLabError.usage("--cpus must be from 1 to 64") }
+        for node in numa {
+            for part in node.split(separator: ",").dropFirst() {
+                guard part.hasPrefix("cpus=") else { continue }
+                let bounds = part.dropFirst(5).split(separator: "-").map { Int($0) }
+                guard !bounds.isEmpty, bounds.count <= 2, bounds.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                    throw THPLabError.usage("--numa \(node): cpus= takes FIRST or FIRST-LAST, e.g. --numa 1G,cpus=0")
+                }
+                if let last = bounds.last!, last >= cpus {
+                    throw THPLabError.usage("--numa \(node) names CPU \(last) but the guest has \(cpus): give --cpus \(last + 1)")
+                }
+            }
+        }
     }
 
     /// The tools a VM needs, or what is missing.
@@ -58,20 +81,26 @@ public enum VirtualMachine {
                 }
                 if String(decoding: text, as: UTF8.self).contains("Linux version") { works = true; break }
             }
-            if p.isRunning { p.terminate() }
-            p.waitUntilExit()
+            // A qemu spinning in KVM_RUN can ignore SIGTERM: SIGTERM, then
+            // SIGKILL, never an unbounded wait.
+            if p.isRunning { stop(p) } else { p.waitUntilExit() }
         }
         _ = try? Sys.mkdir(stateDir)
         try? FileIO.writeAtomically(cache, Array((works ? "works\n" : "fails\n").utf8))
         return (works, works ? "KVM" : "KVM did not boot the kernel within 15 s (it hangs on this host): software emulation (TCG)")
     }
 
-    /// Runs `thplab ARGS` in a guest and brings back its exit code, output
-    /// and `--json` result (when `wantJSON`).
-    /// A guest that did not start at all (vng gave up within this many
-    /// seconds, printing nothing) is booted once more before the run fails.
-    static let quickFailureSeconds = 20.0
+    /// A guest whose run.sh has not started thplab this long after vng
+    /// started hung in its boot (a boot takes 20-60 s under software
+    /// emulation, slower with both host cores busy): it is stopped, and
+    /// booted once more like any guest that died before thplab ran.
+    static let bootDeadlineSeconds = 180.0
 
+    /// Runs `thplab ARGS` in a guest and brings back its exit code, output
+    /// and `--json` result (when `wantJSON`). A guest that ends without
+    /// thplab's exit code is judged from its console (`GuestDeath`); one
+    /// that died before thplab started is booted once more, one that ran
+    /// thplab never is (a retry must not hide a wrong answer).
     public static func run(_ o: Options, arguments: [String], wantJSON: Bool,
                            log: (String) -> Void) throws -> VMRunResult {
         _ = interrupt  // from here on, SIGINT/SIGTERM stop the guest cleanly
@@ -80,18 +109,30 @@ public enum VirtualMachine {
         guard missing.isEmpty else {
             throw THPLabError.unsupported("VMs need " + missing.joined(separator: ", ") + "; scripts/install-vm-tools installs them")
         }
-        do {
-            return try boot(o, arguments: arguments, wantJSON: wantJSON, log: log)
-        } catch let e as GuestDidNotStart {
-            log("the guest did not start (\(e.reason)); booting it once more")
-            do { return try boot(o, arguments: arguments, wantJSON: wantJSON, log: log) } catch let again as GuestDidNotStart {
-                throw THPLabError(.system, "thplab did not run in the VM: \(again.reason), twice")
+        var boots: [GuestBoot] = []
+        while true {
+            switch try boot(o, number: boots.count + 1, arguments: arguments, wantJSON: wantJSON, log: log) {
+            case .ran(var result, let b):
+                boots.append(b)
+                result.boots = boots
+                return result
+            case .died(let death, let b):
+                boots.append(b)
+                let story = "the guest (\(o.kernel.release ?? o.kernel.path)) ended without thplab's exit code after \(b.seconds) s: \(death.description)"
+                guard death.bootAgain, boots.count < 2 else {
+                    let earlier = boots.dropLast().compactMap { e in e.death.map { "boot \(e.number), \(e.seconds) s: \($0.description)" } }
+                    throw THPLabError(.system, (earlier.isEmpty ? "" : "an earlier boot died too:\n" + earlier.joined(separator: "\n") + "\n") + story
+                                      + (b.console.map { "\n(the whole console: \($0))" } ?? ""))
+                }
+                log(story + "\nit died before thplab started, so no result is lost: booting it once more")
             }
         }
     }
 
-    /// vng ended quickly without running thplab and without a word.
-    struct GuestDidNotStart: Error { var reason: String }
+    enum BootOutcome {
+        case ran(VMRunResult, GuestBoot)
+        case died(GuestDeath, GuestBoot)
+    }
 
     /// SIGINT or SIGTERM while a guest runs: the guest is stopped, its
     /// exchange directory removed, and this thrown (a matrix stops too).
@@ -112,56 +153,87 @@ public enum VirtualMachine {
         p.waitUntilExit()
     }
 
-    static func boot(_ o: Options, arguments: [String], wantJSON: Bool, log: (String) -> Void) throws -> VMRunResult {
+    /// One boot: thplab's result, or how the guest died. The console (vng
+    /// --verbose: the kernel log and virtme-ng's lines) goes to a file,
+    /// kept in `o.consoleDirectory` when one is given.
+    static func boot(_ o: Options, number: Int, arguments: [String], wantJSON: Bool, log: (String) -> Void) throws -> BootOutcome {
         let (kvm, note) = kvmWorks(kernel: o.kernel)
-        log("booting \(o.kernel.path) with \(kvm ? "KVM" : "software emulation (TCG)")")
+        let emulation = kvm ? "KVM" : (o.cpus > 1 ? "single-threaded software emulation (TCG)" : "software emulation (TCG)")
+        log("booting \(o.kernel.path) (\(o.cpus) vCPU\(o.cpus > 1 ? "s" : "")) with \(emulation)" + (number > 1 ? ", boot \(number)" : ""))
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-vm-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var guestArgs = arguments
         if wantJSON { guestArgs += ["--json", dir + "/result.json"] }
+        // `started` tells a guest that died before thplab ran (safe to boot
+        // again) from one that died while it ran (never booted again).
         let script = """
             cd /
+            echo $$ > \(dir)/started
             \(shellQuote([Sys.ownExecutable()] + guestArgs)) > \(dir)/stdout 2> \(dir)/stderr
             echo $? > \(dir)/exit
             """
         try FileIO.writeAtomically(dir + "/run.sh", Array(script.utf8))
-        var vngArgs = ["--run", o.kernel.path, "--user", "root", "--memory", o.memory, "--cpus", "\(o.cpus)",
+        // --force-9p: the root is 9p on every host (virtme-ng would first
+        // wait 3 s for a virtiofsd, which qemu 7.2's cannot serve, then
+        // fall back to 9p anyway).
+        var vngArgs = ["--run", o.kernel.path, "--verbose", "--force-9p", "--user", "root", "--memory", o.memory, "--cpus", "\(o.cpus)",
                        "--rwdir", dir, "--exec", "sh \(dir)/run.sh"]
-        if !kvm { vngArgs.insert("--disable-kvm", at: 2) }
+        if !kvm {
+            vngArgs.insert("--disable-kvm", at: 2)
+            // qemu's multi-threaded TCG can run a stale int3 on one vCPU
+            // while another patches kernel text (GuestDeath): one thread.
+            if o.cpus > 1 { vngArgs.append("--qemu-opts=-accel tcg,thread=single") }
+        }
         for n in o.numa { vngArgs += ["--numa", n] }
+        let consolePath = dir + "/console"
+        guard FileManager.default.createFile(atPath: consolePath, contents: nil), let console = FileHandle(forWritingAtPath: consolePath) else {
+            throw THPLabError(.system, "cannot create the console file \(consolePath)")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: which("vng")!)
         p.arguments = vngArgs
-        let console = Pipe()
         p.standardOutput = console
         p.standardError = console
         p.standardInput = FileHandle.nullDevice
         let t0 = Date()
         try p.run()
-        let drained = DispatchSemaphore(value: 0)
-        final class Box: @unchecked Sendable { var data = Data() }
-        let box = Box()
-        DispatchQueue.global().async { box.data = console.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
-        while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) && !interrupt.isRaised { Sys.sleep(milliseconds: 200) }
-        if p.isRunning {
-            stop(p)
-            if interrupt.isRaised { throw Interrupted() }
-            throw THPLabError(.system, "the VM did not finish within \(o.timeoutSeconds) s; it was stopped")
+        var started = false
+        var bootDeadlinePassed = false
+        while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) && !interrupt.isRaised {
+            if !started { started = Sys.exists(dir + "/started") }
+            if !started && Date().timeIntervalSince(t0) > bootDeadlineSeconds { bootDeadlinePassed = true; break }
+            Sys.sleep(milliseconds: 200)
         }
-        p.waitUntilExit()
-        _ = drained.wait(timeout: .now() + 5)
-        guard let exitText = FileIO.readIfPresent(dir + "/exit"), let code = Int32(exitText.trimmingWhitespace()) else {
-            let tail = String(decoding: box.data, as: UTF8.self).split(separator: "\n").suffix(15).joined(separator: "\n")
-            if tail.trimmingWhitespace().isEmpty && Date().timeIntervalSince(t0) < quickFailureSeconds {
-                throw GuestDidNotStart(reason: "vng exit \(p.terminationStatus) after \(String(format: "%.1f", Date().timeIntervalSince(t0))) s, no console output")
-            }
-            throw THPLabError(.system, "thplab did not run in the VM (vng exit \(p.terminationStatus)); the console said:\n\(tail)")
+        let timedOut = p.isRunning && !bootDeadlinePassed && !interrupt.isRaised
+        if p.isRunning { stop(p) } else { p.waitUntilExit() }
+        try? console.close()
+        if interrupt.isRaised { throw Interrupted() }
+        started = started || Sys.exists(dir + "/started")
+        let seconds = (Date().timeIntervalSince(t0) * 10).rounded() / 10
+        let kept = keepConsole(consolePath, o: o, number: number)
+        let exitText = timedOut ? nil : FileIO.readIfPresent(dir + "/exit")
+        guard let code = exitText.flatMap({ Int32($0.trimmingWhitespace()) }) else {
+            let text = String(decoding: (try? FileIO.readBytes(consolePath, limit: 1 << 24)) ?? [], as: UTF8.self)
+            let death = GuestDeath.classify(console: text, startedThplab: started, timedOut: timedOut, bootDeadlinePassed: bootDeadlinePassed)
+            return .died(death, GuestBoot(number: number, seconds: seconds, vngExit: p.terminationStatus, death: death, console: kept))
         }
         let result = wantJSON ? (try? JSONDecoder().decode(JSONValue.self, from: Data(FileIO.readBytes(dir + "/result.json", limit: 1 << 28)))) : nil
-        return VMRunResult(kernel: o.kernel, acceleration: kvm ? "kvm" : "tcg", accelerationNote: note, memory: o.memory,
-                           cpus: o.cpus, numa: o.numa, arguments: arguments, exitCode: code,
-                           stdout: FileIO.readIfPresent(dir + "/stdout") ?? "", stderr: FileIO.readIfPresent(dir + "/stderr") ?? "",
-                           result: result, seconds: (Date().timeIntervalSince(t0) * 10).rounded() / 10)
+        let boot = GuestBoot(number: number, seconds: seconds, vngExit: p.terminationStatus, death: nil, console: kept)
+        return .ran(VMRunResult(kernel: o.kernel, acceleration: kvm ? "kvm" : "tcg", accelerationNote: note, memory: o.memory,
+                                cpus: o.cpus, numa: o.numa, arguments: arguments, exitCode: code,
+                                stdout: FileIO.readIfPresent(dir + "/stdout") ?? "", stderr: FileIO.readIfPresent(dir + "/stderr") ?? "",
+                                result: result, seconds: seconds, boots: []), boot)
+    }
+
+    /// Copies the console into `o.consoleDirectory` as
+    /// `RELEASE.bootN.console`; its path, or nil when none is kept.
+    static func keepConsole(_ path: String, o: Options, number: Int) -> String? {
+        guard let keep = o.consoleDirectory else { return nil }
+        let name = (o.kernel.release ?? (o.kernel.path.split(separator: "/").last.map(String.init) ?? "kernel")) + ".boot\(number).console"
+        let target = keep + "/" + name
+        _ = try? Sys.mkdir(keep)
+        try? FileManager.default.removeItem(atPath: target)
+        return (try? FileManager.default.copyItem(atPath: path, toPath: target)) != nil ? target : nil
     }
 
     /// Single-quotes each word for sh.
