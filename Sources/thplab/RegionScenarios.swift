@@ -123,7 +123,7 @@ struct NumaScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "numa",
         abstract: "Small pages of each extent spread over the NUMA nodes, then a khugepaged collapse: which node gets the huge page?",
-        discussion: "Populates every extent interleaved over the nodes with memory (or --interleave / --node), then lets khugepaged collapse it and reports, extent by extent, the nodes of the small pages before and of the huge page after, and any scan_aborted result (khugepaged gives up when the pages sit on nodes too far apart and node_reclaim_mode is set). Needs two nodes with memory: on a one-node host it says so and exits 3; try it in a two-node guest: thplab vm --kernel K --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa"
+        discussion: "Populates every extent interleaved over the nodes with memory (or --interleave / --node), then lets khugepaged collapse it and reports, extent by extent, the nodes of the small pages before and of the huge page after, and any scan_aborted result (khugepaged gives up when the pages sit on nodes too far apart and node_reclaim_mode is set). Needs two nodes with memory: on a one-node host it says so and exits 3; try it in a two-node guest: thplab vm --kernel K --cpus 2 --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa"
     )
     @OptionGroup var region: RegionArguments
     @Option(help: "madvise (MADV_COLLAPSE) or khugepaged.")

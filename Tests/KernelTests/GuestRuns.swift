@@ -40,8 +40,13 @@ enum GuestRuns {
         }
     }
 
-    /// Where the consoles of this test process's guests are kept.
-    static let consoleDirectory = "/tmp/thplab-test-consoles-\(getpid())"
+    /// Where the consoles of the suite's guests are kept: the last run's,
+    /// replaced by the next.
+    static let consoleDirectory: String = {
+        let dir = "/tmp/thplab-test-consoles"
+        try? FileManager.default.removeItem(atPath: dir)
+        return dir
+    }()
 
     static let matrix: Outcome = {
         guard KernelGate.available, let k61 = KernelGate.kernel61, let k612 = KernelGate.kernel612 else {

@@ -216,9 +216,16 @@ extension KernelSuite {
     @Test func sigtermStopsTheGuestAndItsQemu() throws {
         let spec = try kernel(.k61)
         let (p, o, e) = try Thplab.start(["vm", "--kernel", spec, "--", "doctor"])
-        // Until qemu runs under it (bounded: the boot takes longer than this).
+        // Until the guest's qemu runs under it (bounded: the boot takes
+        // longer than this). vng first runs `qemu --version`, a qemu that
+        // comes and goes: the guest's is the one named virtme-ng.
         let deadline = Date().addingTimeInterval(30)
-        func qemus() -> [Int32] { StatFile.descendants(of: p.processIdentifier).filter { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("qemu") == true } }
+        func qemus() -> [Int32] {
+            StatFile.descendants(of: p.processIdentifier).filter {
+                (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("virtme-ng") == true
+                    && (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("qemu") == true
+            }
+        }
         while qemus().isEmpty && Date() < deadline { usleep(100_000) }
         let tree = qemus()
         #expect(!tree.isEmpty, "qemu never started under thplab vm")

@@ -99,3 +99,62 @@ import Testing
         do { try VirtualMachine.check(cpus: 1, numa: ["1G,cpus=1"]) } catch { #expect("\(error)".contains("--cpus 2")) }
     }
 }
+
+/// The retry rule over made-up boots: which deaths boot the guest again,
+/// and what the error says when one does not.
+@Suite struct GuestRetryTests {
+    static let image = KernelImage(path: "/boot/vmlinuz-6.12.118+deb12-amd64", release: "6.12.118+deb12-amd64")
+
+    func ran(_ n: Int) -> VirtualMachine.BootOutcome {
+        .ran(VMRunResult(kernel: Self.image, acceleration: "tcg", accelerationNote: "", memory: "2G", cpus: 1, numa: [], arguments: ["doctor"],
+                         exitCode: 0, stdout: "", stderr: "", result: nil, seconds: 30, boots: []),
+             GuestBoot(number: n, seconds: 30, vngExit: 0, death: nil, console: nil))
+    }
+
+    func died(_ n: Int, started: Bool) -> VirtualMachine.BootOutcome {
+        let d = GuestDeath.classify(console: GuestDeathTests.int3, startedThplab: started)
+        return .died(d, GuestBoot(number: n, seconds: 16, vngExit: 255, death: d, console: nil))
+    }
+
+    func run(_ outcomes: [VirtualMachine.BootOutcome]) throws -> (VMRunResult, [String], Int) {
+        var said: [String] = []
+        var booted = 0
+        let r = try VirtualMachine.bootUntilItRuns(label: "6.12.118+deb12-amd64", log: { said.append($0) }) { n in
+            booted += 1
+            return outcomes[n - 1]
+        }
+        return (r, said, booted)
+    }
+
+    @Test func aDeathBeforeThplabStartedIsBootedOnceMoreAndKept() throws {
+        let (r, said, booted) = try run([died(1, started: false), ran(2)])
+        #expect(booted == 2 && r.boots.count == 2)
+        #expect(r.boots[0].death?.cause == .kernelOops && r.boots[1].death == nil)
+        #expect(said.count == 1 && said[0].contains("Oops: int3") && said[0].contains("booting it once more"))
+    }
+
+    @Test func aDeathWhileThplabRanIsNeverBootedAgain() throws {
+        var booted = 0
+        #expect(throws: THPLabError.self) {
+            _ = try VirtualMachine.bootUntilItRuns(label: "k", log: { _ in }) { n in booted += 1; return died(n, started: true) }
+        }
+        #expect(booted == 1)
+    }
+
+    @Test func aSecondDeathFailsWithBothConsoles() throws {
+        do {
+            _ = try run([died(1, started: false), died(2, started: false), ran(3)])
+            Issue.record("a third boot")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("boot 1 died too") && text.contains("boot 2, vng exit 255"), "\(text)")
+            // Each console's oops, quoted, and again in its last lines: both consoles.
+            #expect(text.components(separatedBy: "Oops: int3").count - 1 == 2 * 2, "both consoles quoted: \(text)")
+        }
+    }
+
+    @Test func aGuestThatRanIsBootedOnce() throws {
+        let (r, said, booted) = try run([ran(1)])
+        #expect(booted == 1 && r.boots.count == 1 && said.isEmpty)
+    }
+}

@@ -74,7 +74,7 @@ public enum DoctorProbe {
                  h.tracefs.ok == true ? "ready; tracepoints tell whether khugepaged looked at the object" : "ready, but without tracepoints a wait cannot tell 'never looked' from 'looked and refused'")
         scenario("collapse, sparse, latency", base + khugepaged, "ready")
         scenario("swap", base + (h.swaps.isEmpty && !h.isRoot ? ["root, to make a swap file"] : []), h.swaps.isEmpty ? "ready: a swap file is made for the run" : "ready: uses the host's swap")
-        scenario("numa", base + (withMemory.count >= 2 ? [] : ["two NUMA nodes with memory (this host has \(withMemory.count)); a two-node guest has them: thplab vm --numa 1G,cpus=0 --numa 1G,cpus=1"]),
+        scenario("numa", base + (withMemory.count >= 2 ? [] : ["two NUMA nodes with memory (this host has \(withMemory.count)); a two-node guest has them: thplab vm --cpus 2 --numa 1G,cpus=0 --numa 1G,cpus=1"]),
                  "ready: small pages spread over \(withMemory.count) nodes before the collapse")
         scenario("placement (--node, --interleave, --preferred)", base + (h.numaNodes == nil ? ["NUMA support in the kernel"] : []),
                  withMemory.count >= 2 ? "ready on nodes \(withMemory.map { String($0.node) }.joined(separator: ","))"

@@ -29,9 +29,12 @@ public struct GuestDeath: Codable, Sendable, Equatable {
     public var meaning: String
     /// The console's last lines, whatever they say.
     public var tail: [String]
+    /// The last lines thplab wrote to stderr in the guest, when it had
+    /// started: its progress, so where it was when the guest ended.
+    public var thplabSaid: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case cause, startedThplab = "started_thplab", quote, meaning, tail
+        case cause, startedThplab = "started_thplab", quote, meaning, tail, thplabSaid = "thplab_said"
     }
 
     /// A guest that died before thplab ran, whatever the cause and however
@@ -100,6 +103,10 @@ public struct GuestDeath: Codable, Sendable, Equatable {
     public var description: String {
         var out = ["\(cause.rawValue): \(meaning)"]
         if !quote.isEmpty { out.append("  the console said:"); out += quote.map { "    " + $0 } }
+        if let said = thplabSaid {
+            out.append("  thplab in the guest said last:")
+            out += said.isEmpty ? ["    (nothing)"] : said.map { "    " + $0 }
+        }
         if tail != quote {
             out.append("  its last lines:")
             out += tail.isEmpty ? ["    (nothing)"] : tail.map { "    " + $0 }

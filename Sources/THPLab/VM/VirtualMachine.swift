@@ -109,20 +109,29 @@ public enum VirtualMachine {
         guard missing.isEmpty else {
             throw THPLabError.unsupported("VMs need " + missing.joined(separator: ", ") + "; scripts/install-vm-tools installs them")
         }
+        return try bootUntilItRuns(label: o.kernel.release ?? o.kernel.path, log: log) { number in
+            try boot(o, number: number, arguments: arguments, wantJSON: wantJSON, log: log)
+        }
+    }
+
+    /// The retry rule, over any boot: a guest that died before thplab
+    /// started is booted once more; a second death, or a death while
+    /// thplab ran, fails with every boot's death (its console's lines).
+    static func bootUntilItRuns(label: String, log: (String) -> Void, boot: (Int) throws -> BootOutcome) throws -> VMRunResult {
         var boots: [GuestBoot] = []
         while true {
-            switch try boot(o, number: boots.count + 1, arguments: arguments, wantJSON: wantJSON, log: log) {
+            switch try boot(boots.count + 1) {
             case .ran(var result, let b):
                 boots.append(b)
                 result.boots = boots
                 return result
             case .died(let death, let b):
                 boots.append(b)
-                let story = "the guest (\(o.kernel.release ?? o.kernel.path)) ended without thplab's exit code after \(b.seconds) s: \(death.description)"
+                let story = "the guest (\(label)) ended without thplab's exit code after \(b.seconds) s (boot \(b.number), vng exit \(b.vngExit)): \(death.description)"
+                    + (b.console.map { "\n  (its whole console: \($0))" } ?? "")
                 guard death.bootAgain, boots.count < 2 else {
-                    let earlier = boots.dropLast().compactMap { e in e.death.map { "boot \(e.number), \(e.seconds) s: \($0.description)" } }
-                    throw THPLabError(.system, (earlier.isEmpty ? "" : "an earlier boot died too:\n" + earlier.joined(separator: "\n") + "\n") + story
-                                      + (b.console.map { "\n(the whole console: \($0))" } ?? ""))
+                    let earlier = boots.dropLast().compactMap { e in e.death.map { "boot \(e.number) died too, after \(e.seconds) s: \($0.description)" } }
+                    throw THPLabError(.system, (earlier + [story]).joined(separator: "\n"))
                 }
                 log(story + "\nit died before thplab started, so no result is lost: booting it once more")
             }
@@ -214,7 +223,11 @@ public enum VirtualMachine {
         let exitText = timedOut ? nil : FileIO.readIfPresent(dir + "/exit")
         guard let code = exitText.flatMap({ Int32($0.trimmingWhitespace()) }) else {
             let text = String(decoding: (try? FileIO.readBytes(consolePath, limit: 1 << 24)) ?? [], as: UTF8.self)
-            let death = GuestDeath.classify(console: text, startedThplab: started, timedOut: timedOut, bootDeadlinePassed: bootDeadlinePassed)
+            var death = GuestDeath.classify(console: text, startedThplab: started, timedOut: timedOut, bootDeadlinePassed: bootDeadlinePassed)
+            // What thplab printed last (its progress lines): where it was.
+            if started, let said = FileIO.readIfPresent(dir + "/stderr") {
+                death.thplabSaid = Array(said.split(separator: "\n").suffix(10).map(String.init))
+            }
             return .died(death, GuestBoot(number: number, seconds: seconds, vngExit: p.terminationStatus, death: death, console: kept))
         }
         let result = wantJSON ? (try? JSONDecoder().decode(JSONValue.self, from: Data(FileIO.readBytes(dir + "/result.json", limit: 1 << 28)))) : nil

@@ -5,7 +5,7 @@ struct NumaScenario: RegionScenario {
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
         let withMemory = topology.nodes.filter { $0.memTotalKB > 0 }
         guard withMemory.count >= 2 else {
-            throw THPLabError(.unsupported, "the numa scenario needs two NUMA nodes with memory; this host has \(withMemory.count). Run it in a two-node guest: thplab vm --kernel K --memory 2G --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa")
+            throw THPLabError(.unsupported, "the numa scenario needs two NUMA nodes with memory; this host has \(withMemory.count). Run it in a two-node guest: thplab vm --kernel K --memory 2G --cpus 2 --numa 1G,cpus=0 --numa 1G,cpus=1 -- run numa")
         }
     }
 
