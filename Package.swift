@@ -32,8 +32,11 @@ let package = Package(
             dependencies: [
                 "THPLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        // Names the git commit in `thplab --version`.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         .testTarget(
             name: "THPLabTests",
             dependencies: ["THPLab"],

@@ -35,5 +35,5 @@ thplab_install_packages() {
   fi
   echo "thplab: installing$missing" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${THPLAB_APT_OPTIONS:-} $missing >/dev/null
 }

@@ -18,7 +18,8 @@ struct THPLabCommand: ParsableCommand {
 
             Start with `thplab doctor`, then `sudo thplab run retract`.
             """,
-        subcommands: [Run.self, SweepCommand.self, Snapshot.self, Diff.self, Watch.self, Collapse.self, Explain.self, VMCommand.self, MatrixCommand.self, BatteryCommand.self, Report.self, Doctor.self, Knobs.self, Worker.self, Exec.self]
+        version: Version.line,
+        subcommands: [Run.self, SweepCommand.self, Snapshot.self, Diff.self, Watch.self, Collapse.self, Explain.self, Export.self, VMCommand.self, MatrixCommand.self, BatteryCommand.self, Report.self, Doctor.self, Knobs.self, Worker.self, Exec.self]
     )
 
     static func main() {

@@ -88,6 +88,14 @@ enum GuestRuns {
         guard let json = try? r.json() else {
             return Outcome(invocation: r, json: nil, failure: "no JSON from thplab \(args.prefix(2).joined(separator: " ")) (exit \(r.status)): \(r.stderr.suffix(3000))")
         }
+        // Each guest battery's entries, with their exit codes and times: a
+        // slow guest shows where its time went.
+        let batteries = (json["columns"] as? [[String: Any]])?.map { ($0["label"] as? String ?? "?", $0["result"] as? [String: Any]) }
+            ?? [("guest", json["result"] as? [String: Any])]
+        for (label, battery) in batteries {
+            let entries = (battery?["entries"] as? [[String: Any]] ?? []).map { "\($0["label"] ?? "?") \($0["exit_code"] ?? "?") \($0["seconds"] ?? "?")s" }
+            print("  \(label): " + (entries.isEmpty ? "no battery" : entries.joined(separator: "; ")))
+        }
         return Outcome(invocation: r, json: json, failure: nil)
     }
 

@@ -191,8 +191,15 @@ enum HostState {
     }
 
     /// Whether any run journal is on disk (a killed run's, or a running one's).
-    static var journalExists: Bool {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/run/thplab")) ?? []).contains { $0.hasPrefix("journal") }
+    static var journalExists: Bool { !journals().isEmpty }
+
+    /// The run journals on disk, each with what it holds: a journal left
+    /// behind names the run that left it and the step it could not undo.
+    static func journals() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/run/thplab")) ?? []).filter { $0.hasPrefix("journal") }.sorted().map { name in
+            let text = (try? String(contentsOfFile: "/run/thplab/" + name, encoding: .utf8)) ?? "(unreadable)"
+            return "/run/thplab/\(name): \(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))"
+        }
     }
 
     /// Pids of processes whose command line mentions `thplab worker`.
@@ -233,7 +240,7 @@ struct HostSnapshot {
         #expect(HostState.thplabMounts().isEmpty, "mounts left: \(HostState.thplabMounts())", sourceLocation: sourceLocation)
         #expect(HostState.thplabInstances().isEmpty, "tracefs instances left", sourceLocation: sourceLocation)
         #expect(HostState.tracefsMounted() == tracefsMounted, "tracefs mount changed", sourceLocation: sourceLocation)
-        #expect(!HostState.journalExists, "journal left", sourceLocation: sourceLocation)
+        #expect(HostState.journals().isEmpty, "journal left: \(HostState.journals())", sourceLocation: sourceLocation)
         #expect(HostState.workers().isEmpty, "workers left: \(HostState.workers())", sourceLocation: sourceLocation)
         #expect(HostState.swaps() == swaps, "swap areas changed: \(HostState.swaps())", sourceLocation: sourceLocation)
         #expect(HostState.thplabCgroups().isEmpty, "cgroups left: \(HostState.thplabCgroups())", sourceLocation: sourceLocation)

@@ -68,6 +68,27 @@ import Testing
         #expect(try HostJournal.load(g.journalPath) == nil)
     }
 
+    /// A run SIGKILLed between writing its journal's `.tmp` and renaming it
+    /// (seen in CI: `run mthp` killed at once): the change it was to record
+    /// was never made, so the next start removes the half-written file and
+    /// touches no knob; the run's renamed journal, if any, is undone.
+    @Test func aHalfWrittenJournalIsRemovedAtTheNextStart() throws {
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        var half = HostJournal(pid: 999_998, command: "run mthp")
+        half.knobs = [.init(name: "shmem_enabled", original: "always")]
+        try half.save(state + "/journal-999998.json")
+        try FileManager.default.moveItem(atPath: state + "/journal-999998.json", toPath: state + "/journal-999998.json.tmp")
+        // A truncated one as well, cut mid-write.
+        try "{ \"command\" : \"run mt".write(toFile: state + "/journal-999997.json.tmp", atomically: false, encoding: .utf8)
+        #expect(HostGuard.staleJournals(stateDir: state).count == 2)
+        var lines: [String] = []
+        let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { lines.append($0) })
+        defer { g.release() }
+        #expect(try value("shmem_enabled").contains("[never]"), "the knob it was about to change is left alone")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).filter { $0.hasPrefix("journal") }.isEmpty)
+        #expect(lines.filter { $0.contains("did not finish") }.count == 2, "\(lines)")
+    }
+
     /// A directory that cannot be removed (here: not empty, as a cgroup
     /// with a process still in it) stays journaled through undo and
     /// release, and the next start tries again and succeeds once it can.

@@ -38,7 +38,9 @@ import Testing
         let c = ctx(KernelVersion(6, 1))
         let own = ExpectationModel.expect(role: .privateClean, inTriggerProcess: true, isTriggerMapping: false, c)
         #expect(own.state == .pteMapped)
-        #expect(own.rule.contains("trylock"))
+        // Before 6.6 retract_page_tables() under MADV_COLLAPSE tries only
+        // the target range and queues the rest for khugepaged.
+        #expect(own.rule.contains("khugepaged_add_pte_mapped_thp"))
         #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: true, isTriggerMapping: true, c).state == .pmdMapped)
         // Other processes: MADV_COLLAPSE retracts nothing there before 6.6;
         // khugepaged does, through mmap_write_trylock().
@@ -170,6 +172,18 @@ import Testing
         // Already fast: nothing to change.
         let fast = knobs(["khugepaged/scan_sleep_millisecs": "5", "khugepaged/alloc_sleep_millisecs": "1"])
         #expect(KnobPlan.forKhugepaged(current: fast, backing: .file).isEmpty)
+    }
+
+    /// Before 6.6 khugepaged would retract the mappings MADV_COLLAPSE
+    /// queued for it, at some moment of the run: it is kept asleep.
+    @Test func madviseCollapseHoldsKhugepagedOffOnlyBefore66() {
+        let defaults = knobs(["khugepaged/scan_sleep_millisecs": "10000"])
+        let old = KnobPlan.forMadviseCollapse(current: defaults, kernel: KernelVersion(6, 1))
+        #expect(old.map(\.name) == ["khugepaged/scan_sleep_millisecs"])
+        #expect(old.first.flatMap { Int($0.value) } ?? 0 >= 600_000)
+        #expect(KnobPlan.forMadviseCollapse(current: defaults, kernel: KernelVersion(6, 6)).isEmpty)
+        #expect(KnobPlan.forMadviseCollapse(current: defaults, kernel: KernelVersion(6, 18)).isEmpty)
+        #expect(KnobPlan.forMadviseCollapse(current: knobs(["khugepaged/scan_sleep_millisecs": "900000"]), kernel: KernelVersion(6, 1)).isEmpty)
     }
 
     @Test func effectiveShmemHuge() {

@@ -58,6 +58,22 @@ public enum KnobPlan {
         return out
     }
 
+    /// khugepaged's sleep while MADV_COLLAPSE is measured on a kernel
+    /// without lock-free retraction (before 6.6): there MADV_COLLAPSE
+    /// leaves every mapping but the caller's to khugepaged, queueing each
+    /// (khugepaged_add_pte_mapped_thp) for its next visit of that process,
+    /// which would retract them at some moment during the run. Set before
+    /// populate: the write wakes khugepaged for one pass, done long before
+    /// the collapse fills the queue.
+    static let madviseHoldSleepMs = 600_000
+
+    public static func forMadviseCollapse(current: [String: SysfsValue], kernel: KernelVersion) -> [Change] {
+        guard !VersionRules.locklessRetraction.applies(kernel),
+              let v = current.value(.scanSleepMillisecs).flatMap({ Int($0) }), v < madviseHoldSleepMs else { return [] }
+        return [Change(name: Knob.scanSleepMillisecs.rawValue, value: "\(madviseHoldSleepMs)",
+                       why: "before 6.6 MADV_COLLAPSE queues the other mappings for khugepaged to retract at its next visit; khugepaged sleeps through the run so that what is seen is MADV_COLLAPSE's own doing")]
+    }
+
     /// The shmem `huge` setting that governs the object once these knobs
     /// are in force: `deny`/`force` in shmem_enabled override everything,
     /// memfd follows shmem_enabled, a tmpfs file its mount's `huge=`.

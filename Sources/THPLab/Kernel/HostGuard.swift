@@ -34,12 +34,17 @@ public final class HostGuard: @unchecked Sendable {
 
     /// Journals of thplab processes that no longer run (pid not alive, or
     /// reused by another program), plus an older thplab's `journal.json`.
+    /// A killed run's half-written journal (`journal-PID.json.tmp`, cut
+    /// off between the write and the rename) counts too: a change is
+    /// journaled before it is made, so what it was about to record had not
+    /// been done yet, and it is only removed.
     public static func staleJournals(stateDir: String) -> [String] {
         let names = (try? Sys.listDirectory(stateDir)) ?? []
         return names.filter { name in
             if name == "journal.json" { return true }
-            guard name.hasPrefix("journal-"), name.hasSuffix(".json"),
-                  let pid = Int32(name.dropFirst(8).dropLast(5)) else { return false }
+            let base = name.hasSuffix(".tmp") ? name.dropLast(4) : Substring(name)
+            guard base.hasPrefix("journal-"), base.hasSuffix(".json"),
+                  let pid = Int32(base.dropFirst(8).dropLast(5)) else { return false }
             return !isThplab(pid)
         }.sorted().map { stateDir + "/" + $0 }
     }
@@ -123,6 +128,11 @@ public final class HostGuard: @unchecked Sendable {
     /// Undoes, newest first, what killed thplab runs left behind.
     private func undoStaleJournals(log: (String) -> Void) throws {
         for path in Self.staleJournals(stateDir: stateDir).reversed() {
+            if path.hasSuffix(".tmp") {
+                _ = try? Sys.unlink(path)
+                log("removed \(path), a journal write a killed run did not finish (the change it was to record was never made)")
+                continue
+            }
             guard let stale = try HostJournal.load(path) else { continue }
             log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
             let steps = stale.undo(sysfs: sysfs)
@@ -226,7 +236,9 @@ public final class HostGuard: @unchecked Sendable {
                 return try make()
             } catch {
                 journal.resources.removeAll { $0 == r }
-                try? journal.save(journalPath)
+                // After release() the journal is gone: writing it again
+                // would leave one behind (or half of one at the exit).
+                if !released { try? journal.save(journalPath) }
                 throw error
             }
         }
@@ -243,7 +255,7 @@ public final class HostGuard: @unchecked Sendable {
             guard journal.resources.contains(r) else { return }
             // Journaled until undone: a failed step is tried again at release
             // and, if it fails there too, by the next start.
-            guard HostJournal.undo(r)?.failed != true else { return }
+            guard !released, HostJournal.undo(r)?.failed != true else { return }
             journal.resources.removeAll { $0 == r }
             try? journal.save(journalPath)
         }

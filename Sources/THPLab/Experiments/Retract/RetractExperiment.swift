@@ -24,6 +24,7 @@ public struct RetractExperiment {
         let object = try SharedObject(backing: o.backing, size: o.size, tmpfsHuge: o.tmpfsHuge,
                                       tmpfsSize: o.tmpfsSize, directory: o.directory, guardian: guardian)
         try lab.apply(KnobPlan.forPopulate(current: lab.knobsBefore))
+        if o.trigger == .madvise { try lab.apply(KnobPlan.forMadviseCollapse(current: lab.knobs(), kernel: lab.kernel)) }
         let hosts = try RetractHosts(o, object: object, lab: lab, executable: executable)
         defer { hosts.stop() }
         let shared = hosts.sharedRegion(object)
