@@ -83,7 +83,7 @@ extension KernelSuite {
               - job_name: thplab
                 static_configs:
                   - targets: ['127.0.0.1:\(exportPort)']
-            """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            """.write(toFile: dir + "/prometheus.yml", atomically: false, encoding: .utf8)
         let server = try Daemon(prometheus, ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
                                              "--web.listen-address=127.0.0.1:\(promPort)"], dir: dir)
         defer { server.stop() }

@@ -111,7 +111,7 @@ extension KernelSuite {
         #expect(load.status == 0, "\(load.stderr)")
         #expect(HostState.value(Self.knob) == host.knobs[Self.knob]?.trimmingCharacters(in: .whitespacesAndNewlines))
         // A profile with one bad line changes nothing.
-        try (try String(contentsOfFile: file, encoding: .utf8) + "max_ptes_swap=9999\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: file, encoding: .utf8) + "max_ptes_swap=9999\n").write(toFile: file, atomically: false, encoding: .utf8)
         #expect(try Thplab.run(["knobs", "set", "max_ptes_none=100"], timeout: 30).status == 0)
         let bad = try Thplab.run(["knobs", "load", file], timeout: 30)
         #expect(bad.status == 2)

@@ -88,7 +88,7 @@ extension KernelSuite {
         #expect(try Thplab.run(["report", saved, "--html", dir.path + "/coincide.html"]).status == 0)
         let page = try String(contentsOfFile: dir.path + "/coincide.html", encoding: .utf8)
         #expect(try renderCheck(dir.path + "/coincide.html").status == 0, "as thplab draws it, both series show")
-        try page.replacing(/\ r="[0-9.]+" fill=/, with: " r=\"3\" fill=").write(toFile: dir.path + "/hidden.html", atomically: true, encoding: .utf8)
+        try page.replacing(/\ r="[0-9.]+" fill=/, with: " r=\"3\" fill=").write(toFile: dir.path + "/hidden.html", atomically: false, encoding: .utf8)
         let hidden = try renderCheck(dir.path + "/hidden.html")
         #expect(hidden.status == 1)
         #expect(hidden.stderr.contains("is hidden under another"), "\(hidden.stderr)")

@@ -67,7 +67,7 @@ import Testing
     ])
     func refusesWhatIsNotASnapshot(content: String, says: String) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("thplab-diff-\(UUID().uuidString).json").path
-        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        try content.write(toFile: path, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let e = #expect(throws: THPLabError.self) { try SnapshotDiff.load(path) }
         #expect(e?.exitCode == 2)

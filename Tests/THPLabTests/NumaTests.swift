@@ -70,7 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let fm = FileManager.default
         try fm.createDirectory(atPath: root + "/memory", withIntermediateDirectories: true)
-        try "8000000\n".write(toFile: root + "/memory/block_size_bytes", atomically: true, encoding: .utf8)
+        try "8000000\n".write(toFile: root + "/memory/block_size_bytes", atomically: false, encoding: .utf8)
         for (node, blocks) in [(0, [0, 1]), (1, [2, 3])] {
             for b in blocks { try fm.createDirectory(atPath: root + "/node/node\(node)/memory\(b)", withIntermediateDirectories: true) }
         }

@@ -21,17 +21,17 @@ import Testing
             for (pid, comm, stat) in [(2, "kthreadd", kStat), (100, "postgres", pgStat), (101, "postgres", pgStat), (102, "bash", pgStat)] {
                 let d = "\(proc)/\(pid)"
                 try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
-                try (comm + "\n").write(toFile: d + "/comm", atomically: true, encoding: .utf8)
-                try stat.write(toFile: d + "/stat", atomically: true, encoding: .utf8)
-                try pgCgroup.write(toFile: d + "/cgroup", atomically: true, encoding: .utf8)
+                try (comm + "\n").write(toFile: d + "/comm", atomically: false, encoding: .utf8)
+                try stat.write(toFile: d + "/stat", atomically: false, encoding: .utf8)
+                try pgCgroup.write(toFile: d + "/cgroup", atomically: false, encoding: .utf8)
             }
             try fm.createDirectory(atPath: cgroup + "/svc/child", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: cgroup + "/idle", withIntermediateDirectories: true)
-            try "".write(toFile: cgroup + "/idle/cgroup.procs", atomically: true, encoding: .utf8)
+            try "".write(toFile: cgroup + "/idle/cgroup.procs", atomically: false, encoding: .utf8)
             try fm.createDirectory(atPath: root + "/cgroup/unified", withIntermediateDirectories: true)
-            try "\n".write(toFile: cgroup + "/cgroup.procs", atomically: true, encoding: .utf8)
-            try "101\n".write(toFile: cgroup + "/svc/cgroup.procs", atomically: true, encoding: .utf8)
-            try "100\n".write(toFile: cgroup + "/svc/child/cgroup.procs", atomically: true, encoding: .utf8)
+            try "\n".write(toFile: cgroup + "/cgroup.procs", atomically: false, encoding: .utf8)
+            try "101\n".write(toFile: cgroup + "/svc/cgroup.procs", atomically: false, encoding: .utf8)
+            try "100\n".write(toFile: cgroup + "/svc/child/cgroup.procs", atomically: false, encoding: .utf8)
             try fm.createDirectory(atPath: root + "/notacgroup", withIntermediateDirectories: true)
         }
 
