@@ -30,7 +30,17 @@ struct THPLabCommand: ParsableCommand {
                 try c.outputOptions.refuseCSV(type(of: command)._commandName)
             }
             try command.run()
-        } catch let e as THPLabError {
+            HostGuard.waitIfInterrupted()
+        } catch {
+            // A signal's handler may be putting the host back: it speaks
+            // and exits, not this error, which its release() caused.
+            HostGuard.waitIfInterrupted()
+            exit(with: error)
+        }
+    }
+
+    static func exit(with error: Error) -> Never {
+        do { throw error } catch let e as THPLabError {
             Console.error("thplab: \(e.description)")
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {

@@ -291,13 +291,35 @@ public final class HostGuard: @unchecked Sendable {
         return log
     }
 
+    /// The signal whose handler is putting the host back, process-wide.
+    private static let interruption = Locked<Int32?>(nil)
+
+    /// For a thread whose work a signal's release() ended (a worker the
+    /// handler killed, a step refused because thplab is stopping): waits
+    /// for the handler, which says what it put back and exits with 128 +
+    /// the signal, rather than racing it to the exit with another status
+    /// while the undo is still under way. Returns at once when no signal came.
+    public static func waitIfInterrupted() {
+        guard interruption.get() != nil else { return }
+        Sys.sleep(milliseconds: 15_000)
+    }
+
     private func installSignalHandlers(log: @escaping (String) -> Void) {
+        // release() kills the workers while the main thread may still be
+        // writing to them: SIGPIPE would end thplab halfway through its
+        // undo (seen: exit by SIGPIPE, journal, swap file and cgroup left,
+        // with SIGTERM in the first second of run mthp). A write to a dead
+        // worker fails with EPIPE instead.
+        Sys.ignoreSignal(SIGPIPE)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             Sys.ignoreSignal(sig)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [weak self] in
+                HostGuard.interruption.set(sig)
                 let lines = self?.release() ?? []
-                log("thplab: interrupted by signal \(sig); the host was put back as it was")
+                log(lines.contains(where: \.failed)
+                    ? "thplab: interrupted by signal \(sig); the host was put back except what failed below, which the next thplab start tries again"
+                    : "thplab: interrupted by signal \(sig); the host was put back as it was")
                 for line in lines { log("  \(line)") }
                 Sys.immediateExit(128 + sig)
             }

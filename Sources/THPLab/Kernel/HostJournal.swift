@@ -113,9 +113,21 @@ public struct HostJournal: Codable, Equatable, Sendable {
             return .done("disabled the memory controller in \(r.path)")
         case .directory:
             guard Sys.exists(r.path) else { return nil }
-            if Sys.exists(r.path + "/cgroup.procs") { MemoryCgroup.waitUntilEmpty(r.path) }
-            if case .failure(let e) = Sys.result({ try Sys.rmdir(r.path) }) { return .failed("remove \(r.path): \(e)") }
-            return .done("removed \(r.path)")
+            let cgroup = Sys.exists(r.path + "/cgroup.procs")
+            // Busy for a moment, not for good: a tracefs instance while one
+            // of its files is open (a signal's release() races the run's
+            // own reads of it: EBUSY seen with SIGTERM 0.4 s into run
+            // mthp), a cgroup joined again while it is removed. Empty it
+            // and try again while it is busy, for at most 2 s.
+            let deadline = Sys.monotonicNanoseconds() + 2_000_000_000
+            while true {
+                if cgroup { MemoryCgroup.waitUntilEmpty(r.path) }
+                switch Sys.result({ try Sys.rmdir(r.path) }) {
+                case .success: return .done("removed \(r.path)")
+                case .failure(.resourceBusy) where Sys.monotonicNanoseconds() < deadline: Sys.sleep(milliseconds: 20)
+                case .failure(let e): return .failed("remove \(r.path): \(e)")
+                }
+            }
         }
     }
 }
