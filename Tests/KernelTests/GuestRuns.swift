@@ -14,13 +14,12 @@ enum GuestRuns {
     /// The battery plan's entries the version rules speak of.
     static let planWords = ["doctor", "nohugepage --uffd-wp", "run bloat", "run shared"]
     /// Commands of the per-rule guest tests, run in the same boots.
-    static let entries = [
-        "sweep sparse --present 256 --extents 2 --knob max_ptes_none=255,256",
-        "sweep swap --swapped 64 --extents 2 --knob max_ptes_swap=63,64",
-        "run mthp --memory anon --memory shmem --memory tmpfs",
-        "sweep bloat --trigger madvise --knob max_ptes_none=256 --touched 64,400 --extents 2",
-        "run collapse --backing anon --trigger khugepaged --extents 2 --timeout 60",
-    ]
+    static let sparse = "sweep sparse --present 256 --extents 2 --knob max_ptes_none=255,256"
+    static let swap = "sweep swap --swapped 64 --extents 2 --knob max_ptes_swap=63,64"
+    static let mthp = "run mthp --memory anon --memory shmem --memory tmpfs"
+    static let bloat = "sweep bloat --trigger madvise --knob max_ptes_none=256 --touched 64,400 --extents 2"
+    static let anonCollapse = "run collapse --backing anon --trigger khugepaged --extents 2 --timeout 60"
+    static let entries = [sparse, swap, mthp, bloat, anonCollapse]
     static let numaEntries = ["run numa --extents 2", "run numa --node 1 --extents 2"]
 
     /// What one shared guest run brought back.

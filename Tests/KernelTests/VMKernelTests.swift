@@ -52,7 +52,7 @@ extension KernelSuite {
     /// the model (RegionExperiment.expectation).
     enum ThresholdRule: String, CaseIterable, Sendable {
         case sparse, swap
-        var entry: String { GuestRuns.entries[self == .sparse ? 0 : 1] }
+        var entry: String { self == .sparse ? GuestRuns.sparse : GuestRuns.swap }
         var options: RegionOptions {
             var o = RegionOptions(scenario: self == .sparse ? .sparse : .swap)
             o.extents = 2
@@ -86,7 +86,7 @@ extension KernelSuite {
     /// that brought them and runs the tmpfs steps, which need none.
     @Test(arguments: Guest.allCases)
     func mthpInTheGuest(guest: Guest) throws {
-        let raw = try entry(GuestRuns.entries[2], on: guest)
+        let raw = try entry(GuestRuns.mthp, on: guest)
         let release = try #require(guest.release)
         let kernel = try #require(KernelVersion(release: release))
         let json = try JSONSerialization.data(withJSONObject: raw)
@@ -119,7 +119,7 @@ extension KernelSuite {
     /// shrinker and splits none.
     @Test(arguments: Guest.allCases)
     func bloatInTheGuest(guest: Guest) throws {
-        let json = try JSONSerialization.data(withJSONObject: try entry(GuestRuns.entries[3], on: guest))
+        let json = try JSONSerialization.data(withJSONObject: try entry(GuestRuns.bloat, on: guest))
         let result = try JSONDecoder().decode(SweepResult.self, from: json)
         let ok = result.ok
         #expect(ok, "\(result.differences)")
@@ -137,7 +137,7 @@ extension KernelSuite {
     /// Debian's 6.1 has enabled=always and no PAGEMAP_SCAN: an anonymous
     /// region must still start small, and its collapse still be seen.
     @Test func anonymousCollapseByKhugepagedOn61() throws {
-        let result: [String: Any]? = try entry(GuestRuns.entries[4], on: .k61)
+        let result: [String: Any]? = try entry(GuestRuns.anonCollapse, on: .k61)
         #expect(result?["collapsed"] as? Int == 2, "\(result?["differences"] ?? "")")
         let changed = (result?["knobs_changed"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(changed.contains("enabled"), "enabled=always must be lowered for populate: \(changed)")
