@@ -35,6 +35,13 @@ let package = Package(
             ],
             plugins: ["BuildCommit"]
         ),
+        // The parsers under libFuzzer (scripts/fuzz builds it with
+        // -sanitize=fuzzer,address); a plain build replays inputs.
+        .executableTarget(
+            name: "thplab-fuzz",
+            dependencies: ["THPLab"],
+            path: "Sources/thplab-fuzz"
+        ),
         // Names the git commit in `thplab --version`.
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .testTarget(

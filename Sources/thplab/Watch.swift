@@ -42,7 +42,8 @@ struct Watch: ParsableCommand {
         let line = ProgressLine(output: output)
         let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in
             guard !output.toStdout else { return }
-            line.update(WatchTextReport.line(s)) { print($0) }
+            // Unbuffered, so that `watch | tee` or a log shows each sample as it is taken.
+            line.update(WatchTextReport.line(s)) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         }
         line.finish()
         try output.emit(result) { WatchTextReport.summary(result) }

@@ -72,9 +72,17 @@ enum Thplab {
     }
 
     /// Starts thplab; the caller waits for it with `finish`.
-    static func start(_ args: [String], asUser uid: Int? = nil, withoutSysAdmin: Bool = false) throws -> (Process, Pipe, Pipe) {
+    /// - Parameters:
+    ///   - via: a program and its arguments that run thplab (`prlimit ...`).
+    ///   - environment: variables added to the test's own.
+    static func start(_ args: [String], asUser uid: Int? = nil, withoutSysAdmin: Bool = false,
+                      via: [String] = [], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         let p = Process()
-        if withoutSysAdmin {
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b } }
+        if !via.isEmpty {
+            p.executableURL = URL(fileURLWithPath: via[0])
+            p.arguments = Array(via.dropFirst()) + [binary] + args
+        } else if withoutSysAdmin {
             // Root, but without CAP_SYS_ADMIN: pagemap then hides PFNs.
             p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             p.arguments = ["--bounding-set=-sys_admin", "--inh-caps=-sys_admin", binary] + args
@@ -126,8 +134,8 @@ enum Thplab {
     }
 
     static func run(_ args: [String], timeout: Double = 120, asUser uid: Int? = nil,
-                    withoutSysAdmin: Bool = false) throws -> Invocation {
-        let (p, o, e) = try start(args, asUser: uid, withoutSysAdmin: withoutSysAdmin)
+                    withoutSysAdmin: Bool = false, via: [String] = [], environment: [String: String] = [:]) throws -> Invocation {
+        let (p, o, e) = try start(args, asUser: uid, withoutSysAdmin: withoutSysAdmin, via: via, environment: environment)
         return finish(p, o, e, timeout: timeout)
     }
 

@@ -196,7 +196,7 @@ import Testing
 
 @Suite struct RetractOptionsTests {
     @Test func defaultsAreValid() throws {
-        try RetractOptions().validate(memAvailableKB: 8 << 20)
+        try RetractOptions().validate(room: MemoryRoom(kb: 8 << 20, source: "MemAvailable"))
         #expect(RetractOptions().specs.map(\.role) == [.shared, .privateClean, .privateWritten, .misaligned])
         var o = RetractOptions()
         o.nohugepage = true
@@ -225,7 +225,7 @@ import Testing
 
     @Test(arguments: badOptions)
     func rejectsBadInput(options: RetractOptions) {
-        let error = #expect(throws: THPLabError.self) { try options.validate(memAvailableKB: 8 << 20) }
+        let error = #expect(throws: THPLabError.self) { try options.validate(room: MemoryRoom(kb: 8 << 20, source: "MemAvailable")) }
         #expect(error?.exitCode == 2)
     }
 

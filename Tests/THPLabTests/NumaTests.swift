@@ -19,6 +19,11 @@ import Testing
         #expect(NumaTopology.parseList("0") == [0])
         #expect(NumaTopology.parseListStrict("1-0") == nil)
         #expect(NumaTopology.parseListStrict("x") == nil)
+        // Found by scripts/fuzz (a timeout): a range of 44 million ids.
+        let huge = try Fixture.text("fuzz-node-list-huge-range.txt")
+        #expect(NumaTopology.parseListStrict(huge) == nil)
+        #expect(NumaTopology.parseListStrict("0-9223372036854775806") == nil)
+        #expect(NumaTopology.parseListStrict("0-8191")?.count == 8192)
         #expect(throws: THPLabError.self) { try Placement.nodeList("") }
         #expect(throws: THPLabError.self) { try Placement.nodeList("0,,1") }
         #expect(try Placement.nodeList("0-1") == [0, 1])

@@ -98,18 +98,18 @@ import Testing
     func regionOptionsRefuseBadInput(change: @Sendable (inout RegionOptions) -> Void, says: String) {
         var o = RegionOptions(scenario: .sparse)
         change(&o)
-        let e = #expect(throws: THPLabError.self) { try o.validate(memAvailableKB: 8 << 20, topology: Self.oneNode) }
+        let e = #expect(throws: THPLabError.self) { try o.validate(room: MemoryRoom(kb: 8 << 20, source: "MemAvailable"), topology: Self.oneNode) }
         #expect(e?.exitCode == 2)
         #expect(e?.message.contains(says) == true, "\(e?.message ?? "")")
     }
 
     @Test func theNumaScenarioNeedsTwoNodesWithMemory() {
         let e = #expect(throws: THPLabError.self) {
-            try RegionOptions(scenario: .numa).validate(memAvailableKB: 8 << 20, topology: Self.oneNode)
+            try RegionOptions(scenario: .numa).validate(room: MemoryRoom(kb: 8 << 20, source: "MemAvailable"), topology: Self.oneNode)
         }
         #expect(e?.exitCode == 3)
         #expect(e?.message.contains("has 1") == true)
-        #expect(throws: Never.self) { try RegionOptions(scenario: .sparse).validate(memAvailableKB: 8 << 20, topology: Self.oneNode) }
+        #expect(throws: Never.self) { try RegionOptions(scenario: .sparse).validate(room: MemoryRoom(kb: 8 << 20, source: "MemAvailable"), topology: Self.oneNode) }
     }
 
     @Test func collapseTimesFromMarkerAndEvents() {

@@ -44,10 +44,25 @@ public enum DoctorProbe {
             : "\(h.topology.nodes.count) online node(s): " + h.topology.nodes.map { n in
                 "node \(n.node) \(n.memTotalKB >> 10) MiB (free \(n.memFreeKB >> 10) MiB), CPUs \(n.cpus.isEmpty ? "none" : n.cpus), distances \(n.distances.map(String.init).joined(separator: " "))"
             }.joined(separator: "; "))
-        for j in HostGuard.staleJournals(stateDir: HostGuard.defaultStateDir) {
-            add("journal", false, "an interrupted run left \(j): the next run, or `thplab knobs restore`, puts the host back")
-        }
+        checks += leftoverChecks(Leftovers.find())
         return checks
+    }
+
+    /// One failed check per thing a thplab that no longer runs left
+    /// behind, or one passed check saying there is none.
+    static func leftoverChecks(_ items: [Leftovers.Item]) -> [DoctorReport.Check] {
+        guard !items.isEmpty else {
+            return [.init(name: "left over", ok: true, detail: "nothing: no stale journal, and no mount, file, swap area, tracefs instance, cgroup or worker of a thplab that no longer runs")]
+        }
+        return items.map { item in
+            let remedy: String
+            switch item.kind {
+            case .journal: remedy = "an interrupted run's journal: the next run, or `thplab knobs restore`, puts the host back"
+            case .worker: remedy = "a worker whose thplab is gone: kill it"
+            default: remedy = "made by a thplab that no longer runs: `thplab knobs restore` undoes what a journal lists; if it stays, remove it by hand (umount, swapoff, rmdir, rm)"
+            }
+            return .init(name: "left over", ok: false, detail: "\(item.kind.rawValue) \(item.path): \(remedy)")
+        }
     }
 
     static func vmCheck() -> DoctorReport.Check {

@@ -39,11 +39,15 @@ public enum KnobCommands {
             let pid = try Sys.result { try Sys.spawnCommand([Sys.ownExecutable(), "exec", "--parent", "\(Sys.pid)", "--"] + command) }
                 .mapError { THPLabError(.usage, "cannot run \(command[0]): \($0)", errno: $0) }.get()
             // A signal to thplab kills the command and restores the knobs.
-            guardian.addWorker(pid)
-            let status = try Sys.result { try Sys.waitpid(pid, block: true) }.mapError { THPLabError.system("waitpid failed", $0) }.get()
+            guardian.addWorker(pid, command: true)
+            let status = Sys.result { try Sys.waitpid(pid, block: true) }
+            // A signal's handler reaped or killed the command: it says what
+            // it put back and exits; this thread must not race it.
+            HostGuard.waitIfInterrupted()
+            let exit = try status.mapError { THPLabError.system("waitpid failed", $0) }.get()
             guardian.removeWorker(pid)
             for step in guardian.release() { log(step.description) }
-            switch status {
+            switch exit {
             case .exited(let code)?: return code
             case .signaled(let sig)?: return 128 + sig
             case nil: return 1

@@ -10,14 +10,14 @@ public enum Sweep {
                            log: @escaping (String) -> Void,
                            progress: (_ done: Int, _ total: Int, _ elapsed: Double) -> Void) throws -> SweepResult {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
-        let available = ProcFS.host.memAvailableKB()
+        let available = MemoryRoom.read()
         for t in axes.first(where: { !$0.isKnob })?.values ?? [] {
             guard options.scenario == .bloat, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat") }
             var o = options
             o.own.present = n
-            try o.validate(memAvailableKB: available, topology: NumaTopology.read())
+            try o.validate(room: available, topology: NumaTopology.read())
         }
-        try options.validate(memAvailableKB: available, topology: NumaTopology.read())
+        try options.validate(room: available, topology: NumaTopology.read())
         guard !axes.isEmpty else { throw THPLabError.usage("give at least one --knob NAME=V1,V2,...") }
         guard Set(axes.map(\.name)).count == axes.count else { throw THPLabError.usage("a knob is given twice") }
         guard (1...100).contains(repeatCount) else { throw THPLabError.usage("--repeat must be from 1 to 100") }

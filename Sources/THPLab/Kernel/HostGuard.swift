@@ -15,6 +15,9 @@ public final class HostGuard: @unchecked Sendable {
     private let mutex = NSLock()
     private var journal: HostJournal
     private var workers: Set<Int32> = []
+    /// Workers that are a user's command (`knobs set -- COMMAND`): they get
+    /// SIGTERM and time to put back their own changes before SIGKILL.
+    private var commands: Set<Int32> = []
     private var released = false
     private var signalSources: [DispatchSourceSignal] = []
 
@@ -50,10 +53,20 @@ public final class HostGuard: @unchecked Sendable {
     }
 
     /// Whether `pid` is a live thplab process.
-    static func isThplab(_ pid: Int32) -> Bool {
+    public static func isThplab(_ pid: Int32) -> Bool {
         guard let cmd = try? FileIO.readBytes("/proc/\(pid)/cmdline", limit: 4096), !cmd.isEmpty else { return false }
         let argv0 = String(decoding: cmd.prefix { $0 != 0 }, as: UTF8.self)
         return argv0.hasSuffix("thplab")
+    }
+
+    /// Live thplab processes that run under the lock of `pid` (their
+    /// THPLAB_LOCK_HOLDER names it): a `knobs set -- COMMAND`'s thplab.
+    static func nestedThplabs(under pid: Int32) -> [Int32] {
+        let marker = Array("\(lockHolderVariable)=\(pid)".utf8)
+        return ((try? Sys.listDirectory("/proc")) ?? []).compactMap { Int32($0) }.filter { p in
+            guard p != Sys.pid, isThplab(p), let env = try? FileIO.readBytes("/proc/\(p)/environ", limit: 1 << 20) else { return false }
+            return env.split(separator: 0).contains { Array($0) == marker }
+        }
     }
 
     /// Whether `pid` is this process's parent, grandparent, ...
@@ -99,7 +112,7 @@ public final class HostGuard: @unchecked Sendable {
             fd = try FileDescriptor.open(FilePath(lockPath), .readWrite, options: [.create, .closeOnExec],
                                          permissions: [.ownerReadWrite])
         } catch let e as Errno {
-            throw THPLabError.system("cannot open the lock file \(lockPath)", e)
+            throw THPLabError.system("cannot open the lock file \(lockPath) (thplab keeps its lock and the journal of every change there, and changes nothing without them; point THPLAB_STATE_DIR at a writable directory)", e)
         }
         if case .failure = Sys.result({ try Sys.flockExclusive(fd, nonBlocking: true) }) {
             let holder = (try? FileIO.read(lockPath, limit: 64))?.trimmingWhitespace() ?? "?"
@@ -134,6 +147,16 @@ public final class HostGuard: @unchecked Sendable {
                 continue
             }
             guard let stale = try HostJournal.load(path) else { continue }
+            // A killed `knobs set -- thplab run ...`: its command got SIGTERM
+            // (PR_SET_PDEATHSIG) and is putting back its own changes, which
+            // it journaled on top of the dead one's. Undoing the dead one's
+            // first would let the command's undo set its knobs again.
+            let nested = Self.nestedThplabs(under: stale.pid)
+            if !nested.isEmpty {
+                log("waiting up to 20 s for thplab pid(s) \(nested.map(String.init).joined(separator: ", ")), started under the interrupted pid \(stale.pid), to put back their own changes")
+                let deadline = Sys.monotonicNanoseconds() + 20_000_000_000
+                while !Self.nestedThplabs(under: stale.pid).isEmpty && Sys.monotonicNanoseconds() < deadline { Sys.sleep(milliseconds: 20) }
+            }
             log("found the journal of an interrupted thplab run (pid \(stale.pid), `\(stale.command)`); putting the host back:")
             let steps = stale.undo(sysfs: sysfs)
             for step in steps { log("  \(step)") }
@@ -261,8 +284,11 @@ public final class HostGuard: @unchecked Sendable {
         }
     }
 
-    public func addWorker(_ pid: Int32) { withLock { _ = workers.insert(pid) } }
-    public func removeWorker(_ pid: Int32) { withLock { _ = workers.remove(pid) } }
+    /// - Parameter command: a user's command rather than thplab's own worker.
+    public func addWorker(_ pid: Int32, command: Bool = false) {
+        withLock { _ = workers.insert(pid); if command { _ = commands.insert(pid) } }
+    }
+    public func removeWorker(_ pid: Int32) { withLock { _ = workers.remove(pid); _ = commands.remove(pid) } }
 
     private func withLock<T>(_ body: () throws -> T) rethrows -> T {
         mutex.lock()
@@ -279,10 +305,31 @@ public final class HostGuard: @unchecked Sendable {
         defer { mutex.unlock() }
         if released { return [] }
         released = true
-        for pid in workers {
+        // thplab's own workers die at once. A command of `knobs set --` (a
+        // thplab run among them) gets SIGTERM and up to 15 s to put back its
+        // own changes, then SIGKILL: the next start undoes what its journal
+        // still holds.
+        for pid in workers.subtracting(commands) {
             Sys.kill(pid, Sys.SIGKILL)
             _ = try? Sys.waitpid(pid, block: true)
         }
+        for pid in commands { Sys.kill(pid, Sys.SIGTERM) }
+        let deadline = Sys.monotonicNanoseconds() + 15_000_000_000
+        var left = commands
+        while !left.isEmpty {
+            left = left.filter { pid in
+                // nil: still running; ECHILD: reaped by the thread that waits for it.
+                if case .success(nil) = Sys.result({ try Sys.waitpid(pid, block: false) }) { return true }
+                return false
+            }
+            if left.isEmpty { break }
+            if Sys.monotonicNanoseconds() >= deadline {
+                for pid in left { Sys.kill(pid, Sys.SIGKILL); _ = try? Sys.waitpid(pid, block: true) }
+                break
+            }
+            Sys.sleep(milliseconds: 10)
+        }
+        commands.removeAll()
         workers.removeAll()
         let log = journal.undo(sysfs: sysfs)
         // What could not be undone stays in the journal for the next start.

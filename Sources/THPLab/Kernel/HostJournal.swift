@@ -46,10 +46,18 @@ public struct HostJournal: Codable, Equatable, Sendable {
         }
     }
 
+    /// Writes the journal; thplab changes nothing it could not journal
+    /// first, so a failure here (a full or read-only state directory)
+    /// stops the change with a message that says so.
     public func save(_ path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.writeAtomically(path, Array(try enc.encode(self)), permissions: [.ownerReadWrite])
+        do {
+            try FileIO.writeAtomically(path, Array(try enc.encode(self)), permissions: [.ownerReadWrite])
+        } catch let e as THPLabError {
+            let dir = path.split(separator: "/").dropLast().joined(separator: "/")
+            throw THPLabError(.unsupported, "cannot write the journal \(path) (\(e.errno.map { "\($0)" } ?? e.message)): thplab changes nothing it cannot journal first, so nothing was changed; free space in /\(dir) or make it writable, or point THPLAB_STATE_DIR at a directory that is")
+        }
     }
 
     /// Puts back everything the journal lists, knobs last-changed first.

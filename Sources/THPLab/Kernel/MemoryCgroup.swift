@@ -136,7 +136,7 @@ public final class MemoryCgroup {
 
     /// The path, relative to its hierarchy's root, of the memory cgroup a
     /// /proc/PID/cgroup text names: v1's line listing `memory`, v2's `0::`.
-    static func ownPath(cgroupText: String, version: Version) -> String? {
+    public static func ownPath(cgroupText: String, version: Version) -> String? {
         for line in cgroupText.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3 else { continue }

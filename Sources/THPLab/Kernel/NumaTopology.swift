@@ -52,15 +52,20 @@ public struct NumaTopology: Codable, Equatable, Sendable {
         parseListStrict(text) ?? []
     }
 
+    /// No node or CPU number reaches this (MAX_NUMNODES is at most 1024,
+    /// NR_CPUS 8192 on x86-64): a list beyond it is refused, not expanded
+    /// (`0-44444444` from the fuzzer took seconds and gigabytes).
+    static let listBound = 1 << 16
+
     public static func parseListStrict(_ text: String) -> [Int]? {
         var out: [Int] = []
         let trimmed = text.trimmingWhitespace()
         if trimmed.isEmpty { return [] }
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false)
-            guard let lo = Int(ends[0]), lo >= 0 else { return nil }
+            guard let lo = Int(ends[0]), lo >= 0, lo < listBound else { return nil }
             if ends.count == 1 { out.append(lo) }
-            else if ends.count == 2, let hi = Int(ends[1]), hi >= lo { out += Array(lo...hi) }
+            else if ends.count == 2, let hi = Int(ends[1]), hi >= lo, hi < listBound, out.count + (hi - lo) < listBound { out += Array(lo...hi) }
             else { return nil }
         }
         return out

@@ -46,7 +46,7 @@ public enum SmapsParser {
     }
 
     /// `7f...-7f... rw-s 00000000 00:01 1234   /memfd:name (deleted)`
-    static func parseHeader(_ line: Substring) -> SmapsEntry? {
+    public static func parseHeader(_ line: Substring) -> SmapsEntry? {
         let parts = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
         guard parts.count >= 5, let dash = parts[0].firstIndex(of: "-"),
               let start = UInt(parts[0][..<dash], radix: 16),

@@ -89,9 +89,12 @@ public enum FileIO {
                 throw error
             }
         } catch let e as Errno {
+            // A full filesystem leaves a part-written file: not a leftover.
+            _ = try? Sys.unlink(tmp)
             throw THPLabError(.system, "cannot write \(tmp)", errno: e)
         }
         if case .failure(let e) = Sys.result({ try Sys.rename(tmp, path) }) {
+            _ = try? Sys.unlink(tmp)
             throw THPLabError(.system, "cannot rename \(tmp) to \(path)", errno: e)
         }
     }

@@ -122,8 +122,11 @@ enum Sys {
         // dup2 in the child overwrites a source still to be copied.
         var high: [Int32] = []
         defer { for fd in high { _ = close(fd) } }
+        // Just above the highest target (not a fixed 100, which is past a
+        // small RLIMIT_NOFILE: F_DUPFD then fails with EINVAL).
+        let above = (fdMap.map(\.1).max() ?? 2) + 1
         for (from, _) in fdMap {
-            let fd = fcntl(from, F_DUPFD_CLOEXEC, 100)
+            let fd = fcntl(from, F_DUPFD_CLOEXEC, above)
             if fd < 0 { throw lastErrno() }
             high.append(fd)
         }

@@ -69,7 +69,7 @@ public enum RetractRunner {
     public static func run(options: RetractOptions, executable: String, log: @escaping (String) -> Void,
                            progress: @escaping (ExperimentProgress) -> Void) throws -> RetractResult {
         try GuardedRun.experiment(command: "run retract", trigger: options.trigger,
-                                  validate: { try options.validate(memAvailableKB: ProcFS.host.memAvailableKB()) }, log: log) {
+                                  validate: { try options.validate(room: MemoryRoom.read()) }, log: log) {
             try RetractExperiment(options: options, executable: executable).run(guardian: $0, progress: progress)
         }
     }
@@ -80,7 +80,7 @@ public enum RegionRunner {
     public static func run(options: RegionOptions, pinned: Set<Knob> = [], log: @escaping (String) -> Void,
                            progress: @escaping (ExperimentProgress) -> Void) throws -> RegionResult {
         try GuardedRun.experiment(command: "run \(options.scenario.rawValue)", trigger: options.trigger,
-                                  validate: { try options.validate(memAvailableKB: ProcFS.host.memAvailableKB(), topology: NumaTopology.read()) },
+                                  validate: { try options.validate(room: MemoryRoom.read(), topology: NumaTopology.read()) },
                                   log: log) {
             try RegionExperiment(options: options, pinned: pinned).run(guardian: $0, progress: progress)
         }

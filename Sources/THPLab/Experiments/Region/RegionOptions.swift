@@ -59,7 +59,7 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
         self.own = own
     }
 
-    public func validate(memAvailableKB: Int64?, topology: NumaTopology) throws {
+    public func validate(room: MemoryRoom?, topology: NumaTopology) throws {
         let o = own, n = PageGeometry.pagesPerPmd
         guard (1...4096).contains(o.extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
         if o.scenario == .bloat {
@@ -82,8 +82,8 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
         }
         try o.scenario.rules.validate(self, topology: topology)
         let needed = Int64(o.extents * common.processes) * 2 * Int64(PageGeometry.pmdSize) + (64 << 20)
-        if let memAvailableKB, needed > memAvailableKB * 1024 {
-            throw THPLabError.usage("\(o.extents) extents need about \(needed >> 20) MiB, but only \(memAvailableKB >> 10) MiB is available")
+        if let room, needed > room.kb * 1024 {
+            throw THPLabError.usage("\(o.extents) extents need about \(needed >> 20) MiB, but only \(room.kb >> 10) MiB is available (\(room.source)); choose fewer --extents")
         }
     }
 }

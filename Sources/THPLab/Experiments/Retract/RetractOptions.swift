@@ -38,7 +38,7 @@ public struct RetractOptions: ComposedOptions, Equatable, Sendable {
 
     /// Checks the options against each other and the host's free memory.
     /// Throws a usage error (exit 2) naming the option to change.
-    public func validate(memAvailableKB: Int64?) throws {
+    public func validate(room: MemoryRoom?) throws {
         let huge = PageGeometry.pmdSize
         let size = own.size, cowPages = own.cowPages
         guard common.backing != .anon else {
@@ -58,8 +58,8 @@ public struct RetractOptions: ComposedOptions, Equatable, Sendable {
         // The object, a second copy while collapse_file() copies it, and the
         // copy-on-write pages of every private-written mapping.
         let needed = Int64(2 * size + common.processes * cowPages * PageGeometry.pageSize + (64 << 20))
-        if let memAvailableKB, needed > memAvailableKB * 1024 {
-            throw THPLabError.usage("--size \(SizeParser.format(size)) needs about \(needed >> 20) MiB but only \(memAvailableKB >> 10) MiB is available (MemAvailable); choose a smaller --size")
+        if let room, needed > room.kb * 1024 {
+            throw THPLabError.usage("--size \(SizeParser.format(size)) needs about \(needed >> 20) MiB but only \(room.kb >> 10) MiB is available (\(room.source)); choose a smaller --size")
         }
     }
 

@@ -1,0 +1,89 @@
+/// What a thplab that no longer runs left on the host: everything a run
+/// makes carries its pid in its name (`thplab-PID...`: tmpfs mounts and
+/// their directories, objects in /dev/shm and /var/tmp, swap files, tracefs
+/// instances, memory cgroups), so a name whose pid is not a live thplab is
+/// a leftover. Workers whose thplab is gone and stale journals count too.
+/// `thplab doctor` lists them; after any kill, the next thplab start must
+/// leave none.
+public enum Leftovers {
+    public struct Item: Equatable, Sendable, CustomStringConvertible {
+        public enum Kind: String, Sendable { case journal, mount, file, swap, tracefsInstance = "tracefs instance", cgroup, worker }
+        public var kind: Kind
+        public var path: String
+        public var description: String { "\(kind.rawValue) \(path)" }
+    }
+
+    /// Where to look; the defaults are the host's.
+    public struct Places: Sendable {
+        public var stateDir = HostGuard.defaultStateDir
+        public var mounts = "/proc/mounts"
+        public var swaps = "/proc/swaps"
+        public var directories = ["/tmp", "/var/tmp", "/dev/shm"]
+        public var tracefsRoots = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+        public var proc = "/proc"
+        public init() {}
+    }
+
+    /// The pid in a name thplab gives what it makes (`thplab-PID`,
+    /// `.thplab-PID-object`, `thplab-swap-PID`, `thplab-PID-bloat`), or nil
+    /// for a name thplab's runs do not make.
+    static func ownerPid(_ name: Substring) -> Int32? {
+        var rest = name.hasPrefix(".") ? name.dropFirst() : name
+        guard rest.hasPrefix("thplab-") else { return nil }
+        rest = rest.dropFirst(7)
+        if rest.hasPrefix("swap-") { rest = rest.dropFirst(5) }
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count < 11, digits.count == rest.count || !(rest[digits.endIndex].isLetter) else { return nil }
+        return Int32(digits)
+    }
+
+    /// Whether `path`'s last component names a thplab pid that `isLive` denies.
+    static func isOrphan(_ path: Substring, isLive: (Int32) -> Bool) -> Bool {
+        let name = path.split(separator: "/").last ?? path
+        guard let pid = ownerPid(name) else { return false }
+        return !isLive(pid)
+    }
+
+    /// Everything left over; empty on a clean host.
+    public static func find(_ places: Places = Places(), isLive: (Int32) -> Bool = HostGuard.isThplab) -> [Item] {
+        var out: [Item] = HostGuard.staleJournals(stateDir: places.stateDir).map { Item(kind: .journal, path: $0) }
+        let mountsText = FileIO.readIfPresent(places.mounts) ?? ""
+        let mountPoints = mountsText.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first }
+        out += mountPoints.filter { isOrphan($0, isLive: isLive) }.map { Item(kind: .mount, path: String($0)) }
+        for dir in places.directories {
+            for name in ((try? Sys.listDirectory(dir)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
+                out.append(Item(kind: .file, path: dir + "/" + name))
+            }
+        }
+        let swapLines = (FileIO.readIfPresent(places.swaps) ?? "").split(separator: "\n").dropFirst()
+        out += swapLines.compactMap { $0.split(separator: " ").first }.filter { isOrphan($0, isLive: isLive) }
+            .map { Item(kind: .swap, path: String($0)) }
+        for root in places.tracefsRoots {
+            let dir = root + "/instances"
+            for name in ((try? Sys.listDirectory(dir)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
+                out.append(Item(kind: .tracefsInstance, path: dir + "/" + name))
+            }
+        }
+        for root in MountTable.cgroupMounts(mountsText) {
+            for name in ((try? Sys.listDirectory(root)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
+                out.append(Item(kind: .cgroup, path: root + "/" + name))
+            }
+        }
+        out += orphanWorkers(proc: places.proc, isLive: isLive).map { Item(kind: .worker, path: "pid \($0)") }
+        return out
+    }
+
+    /// `thplab worker` processes whose parent is not a live thplab (they
+    /// die with it through PR_SET_PDEATHSIG, so one still here is a bug).
+    static func orphanWorkers(proc: String, isLive: (Int32) -> Bool) -> [Int32] {
+        ((try? Sys.listDirectory(proc)) ?? []).compactMap { Int32($0) }.filter { pid in
+            guard let cmd = try? FileIO.readBytes("\(proc)/\(pid)/cmdline", limit: 4096) else { return false }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard args.count >= 2, args[0].hasSuffix("thplab"), args[1] == "worker",
+                  let stat = FileIO.readIfPresent("\(proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, let parent = Int32(fields[1]) else { return false }
+            return !isLive(parent)
+        }.sorted()
+    }
+}
