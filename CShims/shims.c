@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <numa.h>
 #include <numaif.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/capability.h>
@@ -276,4 +277,12 @@ int cshims_uffd_wp_arm(void *addr, size_t len) {
         return -1;
     }
     return fd;
+}
+
+int cshims_allowed_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
 }

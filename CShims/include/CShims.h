@@ -129,5 +129,9 @@ int cshims_uffd_wp_arm(void *addr, size_t len);
 /// `buf`, at most `cap` bytes. Returns the byte count or -1.
 long cshims_read_gzip(const char *path, char *buf, size_t cap);
 
+/// The CPUs this process may run on (sched_getaffinity: `taskset` and
+/// cpusets count), at least 1.
+int cshims_allowed_cpus(void);
+
 #endif /* __linux__ */
 #endif /* CSHIMS_H */

@@ -81,7 +81,10 @@ public enum SnapshotTaker {
     /// gives what was read, marked incomplete.
     /// - Parameter nodeMap: with one, each VMA gets its numa_maps figures and
     ///   each extent the nodes of its pages.
-    public static func process(pid: Int32, withPages: Bool, nodeMap: PfnNodeMap? = nil, proc: ProcFS = .host) throws -> ProcessCoverage {
+    ///   workers: scan threads at most (1: the single-threaded path); by
+    ///   default the CPUs this process may use.
+    public static func process(pid: Int32, withPages: Bool, nodeMap: PfnNodeMap? = nil, proc: ProcFS = .host,
+                               workers: Int? = nil) throws -> ProcessCoverage {
         let mapsText = try proc.maps(pid)
         var result = ProcessCoverage(pid: pid, comm: proc.comm(pid), vmas: [], totals: ClassCounts(), totalsKB: [:],
                                      coveragePercent: 0, pfnsVisible: true, method: "pagemap", complete: true, notes: [])
@@ -93,11 +96,16 @@ public enum SnapshotTaker {
             result.totalsKB = result.totals.kb()
             return result
         }
-        let scanner = try VmaScanner(pid: pid, withPages: withPages)
-        result.method = scanner.useScan ? "pagemap_scan" : "pagemap"
         let smapsText = FileIO.readInBackground(proc.path(pid, "smaps"), limit: 256 << 20)
         let numaMaps = nodeMap != nil ? NumaMaps.parse(proc.read(pid, "numa_maps") ?? "") : [:]
-        let scanned = scan(entries, with: scanner, into: &result, proc: proc)
+        let scan = try ParallelScan.scan(entries, workers: workers ?? ParallelScan.defaultWorkers) { try VmaScanner(pid: pid, withPages: withPages, proc: proc) }
+        result.method = scan.seen.useScan ? "pagemap_scan" : "pagemap"
+        if let (entry, error) = scan.failure {
+            result.complete = false
+            result.notes.append(proc.exists(pid) ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
+                                    : "the process exited during the snapshot: what was read is shown")
+        }
+        let scanned = scan.scanned
         let smaps = Dictionary(SmapsParser.parse(smapsText() ?? "").map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
         var inferred = 0
         for (mapped, scannedOutcome) in scanned {
@@ -109,31 +117,14 @@ public enum SnapshotTaker {
                 result.notes.append("\(String(entry.start, radix: 16)) \(entry.name): hugetlb VMA (\(entry.kb("KernelPageSize")) kB pages), not THP; skipped")
                 continue
             }
-            if !scanner.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
+            if !scan.seen.useScan { inferred += resolveCandidates(&outcome, smapsPmdKB: entry.pmdMappedKB) }
             if let nodeMap { countNodes(&outcome, pid: pid, map: nodeMap) }
             let vma = coverage(entry, outcome, numa: numaMaps[entry.start])
             result.totals += vma.pages
             result.vmas.append(vma)
         }
-        finish(&result, scanner: scanner, inferred: inferred)
+        finish(&result, seen: scan.seen, inferred: inferred)
         return result
-    }
-
-    /// Every VMA's page tables, until the process goes away.
-    private static func scan(_ entries: [SmapsEntry], with scanner: VmaScanner, into result: inout ProcessCoverage,
-                             proc: ProcFS) -> [(SmapsEntry, VmaScanner.Outcome)] {
-        var scanned: [(SmapsEntry, VmaScanner.Outcome)] = []
-        for entry in entries where entry.name != "[vsyscall]" {
-            do {
-                scanned.append((entry, try scanner.scan(start: entry.start, end: entry.end)))
-            } catch {
-                result.complete = false
-                result.notes.append(proc.exists(result.pid) ? "stopped at VMA \(String(entry.start, radix: 16)): \(error)"
-                                        : "the process exited during the snapshot: what was read is shown")
-                break
-            }
-        }
-        return scanned
     }
 
     private static func countNodes(_ outcome: inout VmaScanner.Outcome, pid: Int32, map: PfnNodeMap) {
@@ -155,14 +146,14 @@ public enum SnapshotTaker {
     }
 
     /// Totals and the notes that explain how the figures were read.
-    private static func finish(_ result: inout ProcessCoverage, scanner: VmaScanner, inferred: Int) {
+    private static func finish(_ result: inout ProcessCoverage, seen: ParallelScan.Seen, inferred: Int) {
         result.totalsKB = result.totals.kb()
         result.coveragePercent = result.totals.coveragePercent
-        result.pfnsVisible = scanner.sawPFN || !scanner.sawPresent
+        result.pfnsVisible = seen.sawPFN || !seen.sawPresent
         if !result.pfnsVisible {
             result.notes.append("PFNs are hidden (no CAP_SYS_ADMIN): PTE-mapped THPs and mTHPs cannot be told from small pages and are counted as small; pmd comes from PAGEMAP_SCAN")
         }
-        if !scanner.useScan {
+        if !seen.useScan {
             result.notes.append("no PAGEMAP_SCAN (6.7+): PMD mappings were inferred from smaps for \(inferred) extent(s) fully covered by one PMD-sized folio")
         }
         let mismatched = result.vmas.filter { !$0.crosscheck.agree }

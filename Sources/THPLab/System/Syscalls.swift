@@ -216,6 +216,10 @@ enum Sys {
     }
 
     public static var pid: Int32 { getpid() }
+
+    /// The CPUs this process may run on (its affinity mask, so `taskset`
+    /// counts; ProcessInfo's activeProcessorCount does not see it).
+    static var allowedCPUs: Int { Int(cshims_allowed_cpus()) }
     public static var parentPid: Int32 { getppid() }
 
     static func pipe() throws(Errno) -> (read: FileDescriptor, write: FileDescriptor) {
