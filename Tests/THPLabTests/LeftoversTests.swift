@@ -29,7 +29,7 @@ import Testing
             try fm.createDirectory(atPath: "\(root)/\(name)", withIntermediateDirectories: true)
         }
         for name in ["shm/thplab-4242", "shm/thplab-77", "tmp/thplab-test-log.x", "state/journal-4242.json", "state/journal-77.json"] {
-            fm.createFile(atPath: "\(root)/\(name)", contents: Data("{}".utf8))
+            _ = fm.createFile(atPath: "\(root)/\(name)", contents: Data("{}".utf8))
         }
         try "cgroup \(root)/cgroup/memory cgroup rw,memory 0 0\ntmpfs \(root)/tmp/thplab-4242-tmpfs tmpfs rw 0 0\ntmpfs \(root)/tmp/thplab-77-tmpfs tmpfs rw 0 0\n"
             .write(toFile: "\(root)/mounts", atomically: true, encoding: .utf8)
