@@ -15,7 +15,9 @@ struct Snapshot: ParsableCommand {
             Sources: the PAGEMAP_SCAN ioctl (6.7+; tells PMD mappings), /proc/PID/pagemap and
             /proc/kpageflags (PFNs need CAP_SYS_ADMIN), checked per VMA against smaps'
             AnonHugePages + ShmemPmdMapped + FilePmdMapped. Coverage % = PMD-mapped / resident.
-            Changes nothing. Reading another user's process needs root.
+            Changes nothing. Reading another user's process needs root. A process with 256 MiB \
+            or more mapped is read on every CPU thplab may use (its affinity: `taskset -c 0` keeps \
+            it to one thread; THPLAB_SCAN_THREADS=N caps the threads); the answer is the same.
 
             Targets: --pid (repeatable), --comm NAME, --cgroup PATH, --all. With more than one process, \
             a table of processes (largest resident first), per-cgroup totals and the whole target's \
