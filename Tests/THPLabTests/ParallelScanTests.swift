@@ -31,8 +31,11 @@ import Testing
         #expect(ParallelScan.units([(base, base + 64 * Self.mib)], workers: 8).count == 1)
     }
 
+    /// Extents of the first VMA of the fake /proc: 512 MiB, eight chunks.
+    static let extents = 256
+
     /// A /proc of one process (pid 1) whose pagemap and kpageflags are the
-    /// real 6.18 fixture's five mappings, laid out over a 1 GiB VMA: extent
+    /// real 6.18 fixture's five mappings, laid out over a 512 MiB VMA: extent
     /// k holds mapping k % 5 when k % 3 != 1, nothing otherwise; a second
     /// VMA of 64 MiB holds the small pages once.
     static func create(_ path: String) throws -> FileHandle {
@@ -40,7 +43,7 @@ import Testing
         return try #require(FileHandle(forWritingAtPath: path))
     }
 
-    /// The fixture mapping extent k of the 1 GiB VMA holds, if any.
+    /// The fixture mapping extent k of the first VMA holds, if any.
     static func layout(_ k: Int, names: [String]) -> String? { k % 3 != 1 ? names[k % names.count] : nil }
 
     static func fakeProc() throws -> (root: String, entries: [SmapsEntry]) {
@@ -49,7 +52,7 @@ import Testing
         let root = try Sys.makeTemporaryDirectory(prefix: NSTemporaryDirectory() + "parallel-scan-")
         try FileManager.default.createDirectory(atPath: root + "/1", withIntermediateDirectories: true)
         let base = UInt(0x7f00_0000_0000), page = UInt(4096)
-        let vmas: [(UInt, UInt)] = [(base, base + 1024 * mib), (base + 2048 * mib, base + 2112 * mib)]
+        let vmas: [(UInt, UInt)] = [(base, base + UInt(extents) * 2 * mib), (base + 2048 * mib, base + 2112 * mib)]
         let maps = vmas.map { String($0.0, radix: 16) + "-" + String($0.1, radix: 16) + " rw-s 00000000 00:01 1234 /memfd:x (deleted)\n" }.joined()
         try maps.write(toFile: root + "/1/maps", atomically: false, encoding: .utf8)
 
@@ -58,7 +61,7 @@ import Testing
             try pagemap.seek(toOffset: UInt64(index) * 8)
             pagemap.write(words.withUnsafeBufferPointer { Data(buffer: $0) })
         }
-        for k in 0..<512 {
+        for k in 0..<extents {
             if let name = layout(k, names: names) { try put(m[name]!.entries, at: (base + UInt(k) * 2 * mib) / page) }
         }
         try put(m["small"]!.entries, at: (vmas[1].0 + 6 * mib) / page)
@@ -91,7 +94,7 @@ import Testing
         // The fixture's classes are all there: the test is not of empty pages.
         let total = one.scanned.reduce(into: ClassCounts()) { $0 += $1.1.counts }
         let names = try ClassifierFixtureTests.load().keys.sorted()
-        let smallExtents = (0..<512).filter { Self.layout($0, names: names) == "small" }.count + 1
+        let smallExtents = (0..<Self.extents).filter { Self.layout($0, names: names) == "small" }.count + 1
         #expect(total.small == 512 * smallExtents && total.pteThp > 0 && total.none > 0, "\(total)")
         #expect(many.scanned.count == one.scanned.count)
         for ((e1, o1), (e2, o2)) in zip(one.scanned, many.scanned) {
