@@ -7,17 +7,6 @@ extension KernelSuite {
 /// tiny RLIMIT_NOFILE, a memory cgroup too small for the region. Each
 /// either works or refuses clearly, and leaves nothing behind.
 @Suite struct ResourceLimitKernelTests {
-    func sh(_ command: String) -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }
-
     /// A full and a read-only state directory (tmpfs mounts of the test's):
     /// every command that changes knobs refuses with exit 3 and a reason,
     /// and no knob moved.
@@ -27,12 +16,12 @@ extension KernelSuite {
         let host = HostSnapshot()
         let dir = NSTemporaryDirectory() + "state-\(state)-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { _ = sh("umount \(dir)"); try? FileManager.default.removeItem(atPath: dir) }
+        defer { _ = Shell.succeeds("umount \(dir)"); try? FileManager.default.removeItem(atPath: dir) }
         if state == "full" {
             // Room for the lock file, none for a journal.
-            try #require(sh("mount -t tmpfs -o size=4k,mode=0700 statetest \(dir) && touch \(dir)/lock && (dd if=/dev/zero of=\(dir)/fill bs=4k count=4 || true)"))
+            try #require(Shell.succeeds("mount -t tmpfs -o size=4k,mode=0700 statetest \(dir) && touch \(dir)/lock && (dd if=/dev/zero of=\(dir)/fill bs=4k count=4 || true)"))
         } else {
-            try #require(sh("mount -t tmpfs -o ro,size=64k,mode=0700 statetest \(dir)"))
+            try #require(Shell.succeeds("mount -t tmpfs -o ro,size=64k,mode=0700 statetest \(dir)"))
         }
         for args in [["run", "retract", "--trigger", "khugepaged"], ["knobs", "set", "max_ptes_none=100"],
                      ["sweep", "sparse", "--extents", "1", "--knob", "max_ptes_none=255,256"]] {
@@ -41,7 +30,7 @@ extension KernelSuite {
             #expect(r.stderr.contains(state == "full" ? "cannot write the journal" : "cannot open the lock file"), "\(state) \(args): \(r.stderr)")
             #expect(r.stderr.contains("THPLAB_STATE_DIR"), "the message says what to do: \(r.stderr)")
         }
-        _ = sh("umount \(dir)")
+        _ = Shell.succeeds("umount \(dir)")
         host.expectRestored()
     }
 
@@ -72,7 +61,7 @@ extension KernelSuite {
         let (root, version) = try #require(MemoryCgroup.locate(mountsText: mounts), "no memory controller")
         let cg = root + "/tight-\(getpid())"
         try FileManager.default.createDirectory(atPath: cg, withIntermediateDirectories: false)
-        defer { _ = sh("rmdir \(cg)") }
+        defer { _ = Shell.succeeds("rmdir \(cg)") }
         try "\(64 << 20)".write(toFile: cg + (version == .v1 ? "/memory.limit_in_bytes" : "/memory.max"), atomically: false, encoding: .utf8)
         // The shell joins the cgroup, then becomes thplab.
         let r = try Thplab.run(args, timeout: 120, via: ["/bin/sh", "-c", "echo $$ > \(cg)/cgroup.procs && exec \"$@\"", "sh"])

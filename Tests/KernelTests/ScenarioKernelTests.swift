@@ -144,10 +144,10 @@ extension KernelSuite {
         try #require(KernelGate.available)
         let host = HostSnapshot()
         let file = "/var/tmp/thplab-test-hostswap-\(getpid())"
-        try #require(shell(["fallocate", "-l", "64M", file]) && chmod(file, 0o600) == 0 && shell(["mkswap", file])
-                     && shell(["swapon", file]), "could not give the host a swap file")
+        try #require(Shell.succeeds(["fallocate", "-l", "64M", file]) && chmod(file, 0o600) == 0 && Shell.succeeds(["mkswap", file])
+                     && Shell.succeeds(["swapon", file]), "could not give the host a swap file")
         defer {
-            _ = shell(["swapoff", file])
+            _ = Shell.succeeds(["swapoff", file])
             unlink(file)
             host.expectRestored()
         }
@@ -158,17 +158,6 @@ extension KernelSuite {
         #expect(!((json["notes"] as? [String]) ?? []).contains { $0.contains("thplab made") }, "\(json["notes"] ?? "")")
         #expect(HostState.swaps() == before, "no swap area added or removed")
         #expect(json["collapsed"] as? Int == 1)
-    }
-
-    func shell(_ argv: [String]) -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
     }
 
     @Test func badSweepsChangeNothing() throws {

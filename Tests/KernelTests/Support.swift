@@ -159,6 +159,23 @@ enum Thplab {
 }
 
 
+/// A command run to its end with its output dropped: whether it exited 0.
+enum Shell {
+    static func succeeds(_ argv: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    /// A `sh -c` line.
+    static func succeeds(_ line: String) -> Bool { succeeds(["sh", "-c", line]) }
+}
+
 /// Every THP knob file's content, to compare before and after.
 enum HostState {
     static let root = "/sys/kernel/mm/transparent_hugepage"

@@ -79,16 +79,11 @@ enum ParallelScan {
         // The first VMA that failed: units of later VMAs are not read.
         let failedVma = Locked(Int.max)
         let seen = Locked(Seen())
-        let scanners = Locked<[VmaScanner?]>(Array(repeating: nil, count: threads))
-        scanners.update { $0[0] = first }
-        DispatchQueue.concurrentPerform(iterations: min(threads, units.count)) { w in
-            let scanner: VmaScanner
-            if let s = scanners.get()[w] { scanner = s } else {
-                do { scanner = try makeScanner() } catch {
-                    // No scanner for this worker: the others take its units.
-                    return
-                }
-            }
+        // The scanner already open goes to the first worker to ask.
+        let spare = Locked<VmaScanner?>(first)
+        DispatchQueue.concurrentPerform(iterations: min(threads, units.count)) { _ in
+            // No scanner for this worker (the process is going): the others take its units.
+            guard let scanner = spare.update({ s in defer { s = nil }; return s }) ?? (try? makeScanner()) else { return }
             while true {
                 let i = next.update { n -> Int in defer { n += 1 }; return n }
                 guard i < units.count else { break }

@@ -74,9 +74,7 @@ public final class HostGuard: @unchecked Sendable {
         var p = Sys.parentPid
         for _ in 0..<64 where p > 1 {
             if p == pid { return true }
-            guard let stat = FileIO.readIfPresent("/proc/\(p)/stat"), let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, let pp = Int32(fields[1]) else { return false }
+            guard let pp = FileIO.readIfPresent("/proc/\(p)/stat").flatMap(StatFile.parentPid) else { return false }
             p = pp
         }
         return false

@@ -46,29 +46,20 @@ public enum Leftovers {
 
     /// Everything left over; empty on a clean host.
     public static func find(_ places: Places = Places(), isLive: (Int32) -> Bool = HostGuard.isThplab) -> [Item] {
+        // The entries of `dir` that a dead thplab named.
+        func orphans(in dir: String, _ kind: Item.Kind) -> [Item] {
+            ((try? Sys.listDirectory(dir)) ?? []).sorted().filter { isOrphan(Substring($0), isLive: isLive) }
+                .map { Item(kind: kind, path: dir + "/" + $0) }
+        }
         var out: [Item] = HostGuard.staleJournals(stateDir: places.stateDir).map { Item(kind: .journal, path: $0) }
         let mountsText = FileIO.readIfPresent(places.mounts) ?? ""
-        let mountPoints = mountsText.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first }
-        out += mountPoints.filter { isOrphan($0, isLive: isLive) }.map { Item(kind: .mount, path: String($0)) }
-        for dir in places.directories {
-            for name in ((try? Sys.listDirectory(dir)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
-                out.append(Item(kind: .file, path: dir + "/" + name))
-            }
-        }
-        let swapLines = (FileIO.readIfPresent(places.swaps) ?? "").split(separator: "\n").dropFirst()
-        out += swapLines.compactMap { $0.split(separator: " ").first }.filter { isOrphan($0, isLive: isLive) }
-            .map { Item(kind: .swap, path: String($0)) }
-        for root in places.tracefsRoots {
-            let dir = root + "/instances"
-            for name in ((try? Sys.listDirectory(dir)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
-                out.append(Item(kind: .tracefsInstance, path: dir + "/" + name))
-            }
-        }
-        for root in MountTable.cgroupMounts(mountsText) {
-            for name in ((try? Sys.listDirectory(root)) ?? []).sorted() where isOrphan(Substring(name), isLive: isLive) {
-                out.append(Item(kind: .cgroup, path: root + "/" + name))
-            }
-        }
+        out += MountTable.parse(mountsText).map(\.target).filter { isOrphan(Substring($0), isLive: isLive) }
+            .map { Item(kind: .mount, path: $0) }
+        out += places.directories.flatMap { orphans(in: $0, .file) }
+        out += ProcFS.swapAreas(FileIO.readIfPresent(places.swaps)).filter { isOrphan(Substring($0), isLive: isLive) }
+            .map { Item(kind: .swap, path: $0) }
+        out += places.tracefsRoots.flatMap { orphans(in: $0 + "/instances", .tracefsInstance) }
+        out += MountTable.cgroupMounts(mountsText).flatMap { orphans(in: $0, .cgroup) }
         out += orphanWorkers(proc: places.proc, isLive: isLive).map { Item(kind: .worker, path: "pid \($0)") }
         return out
     }
@@ -80,9 +71,7 @@ public enum Leftovers {
             guard let cmd = try? FileIO.readBytes("\(proc)/\(pid)/cmdline", limit: 4096) else { return false }
             let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard args.count >= 2, args[0].hasSuffix("thplab"), args[1] == "worker",
-                  let stat = FileIO.readIfPresent("\(proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, let parent = Int32(fields[1]) else { return false }
+                  let parent = FileIO.readIfPresent("\(proc)/\(pid)/stat").flatMap(StatFile.parentPid) else { return false }
             return !isLive(parent)
         }.sorted()
     }
