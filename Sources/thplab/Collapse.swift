@@ -3,6 +3,7 @@ import THPLab
 
 struct Collapse: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "collapse",
         abstract: "MADV_COLLAPSE inside other processes, extent by extent, planned first, with a before/after diff.",
         discussion: """
             Uses process_madvise(2) (Linux 6.1+), which needs root (ptrace access and CAP_SYS_NICE).

@@ -3,6 +3,7 @@ import THPLab
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two snapshots (what became PMD-mapped), or two battery fingerprints (what a kernel changed).",
         discussion: """
             Snapshots (`thplab snapshot --json`): processes are matched by pid; VMAs by backing (device, inode, offset, name) \

@@ -3,6 +3,7 @@ import THPLab
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract: "Why memory is or is not on huge pages, ranked by what each blocker holds back, with the remedy.",
         discussion: """
             Opens with the summary (resident, PMD-mapped) and then what holds the rest back, largest \

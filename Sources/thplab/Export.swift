@@ -4,6 +4,7 @@ import THPLab
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "THP coverage as Prometheus metrics: a textfile for node_exporter, or GET /metrics.",
         discussion: """
             One scrape reads the target's processes as `thplab snapshot` does (page tables, pagemap, \

@@ -4,6 +4,7 @@ import THPLab
 
 struct Knobs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "knobs",
         abstract: "Show, set, save and restore the THP and khugepaged knobs, safely.",
         discussion: """
             Knobs are named by their path under /sys/kernel/mm/transparent_hugepage \
@@ -16,7 +17,7 @@ struct Knobs: ParsableCommand {
     )
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every THP knob: value, choices or range, kernel default, and whether thplab changed it.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Every THP knob: value, choices or range, kernel default, and whether thplab changed it.")
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -30,6 +31,7 @@ struct Knobs: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set knobs (NAME=VALUE ...), for good or only while a command runs.",
             discussion: """
                 Every pair is checked before any is written. Without a command the values stay until \
@@ -68,6 +70,7 @@ struct Knobs: ParsableCommand {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Put back every knob thplab changed: `knobs set`/`load`, and anything an interrupted run left.",
             discussion: "Every thplab that changes the host also undoes an interrupted run's journal when it starts."
         )
@@ -80,7 +83,7 @@ struct Knobs: ParsableCommand {
     }
 
     struct Save: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write every knob's current value to a profile file (name=value lines).")
+        static let configuration = CommandConfiguration(commandName: "save", abstract: "Write every knob's current value to a profile file (name=value lines).")
         @Argument(help: "The profile file.")
         var file: String
 
@@ -95,6 +98,7 @@ struct Knobs: ParsableCommand {
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "load",
             abstract: "Set the knobs of a profile file, checking the whole file before writing anything.",
             discussion: "Values stay until `thplab knobs restore`."
         )

@@ -3,6 +3,7 @@ import THPLab
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run one experiment and report what the kernel did.",
         subcommands: [Retract.self, CollapseScenario.self, SparseScenario.self, LatencyScenario.self, SwapScenario.self, NumaScenario.self, BloatScenario.self, SharedScenario.self, MthpScenario.self]
     )
@@ -14,6 +15,7 @@ extension TmpfsHuge: ExpressibleByArgument {}
 
 struct Retract: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "retract",
         abstract: "Collapse a shmem or file object and see which of its mappings end up PMD-mapped.",
         discussion: """
             One object is mapped in every process (thplab and --processes - 1 workers) four ways:

@@ -3,6 +3,7 @@ import THPLab
 
 struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "snapshot",
         abstract: "Exact THP coverage of processes and the system, VMA by VMA and extent by extent.",
         discussion: """
             Every 2 MiB-aligned extent of every VMA is classified page by page:

@@ -4,6 +4,7 @@ import THPLab
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Follow a process's THP coverage over time as a timeline.",
         discussion: """
             Every tick reads the VMA list and one PAGEMAP_SCAN walk (PMD-mapped, resident, swapped); \

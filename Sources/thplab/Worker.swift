@@ -4,6 +4,7 @@ import THPLab
 /// thplab started again by itself to hold mappings in another process.
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "worker",
         abstract: "Internal: a worker process holding mappings for an experiment.",
         shouldDisplay: false
     )
@@ -20,6 +21,7 @@ struct Worker: ParsableCommand {
 /// dies if thplab is killed.
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Internal: run a command that dies with its thplab parent.",
         shouldDisplay: false
     )

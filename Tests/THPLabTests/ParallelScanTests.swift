@@ -22,10 +22,11 @@ import Testing
                 #expect(a.end % chunk == 0, "a cut off the chunk grid: \(String(a.end, radix: 16))")
             }
         }
-        // About four units a worker over the 9 GiB mapped (9/8 GiB each, on
-        // a grid of their size): the 8 GiB VMA in 7 to 9, none over 1.25 GiB.
-        #expect((7...9).contains(units.filter { $0.vma == 2 }.count))
-        #expect(units.allSatisfy { $0.end - $0.start <= 1280 * Self.mib })
+        // About sixteen units a worker over the 9 GiB mapped (9/32 GiB,
+        // rounded up to whole chunks: 320 MiB, on a grid of that size):
+        // the 8 GiB VMA in 26 or 27, none over 320 MiB.
+        #expect((26...27).contains(units.filter { $0.vma == 2 }.count))
+        #expect(units.allSatisfy { $0.end - $0.start <= 320 * Self.mib })
         #expect(units.filter { $0.vma == 1 }.count == 1)
         // One worker: still whole chunks, never smaller.
         #expect(ParallelScan.units([(base, base + 64 * Self.mib)], workers: 8).count == 1)

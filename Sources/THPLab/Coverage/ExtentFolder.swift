@@ -11,6 +11,16 @@ public enum ExtentFolder {
     ///   swapped page (an all-`none` extent is only counted).
     public static func fold(start: UInt, classes: [PageClass], anon: [Bool], folioPages: [Int32],
                             withPages: Bool) -> (counts: ClassCounts, extents: [ExtentCoverage]) {
+        classes.withUnsafeBufferPointer { c in
+            anon.withUnsafeBufferPointer { a in
+                folioPages.withUnsafeBufferPointer { f in fold(start: start, classes: c, anon: a, folioPages: f, withPages: withPages) }
+            }
+        }
+    }
+
+    /// The same over a scanner's buffers.
+    static func fold(start: UInt, classes: UnsafeBufferPointer<PageClass>, anon: UnsafeBufferPointer<Bool>,
+                     folioPages: UnsafeBufferPointer<Int32>, withPages: Bool) -> (counts: ClassCounts, extents: [ExtentCoverage]) {
         var total = ClassCounts()
         var extents: [ExtentCoverage] = []
         let page = UInt(pageSize)
@@ -20,21 +30,37 @@ public enum ExtentFolder {
             let address = start + UInt(i) * page
             let extentEnd = min(end, (address & ~(extentSize - 1)) + extentSize)
             let count = Int((extentEnd - address) / page)
-            var c = ClassCounts()
-            var letters = withPages ? "" : nil
-            for k in i..<(i + count) {
-                let cls = classes[k]
-                c[cls] += 1
-                if cls != .none && cls != .swapped && anon[k] { c.anon += 1 }
-                if cls == .mthp { c.mthpSizes[String(Int(folioPages[k]) * pageSize / 1024), default: 0] += 1 }
-                if withPages { letters!.append(cls.letter) }
-            }
+            let c = counts(classes, anon, folioPages, i..<(i + count))
             total += c
             if c.none < count {
+                let letters = withPages ? String(classes[i..<(i + count)].map(\.letter)) : nil
                 extents.append(ExtentCoverage(start: address, end: extentEnd, pages: c, pageClasses: letters))
             }
             i += count
         }
         return (total, extents)
+    }
+
+    /// One extent's counts, taken run by run of pages of one class (an
+    /// extent is mostly one run: ClassCounts' subscript per page costs too
+    /// much on a path every snapshot takes).
+    private static func counts(_ classes: UnsafeBufferPointer<PageClass>, _ anon: UnsafeBufferPointer<Bool>,
+                               _ folioPages: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> ClassCounts {
+        var c = ClassCounts()
+        var k = range.lowerBound
+        while k < range.upperBound {
+            let cls = classes[k]
+            var j = k + 1
+            while j < range.upperBound && classes[j] == cls { j += 1 }
+            c[cls] += j - k
+            if cls != .none && cls != .swapped {
+                for i in k..<j where anon[i] { c.anon += 1 }
+            }
+            if cls == .mthp {
+                for i in k..<j { c.mthpSizes[String(Int(folioPages[i]) * pageSize / 1024), default: 0] += 1 }
+            }
+            k = j
+        }
+        return c
     }
 }

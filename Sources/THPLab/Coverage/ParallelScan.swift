@@ -30,12 +30,14 @@ enum ParallelScan {
         var seen = Seen()
     }
 
-    /// The units for `ranges` ([start, end) per VMA): about four a worker,
-    /// never smaller than one 64 MiB chunk, cut only on the chunk grid.
+    /// The units for `ranges` ([start, end) per VMA): about sixteen a
+    /// worker (fewer left the last unit alone on one CPU while the other
+    /// waited), never smaller than one 64 MiB chunk, cut only on the chunk
+    /// grid.
     static func units(_ ranges: [(UInt, UInt)], workers: Int) -> [Unit] {
         let chunk = VmaScanner.chunkBytes
         let total = ranges.reduce(UInt(0)) { $0 + ($1.1 - $1.0) }
-        let perUnit = max(chunk, (total / UInt(max(1, workers * 4)) + chunk - 1) / chunk * chunk)
+        let perUnit = max(chunk, (total / UInt(max(1, workers * 16)) + chunk - 1) / chunk * chunk)
         var out: [Unit] = []
         for (v, (start, end)) in ranges.enumerated() {
             var s = start

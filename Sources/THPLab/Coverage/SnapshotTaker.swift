@@ -89,14 +89,16 @@ public enum SnapshotTaker {
         var result = ProcessCoverage(pid: pid, comm: proc.comm(pid), vmas: [], totals: ClassCounts(), totalsKB: [:],
                                      coveragePercent: 0, pfnsVisible: true, method: "pagemap", complete: true, notes: [])
         // The VMA list from maps; smaps (whose page-table walk costs as much
-        // as the scan itself) is read on another thread meanwhile.
+        // as the scan itself) is read and parsed on another thread meanwhile.
         let entries = SmapsParser.parse(mapsText)
         if entries.isEmpty {
             result.notes.append("no memory map: \(proc.exists(pid) ? "a kernel thread (no mm)" : "the process exited"); skipped")
             result.totalsKB = result.totals.kb()
             return result
         }
-        let smapsText = FileIO.readInBackground(proc.path(pid, "smaps"), limit: 256 << 20)
+        let smapsByStart = FileIO.readInBackground(proc.path(pid, "smaps"), limit: 256 << 20) { text in
+            Dictionary(SmapsParser.parse(text ?? "").map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
+        }
         let numaMaps = nodeMap != nil ? NumaMaps.parse(proc.read(pid, "numa_maps") ?? "") : [:]
         let scan = try ParallelScan.scan(entries, workers: workers ?? ParallelScan.defaultWorkers) { try VmaScanner(pid: pid, withPages: withPages, proc: proc) }
         result.method = scan.seen.useScan ? "pagemap_scan" : "pagemap"
@@ -106,7 +108,7 @@ public enum SnapshotTaker {
                                     : "the process exited during the snapshot: what was read is shown")
         }
         let scanned = scan.scanned
-        let smaps = Dictionary(SmapsParser.parse(smapsText() ?? "").map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
+        let smaps = smapsByStart()
         var inferred = 0
         for (mapped, scannedOutcome) in scanned {
             var outcome = scannedOutcome

@@ -105,30 +105,22 @@ final class VmaScanner {
         return out
     }
 
-    /// One chunk's pages as they are classified: class, anonymous or not,
-    /// and the size of the folio each belongs to.
-    private struct ChunkPages {
-        var classes: [PageClass]
-        var anon: [Bool]
-        var folio: [Int32]
-        init(count n: Int) {
-            classes = [PageClass](repeating: .none, count: n)
-            anon = [Bool](repeating: false, count: n)
-            folio = [Int32](repeating: 0, count: n)
-        }
-    }
+    /// Working memory for one chunk, reused chunk after chunk.
+    private let pages = ChunkPages(capacity: chunkPages)
 
     private func scanChunk(start: UInt, end: UInt, regions: [PagemapScan.Region]?, into out: inout Outcome) throws {
         let n = Int((end - start) / UInt(Self.pageSize))
-        var pages = ChunkPages(count: n)
+        pages.reset(n)
         // Ranges [i0, i1) of pages whose pagemap entries are needed.
-        let needed = try regions.map { try mark($0, start: start, into: &pages) } ?? [(0, n)]
+        let needed = try regions.map { try mark($0, start: start) } ?? [(0, n)]
         if !needed.isEmpty {
-            try classify(needed, start: start, pmdKnown: regions != nil, into: &pages)
-        } else if pages.classes.contains(.pmd) {
+            try classify(needed, start: start, pmdKnown: regions != nil)
+        } else if pages.classes[0..<n].contains(.pmd) {
             sawPresent = true
         }
-        let folded = ExtentFolder.fold(start: start, classes: pages.classes, anon: pages.anon, folioPages: pages.folio, withPages: withPages)
+        let folded = ExtentFolder.fold(start: start, classes: UnsafeBufferPointer(pages.slice(pages.classes, 0, n)),
+                                       anon: UnsafeBufferPointer(pages.slice(pages.anon, 0, n)),
+                                       folioPages: UnsafeBufferPointer(pages.slice(pages.folio, 0, n)), withPages: withPages)
         out.counts += folded.counts
         for e in folded.extents {
             if !useScan && e.pages.pteThp == PageGeometry.pagesPerPmd { out.candidates.append(out.extents.count) }
@@ -138,7 +130,7 @@ final class VmaScanner {
 
     /// PAGEMAP_SCAN's regions: PMD-mapped and swapped pages are known from
     /// them; the present ones not PMD-mapped are left to classify.
-    private func mark(_ regions: [PagemapScan.Region], start: UInt, into pages: inout ChunkPages) throws -> [(Int, Int)] {
+    private func mark(_ regions: [PagemapScan.Region], start: UInt) throws -> [(Int, Int)] {
         let page = UInt(Self.pageSize), pmdPages = PageGeometry.pagesPerPmd
         var needed: [(Int, Int)] = []
         for r in regions {
@@ -150,57 +142,105 @@ final class VmaScanner {
                 var i = i0
                 while i < i1 {
                     let extentEnd = min(i1, i + pmdPages - Int(((start / page) + UInt(i)) % UInt(pmdPages)))
-                    let e = try Pagemap.readWords(fd: pagemap, path: pagemapPath,
-                                                  index: UInt64(start / page) + UInt64(i), count: 1).first ?? 0
+                    var e: UInt64 = 0
+                    _ = try withUnsafeMutablePointer(to: &e) {
+                        try Pagemap.read(fd: pagemap, path: pagemapPath, index: UInt64(start / page) + UInt64(i),
+                                         into: UnsafeMutableBufferPointer(start: $0, count: 1))
+                    }
                     let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
                     if e & Pagemap.pfnMask != 0 { sawPFN = true }
-                    for k in i..<extentEnd {
-                        pages.classes[k] = .pmd
-                        pages.anon[k] = isAnon
-                        pages.folio[k] = Int32(pmdPages)
-                    }
+                    pages.slice(pages.classes, i, extentEnd).update(repeating: .pmd)
+                    pages.slice(pages.anon, i, extentEnd).update(repeating: isAnon)
+                    pages.slice(pages.folio, i, extentEnd).update(repeating: Int32(pmdPages))
                     i = extentEnd
                 }
             } else if r.isPresent {
                 needed.append((i0, i1))
             } else if r.isSwapped {
-                for i in i0..<i1 { pages.classes[i] = .swapped }
+                pages.slice(pages.classes, i0, i1).update(repeating: .swapped)
             }
         }
         return needed
     }
 
     /// Pagemap entries, then kpageflags, for the pages in `needed`.
-    private func classify(_ needed: [(Int, Int)], start: UInt, pmdKnown: Bool, into pages: inout ChunkPages) throws {
+    private func classify(_ needed: [(Int, Int)], start: UInt, pmdKnown: Bool) throws {
         let page = UInt(Self.pageSize)
-        var entries = [UInt64](repeating: 0, count: pages.classes.count)
         for (i0, i1) in needed {
-            let words = try Pagemap.readWords(fd: pagemap, path: pagemapPath,
-                                              index: UInt64(start / page) + UInt64(i0), count: i1 - i0)
-            for (k, w) in words.enumerated() { entries[i0 + k] = w }
+            let into = pages.slice(pages.entries, i0, i1)
+            into.update(repeating: 0)
+            _ = try Pagemap.read(fd: pagemap, path: pagemapPath, index: UInt64(start / page) + UInt64(i0), into: into)
         }
-        let flags = try kpageflagsFor(entries: entries, needed: needed)
+        let haveFlags = try readKpageflags(needed)
         var blocks: [UInt64: [UInt64]] = [:]
+        let entries = pages.entries, flags = pages.flags, classes = pages.classes, anon = pages.anon, folio = pages.folio
+        // Or-ed over the pages, so the loop touches no property of self.
+        var anyEntry: UInt64 = 0, anyPFN: UInt64 = 0
         for (i0, i1) in needed {
             for i in i0..<i1 {
                 let e = entries[i]
-                if e & Pagemap.present != 0 { sawPresent = true }
+                anyEntry |= e
                 let pfn = e & Pagemap.pfnMask
-                if pfn != 0 { sawPFN = true }
-                let v = PageClassifier.classify(entry: e, pmdMapped: pmdKnown ? false : nil, flags: flags.map { $0[i] }) {
+                anyPFN |= pfn
+                let v = PageClassifier.classify(entry: e, pmdMapped: pmdKnown ? false : nil, flags: haveFlags ? flags[i] : nil) {
                     folioPages(pfn: pfn, cache: &blocks)
                 }
-                pages.classes[i] = v.pageClass
-                pages.anon[i] = v.anon
-                pages.folio[i] = Int32(v.folioPages ?? 0)
+                classes[i] = v.pageClass
+                anon[i] = v.anon
+                folio[i] = Int32(v.folioPages ?? 0)
             }
         }
+        if anyEntry & Pagemap.present != 0 { sawPresent = true }
+        if anyPFN != 0 { sawPFN = true }
     }
 
-    /// kpageflags of every present page's PFN, read in sorted runs; nil
-    /// when PFNs are hidden or /proc/kpageflags is unreadable.
-    private func kpageflagsFor(entries: [UInt64], needed: [(Int, Int)]) throws -> [UInt64]? {
-        guard let kpageflags else { return nil }
+    /// kpageflags of every present page's PFN into `pages.flags`; false
+    /// when PFNs are hidden or /proc/kpageflags is unreadable. PFNs that
+    /// follow each other page after page (the common case) are read run by
+    /// run straight into place; scattered ones are sorted and read in
+    /// coalesced windows.
+    private func readKpageflags(_ needed: [(Int, Int)]) throws -> Bool {
+        guard let kpageflags else { return false }
+        let entries = pages.entries
+        // (first page index, first PFN, pages) of each run of PFNs that
+        // follow each other page after page.
+        var runs: [(index: Int, pfn: UInt64, count: Int)] = []
+        var withPFN = 0
+        // The run being extended: it ends at page `next` with PFN `nextPFN`.
+        var first = 0, firstPFN: UInt64 = 0, next = -1, nextPFN: UInt64 = 0
+        for (i0, i1) in needed {
+            pages.slice(pages.flags, i0, i1).update(repeating: 0)
+            for i in i0..<i1 where entries[i] & Pagemap.present != 0 {
+                let pfn = entries[i] & Pagemap.pfnMask
+                guard pfn != 0 else { continue }
+                withPFN += 1
+                if i != next || pfn != nextPFN {
+                    if next > first { runs.append((first, firstPFN, next - first)) }
+                    first = i
+                    firstPFN = pfn
+                }
+                next = i + 1
+                nextPFN = pfn + 1
+            }
+        }
+        if next > first { runs.append((first, firstPFN, next - first)) }
+        guard withPFN > 0 else { return false }
+        // Runs of 8 pages or more on average: one read per run.
+        if runs.count * 8 <= withPFN {
+            for r in runs {
+                _ = try Pagemap.read(fd: kpageflags, path: kpageflagsPath, index: r.pfn, into: pages.slice(pages.flags, r.index, r.index + r.count))
+            }
+            return true
+        }
+        try readScattered(needed)
+        return true
+    }
+
+    /// kpageflags of scattered PFNs: sorted, read in windows that span gaps
+    /// of up to 64 PFNs, each word put back at its page.
+    private func readScattered(_ needed: [(Int, Int)]) throws {
+        guard let kpageflags else { return }
+        let entries = pages.entries, flags = pages.flags
         // Key: PFN in the high bits, page index in the low 20 (a chunk has
         // at most 16384 pages).
         var keys: [UInt64] = []
@@ -210,9 +250,8 @@ final class VmaScanner {
                 if pfn != 0 { keys.append(pfn << 20 | UInt64(i)) }
             }
         }
-        guard !keys.isEmpty else { return nil }
         keys.sort()
-        var flags = [UInt64](repeating: 0, count: entries.count)
+        let window = pages.readWindow()
         var k = 0
         while k < keys.count {
             let first = keys[k] >> 20
@@ -220,21 +259,18 @@ final class VmaScanner {
             var j = k
             while j + 1 < keys.count {
                 let next = keys[j + 1] >> 20
-                if next - last > 64 || next - first >= 65536 { break }
+                if next - last > 64 || next - first >= UInt64(ChunkPages.windowWords) { break }
                 last = next
                 j += 1
             }
-            let words = try Pagemap.readWords(fd: kpageflags, path: kpageflagsPath, index: first,
-                                              count: Int(last - first + 1))
+            let got = try Pagemap.read(fd: kpageflags, path: kpageflagsPath, index: first,
+                                       into: UnsafeMutableBufferPointer(rebasing: window[0..<Int(last - first + 1)]))
             for m in k...j {
-                let pfn = keys[m] >> 20
-                let idx = Int(keys[m] & 0xFFFFF)
-                let w = Int(pfn - first)
-                if w < words.count { flags[idx] = words[w] }
+                let w = Int((keys[m] >> 20) - first)
+                if w < got { flags[Int(keys[m] & 0xFFFFF)] = window[w] }
             }
             k = j + 1
         }
-        return flags
     }
 
     /// The folio size of a compound page, from the 512-aligned block of

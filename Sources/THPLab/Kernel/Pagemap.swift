@@ -49,21 +49,26 @@ public enum Pagemap {
 
     static func readWords(fd: FileDescriptor, path: String, index: UInt64, count: Int) throws -> [UInt64] {
         var words = [UInt64](repeating: 0, count: count)
+        _ = try words.withUnsafeMutableBufferPointer { try read(fd: fd, path: path, index: index, into: $0) }
+        return words
+    }
+
+    /// Reads words `index..<index + into.count` into `into`, as many as the
+    /// file holds; returns how many were read (the rest are left as they were).
+    static func read(fd: FileDescriptor, path: String, index: UInt64, into words: UnsafeMutableBufferPointer<UInt64>) throws -> Int {
+        let raw = UnsafeMutableRawBufferPointer(words)
         var done = 0
-        while done < count {
+        while done < raw.count {
             let n: Int
             do {
-                n = try words.withUnsafeMutableBytes { raw in
-                    try fd.read(fromAbsoluteOffset: Int64((index + UInt64(done)) * 8),
-                                into: UnsafeMutableRawBufferPointer(rebasing: raw[(done * 8)...]))
-                }
+                n = try fd.read(fromAbsoluteOffset: Int64(index * 8) + Int64(done), into: UnsafeMutableRawBufferPointer(rebasing: raw[done...]))
             } catch let e as Errno {
                 throw THPLabError.system("cannot read \(path)", e)
             }
             if n == 0 { break }
-            done += n / 8
+            done += n
         }
-        return words
+        return done / 8
     }
 
     /// Present pages of each 2 MiB extent from `start` of `pid` that map

@@ -29,19 +29,19 @@ public enum FileIO {
         return out
     }
 
-    /// Starts reading a file on another thread; the returned function waits
-    /// for it and gives its text (nil if it could not be read).
-    public static func readInBackground(_ path: String, limit: Int) -> () -> String? {
-        final class Box: @unchecked Sendable { var text: String? }
-        let box = Box()
+    /// Starts reading a file on another thread and turning its text (nil
+    /// if it could not be read) into a value there; the returned function
+    /// waits for that value.
+    public static func readInBackground<T>(_ path: String, limit: Int, then transform: @escaping @Sendable (String?) -> T) -> () -> T {
+        let box = BackgroundValue<T>()
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            box.text = try? read(path, limit: limit)
+            box.value = transform(try? read(path, limit: limit))
             done.signal()
         }
         return {
             done.wait()
-            return box.text
+            return box.value!
         }
     }
 
@@ -98,4 +98,9 @@ public enum FileIO {
             throw THPLabError(.system, "cannot rename \(tmp) to \(path)", errno: e)
         }
     }
+}
+
+/// A value one thread sets before signalling and another reads after waiting.
+private final class BackgroundValue<T>: @unchecked Sendable {
+    var value: T?
 }
