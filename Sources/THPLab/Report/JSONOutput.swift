@@ -2,10 +2,9 @@ import Foundation
 
 /// Writes any result as pretty JSON to a path, or to stdout for `-`.
 public enum JSONOutput {
+    /// JSONEncoder's pretty, sorted-keys form, written by PrettyJSONEncoder.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var bytes = Array(try enc.encode(value))
+        var bytes = try PrettyJSONEncoder.encode(value)
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
