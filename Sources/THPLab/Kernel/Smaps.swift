@@ -24,25 +24,54 @@ public struct SmapsEntry: Equatable, Codable, Sendable {
 
 public enum SmapsParser {
     /// Parses the text of /proc/PID/smaps into its VMAs, in address order.
+    /// Byte by byte: `snapshot --all` parses every process's smaps, and
+    /// splitting each line into strings cost more than the kernel's walk.
     public static func parse(_ text: String) -> [SmapsEntry] {
-        var entries: [SmapsEntry] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if let header = parseHeader(line) {
-                entries.append(header)
-                continue
+        var text = text
+        return text.withUTF8 { bytes in
+            var entries: [SmapsEntry] = []
+            var current: SmapsEntry?
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+                lineStart = lineEnd + 1
+                guard !line.isEmpty else { continue }
+                // Headers start with a hex address, field keys with a capital.
+                if isLowerHexDigit(line[0]), let header = parseHeader(Substring(String(decoding: line, as: UTF8.self))) {
+                    if let c = current { entries.append(c) }
+                    current = header
+                    continue
+                }
+                if current != nil { parseField(line, into: &current!) }
             }
-            guard !entries.isEmpty, let colon = line.firstIndex(of: ":") else { continue }
-            let key = String(line[..<colon])
-            let rest = line[line.index(after: colon)...].trimmingWhitespace()
-            if key == "VmFlags" {
-                entries[entries.count - 1].vmFlags = rest.split(separator: " ").map(String.init)
-            } else if key == "THPeligible" {
-                entries[entries.count - 1].thpEligible = rest == "1"
-            } else if let n = Int(rest.split(separator: " ").first ?? "") {
-                entries[entries.count - 1].fields[key] = n
-            }
+            if let c = current { entries.append(c) }
+            return entries
         }
-        return entries
+    }
+
+    private static func isLowerHexDigit(_ b: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
+    }
+
+    private static func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+
+    /// `Key:   N kB`, `THPeligible:    1` or `VmFlags: rd wr mr`.
+    private static func parseField(_ line: UnsafeBufferPointer<UInt8>, into entry: inout SmapsEntry) {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var a = colon + 1, b = line.count
+        while a < b && isBlank(line[a]) { a += 1 }
+        while b > a && isBlank(line[b - 1]) { b -= 1 }
+        let rest = UnsafeBufferPointer(rebasing: line[a..<b])
+        let key = String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self)
+        if key == "VmFlags" {
+            entry.vmFlags = rest.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+        } else if key == "THPeligible" {
+            entry.thpEligible = rest.count == 1 && rest[0] == UInt8(ascii: "1")
+        } else if let n = Int(String(decoding: rest.prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)) {
+            entry.fields[key] = n
+        }
     }
 
     /// `7f...-7f... rw-s 00000000 00:01 1234   /memfd:name (deleted)`
