@@ -9,6 +9,12 @@
 //       consecutive PFNs, and /proc/PID/smaps on a second thread: the least
 //       the kernel must do for an exact classification with its smaps
 //       cross-check, with none of thplab's own work
+//   baseline --threads N PID START_HEX LENGTH
+//       the reads thplab makes, in C, on N threads: the range cut into
+//       64 MiB chunks, each PAGEMAP_SCAN'd, the pagemap entries of its
+//       present ranges not PMD-mapped read and the kpageflags of their PFNs
+//       in runs; smaps on one more thread. What thplab could reach were its
+//       own work (start, classification, output) free
 //   baseline --floor-all
 //       the floor of every process of the machine, one after another: its
 //       maps; per VMA, PAGEMAP_SCAN (6.7+) for the present, swapped and
@@ -62,8 +68,7 @@ struct page_region { uint64_t start, end, categories; };
 #define IS_HUGE (1 << 6)
 
 // Present pages not PMD-mapped of [s, e): pagemap, then kpageflags in runs.
-static uint64_t read_small(int pm, int kpf, uint64_t s, uint64_t e) {
-    static uint64_t buf[CHUNK], flags[CHUNK];
+static uint64_t read_small(int pm, int kpf, uint64_t s, uint64_t e, uint64_t *buf, uint64_t *flags) {
     uint64_t compound = 0;
     for (uint64_t a = s; a < e;) {
         uint64_t n = (e - a) / 4096 < CHUNK ? (e - a) / 4096 : CHUNK;
@@ -83,6 +88,60 @@ static uint64_t read_small(int pm, int kpf, uint64_t s, uint64_t e) {
     return compound;
 }
 
+// PAGEMAP_SCAN over [s, e), then the present ranges not PMD-mapped read.
+static void scan_range(int pm, int kpf, uint64_t s, uint64_t e, struct page_region *v, uint64_t *buf, uint64_t *flags) {
+    for (uint64_t cur = s; cur < e;) {
+        struct pm_scan_arg a = { .size = sizeof a, .start = cur, .end = e, .vec = (uintptr_t)v, .vec_len = 4096,
+                                 .category_anyof_mask = IS_PRESENT | IS_SWAPPED,
+                                 .return_mask = IS_PRESENT | IS_SWAPPED | IS_HUGE };
+        long n = ioctl(pm, PAGEMAP_SCAN_IOCTL, &a);
+        if (n < 0) return;
+        for (long r = 0; r < n; r++)
+            if ((v[r].categories & IS_PRESENT) && !(v[r].categories & IS_HUGE)) read_small(pm, kpf, v[r].start, v[r].end, buf, flags);
+        if (a.walk_end <= cur || a.walk_end >= e) return;
+        cur = a.walk_end;
+    }
+}
+
+// --threads: 64 MiB chunks of one range handed out to N threads.
+static int range_pm, range_kpf;
+static uint64_t range_start, range_end, next_chunk;
+static pthread_mutex_t chunk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *range_worker(void *unused) {
+    (void)unused;
+    struct page_region *v = malloc(4096 * sizeof *v);
+    uint64_t *buf = malloc(CHUNK * 8), *flags = malloc(CHUNK * 8);
+    for (;;) {
+        pthread_mutex_lock(&chunk_lock);
+        uint64_t s = range_start + next_chunk++ * (64ULL << 20);
+        pthread_mutex_unlock(&chunk_lock);
+        if (s >= range_end) break;
+        uint64_t e = s + (64ULL << 20) < range_end ? s + (64ULL << 20) : range_end;
+        scan_range(range_pm, range_kpf, s, e, v, buf, flags);
+    }
+    free(v); free(buf); free(flags);
+    return NULL;
+}
+
+static int threads_floor(int n, const char *pid, const char *start, const char *len) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%s/pagemap", pid);
+    snprintf(smaps_path, sizeof smaps_path, "/proc/%s/smaps", pid);
+    range_pm = open(path, O_RDONLY);
+    range_kpf = open("/proc/kpageflags", O_RDONLY);
+    if (range_pm < 0 || range_kpf < 0) { perror("open"); return 1; }
+    range_start = strtoull(start, NULL, 16);
+    range_end = range_start + strtoull(len, NULL, 10);
+    pthread_t smaps, t[64];
+    if (n < 1 || n > 64) n = 1;
+    pthread_create(&smaps, NULL, read_smaps, NULL);
+    for (int i = 0; i < n; i++) pthread_create(&t[i], NULL, range_worker, NULL);
+    for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
+    pthread_join(smaps, NULL);
+    return 0;
+}
+
 // One process's floor; returns 0 when it could not be read (gone, no mm).
 static int floor_one(const char *pid, int kpf) {
     char path[64];
@@ -96,23 +155,14 @@ static int floor_one(const char *pid, int kpf) {
     pthread_t smaps;
     pthread_create(&smaps, NULL, read_smaps_quiet, NULL);
     static struct page_region v[4096];
+    static uint64_t buf[CHUNK], flags[CHUNK];
     char line[4096];
     int vmas = 0;
     while (fgets(line, sizeof line, maps)) {
         unsigned long s, e;
         if (sscanf(line, "%lx-%lx", &s, &e) != 2 || strstr(line, "[vsyscall]")) continue;
         vmas++;
-        for (uint64_t cur = s; cur < e;) {
-            struct pm_scan_arg a = { .size = sizeof a, .start = cur, .end = e, .vec = (uintptr_t)v, .vec_len = 4096,
-                                     .category_anyof_mask = IS_PRESENT | IS_SWAPPED,
-                                     .return_mask = IS_PRESENT | IS_SWAPPED | IS_HUGE };
-            long n = ioctl(pm, PAGEMAP_SCAN_IOCTL, &a);
-            if (n < 0) break;
-            for (long r = 0; r < n; r++)
-                if ((v[r].categories & IS_PRESENT) && !(v[r].categories & IS_HUGE)) read_small(pm, kpf, v[r].start, v[r].end);
-            if (a.walk_end <= cur || a.walk_end >= e) break;
-            cur = a.walk_end;
-        }
+        scan_range(pm, kpf, s, e, v, buf, flags);
     }
     pthread_join(smaps, NULL);
     close(pm);
@@ -138,8 +188,12 @@ static int floor_all(void) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--floor-all") == 0) return floor_all();
+    if (argc == 6 && strcmp(argv[1], "--threads") == 0) return threads_floor(atoi(argv[2]), argv[3], argv[4], argv[5]);
     int floor = argc == 5 && strcmp(argv[1], "--floor") == 0;
-    if (argc != 4 + floor) { fprintf(stderr, "usage: baseline [--floor] PID START_HEX LENGTH | --floor-all\n"); return 2; }
+    if (argc != 4 + floor) {
+        fprintf(stderr, "usage: baseline [--floor] PID START_HEX LENGTH | --threads N PID START_HEX LENGTH | --floor-all\n");
+        return 2;
+    }
     char **a = argv + floor;
     char path[64];
     snprintf(path, sizeof path, "/proc/%s/pagemap", a[1]);
