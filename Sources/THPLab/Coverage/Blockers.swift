@@ -186,7 +186,7 @@ public enum Remedies {
                 return r(nil, "only read-only executable mappings of a file nobody has open for writing collapse (file_thp_enabled())", restart: true,
                          now: "nothing")
             case .shmemPolicy:
-                let mount = !(v.name.hasPrefix("/memfd:") || v.name.hasPrefix("/SYSV") || v.name.hasPrefix("/dev/zero"))
+                let mount = !ShmemNames.isInternal(v.name)
                 if mount {
                     return r("the tmpfs is mounted without huge= (or huge=never)", "remount the tmpfs with huge=within_size (or huge=advise and MADV_HUGEPAGE in the program)",
                              ["mount -o remount,huge=within_size MOUNTPOINT"], restart: false)

@@ -87,7 +87,7 @@ public enum Explainer {
         case .shmem:
             let global = ctx.knobs[Knob.shmemEnabled]
             let setting = global == "deny" || global == "force" ? global
-                : v.backing.name.hasPrefix("/memfd:") || v.backing.name.hasPrefix("/SYSV") || v.backing.name.hasPrefix("/dev/zero") ? global
+                : ShmemNames.isInternal(v.backing.name) ? global
                 : ctx.mountHuge(v.backing.name)
             switch setting {
             case "deny"?: inferred(.shmemPolicy, "shmem_enabled is deny: no shmem THP at all")
@@ -127,7 +127,7 @@ public enum Explainer {
     /// per-size policies; a tmpfs file its mount's huge=, a regular file
     /// its filesystem: no verdicts for those.
     static func sizeVerdicts(_ v: VmaCoverage, flags: [String], _ ctx: Context) -> [SizeVerdict]? {
-        let internalShmem = v.backing.name.hasPrefix("/memfd:") || v.backing.name.hasPrefix("/SYSV") || v.backing.name.hasPrefix("/dev/zero")
+        let internalShmem = ShmemNames.isInternal(v.backing.name)
         let memory: MthpMemory
         switch v.kind {
         case .anon: memory = .anon

@@ -153,9 +153,9 @@ public enum RemoteCollapse {
                 attempts[i].cause = "the kernel returned success, but the extent is not PMD-mapped here now (\(nowPages.pteThp) PTE-mapped THP, \(nowPages.small) small pages): the process changed it meanwhile, or the collapse raced its faults"
             } else if nowPages.anon > 0 && now?.0.kind != .anon {
                 attempts[i].cause = "\(nowPages.anon) copy-on-write page(s) in the extent now"
-            } else if a.errnoName == "EAGAIN" {
+            } else if a.errnoName == ErrnoName.eagain {
                 attempts[i].cause = "transient (a page was locked or had an extra reference): run the collapse again"
-            } else if let was, was.pages.resident < PageGeometry.pagesPerPmd, a.errnoName == "EINVAL" {
+            } else if let was, was.pages.resident < PageGeometry.pagesPerPmd, a.errnoName == ErrnoName.einval {
                 attempts[i].cause = "only \(was.pages.resident) of \(PageGeometry.pagesPerPmd) pages were resident before; for shmem, MADV_COLLAPSE needs the pages it finds to be in the page cache"
             }
         }

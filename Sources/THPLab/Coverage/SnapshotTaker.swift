@@ -184,7 +184,6 @@ public enum SnapshotTaker {
     /// `anon`, `shmem` (memfd, SysV, /dev/shm, shared anonymous) or `file`.
     static func kind(of e: SmapsEntry) -> VmaKind {
         if e.inode == 0 { return .anon }
-        for prefix in ["/memfd:", "/SYSV", "/dev/shm/", "/dev/zero"] where e.name.hasPrefix(prefix) { return .shmem }
-        return .file
+        return ShmemNames.isShmem(e.name) ? .shmem : .file
     }
 }

@@ -53,7 +53,7 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
     /// MADV_COLLAPSE, `pte_mapped_hugepage` (the folio is made and the
     /// page table is collapsed next, by collapse_pte_mapped_thp()).
     static func madeHugePage(_ e: DiagnosedEvent) -> Bool {
-        collapseEvents.contains(e.event) && (e.result == "succeeded" || e.result == "pte_mapped_hugepage")
+        collapseEvents.contains(e.event) && (e.result == ScanResultMeaning.succeeded || e.result == ScanResultMeaning.pteMappedHugepage)
     }
 
     public static func diagnose(events: [DiagnosedEvent], facts f: Facts) -> ExtentDiagnosis {
@@ -72,7 +72,7 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
             return made("collapsed by \(who)" + why, inferred: true)
         }
         // Refusals the kernel named, latest first.
-        let failed = events.last { ($0.result ?? "succeeded") != "succeeded" && !madeHugePage($0) }
+        let failed = events.last { ($0.result ?? ScanResultMeaning.succeeded) != ScanResultMeaning.succeeded && !madeHugePage($0) }
         if let r = failed?.result {
             var words = "\(failed!.event) \(ScanResultMeaning.of(r))"
             if let present = failed!.details["present"] { words += " (present=\(present)\(failed!.details["swap"].map { ", swap=\($0)" } ?? ""))" }
@@ -82,7 +82,7 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
         }
         // The object's scans that name no extent: the kernel's words, but
         // not tied to this extent.
-        if events.isEmpty, let failed = f.objectEvents.last(where: { ($0.result ?? "succeeded") != "succeeded" && !madeHugePage($0) }),
+        if events.isEmpty, let failed = f.objectEvents.last(where: { ($0.result ?? ScanResultMeaning.succeeded) != ScanResultMeaning.succeeded && !madeHugePage($0) }),
            let r = failed.result {
             last = f.objectEvents.last { scanEvents.contains($0.event) }?.result
             var words = "\(failed.event) \(ScanResultMeaning.of(r))"
@@ -112,12 +112,12 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
 public enum CollapseErrno {
     public static func meaning(_ name: String) -> String {
         switch name {
-        case "EINVAL": return "the range is not eligible (VMA flags such as VM_NOHUGEPAGE, misalignment, or a setting that forbids THP there)"
-        case "EAGAIN": return "a page was locked or had an extra reference (transient: try again)"
-        case "ENOMEM": return "no huge page could be allocated"
-        case "EBUSY": return "the memory cgroup charge for the huge page failed (or a scan limit such as exceed_none_pte was hit)"
-        case "EPERM": return "not permitted (process_madvise needs CAP_SYS_ADMIN and ptrace access)"
-        case "ESRCH": return "the process is gone"
+        case ErrnoName.einval: return "the range is not eligible (VMA flags such as VM_NOHUGEPAGE, misalignment, or a setting that forbids THP there)"
+        case ErrnoName.eagain: return "a page was locked or had an extra reference (transient: try again)"
+        case ErrnoName.enomem: return "no huge page could be allocated"
+        case ErrnoName.ebusy: return "the memory cgroup charge for the huge page failed (or a scan limit such as exceed_none_pte was hit)"
+        case ErrnoName.eperm: return "not permitted (process_madvise needs CAP_SYS_ADMIN and ptrace access)"
+        case ErrnoName.esrch: return "the process is gone"
         default: return "an error thplab has no words for"
         }
     }

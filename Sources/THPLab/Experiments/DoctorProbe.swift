@@ -69,7 +69,7 @@ public enum DoctorProbe {
         let missing = VirtualMachine.missingTools()
         let kernels = KernelImage.installed()
         return .init(name: "VMs (thplab vm)", ok: missing.isEmpty && !kernels.isEmpty,
-                     detail: missing.isEmpty ? "virtme-ng and qemu present; kernels in /boot: \(kernels.isEmpty ? "none" : kernels.joined(separator: ", "))\(Sys.exists("/dev/kvm") ? "; KVM is probed on first use and software emulation used if it fails" : "; no /dev/kvm: software emulation")"
+                     detail: missing.isEmpty ? "virtme-ng and qemu present; kernels in /boot: \(kernels.isEmpty ? "none" : kernels.joined(separator: ", "))\(Sys.exists(Sys.kvmDevice) ? "; KVM is probed on first use and software emulation used if it fails" : "; no /dev/kvm: software emulation")"
                                           : "missing " + missing.joined(separator: ", ") + " (scripts/install-vm-tools)")
     }
 

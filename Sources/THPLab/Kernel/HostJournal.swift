@@ -111,9 +111,8 @@ public struct HostJournal: Codable, Equatable, Sendable {
             if case .failure(let e) = FileIO.writeExisting(reset, "1") { return .failed("reset \(r.path): \(e)") }
             return .done("reset \(r.path)")
         case .module:
-            guard r.path == "zram", Sys.exists("/sys/module/zram") else { return nil }
-            let modprobe = ["/sbin/modprobe", "/usr/sbin/modprobe"].first(where: Sys.exists) ?? "/sbin/modprobe"
-            guard case .exited(0)? = try? Sys.runQuietly(modprobe, ["-r", "zram"], stderrPath: "/dev/null") else { return .failed("modprobe -r zram") }
+            guard r.path == "zram", BlockDevices.zramLoaded else { return nil }
+            guard case .exited(0)? = try? Sys.runQuietly(BlockDevices.modprobe, ["-r", "zram"], stderrPath: "/dev/null") else { return .failed("modprobe -r zram") }
             return .done("unloaded the zram module")
         case .controller:
             guard r.path.hasSuffix("/cgroup.subtree_control"), MemoryCgroup.words(FileIO.readIfPresent(r.path)).contains("memory") else { return nil }

@@ -16,7 +16,7 @@ public enum Leftovers {
     /// Where to look; the defaults are the host's.
     public struct Places: Sendable {
         public var stateDir = HostGuard.defaultStateDir
-        public var mounts = "/proc/mounts"
+        public var mounts = MountTable.path
         public var swaps = "/proc/swaps"
         public var directories = ["/tmp", "/var/tmp", "/dev/shm"]
         public var tracefsRoots = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]

@@ -19,6 +19,11 @@ public final class MemoryCgroup {
     private let enabled: String?
     private var removed = false
 
+    /// The memory controller's hierarchy on this host.
+    public static func locateOnHost() -> (root: String, version: Version)? {
+        MountTable.hostText.flatMap { locate(mountsText: $0) }
+    }
+
     /// The hierarchy holding the memory controller: v1's where one is
     /// mounted with it, else a v2 mount whose root offers it.
     public static func locate(mountsText: String, controllers: (String) -> String? = FileIO.readIfPresent) -> (root: String, version: Version)? {
@@ -35,7 +40,7 @@ public final class MemoryCgroup {
     /// Makes `<root>/<name>`; on v2 enables the memory controller for the
     /// root's children first when it is not (journaled, disabled again).
     public init(guardian: HostGuard, name: String) throws {
-        guard let mounts = FileIO.readIfPresent("/proc/mounts"), let (root, version) = Self.locate(mountsText: mounts) else {
+        guard let (root, version) = Self.locateOnHost() else {
             throw THPLabError.unsupported("no memory cgroup controller is mounted (no cgroup v1 hierarchy with memory, no cgroup2 offering it): mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup`")
         }
         self.guardian = guardian

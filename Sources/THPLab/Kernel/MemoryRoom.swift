@@ -17,7 +17,7 @@ public struct MemoryRoom: Equatable, Sendable {
     public static func read(proc: ProcFS = .host) -> MemoryRoom? {
         guard let available = proc.memAvailableKB() else { return nil }
         var room = MemoryRoom(kb: available, source: "MemAvailable")
-        if let mounts = FileIO.readIfPresent("/proc/mounts"), let (root, version) = MemoryCgroup.locate(mountsText: mounts),
+        if let (root, version) = MemoryCgroup.locateOnHost(),
            let own = FileIO.readIfPresent("/proc/self/cgroup"), let rel = MemoryCgroup.ownPath(cgroupText: own, version: version),
            let limited = cgroupHeadroom(root: root, path: rel, version: version), limited.kb < room.kb {
             room = limited

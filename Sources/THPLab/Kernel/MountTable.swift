@@ -9,6 +9,12 @@ public enum MountTable {
         public var options: [String]
     }
 
+    /// This host's mount table, as the kernel shows it to this process.
+    public static let path = "/proc/mounts"
+
+    /// The text of /proc/mounts, nil when it cannot be read.
+    public static var hostText: String? { FileIO.readIfPresent(path) }
+
     public static func parse(_ text: String) -> [Mount] {
         text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: " ")
@@ -33,7 +39,7 @@ public enum MountTable {
     /// The `huge=` option of the tmpfs mounted at or containing `path`
     /// (`never` when a tmpfs shows none), nil if it is not a tmpfs.
     public static func hugeOption(of path: String, mountsText: String? = nil) -> String? {
-        guard let text = mountsText ?? FileIO.readIfPresent("/proc/mounts"),
+        guard let text = mountsText ?? hostText,
               let m = mount(containing: path, in: parse(text)), m.type == "tmpfs" else { return nil }
         return m.options.first { $0.hasPrefix("huge=") }.map { String($0.dropFirst(5)) } ?? "never"
     }
@@ -47,7 +53,7 @@ public enum MountTable {
     }
 
     public static func filesystemType(of path: String) -> String? {
-        guard let text = FileIO.readIfPresent("/proc/mounts") else { return nil }
+        guard let text = hostText else { return nil }
         return mount(containing: path, in: parse(text))?.type
     }
 }

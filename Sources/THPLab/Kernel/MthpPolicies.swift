@@ -9,11 +9,11 @@ public enum MthpMemory: String, Codable, CaseIterable, Sendable {
     public static let perSize: [MthpMemory] = [.anon, .shmem]
 
     /// The per-size policy file's name (tmpfs: none, shmem's is shown).
-    public var knobFile: String { self == .anon ? "enabled" : "shmem_enabled" }
+    public var knobFile: String { globalKnob }
     /// The per-size policy knob of one size.
     public func knob(kB: Int) -> Knob { self == .anon ? .sizeEnabled(kB: kB) : .sizeShmemEnabled(kB: kB) }
     /// The global knob `inherit` resolves to.
-    public var globalKnob: String { self == .anon ? "enabled" : "shmem_enabled" }
+    public var globalKnob: String { (self == .anon ? Knob.enabled : Knob.shmemEnabled).rawValue }
 }
 
 /// The per-size policies in force, `inherit` resolved, and the sizes they
@@ -43,10 +43,10 @@ public struct MthpPolicies: Codable, Equatable, Sendable {
             }
             return out
         }
-        anon = sizes("enabled")
-        shmem = sizes("shmem_enabled")
-        anonGlobal = values["enabled"] ?? "never"
-        shmemGlobal = values["shmem_enabled"] ?? "never"
+        anon = sizes(Knob.enabled.rawValue)
+        shmem = sizes(Knob.shmemEnabled.rawValue)
+        anonGlobal = values[Knob.enabled.rawValue] ?? "never"
+        shmemGlobal = values[Knob.shmemEnabled.rawValue] ?? "never"
     }
 
     /// The sizes this kernel offers for the memory, smallest first; a

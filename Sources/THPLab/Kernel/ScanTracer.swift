@@ -191,7 +191,7 @@ public final class ScanTracer {
         for e in events {
             if t0 == nil, e.markText == mark { t0 = e.timestamp }
             guard let t0, e.name == "mm_khugepaged_collapse_file", e.fields["filename"] == objectName,
-                  e.result == "succeeded", let addr = e.hex("addr") else { continue }
+                  e.result == ScanResultMeaning.succeeded, let addr = e.hex("addr") else { continue }
             if out[UInt(addr)] == nil { out[UInt(addr)] = e.timestamp - t0 }
         }
         return out

@@ -68,10 +68,13 @@ public struct TraceFormat: Equatable, Sendable {
 
 /// What khugepaged's scan results mean, by the names the kernel prints.
 public enum ScanResultMeaning {
+    /// The results thplab's code tells apart, as the kernel names them.
+    public static let succeeded = "succeeded", pteMappedHugepage = "pte_mapped_hugepage", scanAborted = "scan_aborted"
+
     /// Every name the 6.1 and 6.18 format files list (unit-tested).
     static let words: [String: String] = [
         "failed": "failed",
-        "succeeded": "collapsed",
+        succeeded: "collapsed",
         "pmd_null": "no page table at this address yet",
         "pmd_none": "the PMD is empty",
         "page_pmd_mapped": "already mapped by a PMD",
@@ -80,11 +83,11 @@ public enum ScanResultMeaning {
         "exceed_shared_pte": "more shared pages than max_ptes_shared",
         "pte_non_present": "a PTE is not present (swap or migration entry)",
         "pte_uffd_wp": "userfaultfd write-protect is armed",
-        "pte_mapped_hugepage": "already a huge page, still mapped by PTEs here (collapse_pte_mapped_thp() comes next)",
+        pteMappedHugepage: "already a huge page, still mapped by PTEs here (collapse_pte_mapped_thp() comes next)",
         "no_writable_page": "no writable page in the range",
         "lack_referenced_page": "too few recently referenced pages",
         "page_null": "no page where one was expected",
-        "scan_aborted": "the scan was aborted (khugepaged had to stop)",
+        scanAborted: "the scan was aborted (khugepaged had to stop)",
         "not_suitable_page_count": "a page had an unexpected reference (transient)",
         "page_not_in_lru": "a page was not on an LRU list (transient)",
         "page_locked": "a page was locked (transient)",

@@ -87,22 +87,20 @@ public final class ProcessMappings {
     }
 }
 
-/// errno values by their C names, as kernel people read them.
+/// errno values by their C names, as kernel people read them; results
+/// keep the name, and code compares against these constants.
 public enum ErrnoName {
-    public static func of(_ e: Errno) -> String {
-        switch e.rawValue {
-        case 1: return "EPERM"
-        case 2: return "ENOENT"
-        case 4: return "EINTR"
-        case 11: return "EAGAIN"
-        case 12: return "ENOMEM"
-        case 13: return "EACCES"
-        case 14: return "EFAULT"
-        case 16: return "EBUSY"
-        case 22: return "EINVAL"
-        case 28: return "ENOSPC"
-        case 38: return "ENOSYS"
-        default: return "errno \(e.rawValue)"
-        }
-    }
+    public static let eperm = "EPERM", enoent = "ENOENT", eintr = "EINTR", eagain = "EAGAIN", enomem = "ENOMEM"
+    public static let eacces = "EACCES", efault = "EFAULT", ebusy = "EBUSY", einval = "EINVAL", enospc = "ENOSPC"
+    public static let enosys = "ENOSYS", esrch = "ESRCH"
+
+    static let byValue: [Int32: String] = [
+        Errno.notPermitted.rawValue: eperm, Errno.noSuchFileOrDirectory.rawValue: enoent, Errno.interrupted.rawValue: eintr,
+        Errno.resourceTemporarilyUnavailable.rawValue: eagain, Errno.noMemory.rawValue: enomem,
+        Errno.permissionDenied.rawValue: eacces, Errno.badAddress.rawValue: efault, Errno.resourceBusy.rawValue: ebusy,
+        Errno.invalidArgument.rawValue: einval, Errno.noSpace.rawValue: enospc, Errno.noFunction.rawValue: enosys,
+        Errno.noSuchProcess.rawValue: esrch,
+    ]
+
+    public static func of(_ e: Errno) -> String { byValue[e.rawValue] ?? "errno \(e.rawValue)" }
 }

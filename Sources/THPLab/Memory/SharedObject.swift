@@ -53,8 +53,8 @@ public final class SharedObject {
                 mountHuge = tmpfsHuge.rawValue
                 path = mp + "/\(tag)-object"
             case .shm:
-                path = "/dev/shm/\(tag)"
-                mountHuge = MountTable.hugeOption(of: "/dev/shm") ?? "never"
+                path = ShmemNames.devShm + "/\(tag)"
+                mountHuge = MountTable.hugeOption(of: ShmemNames.devShm) ?? "never"
             case .file:
                 guard Sys.isDirectory(directory) else {
                     throw THPLabError.usage("--dir \(directory) is not a directory")

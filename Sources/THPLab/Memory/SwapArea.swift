@@ -76,23 +76,22 @@ public final class SwapArea {
     /// zram0, unused (disksize 0), sized, given a swap header and swapped
     /// on; the module loaded first if the kernel has zram as a module.
     static func makeZram(size: Int, guardian: HostGuard, made: inout [(HostJournal.Resource.Kind, String)]) throws -> String {
-        let sys = "/sys/block/zram0", dev = "/dev/zram0"
-        if !Sys.exists(sys) {
-            guard !Sys.exists("/sys/module/zram") else { throw THPLabError(.unsupported, "zram is loaded but has no zram0") }
+        let dev = BlockDevices.zramDevice
+        if !BlockDevices.zramExists {
+            guard !BlockDevices.zramLoaded else { throw THPLabError(.unsupported, "zram is loaded but has no zram0") }
             try guardian.create(.module, "zram") {
-                let modprobe = ["/sbin/modprobe", "/usr/sbin/modprobe"].first(where: Sys.exists) ?? "/sbin/modprobe"
-                let status = try Sys.runQuietly(modprobe, ["zram", "num_devices=1"], stderrPath: "/dev/null")
-                guard case .exited(0)? = status, Sys.exists(sys) else {
+                let status = try Sys.runQuietly(BlockDevices.modprobe, ["zram", "num_devices=1"], stderrPath: "/dev/null")
+                guard case .exited(0)? = status, BlockDevices.zramExists else {
                     throw THPLabError(.unsupported, "this kernel has no zram (modprobe zram failed)")
                 }
             }
             made.append((.module, "zram"))
         }
-        guard FileIO.readIfPresent(sys + "/disksize")?.trimmingWhitespace() == "0", !active().contains(dev) else {
+        guard BlockDevices.zramDisksize == "0", !active().contains(dev) else {
             throw THPLabError(.unsupported, "\(dev) is in use (its disksize is set): thplab does not take it over")
         }
         try guardian.create(.zram, dev) {
-            if case .failure(let e) = FileIO.writeExisting(sys + "/disksize", "\(size)") {
+            if case .failure(let e) = BlockDevices.setZramDisksize(size) {
                 throw THPLabError(.unsupported, "cannot size \(dev)", errno: e)
             }
         }
@@ -129,16 +128,7 @@ public final class SwapArea {
     /// block device holding it, or of the device itself); nil when unknown.
     /// The kernel swaps a large folio out whole only to a non-rotational
     /// device; on a rotational one it splits it first.
-    public var rotational: Bool? { Self.rotational(path) }
-
-    public static func rotational(_ path: String) -> Bool? {
-        guard let (major, minor) = Sys.deviceNumbers(path) else { return nil }
-        let base = "/sys/dev/block/\(major):\(minor)"
-        for q in [base + "/queue/rotational", base + "/../queue/rotational"] {
-            if let v = FileIO.readIfPresent(q)?.trimmingWhitespace() { return v == "1" }
-        }
-        return nil
-    }
+    public var rotational: Bool? { BlockDevices.rotational(path) }
 
     /// Swaps off and removes what thplab made, last made first.
     public func remove() {

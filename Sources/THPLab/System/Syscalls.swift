@@ -193,6 +193,9 @@ enum Sys {
     public static let SIGKILL = Glibc.SIGKILL
     public static let SIGTERM = Glibc.SIGTERM
 
+    /// KVM's device: a guest boots with acceleration only where it opens.
+    public static let kvmDevice = "/dev/kvm"
+
     static func kill(_ pid: Int32, _ signal: Int32) {
         _ = Glibc.kill(pid, signal)
     }

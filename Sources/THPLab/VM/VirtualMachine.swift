@@ -55,7 +55,7 @@ public enum VirtualMachine {
     /// that must print the kernel's banner (on this host KVM hangs early).
     /// The answer is kept in the state directory for the machine's uptime.
     public static func kvmWorks(kernel: KernelImage, stateDir: String = HostGuard.defaultStateDir) -> (Bool, String) {
-        guard Sys.exists("/dev/kvm") else { return (false, "no /dev/kvm: software emulation (TCG)") }
+        guard Sys.exists(Sys.kvmDevice) else { return (false, "no /dev/kvm: software emulation (TCG)") }
         let cache = stateDir + "/kvm-probe"
         if let cached = FileIO.readIfPresent(cache)?.trimmingWhitespace(), !cached.isEmpty {
             return (cached.hasPrefix("works"), cached.hasPrefix("works") ? "KVM (probed earlier)" : "KVM failed its probe earlier: software emulation (TCG)")
@@ -158,7 +158,7 @@ public enum VirtualMachine {
         let tree = [p.processIdentifier] + StatFile.descendants(of: p.processIdentifier)
         for pid in tree.reversed() { Sys.kill(pid, Sys.SIGTERM) }
         Sys.sleep(milliseconds: 2000)
-        for pid in tree.reversed() where Sys.exists("/proc/\(pid)") { Sys.kill(pid, Sys.SIGKILL) }
+        for pid in tree.reversed() where ProcFS.host.exists(pid) { Sys.kill(pid, Sys.SIGKILL) }
         p.waitUntilExit()
     }
 

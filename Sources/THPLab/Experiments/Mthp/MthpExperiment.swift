@@ -52,7 +52,7 @@ public struct MthpExperiment {
         var steps: [MthpStep] = []
         var swap: SwapArea?
         defer { swap?.remove() }
-        let cgroups = FileIO.readIfPresent("/proc/mounts").flatMap { MemoryCgroup.locate(mountsText: $0) }
+        let cgroups = MemoryCgroup.locateOnHost()
         if executable != nil && cgroups == nil { lab.note("no memory cgroup controller is mounted: the fallback step was skipped") }
         for m in memories {
             let s = MthpSteps(memory: m, policies: policies, lab: lab, kernel: lab.kernel, asked: Set(requests.map(\.name)),

@@ -164,7 +164,7 @@ struct MthpSteps {
         let usage = try cgroup.usage()
         try cgroup.limit(bytes: usage + Int64(room * 1024))
         do { try worker.request(.writeFirstPage) } catch let e as THPLabError {
-            step.errnoName = e.errno.map(ErrnoName.of) ?? "ENOMEM"
+            step.errnoName = e.errno.map(ErrnoName.of) ?? ErrnoName.enomem
         }
         let delta = PerSizeStats.read(sysfs: lab.sysfs).delta(since: stats)
         step.seen = Self.keyed(MthpLayout.seen(try VmaScanner(pid: worker.pid, withPages: false).scan(start: start, end: start + UInt(length)).counts))
@@ -255,7 +255,7 @@ struct MthpSteps {
             let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd))
             if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
                 expectCollapse = false
-                step.expectedErrno = "EINVAL"
+                step.expectedErrno = ErrnoName.einval
                 step.rule = "MADV_COLLAPSE fails with EINVAL: " + why
             } else {
                 step.rule = "MADV_COLLAPSE turns \(Self.from(before)) into one PMD-sized folio, whatever the policies"

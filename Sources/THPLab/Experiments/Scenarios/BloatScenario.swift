@@ -13,7 +13,7 @@ struct BloatScenario: RegionScenario {
             throw THPLabError.usage("bloat needs --backing anon or shmem (memfd, tmpfs, shm): a regular file's pages are page cache, not memory the collapse adds")
         }
         guard o.processes == 1 else { throw THPLabError.usage("bloat runs in one process: --processes 1") }
-        try Self.requireMemoryCgroup(mountsText: FileIO.readIfPresent("/proc/mounts") ?? "")
+        try Self.requireMemoryCgroup(mountsText: MountTable.hostText ?? "")
     }
 
     /// Exit 3 before anything is made when no memory controller is mounted.

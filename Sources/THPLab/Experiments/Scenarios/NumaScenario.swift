@@ -15,7 +15,7 @@ struct NumaScenario: RegionScenario {
 
     func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab) {
         guard let byNode = numa?.hugePagesByNode else { return }
-        let aborted = outcomes.filter { $0.diagnosis?.events.contains { $0.result == "scan_aborted" } == true }.count
+        let aborted = outcomes.filter { $0.diagnosis?.events.contains { $0.result == ScanResultMeaning.scanAborted } == true }.count
         lab.note("huge pages by node: " + byNode.sorted { $0.key < $1.key }.map { "node \($0.key): \($0.value)" }.joined(separator: ", ")
                  + (aborted > 0 ? "; \(aborted) extent(s) saw scan_aborted (pages too far apart, node_reclaim_mode)" : "; no scan_aborted"))
     }
