@@ -131,7 +131,7 @@ extension KernelSuite {
                          "--knob", "hugepages-16kB/shmem_enabled=always"])
         #expect(r.ok, "\(r.differences)")
         let kernel = try #require(KernelVersion(release: r.kernelRelease))
-        let refused = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: "never", advised: false) != nil
+        let refused = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: .never, advised: false) != nil
         let c = try #require(r.steps.first { $0.phase == .collapse })
         #expect(c.errnoName == (refused ? "EINVAL" : nil) && c.expectedErrno == c.errnoName)
         #expect(refused ? c.seen == c.before : c.seen == ["2048": 512], "\(c.seen)")

@@ -65,7 +65,7 @@ extension KernelSuite {
     func thresholdRuleHoldsInTheGuest(guest: Guest, rule: ThresholdRule) throws {
         let result = try entry(rule.entry, on: guest)
         let c = ExpectationContext(kernel: try #require(KernelVersion(release: result["kernel_release"] as? String ?? "")), backing: .memfd,
-                                   trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: "advise")
+                                   trigger: .khugepaged, readOnlyThpForFS: nil, shmemHuge: .advise)
         let points = result["points"] as? [[String: Any]] ?? []
         #expect(points.count == 2)
         for p in points {

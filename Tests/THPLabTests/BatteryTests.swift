@@ -61,7 +61,7 @@ enum Batteries {
         #expect(retracts.count == 4)
         for r in retracts {
             let c = ExpectationContext(kernel: KernelVersion(release: r.kernelRelease)!, backing: r.backing, trigger: r.trigger,
-                                       readOnlyThpForFS: false, shmemHuge: r.trigger == .khugepaged ? "advise" : "never")
+                                       readOnlyThpForFS: false, shmemHuge: r.trigger == .khugepaged ? .advise : .never)
             let observed = r.mappings.map {
                 ObservedMapping(role: $0.role, pid: $0.pid, start: $0.start, end: $0.end, inTriggerProcess: $0.inTriggerProcess, phases: $0.phases)
             }

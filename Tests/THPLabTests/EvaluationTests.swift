@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct RetractEvaluationTests {
     let context = ExpectationContext(kernel: KernelVersion(6, 18), backing: .memfd, trigger: .madvise,
-                                     readOnlyThpForFS: false, shmemHuge: "never")
+                                     readOnlyThpForFS: false, shmemHuge: .never)
 
     /// An observation whose classes say `thp` kB are on THPs (PMD-mapped
     /// first), the rest small.
@@ -59,7 +59,7 @@ import Testing
 
         var k = context
         k.trigger = .khugepaged
-        k.shmemHuge = "advise"
+        k.shmemHuge = .advise
         var wait = KhugepagedWait(boundSeconds: 60, waitedSeconds: 60, extentsTotal: 2, extentsCollapsed: 1,
                                   firstCollapseSeconds: 1, lastCollapseSeconds: nil, fullScans: 9, scanEvents: 4,
                                   collapseEvents: 1, lastScanResult: "exceed_none_pte", visited: true, verdict: "")
@@ -69,7 +69,7 @@ import Testing
         #expect(w.first?.contains("collapsed 1 of 2") == true)
         #expect(w.first?.contains("exceed_none_pte") == true)
         // Where nothing can collapse, an empty wait is what was expected.
-        k.shmemHuge = "never"
+        k.shmemHuge = .never
         #expect(RetractEvaluation.triggerDifferences(calls: [], wait: wait, context: k).isEmpty)
     }
 

@@ -18,13 +18,13 @@ import Testing
 
 @Suite struct ExpectationModelTests {
     func ctx(_ v: KernelVersion, _ b: Backing = .memfd, _ t: Trigger = .madvise, rothp: Bool? = false,
-             huge: String? = "never", times: Int = 2) -> ExpectationContext {
+             huge: ShmemHuge? = .never, times: Int = 2) -> ExpectationContext {
         ExpectationContext(kernel: v, backing: b, trigger: t, readOnlyThpForFS: rothp, shmemHuge: huge, madviseTimes: times)
     }
 
     @Test(arguments: [Trigger.madvise, .khugepaged])
     func modernKernelRetractsEverywhereButWrittenAndMisaligned(trigger: Trigger) {
-        let c = ctx(KernelVersion(6, 18), .memfd, trigger, huge: trigger == .khugepaged ? "advise" : "never")
+        let c = ctx(KernelVersion(6, 18), .memfd, trigger, huge: trigger == .khugepaged ? .advise : .never)
         for inTrigger in [true, false] {
             #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pmdMapped)
             #expect(ExpectationModel.expect(role: .privateClean, inTriggerProcess: inTrigger, isTriggerMapping: false, c).state == .pmdMapped)
@@ -45,7 +45,7 @@ import Testing
         // Other processes: MADV_COLLAPSE retracts nothing there before 6.6;
         // khugepaged does, through mmap_write_trylock().
         #expect(ExpectationModel.expect(role: .shared, inTriggerProcess: false, isTriggerMapping: false, c).state == .pteMapped)
-        let k = ctx(KernelVersion(6, 1), .memfd, .khugepaged, huge: "advise")
+        let k = ctx(KernelVersion(6, 1), .memfd, .khugepaged, huge: .advise)
         #expect(ExpectationModel.expect(role: .privateClean, inTriggerProcess: false, isTriggerMapping: false, k).state == .pmdMapped)
     }
 
@@ -56,7 +56,7 @@ import Testing
     func modelAgreesWithMeasured61(fixture: String) throws {
         let r = try Fixture.result(fixture, as: RetractResult.self)
         #expect(r.kernelRelease.hasPrefix("6.1."))
-        let c = ctx(KernelVersion(release: r.kernelRelease)!, r.backing, r.trigger, huge: r.trigger == .khugepaged ? "advise" : "never")
+        let c = ctx(KernelVersion(release: r.kernelRelease)!, r.backing, r.trigger, huge: r.trigger == .khugepaged ? .advise : .never)
         let observed = r.mappings.map {
             ObservedMapping(role: $0.role, pid: $0.pid, start: $0.start, end: $0.end, inTriggerProcess: $0.inTriggerProcess, phases: $0.phases)
         }
@@ -71,7 +71,7 @@ import Testing
     /// nothing outside its range before 6.6.
     @Test func nohugepageAtFaultSince612() {
         func state(_ k: KernelVersion, _ t: Trigger, own: Bool = false) -> MappingState {
-            ExpectationModel.expect(role: .nohugepage, inTriggerProcess: own, isTriggerMapping: false, ctx(k, .memfd, t, huge: "advise")).state
+            ExpectationModel.expect(role: .nohugepage, inTriggerProcess: own, isTriggerMapping: false, ctx(k, .memfd, t, huge: .advise)).state
         }
         for t in Trigger.allCases {
             #expect(state(KernelVersion(6, 18), t) == .pteMapped)
@@ -85,7 +85,7 @@ import Testing
     @Test func uffdWpIsNeverRetracted() {
         for v in [KernelVersion(6, 1), KernelVersion(6, 18)] {
             for t in Trigger.allCases {
-                #expect(ExpectationModel.expect(role: .uffdWp, inTriggerProcess: false, isTriggerMapping: false, ctx(v, .memfd, t, huge: "advise")).state == .pteMapped)
+                #expect(ExpectationModel.expect(role: .uffdWp, inTriggerProcess: false, isTriggerMapping: false, ctx(v, .memfd, t, huge: .advise)).state == .pteMapped)
             }
         }
     }
@@ -102,9 +102,9 @@ import Testing
     }
 
     @Test func hugeNeverBlocksKhugepagedOnly() {
-        let k = ctx(KernelVersion(6, 18), .shm, .khugepaged, huge: "never")
+        let k = ctx(KernelVersion(6, 18), .shm, .khugepaged, huge: .never)
         #expect(ExpectationModel.collapseBlocker(k)?.contains("huge=") == true)
-        let m = ctx(KernelVersion(6, 18), .shm, .madvise, huge: "never")
+        let m = ctx(KernelVersion(6, 18), .shm, .madvise, huge: .never)
         #expect(ExpectationModel.collapseBlocker(m) == nil)
         #expect(ExpectationModel.collapseCallSucceeds(m).state == .pmdMapped)
     }
@@ -114,29 +114,29 @@ import Testing
     /// EINVAL; inherit and within_size collapse). Anonymous memory and
     /// tmpfs files are not concerned.
     @Test func memfdCollapseObeysThePMDSizesPolicySince618() {
-        for (kernel, policy, refused) in [(KernelVersion(6, 12), "never", false), (KernelVersion(6, 18), "never", true),
-                                          (KernelVersion(6, 18), "advise", true), (KernelVersion(6, 18), "inherit", false),
-                                          (KernelVersion(6, 18), "within_size", false)] {
-            var m = ctx(kernel, .memfd, .madvise, huge: "never")
+        for (kernel, policy, refused) in [(KernelVersion(6, 12), SizeShmemPolicy.never, false), (KernelVersion(6, 18), .never, true),
+                                          (KernelVersion(6, 18), .advise, true), (KernelVersion(6, 18), .inherit, false),
+                                          (KernelVersion(6, 18), .within_size, false)] {
+            var m = ctx(kernel, .memfd, .madvise, huge: .never)
             m.shmemPmdPolicy = policy
             #expect((ExpectationModel.collapseCallSucceeds(m).state == .pteMapped) == refused, "\(kernel) \(policy)")
             #expect((ExpectationModel.collapseBlocker(m) != nil) == refused, "\(kernel) \(policy)")
             m.backing = .shm
             #expect(ExpectationModel.collapseCallSucceeds(m).state == .pmdMapped)
         }
-        #expect(MemfdCollapseRule.refusal(kernel: KernelVersion(6, 18), pmdPolicy: "advise", advised: true) == nil)
+        #expect(MemfdCollapseRule.refusal(kernel: KernelVersion(6, 18), pmdPolicy: .advise, advised: true) == nil)
         #expect(MemfdCollapseRule.refusal(kernel: KernelVersion(6, 18), pmdPolicy: nil, advised: false) == nil)
     }
 
     @Test func denyBlocksEverything() {
-        let m = ctx(KernelVersion(6, 18), .memfd, .madvise, huge: "deny")
+        let m = ctx(KernelVersion(6, 18), .memfd, .madvise, huge: .deny)
         #expect(ExpectationModel.collapseBlocker(m) != nil)
         #expect(ExpectationModel.collapseCallSucceeds(m).state == .pteMapped)
     }
 
     @Test func singleMadviseUnderAdviseNeverRegisters() {
-        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: "advise", times: 1))?.contains("khugepaged_enter_vma") == true)
-        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: "always", times: 1)) == nil)
+        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: .advise, times: 1))?.contains("khugepaged_enter_vma") == true)
+        #expect(ExpectationModel.collapseBlocker(ctx(KernelVersion(6, 18), .memfd, .khugepaged, huge: .always, times: 1)) == nil)
     }
 }
 
@@ -187,9 +187,9 @@ import Testing
     }
 
     @Test func effectiveShmemHuge() {
-        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .memfd, mountHuge: nil) == "advise")
-        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .shm, mountHuge: "never") == "never")
-        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "force"]), backing: .tmpfs, mountHuge: "never") == "force")
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .memfd, mountHuge: nil) == .advise)
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "advise"]), backing: .shm, mountHuge: "never") == .never)
+        #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "force"]), backing: .tmpfs, mountHuge: "never") == .force)
         #expect(KnobPlan.effectiveShmemHuge(knobs: knobs(["shmem_enabled": "force"]), backing: .file, mountHuge: nil) == nil)
     }
 }

@@ -67,7 +67,7 @@ import Testing
 
     @Test func sparseExpectationFollowsTheRule() {
         let c = ExpectationContext(kernel: KernelVersion(6, 18), backing: .memfd, trigger: .khugepaged,
-                                   readOnlyThpForFS: false, shmemHuge: "advise")
+                                   readOnlyThpForFS: false, shmemHuge: .advise)
         var o = RegionOptions(scenario: .sparse)
         o.present = 256
         #expect(RegionExperiment.expectation(o, context: c, maxPtesNone: 256).0 == o.extents)

@@ -12,17 +12,17 @@ public struct ExpectationContext: Sendable {
     /// the mount's `huge=` for tmpfs and /dev/shm, `shmem_enabled` for memfd
     /// (as thplab set it for the run); `deny`/`force` in `shmem_enabled`
     /// override both.
-    public var shmemHuge: String?
+    public var shmemHuge: ShmemHuge?
     /// How many times MADV_HUGEPAGE was given (khugepaged trigger).
     public var madviseTimes: Int
     /// For anonymous memory: the effective `enabled` for PMD-sized THP
     /// (`hugepages-2048kB/enabled`, or the global one it inherits).
-    public var anonEnabled: String?
+    public var anonEnabled: AnonEnabled?
     /// `hugepages-<PMD>kB/shmem_enabled` as set (nil where the kernel has no
     /// per-size shmem policies): since 6.18 MADV_COLLAPSE of a memfd obeys it.
-    public var shmemPmdPolicy: String?
+    public var shmemPmdPolicy: SizeShmemPolicy?
 
-    public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: String?,
+    public init(kernel: KernelVersion, backing: Backing, trigger: Trigger, readOnlyThpForFS: Bool?, shmemHuge: ShmemHuge?,
                 madviseTimes: Int = 2) {
         self.madviseTimes = madviseTimes
         self.kernel = kernel
@@ -51,7 +51,7 @@ public enum ExpectationModel {
     /// not, why (one line).
     public static func collapseBlocker(_ c: ExpectationContext) -> String? {
         if c.backing == .anon {
-            if c.trigger == .khugepaged && c.anonEnabled == "never" {
+            if c.trigger == .khugepaged && c.anonEnabled == .never {
                 return "THP for anonymous memory is never (enabled / hugepages-2048kB/enabled): khugepaged does not collapse it (MADV_COLLAPSE would)"
             }
             return nil
@@ -63,14 +63,14 @@ public enum ExpectationModel {
             }
             return "with CONFIG_READ_ONLY_THP_FOR_FS, file_thp_enabled() still wants a VM_EXEC mapping of a file nobody has open for writing; this object is open for writing"
         }
-        if c.shmemHuge != "deny", let why = memfdRefusal(c) { return why }
+        if c.shmemHuge != .deny, let why = memfdRefusal(c) { return why }
         switch c.shmemHuge {
-        case "deny":
+        case .deny?:
             return "shmem_enabled is deny: no shmem THP at all, MADV_COLLAPSE included"
-        case "never" where c.trigger == .khugepaged:
+        case .never? where c.trigger == .khugepaged:
             let knob = c.backing == .memfd ? "shmem_enabled" : "the mount's huge= option"
             return "\(knob) is never: khugepaged collapses shmem only where that allows huge pages (MADV_COLLAPSE would ignore it)"
-        case "advise" where c.trigger == .khugepaged && c.madviseTimes < 2:
+        case .advise? where c.trigger == .khugepaged && c.madviseTimes < 2:
             return "MADV_HUGEPAGE given once under shmem advise: khugepaged_enter_vma() judges eligibility by the VMA's flags before the call sets VM_HUGEPAGE (shmem_allowable_huge_orders() reads vma->vm_flags), so the process never joins khugepaged's list"
         default:
             return nil
@@ -127,7 +127,7 @@ public enum ExpectationModel {
     /// MADV_COLLAPSE on a private-written mapping after refault: expected to
     /// fail (state `.pteMapped` stands for failure, `.pmdMapped` for success).
     public static func collapseOnPrivateWritten(_ c: ExpectationContext) -> Expectation {
-        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == "deny" || memfdRefusal(c) != nil {
+        if let blocker = collapseBlocker(c), c.backing == .file || c.shmemHuge == .deny || memfdRefusal(c) != nil {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails (EINVAL): " + blocker)
         }
         return Expectation(state: .pteMapped, rule: "collapse_pte_mapped_thp() refuses an extent where a PTE maps an anonymous copy-on-write page, so MADV_COLLAPSE fails (EINVAL)")
@@ -138,7 +138,7 @@ public enum ExpectationModel {
         if c.backing == .file {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE on a regular file fails with EINVAL: " + (collapseBlocker(c) ?? ""))
         }
-        if c.shmemHuge == "deny" {
+        if c.shmemHuge == .deny {
             return Expectation(state: .pteMapped, rule: "MADV_COLLAPSE fails with EINVAL: shmem_enabled is deny")
         }
         if let why = memfdRefusal(c) {

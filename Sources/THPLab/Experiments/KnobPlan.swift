@@ -77,10 +77,10 @@ public enum KnobPlan {
     /// The shmem `huge` setting that governs the object once these knobs
     /// are in force: `deny`/`force` in shmem_enabled override everything,
     /// memfd follows shmem_enabled, a tmpfs file its mount's `huge=`.
-    public static func effectiveShmemHuge(knobs: [String: SysfsValue], backing: Backing, mountHuge: String?) -> String? {
+    public static func effectiveShmemHuge(knobs: [String: SysfsValue], backing: Backing, mountHuge: String?) -> ShmemHuge? {
         guard backing.isShmem else { return nil }
-        let global = knobs.value(.shmemEnabled)
-        if global == "deny" || global == "force" { return global }
-        return backing == .memfd ? global : mountHuge
+        let global = knobs.value(.shmemEnabled).flatMap(ShmemHuge.init(rawValue:))
+        if global == .deny || global == .force { return global }
+        return backing == .memfd ? global : mountHuge.flatMap(ShmemHuge.init(rawValue:))
     }
 }

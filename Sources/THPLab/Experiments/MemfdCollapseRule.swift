@@ -12,12 +12,12 @@ public enum MemfdCollapseRule {
     /// Why MADV_COLLAPSE of a memfd VMA is refused with EINVAL, or nil.
     /// - Parameter pmdPolicy: `hugepages-<PMD>kB/shmem_enabled` as set
     ///   (nil on a kernel without per-size shmem policies).
-    public static func refusal(kernel: KernelVersion, pmdPolicy: String?, advised: Bool) -> String? {
+    public static func refusal(kernel: KernelVersion, pmdPolicy: SizeShmemPolicy?, advised: Bool) -> String? {
         guard kernel >= since, let p = pmdPolicy else { return nil }
         let knob = Knob.sizeShmemEnabled(kB: PageGeometry.pmdKB).rawValue
         switch p {
-        case "never": return "since 6.18 (6.12 ignored it) MADV_COLLAPSE of a memfd obeys \(knob), which is never"
-        case "advise" where !advised:
+        case .never: return "since 6.18 (6.12 ignored it) MADV_COLLAPSE of a memfd obeys \(knob), which is never"
+        case .advise where !advised:
             return "since 6.18 (6.12 ignored it) MADV_COLLAPSE of a memfd obeys \(knob), which is advise, and the VMA has no MADV_HUGEPAGE"
         default: return nil
         }

@@ -252,7 +252,7 @@ struct MthpSteps {
         switch trigger {
         case .madvise:
             if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
-            let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd))
+            let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd)).flatMap(SizeShmemPolicy.init(rawValue:))
             if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
                 expectCollapse = false
                 step.expectedErrno = ErrnoName.einval

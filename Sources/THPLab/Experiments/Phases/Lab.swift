@@ -40,11 +40,11 @@ final class Lab {
     }
 
     /// What the expectation model needs to know of this host.
-    func context(backing: Backing, trigger: Trigger, shmemHuge: String?, madviseTimes: Int = 2) -> ExpectationContext {
+    func context(backing: Backing, trigger: Trigger, shmemHuge: ShmemHuge?, madviseTimes: Int = 2) -> ExpectationContext {
         var c = ExpectationContext(kernel: kernel, backing: backing, trigger: trigger,
                                    readOnlyThpForFS: KernelConfig.load(release: release).isSet("CONFIG_READ_ONLY_THP_FOR_FS"),
                                    shmemHuge: shmemHuge, madviseTimes: madviseTimes)
-        c.shmemPmdPolicy = knobs().value(.sizeShmemEnabled(kB: PageGeometry.pmdKB))
+        c.shmemPmdPolicy = knobs().value(.sizeShmemEnabled(kB: PageGeometry.pmdKB)).flatMap(SizeShmemPolicy.init(rawValue:))
         return c
     }
 

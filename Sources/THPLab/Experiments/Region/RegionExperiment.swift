@@ -116,8 +116,8 @@ public struct RegionExperiment {
     }
 
     /// The effective `enabled` for PMD-sized anonymous THP.
-    static func anonEnabled(_ knobs: [String: SysfsValue]) -> String? {
-        if let size = knobs.value(.pmdEnabled), size != "inherit" { return size }
-        return knobs.value(.enabled)
+    static func anonEnabled(_ knobs: [String: SysfsValue]) -> AnonEnabled? {
+        if let size = knobs.value(.pmdEnabled), size != AnonEnabled.inherit { return AnonEnabled(rawValue: size) }
+        return knobs.value(.enabled).flatMap(AnonEnabled.init(rawValue:))
     }
 }

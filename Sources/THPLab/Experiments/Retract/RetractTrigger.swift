@@ -8,7 +8,7 @@ struct RetractTrigger {
 
     static func run(_ o: RetractOptions, object: SharedObject, hosts: RetractHosts, trace: TraceSession, lab: Lab,
                     startedSmall: Bool) throws -> RetractTrigger {
-        func shmemHuge() -> String? { KnobPlan.effectiveShmemHuge(knobs: lab.knobs(), backing: o.backing, mountHuge: object.mountHuge) }
+        func shmemHuge() -> ShmemHuge? { KnobPlan.effectiveShmemHuge(knobs: lab.knobs(), backing: o.backing, mountHuge: object.mountHuge) }
         var t = RetractTrigger(context: lab.context(backing: o.backing, trigger: o.trigger, shmemHuge: shmemHuge(), madviseTimes: o.madviseTimes))
         switch o.trigger {
         case .madvise:
@@ -19,7 +19,7 @@ struct RetractTrigger {
         case .khugepaged:
             try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: o.backing))
             t.context.shmemHuge = shmemHuge()
-            if t.context.shmemHuge == "advise" && o.madviseTimes == 2 {
+            if t.context.shmemHuge == .advise && o.madviseTimes == 2 {
                 lab.note("MADV_HUGEPAGE was given twice on every mapping: under shmem advise, khugepaged_enter_vma() checks eligibility with the VMA's flags from before the call, so the first call sets VM_HUGEPAGE without putting the process on khugepaged's list; the second one does (--madvise-times 1 shows it)")
             }
             lab.step("MADV_HUGEPAGE on every mapping; waiting for khugepaged (at most \(o.timeoutSeconds) s)")
