@@ -36,7 +36,7 @@ struct RegionArguments: ParsableArguments {
 
     func options(_ scenario: RegionOptions.Scenario, present: Int?, trigger: Trigger, swapped: Int? = nil, shared: Int? = nil) throws -> RegionOptions {
         var o = RegionOptions(scenario: scenario)
-        object.apply(to: &o.common, defaultBacking: scenario == .bloat || scenario == .shared ? .anon : .memfd)
+        object.apply(to: &o.common, defaultBacking: scenario.defaultBacking)
         o.own.shared = shared
         o.trigger = trigger
         o.processes = processes
@@ -64,7 +64,7 @@ struct CollapseScenario: ParsableCommand {
     )
     @OptionGroup var region: RegionArguments
     @Option(help: "madvise (MADV_COLLAPSE, extent by extent) or khugepaged.")
-    var trigger: Trigger = .madvise
+    var trigger: Trigger = RegionOptions.Scenario.collapse.defaultTrigger
 
     func run() throws { try region.run(try region.options(.collapse, present: 512, trigger: trigger)) }
 }
@@ -127,7 +127,7 @@ struct NumaScenario: ParsableCommand {
     )
     @OptionGroup var region: RegionArguments
     @Option(help: "madvise (MADV_COLLAPSE) or khugepaged.")
-    var trigger: Trigger = .khugepaged
+    var trigger: Trigger = RegionOptions.Scenario.numa.defaultTrigger
 
     func run() throws { try region.run(try region.options(.numa, present: 512, trigger: trigger)) }
 }
@@ -158,7 +158,7 @@ struct BloatScenario: ParsableCommand {
     @Option(help: "Pages (0 to 512) of each extent written before the collapse; the rest stay untouched.")
     var touched: Int = 64
     @Option(help: "khugepaged (collapses only with at least 512 - max_ptes_none pages touched) or madvise (MADV_COLLAPSE: always).")
-    var trigger: Trigger = .khugepaged
+    var trigger: Trigger = RegionOptions.Scenario.bloat.defaultTrigger
 
     func run() throws { try region.run(try region.options(.bloat, present: touched, trigger: trigger)) }
 }
@@ -179,7 +179,7 @@ struct SharedScenario: ParsableCommand {
     @Option(help: "Pages (0 to 512) of each extent left shared with the child.")
     var shared: Int = 384
     @Option(help: "khugepaged (the limit applies) or madvise (MADV_COLLAPSE ignores it).")
-    var trigger: Trigger = .khugepaged
+    var trigger: Trigger = RegionOptions.Scenario.shared.defaultTrigger
 
     func run() throws { try region.run(try region.options(.shared, present: 512, trigger: trigger, shared: shared)) }
 }

@@ -90,7 +90,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         if scenario == "mthp" { return try runMthp() }
         let scenario = RegionOptions.Scenario(rawValue: scenario)!
-        let trig = trigger ?? (scenario == .collapse ? .madvise : .khugepaged)
+        let trig = trigger ?? scenario.defaultTrigger
         var touchedValues: [String] = []
         if let touched {
             touchedValues = touched.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -98,8 +98,7 @@ struct SweepCommand: ParsableCommand {
                 throw ValidationError("--touched takes pages per extent, e.g. 64 or 64,256,448")
             }
         }
-        let defaultPresent = scenario == .sparse ? 256 : scenario == .bloat ? 64 : 512
-        let o = try region.options(scenario, present: touchedValues.first.flatMap { Int($0) } ?? present ?? defaultPresent, trigger: trig,
+        let o = try region.options(scenario, present: touchedValues.first.flatMap { Int($0) } ?? present ?? scenario.defaultPresent, trigger: trig,
                                    swapped: swapped, shared: shared)
         var axes = try knobs.map { try SweepAxis.parse($0, sysfs: THPSysfs()) }
         if touchedValues.count > 1 { axes.append(.touched(touchedValues)) }

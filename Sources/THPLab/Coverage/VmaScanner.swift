@@ -4,7 +4,8 @@ import SystemPackage
 /// at a time, so memory stays small whatever the mapping size: PAGEMAP_SCAN
 /// (where the kernel has it) finds the present, swapped and PMD-mapped
 /// ranges; pagemap entries are read only for present pages not mapped by a
-/// PMD, and kpageflags only for their PFNs, in sorted, coalesced runs.
+/// PMD, and kpageflags only for their PFNs: run by run where PFNs follow
+/// each other page after page, in sorted windows where they are scattered.
 final class VmaScanner {
     let pid: Int32
     let pagemap: FileDescriptor

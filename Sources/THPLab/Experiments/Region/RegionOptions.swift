@@ -51,7 +51,7 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
     }
 
     public init(scenario: Scenario = .collapse) {
-        own = Own(scenario: scenario, present: scenario.rules.defaultPresent, swapped: scenario == .swap ? 128 : 0)
+        own = Own(scenario: scenario, present: scenario.rules.defaultPresent, swapped: scenario.rules.defaultSwapped)
     }
 
     public init(common: ExperimentOptions, own: Own) {
@@ -60,9 +60,9 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
     }
 
     public func validate(room: MemoryRoom?, topology: NumaTopology) throws {
-        let o = own, n = PageGeometry.pagesPerPmd
+        let o = own, n = PageGeometry.pagesPerPmd, rules = o.scenario.rules
         guard (1...4096).contains(o.extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
-        if o.scenario == .bloat {
+        if rules.allowsNothingPresent {
             guard (0...n).contains(o.present) else { throw THPLabError.usage("--touched must be from 0 to \(n) pages of each extent (given \(o.present))") }
         } else {
             guard (1...n).contains(o.present) else { throw THPLabError.usage("--present must be from 1 to \(n) pages of each extent") }
@@ -72,15 +72,15 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
             try placement.validate(topology)
             guard common.processes == 1 else { throw THPLabError.usage("--node, --interleave and --preferred place thplab's own region: use them with --processes 1") }
         }
-        if ![.collapse, .numa, .bloat, .shared].contains(o.scenario) && common.trigger != .khugepaged {
+        if !rules.allowsMadviseCollapse && common.trigger != .khugepaged {
             throw THPLabError.usage("\(o.scenario.rawValue) is about khugepaged: use --trigger khugepaged (MADV_COLLAPSE ignores max_ptes_* and has no latency)")
         }
         if common.processes > 1 {
-            guard o.scenario == .latency || (o.scenario == .collapse && common.trigger == .khugepaged), common.backing != .anon else {
+            guard rules.allowsProcesses(trigger: common.trigger), common.backing != .anon else {
                 throw THPLabError.usage("--processes above 1 is for latency and collapse --trigger khugepaged, on shmem or file regions (each process gets its own object)")
             }
         }
-        try o.scenario.rules.validate(self, topology: topology)
+        try rules.validate(self, topology: topology)
         let needed = Int64(o.extents * common.processes) * 2 * Int64(PageGeometry.pmdSize) + (64 << 20)
         if let room, needed > room.kb * 1024 {
             throw THPLabError.usage("\(o.extents) extents need about \(needed >> 20) MiB, but only \(room.kb >> 10) MiB is available (\(room.source)); choose fewer --extents")

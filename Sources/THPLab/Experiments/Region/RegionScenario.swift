@@ -6,6 +6,19 @@
 protocol RegionScenario: Sendable {
     /// Pages of each extent faulted in when the user gives none.
     var defaultPresent: Int { get }
+    /// Pages of each extent pushed out to swap when the user gives none.
+    var defaultSwapped: Int { get }
+    /// The trigger and the backing when the user gives none.
+    var defaultTrigger: Trigger { get }
+    var defaultBacking: Backing { get }
+    /// Whether an extent may have no page present (bloat's `--touched 0`).
+    var allowsNothingPresent: Bool { get }
+    /// Whether MADV_COLLAPSE may trigger it; scenarios about khugepaged
+    /// (its max_ptes_* limits, its latency) refuse it.
+    var allowsMadviseCollapse: Bool { get }
+    /// Whether regions in more than one process may run it with this
+    /// trigger (each process its own shmem or file object).
+    func allowsProcesses(trigger: Trigger) -> Bool
     /// Knobs the scenario measures: the run never changes them.
     var measuredKnobs: Set<Knob> { get }
     /// Checks beyond the shared ones (exit code 2 or 3).
@@ -31,6 +44,12 @@ protocol RegionScenario: Sendable {
 
 extension RegionScenario {
     var defaultPresent: Int { PageGeometry.pagesPerPmd }
+    var defaultSwapped: Int { 0 }
+    var defaultTrigger: Trigger { .khugepaged }
+    var defaultBacking: Backing { .memfd }
+    var allowsNothingPresent: Bool { false }
+    var allowsMadviseCollapse: Bool { false }
+    func allowsProcesses(trigger: Trigger) -> Bool { false }
     var measuredKnobs: Set<Knob> { [] }
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {}
     func defaultPlacement(_ topology: NumaTopology) -> Placement? { nil }
@@ -102,6 +121,11 @@ public struct CollapseRules: Sendable {
 }
 
 extension RegionOptions.Scenario {
+    /// The defaults the scenario declares, for the command line.
+    public var defaultPresent: Int { rules.defaultPresent }
+    public var defaultTrigger: Trigger { rules.defaultTrigger }
+    public var defaultBacking: Backing { rules.defaultBacking }
+
     /// The scenario's own part.
     var rules: any RegionScenario {
         switch self {

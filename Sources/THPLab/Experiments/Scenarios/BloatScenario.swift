@@ -6,6 +6,9 @@
 /// cgroup alone and show what the underused-THP shrinker gives back.
 struct BloatScenario: RegionScenario {
     var defaultPresent: Int { 64 }
+    var defaultBacking: Backing { .anon }
+    var allowsNothingPresent: Bool { true }
+    var allowsMadviseCollapse: Bool { true }
     var measuredKnobs: Set<Knob> { [.maxPtesNone, .shrinkUnderused, .useZeroPage] }
 
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {

@@ -1,4 +1,9 @@
 /// `run collapse`: every page of every extent present; either trigger; any
 /// backing, anonymous memory included. The baseline the others vary: the
 /// shared phases and the max_ptes_none rule, nothing of its own.
-struct CollapseScenario: RegionScenario {}
+struct CollapseScenario: RegionScenario {
+    var defaultTrigger: Trigger { .madvise }
+    var allowsMadviseCollapse: Bool { true }
+    /// Processes competing for khugepaged; MADV_COLLAPSE runs in thplab alone.
+    func allowsProcesses(trigger: Trigger) -> Bool { trigger == .khugepaged }
+}

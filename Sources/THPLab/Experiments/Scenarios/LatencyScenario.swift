@@ -3,4 +3,5 @@
 /// is measured, so the run never makes khugepaged fast.
 struct LatencyScenario: RegionScenario {
     var measuredKnobs: Set<Knob> { [.scanSleepMillisecs, .allocSleepMillisecs, .pagesToScan] }
+    func allowsProcesses(trigger: Trigger) -> Bool { true }
 }

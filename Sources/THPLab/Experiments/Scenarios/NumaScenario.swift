@@ -2,6 +2,8 @@
 /// memory before the collapse; which node gets the huge page, and whether a
 /// scan gave up (scan_aborted).
 struct NumaScenario: RegionScenario {
+    var allowsMadviseCollapse: Bool { true }
+
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
         let withMemory = topology.nodes.filter { $0.memTotalKB > 0 }
         guard withMemory.count >= 2 else {

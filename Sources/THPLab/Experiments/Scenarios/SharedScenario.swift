@@ -8,6 +8,8 @@ struct SharedScenario: RegionScenario {
     static let defaultShared = 384
 
     var measuredKnobs: Set<Knob> { [.maxPtesShared] }
+    var defaultBacking: Backing { .anon }
+    var allowsMadviseCollapse: Bool { true }
 
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
         guard o.backing == .anon else {

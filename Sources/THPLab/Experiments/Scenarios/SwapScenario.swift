@@ -3,6 +3,8 @@
 /// collapses an extent only if swapped <= max_ptes_swap, swapping the pages
 /// back in.
 struct SwapScenario: RegionScenario {
+    var defaultSwapped: Int { 128 }
+
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
         guard (1...PageGeometry.pagesPerPmd).contains(o.swapped) else {
             throw THPLabError.usage("--swapped must be from 1 to \(PageGeometry.pagesPerPmd) pages of each extent")
