@@ -21,6 +21,10 @@ protocol RegionScenario: Sendable {
     func allowsProcesses(trigger: Trigger) -> Bool
     /// Knobs the scenario measures: the run never changes them.
     var measuredKnobs: Set<Knob> { get }
+    /// Knobs its report shows beside max_ptes_none and the scan knobs.
+    var reportKnobs: [Knob] { get }
+    /// What the pages of each extent it faults in are called (its option).
+    var presentWord: String { get }
     /// Checks beyond the shared ones (exit code 2 or 3).
     func validate(_ o: RegionOptions, topology: NumaTopology) throws
     /// Where the pages go when the user says nothing.
@@ -51,6 +55,8 @@ extension RegionScenario {
     var allowsMadviseCollapse: Bool { false }
     func allowsProcesses(trigger: Trigger) -> Bool { false }
     var measuredKnobs: Set<Knob> { [] }
+    var reportKnobs: [Knob] { [] }
+    var presentWord: String { "present" }
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {}
     func defaultPlacement(_ topology: NumaTopology) -> Placement? { nil }
     func confine(_ o: RegionOptions, lab: Lab) throws -> MemoryCgroup? { nil }

@@ -7,6 +7,8 @@
 struct BloatScenario: RegionScenario {
     var defaultPresent: Int { 64 }
     var defaultBacking: Backing { .anon }
+    var reportKnobs: [Knob] { [.shrinkUnderused] }
+    var presentWord: String { "touched" }
     var allowsNothingPresent: Bool { true }
     var allowsMadviseCollapse: Bool { true }
     var measuredKnobs: Set<Knob> { [.maxPtesNone, .shrinkUnderused, .useZeroPage] }

@@ -4,6 +4,7 @@
 /// back in.
 struct SwapScenario: RegionScenario {
     var defaultSwapped: Int { 128 }
+    var reportKnobs: [Knob] { [.maxPtesSwap] }
 
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
         guard (1...PageGeometry.pagesPerPmd).contains(o.swapped) else {
