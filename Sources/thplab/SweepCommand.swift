@@ -57,21 +57,34 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var region: RegionArguments
 
+    /// What a sweep runs: a region scenario, or the multi-size THP experiment.
+    enum Target {
+        case region(RegionOptions.Scenario)
+        case mthp
+
+        init?(_ name: String) {
+            if name == "mthp" { self = .mthp } else if let s = RegionOptions.Scenario(rawValue: name) { self = .region(s) } else { return nil }
+        }
+    }
+
     func validate() throws {
-        guard scenario == "mthp" || RegionOptions.Scenario(rawValue: scenario) != nil else {
+        guard let target = Target(scenario) else {
             throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap, bloat, shared or mthp")
         }
-        if scenario == "mthp" {
+        switch target {
+        case .mthp:
             let unused = regionOnlyOptions
             guard unused.isEmpty else {
                 throw ValidationError("sweep mthp does not use \(unused.joined(separator: ", ")): they shape the region scenarios' memory; sweep mthp takes --memory, --swap, --trigger, --timeout and --knob")
             }
-        } else if !memory.isEmpty || swap != .none {
-            throw ValidationError("--memory and --swap are sweep mthp's; sweep \(scenario) takes --backing and its region options")
+        case .region(let s):
+            if !memory.isEmpty || swap != .none {
+                throw ValidationError("--memory and --swap are sweep mthp's; sweep \(scenario) takes --backing and its region options")
+            }
+            if touched != nil && !s.takesTouched { throw ValidationError("--touched is sweep bloat's (use --present for sparse)") }
+            if shared != nil && !s.takesShared { throw ValidationError("--shared is sweep shared's") }
+            if s.takesTouched && present != nil { throw ValidationError("sweep bloat takes --touched, not --present") }
         }
-        if touched != nil && scenario != "bloat" { throw ValidationError("--touched is sweep bloat's (use --present for sparse)") }
-        if shared != nil && scenario != "shared" { throw ValidationError("--shared is sweep shared's") }
-        if scenario == "bloat" && present != nil { throw ValidationError("sweep bloat takes --touched, not --present") }
     }
 
     /// The region scenarios' options given with `sweep mthp`, which would
@@ -88,8 +101,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        if scenario == "mthp" { return try runMthp() }
-        let scenario = RegionOptions.Scenario(rawValue: scenario)!
+        guard case .region(let scenario)? = Target(scenario) else { return try runMthp() }
         let trig = trigger ?? scenario.defaultTrigger
         var touchedValues: [String] = []
         if let touched {

@@ -15,7 +15,8 @@ import Testing
             #expect(r.allowsMadviseCollapse == madvise.contains(s), "\(s)")
             #expect(r.allowsProcesses(trigger: .khugepaged) == processesWithKhugepaged.contains(s), "\(s)")
             #expect(r.allowsProcesses(trigger: .madvise) == (s == .latency), "\(s)")
-            #expect(r.allowsNothingPresent == (s == .bloat), "\(s)")
+            #expect(r.countsTouchedPages == (s == .bloat) && s.takesTouched == (s == .bloat), "\(s)")
+            #expect(s.takesShared == (s == .shared), "\(s)")
             #expect(RegionOptions(scenario: s).swapped == (s == .swap ? 128 : 0), "\(s)")
             // The command line's defaults: `run` and `sweep` take them from here.
             #expect(s.defaultTrigger == (s == .collapse ? .madvise : .khugepaged), "\(s)")

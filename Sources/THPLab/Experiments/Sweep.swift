@@ -12,7 +12,7 @@ public enum Sweep {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
         let available = MemoryRoom.read()
         for t in axes.first(where: { !$0.isKnob })?.values ?? [] {
-            guard options.scenario == .bloat, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat") }
+            guard options.scenario.takesTouched, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat") }
             var o = options
             o.own.present = n
             try o.validate(room: available, topology: NumaTopology.read())

@@ -62,7 +62,7 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
     public func validate(room: MemoryRoom?, topology: NumaTopology) throws {
         let o = own, n = PageGeometry.pagesPerPmd, rules = o.scenario.rules
         guard (1...4096).contains(o.extents) else { throw THPLabError.usage("--extents must be from 1 to 4096") }
-        if rules.allowsNothingPresent {
+        if rules.countsTouchedPages {
             guard (0...n).contains(o.present) else { throw THPLabError.usage("--touched must be from 0 to \(n) pages of each extent (given \(o.present))") }
         } else {
             guard (1...n).contains(o.present) else { throw THPLabError.usage("--present must be from 1 to \(n) pages of each extent") }

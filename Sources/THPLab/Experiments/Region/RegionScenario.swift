@@ -11,8 +11,12 @@ protocol RegionScenario: Sendable {
     /// The trigger and the backing when the user gives none.
     var defaultTrigger: Trigger { get }
     var defaultBacking: Backing { get }
-    /// Whether an extent may have no page present (bloat's `--touched 0`).
-    var allowsNothingPresent: Bool { get }
+    /// Whether its pages of each extent are pages written (`--touched`,
+    /// 0 to 512: bloat's) rather than pages present (`--present`, 1 to 512).
+    var countsTouchedPages: Bool { get }
+    /// Whether pages of each extent are left shared with a forked child
+    /// (`--shared`: the shared scenario's).
+    var hasSharedPages: Bool { get }
     /// Whether MADV_COLLAPSE may trigger it; scenarios about khugepaged
     /// (its max_ptes_* limits, its latency) refuse it.
     var allowsMadviseCollapse: Bool { get }
@@ -23,8 +27,6 @@ protocol RegionScenario: Sendable {
     var measuredKnobs: Set<Knob> { get }
     /// Knobs its report shows beside max_ptes_none and the scan knobs.
     var reportKnobs: [Knob] { get }
-    /// What the pages of each extent it faults in are called (its option).
-    var presentWord: String { get }
     /// Checks beyond the shared ones (exit code 2 or 3).
     func validate(_ o: RegionOptions, topology: NumaTopology) throws
     /// Where the pages go when the user says nothing.
@@ -51,12 +53,14 @@ extension RegionScenario {
     var defaultSwapped: Int { 0 }
     var defaultTrigger: Trigger { .khugepaged }
     var defaultBacking: Backing { .memfd }
-    var allowsNothingPresent: Bool { false }
+    var countsTouchedPages: Bool { false }
+    var hasSharedPages: Bool { false }
     var allowsMadviseCollapse: Bool { false }
     func allowsProcesses(trigger: Trigger) -> Bool { false }
     var measuredKnobs: Set<Knob> { [] }
     var reportKnobs: [Knob] { [] }
-    var presentWord: String { "present" }
+    /// What its reports call the pages of each extent it faults in.
+    var presentWord: String { countsTouchedPages ? "touched" : "present" }
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {}
     func defaultPlacement(_ topology: NumaTopology) -> Placement? { nil }
     func confine(_ o: RegionOptions, lab: Lab) throws -> MemoryCgroup? { nil }
@@ -131,6 +135,9 @@ extension RegionOptions.Scenario {
     public var defaultPresent: Int { rules.defaultPresent }
     public var defaultTrigger: Trigger { rules.defaultTrigger }
     public var defaultBacking: Backing { rules.defaultBacking }
+    /// Whether it takes `--touched` (and not `--present`), and `--shared`.
+    public var takesTouched: Bool { rules.countsTouchedPages }
+    public var takesShared: Bool { rules.hasSharedPages }
 
     /// The scenario's own part.
     var rules: any RegionScenario {

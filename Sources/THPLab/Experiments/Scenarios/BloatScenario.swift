@@ -8,8 +8,7 @@ struct BloatScenario: RegionScenario {
     var defaultPresent: Int { 64 }
     var defaultBacking: Backing { .anon }
     var reportKnobs: [Knob] { [.shrinkUnderused] }
-    var presentWord: String { "touched" }
-    var allowsNothingPresent: Bool { true }
+    var countsTouchedPages: Bool { true }
     var allowsMadviseCollapse: Bool { true }
     var measuredKnobs: Set<Knob> { [.maxPtesNone, .shrinkUnderused, .useZeroPage] }
 

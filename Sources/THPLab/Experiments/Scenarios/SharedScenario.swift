@@ -10,6 +10,7 @@ struct SharedScenario: RegionScenario {
     var measuredKnobs: Set<Knob> { [.maxPtesShared] }
     var defaultBacking: Backing { .anon }
     var reportKnobs: [Knob] { [.maxPtesShared] }
+    var hasSharedPages: Bool { true }
     var allowsMadviseCollapse: Bool { true }
 
     func validate(_ o: RegionOptions, topology: NumaTopology) throws {
