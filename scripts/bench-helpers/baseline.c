@@ -38,24 +38,18 @@
 
 static char smaps_path[64];
 
-static void *read_smaps(void *unused) {
-    (void)unused;
+// Reads /proc/PID/smaps whole. `tolerant` non-NULL: a process gone
+// meanwhile is skipped (--floor-all); else it is an error.
+static void *read_smaps(void *tolerant) {
     static char buf[1 << 20];
     int fd = open(smaps_path, O_RDONLY);
-    if (fd < 0) { perror(smaps_path); exit(1); }
+    if (fd < 0) {
+        if (tolerant) return NULL;
+        perror(smaps_path);
+        exit(1);
+    }
     while (read(fd, buf, sizeof buf) > 0) {}
     close(fd);
-    return NULL;
-}
-
-static void *read_smaps_quiet(void *unused) {
-    (void)unused;
-    static char buf[1 << 20];
-    int fd = open(smaps_path, O_RDONLY);
-    if (fd >= 0) {
-        while (read(fd, buf, sizeof buf) > 0) {}
-        close(fd);
-    }
     return NULL;
 }
 
@@ -153,7 +147,7 @@ static int floor_one(const char *pid, int kpf) {
     if (pm < 0) { fclose(maps); return 0; }
     snprintf(smaps_path, sizeof smaps_path, "/proc/%s/smaps", pid);
     pthread_t smaps;
-    pthread_create(&smaps, NULL, read_smaps_quiet, NULL);
+    pthread_create(&smaps, NULL, read_smaps, (void *)1);
     static struct page_region v[4096];
     static uint64_t buf[CHUNK], flags[CHUNK];
     char line[4096];
