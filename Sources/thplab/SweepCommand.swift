@@ -7,22 +7,24 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a scenario at every combination of knob values and tabulate what each value does.",
         discussion: """
-            Scenarios: collapse, sparse, latency, swap, bloat, shared (see `thplab run SCENARIO --help`). Each point sets its knob \
+            Scenarios: \(regionNames.joined(separator: ", ")) (see `thplab run SCENARIO --help`). Each point sets its knob \
             values, runs the scenario --repeat times on a fresh region, and puts the knobs back; at the end \
             every knob is as before. The knobs swept are left alone by the scenario (it does not make \
             khugepaged fast over them).
             mthp sweeps per-size policies: `run mthp` (without its swap step unless --swap is given) at each \
             combination, checking over every fault step that the sizes seen were allowed and that the largest \
             allowed size that fits came first.
-            Example: thplab sweep sparse --knob max_ptes_none=0,255,256,511 --present 256
-                     thplab sweep latency --knob scan_sleep_millisecs=10,100,1000 --extents 8
-                     thplab sweep bloat --knob max_ptes_none=0,64,256,511 --touched 64,256,448
-                     thplab sweep shared --knob max_ptes_shared=0,256,511 --shared 384
+            Example: \(examples)
                      thplab sweep mthp --knob hugepages-64kB/enabled=never,always --knob hugepages-2048kB/enabled=never,inherit
             """
     )
 
-    @Argument(help: "collapse, sparse, latency, swap, bloat, shared or mthp.")
+    /// The region scenarios a sweep lists, and their examples, as they declare them.
+    static let regionNames = RegionOptions.Scenario.allCases.filter(\.sweepable).map(\.rawValue)
+    static let examples = RegionOptions.Scenario.allCases.compactMap(\.sweepExample).joined(separator: "\n         ")
+    static let targets = regionNames.joined(separator: ", ") + " or mthp"
+
+    @Argument(help: ArgumentHelp(targets + "."))
     var scenario: String
 
     @Option(help: "mthp: anon or shmem; repeat for both (default: both).")
@@ -69,7 +71,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         guard let target = Target(scenario) else {
-            throw ValidationError("unknown scenario '\(scenario)': collapse, sparse, latency, swap, bloat, shared or mthp")
+            throw ValidationError("unknown scenario '\(scenario)': \(Self.targets)")
         }
         switch target {
         case .mthp:

@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func anEmptySweepSaysSo() {
-        let empty = SweepResult(scenario: "sparse", kernelRelease: "6.18", options: RegionOptions(scenario: .sparse),
+        let empty = SweepResult(scenario: .sparse, kernelRelease: "6.18", options: RegionOptions(scenario: .sparse),
                                 axes: [SweepAxis(name: "khugepaged/max_ptes_none", values: ["0", "511"])], repeatCount: 1,
                                 points: [], checks: [], knobsBefore: [:], knobsAfter: [:], ok: true, differences: [])
         let s = HTMLReport.render([(source: "empty", result: .sweep(empty))])

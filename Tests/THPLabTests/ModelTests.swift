@@ -252,7 +252,7 @@ import Testing
 @Suite struct ResultTests {
     @Test func savedResultDecodesAndRenders() throws {
         let r = try Fixture.result("result-retract-khugepaged-memfd-6.18.json", as: RetractResult.self)
-        #expect(r.scenario == "retract")
+        #expect(r.scenario == ResultKind.retract.rawValue)
         #expect(r.trigger == .khugepaged)
         #expect(r.mappings.count == 8)
         #expect(r.mappings.allSatisfy { $0.phases.count == 3 })

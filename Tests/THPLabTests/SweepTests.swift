@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func csvHasAHeaderAndARowPerPoint() {
-        let r = SweepResult(scenario: "sparse", kernelRelease: "6.18", options: RegionOptions(scenario: .sparse),
+        let r = SweepResult(scenario: .sparse, kernelRelease: "6.18", options: RegionOptions(scenario: .sparse),
                             axes: [SweepAxis(name: "khugepaged/max_ptes_none", values: ["0", "511"])], repeatCount: 1,
                             points: [point(["khugepaged/max_ptes_none": "0"], collapsed: 0, expected: 0, full: nil),
                                      point(["khugepaged/max_ptes_none": "511"], collapsed: 4, expected: 4, full: 12.5)],

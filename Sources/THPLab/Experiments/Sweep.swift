@@ -52,7 +52,7 @@ public enum Sweep {
         }
         differences += checks.filter { !$0.held }.map { "check \($0.name): \($0.detail)" }
         differences += GuardedRun.leftovers(before: before, after: outcome.knobsAfter, undone: outcome.undone)
-        return SweepResult(scenario: options.scenario.rawValue, kernelRelease: Sys.uname().release, options: options,
+        return SweepResult(scenario: options.scenario, kernelRelease: Sys.uname().release, options: options,
                            axes: axes, repeatCount: repeatCount, points: points, checks: checks, knobsBefore: before,
                            knobsAfter: outcome.knobsAfter, ok: differences.isEmpty, differences: differences)
     }
@@ -88,46 +88,18 @@ public enum Sweep {
     }
 
     /// The checks a sweep makes of the kernel's rules beyond each point's
-    /// own expectation: in `sparse`, the max_ptes_none rule at every point;
-    /// in `latency`, time to full coverage falls as scan_sleep_millisecs
-    /// falls or pages_to_scan rises (an ordering, never a figure).
+    /// own expectation: the scenario's own (`RegionScenario.sweepChecks`).
     public static func builtInChecks(scenario: RegionOptions.Scenario, axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
-        var checks: [SweepCheck] = []
-        let rules: [(RegionOptions.Scenario, Knob, String)] = [
-            (.sparse, .maxPtesNone, "collapsed iff present >= \(PageGeometry.pagesPerPmd) - max_ptes_none"),
-            (.swap, .maxPtesSwap, "collapsed iff swapped <= max_ptes_swap"),
-            (.bloat, .maxPtesNone, "collapsed as the model says (khugepaged: iff touched >= \(PageGeometry.pagesPerPmd) - max_ptes_none; MADV_COLLAPSE: always)"),
-            (.shared, .maxPtesShared, "collapsed iff shared <= max_ptes_shared"),
-        ]
-        for (s, knob, rule) in rules where s == scenario && axes.contains(where: { $0.name == knob.rawValue }) {
-            let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
-            let name = knob.shortName + " rule"
-            checks.append(SweepCheck(name: name, held: bad.isEmpty,
-                                     detail: bad.isEmpty ? "\(rule) at all \(points.count) point(s)" : "the rule failed at \(bad.count) point(s)"))
-        }
-        if scenario == .bloat, points.contains(where: { $0.bloat != nil }) {
-            let bad = points.filter { ($0.bloat?.split ?? 0) != ($0.bloat?.expectedSplit ?? 0) }
-            checks.append(SweepCheck(name: "shrinker rule", held: bad.isEmpty,
-                                     detail: bad.isEmpty ? "under pressure a THP split iff its zero-filled subpages exceed max_ptes_none < 511 with shrink_underused=1, at all \(points.count) point(s)"
-                                        : "the shrinker split other THPs than the rule says at \(bad.count) point(s)"))
-        }
-        // Along the one axis with several values (the others held at one).
-        let varying = axes.filter { $0.values.count > 1 }
-        if scenario == .latency && varying.count == 1 {
-            let name = varying[0].name
-            let falling: Bool? = name == Knob.scanSleepMillisecs.rawValue ? true : name == Knob.pagesToScan.rawValue ? false : nil
-            if let falling {
-                // Order points so that khugepaged should be faster later.
-                let ordered = points.compactMap { p -> (Int, Double)? in
-                    guard let v = Int(p.knobs[name] ?? ""), let t = p.fullCoverageMs else { return nil }
-                    return (v, t)
-                }.sorted { falling ? $0.0 > $1.0 : $0.0 < $1.0 }
-                let held = ordered.count == points.count && zip(ordered, ordered.dropFirst()).allSatisfy { $0.1 >= $1.1 }
-                let figures = ordered.map { "\($0.0): \(String(format: "%.1f", $0.1)) ms" }.joined(separator: ", ")
-                checks.append(SweepCheck(name: "latency ordering", held: held,
-                                         detail: "time to full coverage by \(name): \(figures)" + (ordered.count == points.count ? "" : " (some points never reached full coverage)")))
-            }
-        }
-        return checks
+        scenario.rules.sweepChecks(axes: axes, points: points)
+    }
+}
+
+extension SweepCheck {
+    /// A scenario's max_ptes_* rule held at every point, when its knob is an axis.
+    static func knobRule(_ knob: Knob, _ rule: String, axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
+        guard axes.contains(where: { $0.name == knob.rawValue }) else { return [] }
+        let bad = points.filter { $0.collapsed != $0.expectedCollapsed }
+        return [SweepCheck(name: knob.shortName + " rule", held: bad.isEmpty,
+                           detail: bad.isEmpty ? "\(rule) at all \(points.count) point(s)" : "the rule failed at \(bad.count) point(s)")]
     }
 }

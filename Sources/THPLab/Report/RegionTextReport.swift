@@ -2,7 +2,7 @@
 public enum RegionTextReport {
     public static func render(_ r: RegionResult) -> String {
         let o = r.options
-        var out = ["thplab run \(r.scenario): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.processes) process(es) x \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
+        var out = ["thplab run \(r.scenario.rawValue): kernel \(r.kernelRelease), \(o.backing.rawValue), \(o.processes) process(es) x \(o.extents) extent(s) with \(o.present)/512 pages present, trigger \(o.trigger.rawValue)"]
         let own = o.scenario.rules.reportKnobs
         let inForce = ([Knob.maxPtesNone] + own + [.scanSleepMillisecs, .pagesToScan]).map(\.rawValue)
             .compactMap { k in r.knobsInForce[k].map { "\(k.split(separator: "/").last!)=\($0)" } }

@@ -2,7 +2,7 @@
 public enum SweepTextReport {
     public static func render(_ r: SweepResult) -> String {
         let touched = r.axes.contains { !$0.isKnob } ? "" : ", \(r.options.present)/512 pages \(r.options.scenario.rules.presentWord)"
-        var out = ["thplab sweep \(r.scenario): kernel \(r.kernelRelease), \(r.options.backing.rawValue), \(r.options.extents) extent(s)\(touched), trigger \(r.options.trigger.rawValue), \(r.repeatCount) run(s) per point"]
+        var out = ["thplab sweep \(r.scenario.rawValue): kernel \(r.kernelRelease), \(r.options.backing.rawValue), \(r.options.extents) extent(s)\(touched), trigger \(r.options.trigger.rawValue), \(r.repeatCount) run(s) per point"]
         let names = r.axes.map(\.name)
         let bloat = r.points.contains { $0.bloat != nil }
         var t = TextTable(header: names.map { String($0.split(separator: "/").last!) } + ["COLLAPSED", "EXPECTED", "PMD%"]

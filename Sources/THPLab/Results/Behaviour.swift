@@ -74,7 +74,7 @@ public enum Behaviour {
     /// The extents collapsed against the model's count, and the scan
     /// results the tracepoints gave for the others.
     public static func rows(_ r: RegionResult) -> [BehaviourRow] {
-        let group = "run " + r.scenario
+        let group = "run " + r.scenario.rawValue
         var out = [BehaviourRow(group: group, subject: "extents collapsed", observed: "\(r.collapsed)/\(r.total)",
                                 expected: "\(r.expectedCollapsed)/\(r.total)", met: r.collapsed == r.expectedCollapsed, rule: r.rule)]
         let results = Set(r.extents.filter { !$0.collapsed }.compactMap { $0.diagnosis?.lastScanResult }).sorted()
@@ -97,7 +97,7 @@ public enum Behaviour {
 
     /// One row per point (collapsed against expected) and per check.
     public static func rows(_ s: SweepResult) -> [BehaviourRow] {
-        let group = "sweep " + s.scenario
+        let group = "sweep " + s.scenario.rawValue
         let points = s.points.map { p in
             BehaviourRow(group: group, subject: s.axes.map { "\($0.name)=\(p.knobs[$0.name] ?? "?")" }.joined(separator: " "),
                          observed: "\(p.collapsed)/\(p.total)", expected: "\(p.expectedCollapsed)/\(p.total)",

@@ -60,7 +60,7 @@ public struct LatencyStats: Codable, Equatable, Sendable {
 }
 
 public struct RegionResult: Codable, Sendable {
-    public var scenario: String
+    public var scenario: RegionOptions.Scenario
     public var kernelRelease: String
     public var options: RegionOptions
     public var knobsBefore: [String: String]

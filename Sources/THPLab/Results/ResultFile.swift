@@ -65,7 +65,7 @@ public enum ResultFile {
     /// results of `run retract` (which name their `scenario`).
     static func kind(of any: [String: Any]) -> String? {
         if let k = any["kind"] as? String { return k }
-        if any["scenario"] as? String == "retract" { return ResultKind.retract.rawValue }
+        if any["scenario"] as? String == ResultKind.retract.rawValue { return ResultKind.retract.rawValue }
         return nil
     }
 

@@ -76,7 +76,7 @@ public struct SweepCheck: Codable, Sendable {
 }
 
 public struct SweepResult: Codable, Sendable {
-    public var scenario: String
+    public var scenario: RegionOptions.Scenario
     public var kernelRelease: String
     public var options: RegionOptions
     public var axes: [SweepAxis]

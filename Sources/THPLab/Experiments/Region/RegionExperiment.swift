@@ -105,7 +105,7 @@ public struct RegionExperiment {
         }
         let facts = lab.facts()
         let pagesAfter = outcomes.reduce(ClassCounts()) { $0 + $1.pagesAfter }
-        return RegionResult(scenario: o.scenario.rawValue, kernelRelease: facts.kernelRelease, options: o,
+        return RegionResult(scenario: o.scenario, kernelRelease: facts.kernelRelease, options: o,
                             knobsBefore: facts.knobsBefore, knobsAfter: [:], knobsChanged: facts.knobsChanged,
                             knobsInForce: trig.knobs.mapValues(\.current), extents: outcomes, collapsed: collapsed, total: regions.count,
                             coveragePercent: pagesAfter.coveragePercent,

@@ -20,8 +20,6 @@ import Foundation
 ///             only if shared <= max_ptes_shared
 @dynamicMemberLookup
 public struct RegionOptions: ComposedOptions, Equatable, Sendable {
-    public enum Scenario: String, Codable, CaseIterable, Sendable { case collapse, sparse, latency, swap, numa, bloat, shared }
-
     /// Regions in `processes` processes (thplab and workers), each its own
     /// object, competing for khugepaged (latency, collapse by khugepaged).
     public var common = ExperimentOptions(processes: 1, trigger: .khugepaged)

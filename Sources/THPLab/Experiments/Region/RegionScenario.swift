@@ -4,10 +4,18 @@
 /// kernel's rules predict. One small type per scenario, in Scenarios/;
 /// everything else is `RegionExperiment`'s.
 protocol RegionScenario: Sendable {
+    /// Its name: `run NAME`, `sweep NAME`, and the `scenario` of its results.
+    var name: RegionOptions.Scenario { get }
+    /// `run NAME --help`: the line under the command's name, and the text after it.
+    var abstract: String { get }
+    var discussion: String { get }
     /// Pages of each extent faulted in when the user gives none.
     var defaultPresent: Int { get }
     /// Pages of each extent pushed out to swap when the user gives none.
     var defaultSwapped: Int { get }
+    /// Pages of each extent left shared copy-on-write when the user gives
+    /// none; nil for a scenario that shares none.
+    var defaultShared: Int? { get }
     /// The trigger and the backing when the user gives none.
     var defaultTrigger: Trigger { get }
     var defaultBacking: Backing { get }
@@ -46,11 +54,17 @@ protocol RegionScenario: Sendable {
     func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab)
     /// Added to the rule the result states.
     var ruleSuffix: String { get }
+    /// Whether `sweep` lists it, and its example there.
+    var sweepable: Bool { get }
+    var sweepExample: String? { get }
+    /// The checks a sweep of it makes beyond each point's own expectation.
+    func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck]
 }
 
 extension RegionScenario {
     var defaultPresent: Int { PageGeometry.pagesPerPmd }
     var defaultSwapped: Int { 0 }
+    var defaultShared: Int? { nil }
     var defaultTrigger: Trigger { .khugepaged }
     var defaultBacking: Backing { .memfd }
     var countsTouchedPages: Bool { false }
@@ -69,6 +83,9 @@ extension RegionScenario {
     func expectation(_ o: RegionOptions, _ rules: CollapseRules) -> (Int, String) { rules.presentRule(o) }
     func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab) {}
     var ruleSuffix: String { "" }
+    var sweepable: Bool { true }
+    var sweepExample: String? { nil }
+    func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] { [] }
 }
 
 /// What `aftermath` works on: the run so far, and what it adds.
@@ -133,22 +150,18 @@ public struct CollapseRules: Sendable {
 extension RegionOptions.Scenario {
     /// The defaults the scenario declares, for the command line.
     public var defaultPresent: Int { rules.defaultPresent }
+    public var defaultSwapped: Int { rules.defaultSwapped }
+    public var defaultShared: Int? { rules.defaultShared }
     public var defaultTrigger: Trigger { rules.defaultTrigger }
     public var defaultBacking: Backing { rules.defaultBacking }
     /// Whether it takes `--touched` (and not `--present`), and `--shared`.
     public var takesTouched: Bool { rules.countsTouchedPages }
     public var takesShared: Bool { rules.hasSharedPages }
 
-    /// The scenario's own part.
-    var rules: any RegionScenario {
-        switch self {
-        case .collapse: return CollapseScenario()
-        case .sparse: return SparseScenario()
-        case .latency: return LatencyScenario()
-        case .swap: return SwapScenario()
-        case .numa: return NumaScenario()
-        case .bloat: return BloatScenario()
-        case .shared: return SharedScenario()
-        }
-    }
+    /// Its one-line and long help (`run NAME --help`).
+    public var abstract: String { rules.abstract }
+    public var discussion: String { rules.discussion }
+    /// Whether `sweep` lists it, and its example in `sweep --help`.
+    public var sweepable: Bool { rules.sweepable }
+    public var sweepExample: String? { rules.sweepExample }
 }

@@ -5,6 +5,28 @@
 /// joined before the region is made, so that afterwards it can press that
 /// cgroup alone and show what the underused-THP shrinker gives back.
 struct BloatScenario: RegionScenario {
+    var name: RegionOptions.Scenario { .bloat }
+    var abstract: String { "What a huge page costs: --touched of 512 pages written, the collapse fills the rest with zeros; then what the underused-THP shrinker gives back." }
+    var discussion: String {
+        """
+        thplab makes a memory cgroup of its own (v1 or v2, whichever has the memory controller), joins it, and \
+        makes the region there: anonymous memory by default, or shmem (--backing memfd). It writes --touched pages \
+        of each 2 MiB extent and lets khugepaged (or MADV_COLLAPSE) collapse them, and reports per extent the \
+        memory before and after (pagemap, smaps Rss and Anonymous) and the zeros the collapse made resident.
+        Then it presses that cgroup alone (v1: the limit lowered to half its usage and put back; v2: \
+        memory.reclaim of half), never the whole machine, and shows what the underused-THP shrinker (6.12+) did: \
+        the THPs split, the memory given back, the subpages now on the zero page, thp_underused_split_page, \
+        thp_split_page and split_deferred. The kernel's rule: a THP is split only if more than max_ptes_none \
+        of its subpages are zeros; shrink_underused=0 and max_ptes_none=511 (the default) turn it off. So \
+        khugepaged's own THPs, which have at most max_ptes_none zeros, are never taken back: use \
+        --trigger madvise (MADV_COLLAPSE ignores max_ptes_none) to see the shrinker at work.
+        The cgroup is removed and the knobs restored on every exit, after SIGKILL by the next start.
+        Examples: thplab run bloat --touched 64
+                  thplab knobs set khugepaged/max_ptes_none=256 -- thplab run bloat --touched 64 --trigger madvise
+                  thplab sweep bloat --knob max_ptes_none=0,64,256,511 --touched 64,256,448
+        """
+    }
+    var sweepExample: String? { "thplab sweep bloat --knob max_ptes_none=0,64,256,511 --touched 64,256,448" }
     var defaultPresent: Int { 64 }
     var defaultBacking: Backing { .anon }
     var reportKnobs: [Knob] { [.shrinkUnderused] }
@@ -147,4 +169,22 @@ struct BloatScenario: RegionScenario {
         }
         a.bloat = summary
     }
+
+    /// The max_ptes_none rule at every point, and under pressure the
+    /// shrinker's rule.
+    func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
+        var checks = SweepCheck.knobRule(.maxPtesNone, "collapsed as the model says (khugepaged: iff touched >= \(PageGeometry.pagesPerPmd) - max_ptes_none; MADV_COLLAPSE: always)",
+                                         axes: axes, points: points)
+        if points.contains(where: { $0.bloat != nil }) {
+            let bad = points.filter { ($0.bloat?.split ?? 0) != ($0.bloat?.expectedSplit ?? 0) }
+            checks.append(SweepCheck(name: "shrinker rule", held: bad.isEmpty,
+                                     detail: bad.isEmpty ? "under pressure a THP split iff its zero-filled subpages exceed max_ptes_none < 511 with shrink_underused=1, at all \(points.count) point(s)"
+                                        : "the shrinker split other THPs than the rule says at \(bad.count) point(s)"))
+        }
+        return checks
+    }
+}
+
+extension RegionOptions.Scenario {
+    public static let bloat = Self(declaring: "bloat")
 }

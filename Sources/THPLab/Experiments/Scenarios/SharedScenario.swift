@@ -5,7 +5,19 @@
 /// max_ptes_shared of its pages are shared (exceed_shared_pte);
 /// MADV_COLLAPSE ignores the limit.
 struct SharedScenario: RegionScenario {
-    static let defaultShared = 384
+    var name: RegionOptions.Scenario { .shared }
+    var abstract: String { "Pages shared copy-on-write with a forked child: khugepaged collapses an extent only if shared <= max_ptes_shared." }
+    var discussion: String {
+        """
+        thplab writes every page of its anonymous region, forks a child that holds the memory (it only sleeps, \
+        and dies with thplab), then writes all but --shared pages of each extent again, so that --shared pages \
+        per extent stay shared. khugepaged gives up on an extent with more than max_ptes_shared shared pages \
+        (result exceed_shared_pte in the trace); MADV_COLLAPSE ignores the limit.
+        Sweep it: thplab sweep shared --knob max_ptes_shared=0,256,511 --shared 384
+        """
+    }
+    var sweepExample: String? { "thplab sweep shared --knob max_ptes_shared=0,256,511 --shared 384" }
+    var defaultShared: Int? { 384 }
 
     var measuredKnobs: Set<Knob> { [.maxPtesShared] }
     var defaultBacking: Backing { .anon }
@@ -18,13 +30,13 @@ struct SharedScenario: RegionScenario {
             throw THPLabError.usage("shared needs --backing anon: max_ptes_shared counts anonymous pages shared copy-on-write after fork")
         }
         let n = PageGeometry.pagesPerPmd
-        guard (0...n).contains(o.shared ?? Self.defaultShared) else {
+        guard (0...n).contains(o.shared ?? defaultShared ?? 0) else {
             throw THPLabError.usage("--shared must be from 0 to \(n) pages of each extent")
         }
     }
 
     func prepare(_ region: MappedRegion, _ o: RegionOptions, lab: Lab) throws -> AnyObject? {
-        let shared = o.shared ?? Self.defaultShared
+        let shared = o.shared ?? defaultShared ?? 0
         let holder = try Holder(guardian: lab.guardian)
         // Breaking copy-on-write on the pages past `shared` leaves thplab
         // its own copies of those; the first `shared` stay shared.
@@ -38,11 +50,15 @@ struct SharedScenario: RegionScenario {
 
     func expectation(_ o: RegionOptions, _ r: CollapseRules) -> (Int, String) {
         if let c = r.common(o) { return c }
-        let shared = o.shared ?? Self.defaultShared
+        let shared = o.shared ?? defaultShared ?? 0
         if shared > r.maxPtesShared {
             return (0, "khugepaged gives up on an extent with more than max_ptes_shared = \(r.maxPtesShared) pages shared (exceed_shared_pte); each has \(shared)")
         }
         return (o.extents, "khugepaged collapses an extent with at most max_ptes_shared = \(r.maxPtesShared) pages shared, copying them into the huge page; each has \(shared)")
+    }
+
+    func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
+        SweepCheck.knobRule(.maxPtesShared, "collapsed iff shared <= max_ptes_shared", axes: axes, points: points)
     }
 
     /// The forked child, killed and reaped at the end of the run (and by the
@@ -63,4 +79,8 @@ struct SharedScenario: RegionScenario {
             guardian.removeWorker(pid)
         }
     }
+}
+
+extension RegionOptions.Scenario {
+    public static let shared = Self(declaring: "shared")
 }

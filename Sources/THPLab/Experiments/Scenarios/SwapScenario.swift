@@ -3,6 +3,17 @@
 /// collapses an extent only if swapped <= max_ptes_swap, swapping the pages
 /// back in.
 struct SwapScenario: RegionScenario {
+    var name: RegionOptions.Scenario { .swap }
+    var abstract: String { "Pages pushed out with MADV_PAGEOUT: khugepaged collapses an extent only if swapped <= max_ptes_swap." }
+    var discussion: String {
+        """
+        Needs swap. The host's own is used if it has any. Without any, thplab makes a 256 MiB swap file in --swap-dir \
+        for the run (swapon), and swaps it off and removes it afterwards. Where that filesystem cannot hold swap \
+        (tmpfs, or a virtme-ng guest's 9p root), it uses zram0 instead: loaded if zram is a module, sized, swapped on, \
+        then swapped off, reset and unloaded again. A killed run's swap is undone by the next start.
+        Sweep it: thplab sweep swap --knob max_ptes_swap=0,64,128 --swapped 64
+        """
+    }
     var defaultSwapped: Int { 128 }
     var reportKnobs: [Knob] { [.maxPtesSwap] }
 
@@ -40,4 +51,12 @@ struct SwapScenario: RegionScenario {
         }
         return (o.extents, "khugepaged collapses an extent with at most max_ptes_swap = \(r.maxPtesSwap) pages in swap, swapping them back in; each has \(o.swapped)")
     }
+
+    func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] {
+        SweepCheck.knobRule(.maxPtesSwap, "collapsed iff swapped <= max_ptes_swap", axes: axes, points: points)
+    }
+}
+
+extension RegionOptions.Scenario {
+    public static let swap = Self(declaring: "swap")
 }

@@ -65,7 +65,7 @@ enum HTMLExperiments {
 
     static func region(_ r: RegionResult) -> String {
         let o = r.options
-        var s = "<h2>run \(HTML.escape(r.scenario)): \(HTML.escape(o.backing.rawValue)), trigger \(HTML.escape(o.trigger.rawValue))</h2>"
+        var s = "<h2>run \(HTML.escape(r.scenario.rawValue)): \(HTML.escape(o.backing.rawValue)), trigger \(HTML.escape(o.trigger.rawValue))</h2>"
         var facts: [(String, String)] = [("kernel", r.kernelRelease), ("extents", "\(o.processes) process(es) x \(o.extents), \(o.present)/512 pages present"),
                                          ("collapsed", "\(r.collapsed) of \(r.total) (expected \(r.expectedCollapsed))"), ("rule", r.rule),
                                          ("PMD coverage after", "\(SnapshotTextReport.format1(r.coveragePercent)) %")]

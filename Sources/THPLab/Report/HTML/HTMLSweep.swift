@@ -11,7 +11,7 @@ enum HTMLSweep {
     static func short(_ knob: String) -> String { String(knob.split(separator: "/").last ?? Substring(knob)) }
 
     static func render(_ r: SweepResult) -> String {
-        var s = "<h2>sweep \(HTML.escape(r.scenario))</h2>"
+        var s = "<h2>sweep \(HTML.escape(r.scenario.rawValue))</h2>"
         s += HTML.facts([("kernel", r.kernelRelease), ("axes", r.axes.map { "\($0.name) = \($0.values.joined(separator: ", "))" }.joined(separator: "; ")),
                          ("repeat", "\(r.repeatCount)"), ("points", "\(r.points.count)"), ("options", HTML.optionsLine(r.options))])
         guard let x = r.axes.first else {
