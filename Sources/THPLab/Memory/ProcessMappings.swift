@@ -57,9 +57,7 @@ public final class ProcessMappings {
     /// the first call has not yet updated: only a second call registers it.
     public func adviseHugepage(times: Int = 2) throws {
         for (spec, region) in zip(specs, regions) {
-            for _ in 0..<max(1, times) {
-                try check(Sys.result({ try region.madvise(.hugepage) }), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
-            }
+            try check(region.adviseHugepage(times: times), "MADV_HUGEPAGE on the \(spec.role.rawValue) mapping", spec)
         }
     }
 
@@ -74,10 +72,9 @@ public final class ProcessMappings {
     public func collapse(role: MappingRole) -> AdviceOutcome? {
         guard let i = specs.firstIndex(where: { $0.role == role }) else { return nil }
         let region = regions[i]
-        let result = Sys.result({ try region.madvise(.collapse) })
-        let e: Errno? = if case .failure(let err) = result { err } else { nil }
+        let call = region.collapse()
         return AdviceOutcome(advice: "MADV_COLLAPSE", role: role, pid: Sys.pid, start: region.start,
-                             length: region.length, errno: e?.rawValue ?? 0, errnoName: e.map(ErrnoName.of))
+                             length: region.length, errno: call.errno?.rawValue ?? 0, errnoName: call.errnoName)
     }
 
     private func check(_ r: Result<Void, Errno>, _ what: String, _ spec: MappingSpec) throws {

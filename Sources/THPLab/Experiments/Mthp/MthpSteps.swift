@@ -249,9 +249,10 @@ struct MthpSteps {
         let pmd = PageGeometry.pmdKB
         var expectCollapse = true
         var wait: KhugepagedWait?
+        let collapse = CollapseContext(backing: backing, lab: lab, boundSeconds: timeoutSeconds, keeping: asked)
         switch trigger {
         case .madvise:
-            if case .failure(let e) = Sys.result({ try vma.region.madvise(.collapse) }) { step.errnoName = ErrnoName.of(e) }
+            step.errnoName = vma.region.collapse().errnoName
             let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd)).flatMap(SizeShmemPolicy.init(rawValue:))
             if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
                 expectCollapse = false
@@ -261,14 +262,10 @@ struct MthpSteps {
                 step.rule = "MADV_COLLAPSE turns \(Self.from(before)) into one PMD-sized folio, whatever the policies"
             }
         case .khugepaged:
-            try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: backing).filter { !asked.contains($0.name) })
-            let now = MthpPolicies(knobs: lab.knobs())
+            let now = MthpPolicies(knobs: try collapse.makeKhugepagedFast())
             expectCollapse = now.allows(memory, sizeKB: pmd, advised: true)
-            for _ in 0..<2 { _ = try? vma.region.madvise(.hugepage) }
-            let w = try KhugepagedWaiter(reader: reader, signal: CollapseSignal(backing: backing), sysfs: lab.sysfs,
-                                         boundSeconds: timeoutSeconds, tracer: trace.tracer)
-                .wait(expectCollapse: expectCollapse, progress: lab.progress)
-            wait = w.wait
+            _ = vma.region.adviseHugepage(times: 2)
+            wait = try collapse.waitForKhugepaged(reader, tracer: trace.tracer, expectCollapse: expectCollapse).wait
             step.rule = expectCollapse
                 ? "khugepaged turns \(Self.from(before)) into one PMD-sized folio once the range has MADV_HUGEPAGE and the PMD size's policy allows it"
                 : "khugepaged leaves \(Self.from(before)): the PMD size's policy (\(now.effective(memory, sizeKB: pmd) ?? "never")) does not allow it even with MADV_HUGEPAGE"

@@ -16,21 +16,18 @@ struct RegionTrigger {
     static func run(_ o: RegionOptions, own: OwnRegion, others: Competitors, reader: ExtentReader, trace: TraceSession,
                     lab: Lab, startedSmall: Bool) throws -> RegionTrigger {
         var t = RegionTrigger(knobs: lab.knobs(), context: lab.context(backing: o.backing, trigger: o.trigger, shmemHuge: nil))
+        let collapse = CollapseContext(backing: o.backing, lab: lab, boundSeconds: o.timeoutSeconds)
         switch o.trigger {
         case .madvise:
             t.context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: t.knobs, backing: o.backing, mountHuge: own.object?.mountHuge)
             lab.step("MADV_COLLAPSE extent by extent")
             for e in 0..<o.extents {
-                let t0 = Sys.monotonicNanoseconds()
-                switch Sys.result({ try own.region.madvise(.collapse, offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize) }) {
-                case .success: t.collapsedAt[e] = Double(Sys.monotonicNanoseconds() - t0) / 1e6
-                case .failure(let err): t.errnos[e] = ErrnoName.of(err)
-                }
+                let call = own.region.collapse(offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize)
+                if let name = call.errnoName { t.errnos[e] = name } else { t.collapsedAt[e] = call.milliseconds }
             }
             t.latencySource = .syscall
         case .khugepaged:
-            try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: o.backing))
-            t.knobs = lab.knobs()
+            t.knobs = try collapse.makeKhugepagedFast()
             t.context.shmemHuge = KnobPlan.effectiveShmemHuge(knobs: t.knobs, backing: o.backing, mountHuge: own.object?.mountHuge)
             t.context.anonEnabled = RegionExperiment.anonEnabled(t.knobs)
             let expectCollapse = o.fullWait || o.scenario.rules.expectation(o, CollapseRules(context: t.context, knobs: t.knobs)).0 > 0
@@ -39,12 +36,10 @@ struct RegionTrigger {
             // collapse the first extent before the call even returns.
             trace.mark(eligibleMark)
             let t0 = Sys.monotonicNanoseconds()
-            for _ in 0..<2 { _ = try? own.region.madvise(.hugepage) }
+            _ = own.region.adviseHugepage(times: 2)
             try others.adviseHugepage()
             guard startedSmall else { break }
-            let waited = try KhugepagedWaiter(reader: reader, signal: CollapseSignal(backing: o.backing), sysfs: lab.sysfs,
-                                              boundSeconds: o.timeoutSeconds, tracer: trace.tracer)
-                .wait(expectCollapse: expectCollapse, since: t0, progress: lab.progress)
+            let waited = try collapse.waitForKhugepaged(reader, tracer: trace.tracer, expectCollapse: expectCollapse, since: t0)
             t.collapsedAt = waited.collapsedAt.mapValues { $0 * 1000 }
             t.wait = waited.wait
         }

@@ -17,7 +17,8 @@ struct RetractTrigger {
                 t.record(outcome, ExpectationModel.collapseCallSucceeds(t.context))
             }
         case .khugepaged:
-            try lab.apply(KnobPlan.forKhugepaged(current: lab.knobs(), backing: o.backing))
+            let collapse = CollapseContext(backing: o.backing, lab: lab, boundSeconds: o.timeoutSeconds)
+            _ = try collapse.makeKhugepagedFast()
             t.context.shmemHuge = shmemHuge()
             if t.context.shmemHuge == .advise && o.madviseTimes == 2 {
                 lab.note("MADV_HUGEPAGE was given twice on every mapping: under shmem advise, khugepaged_enter_vma() checks eligibility with the VMA's flags from before the call, so the first call sets VM_HUGEPAGE without putting the process on khugepaged's list; the second one does (--madvise-times 1 shows it)")
@@ -26,9 +27,8 @@ struct RetractTrigger {
             try hosts.each { try $0.adviseHugepage(times: o.madviseTimes) }
             guard startedSmall else { break }
             let reader = try ExtentReader(RegionSet(regions: [hosts.sharedRegion(object)], extentsEach: hosts.extents))
-            t.wait = try KhugepagedWaiter(reader: reader, signal: .pagesUnmapped, sysfs: lab.sysfs,
-                                          boundSeconds: o.timeoutSeconds, tracer: trace.tracer)
-                .wait(expectCollapse: o.fullWait || ExpectationModel.collapseBlocker(t.context) == nil, progress: lab.progress).wait
+            t.wait = try collapse.waitForKhugepaged(reader, signal: .pagesUnmapped, tracer: trace.tracer,
+                                                    expectCollapse: o.fullWait || ExpectationModel.collapseBlocker(t.context) == nil).wait
         }
         return t
     }
