@@ -27,6 +27,12 @@ public enum RegionTextReport {
             out.append("why, extent by extent:")
             for e in r.extents { if let d = e.diagnosis { out.append(contentsOf: DiagnosisTextReport.extentLines("\(e.pid) \(hex(e.start))", d)) } }
         }
+        if let holders = r.holders, !holders.isEmpty {
+            out.append("")
+            out.append("the object in another process (w = worker; cells as in run retract: state Rss/Anonymous/PMD-mapped/on-THP kB):")
+            out.append(RetractTextReport.table(holders))
+            out.append(contentsOf: RetractTextReport.reasons(holders))
+        }
         if let n = r.numa, !n.nodesBefore.isEmpty {
             out.append(SnapshotTextReport.numaLines(NumaTopology(nodes: n.nodesAfter)).joined(separator: "\n"))
         }

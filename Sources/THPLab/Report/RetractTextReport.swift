@@ -3,11 +3,11 @@ public enum RetractTextReport {
     public static func render(_ r: RetractResult) -> String {
         var out = header(r)
         out.append("")
-        out.append(table(r))
+        out.append(table(r.mappings))
         out.append("cells: state Rss/Anonymous/PMD-mapped/on-THP in kB (Rss, Anonymous and PMD-mapped from smaps; on-THP from kpageflags: pages of a huge folio, PMD- or PTE-mapped); * = MADV_COLLAPSE target; (w) = worker process")
         out.append("")
         out.append("why each mapping ended so (inferred from the kernel's rules):")
-        out.append(contentsOf: reasons(r))
+        out.append(contentsOf: reasons(r.mappings))
         if let extents = r.extents, !extents.isEmpty {
             out.append("")
             out.append("the object's extents (huge_memory events, every process):")
@@ -52,9 +52,9 @@ public enum RetractTextReport {
     }
 
     /// One row per mapping, one column per phase.
-    static func table(_ r: RetractResult) -> String {
+    static func table(_ mappings: [MappingResult]) -> String {
         var table = TextTable(header: ["PID", "ROLE", "RANGE"] + Phase.allCases.map { $0.rawValue.uppercased() } + ["EXPECTED", ""])
-        for m in r.mappings {
+        for m in mappings {
             var role = m.role.rawValue
             if m.triggerMapping { role += "*" }
             let cells = Phase.allCases.map { p in m.phase(p).map(cell) ?? "-" }
@@ -65,9 +65,9 @@ public enum RetractTextReport {
     }
 
     /// Each distinct reason once, with the roles it explains.
-    static func reasons(_ r: RetractResult) -> [String] {
+    static func reasons(_ mappings: [MappingResult]) -> [String] {
         var reasons: [(roles: [String], reason: String)] = []
-        for m in r.mappings {
+        for m in mappings {
             let role = m.role.rawValue + (m.triggerMapping ? "*" : "")
             if let i = reasons.firstIndex(where: { $0.reason == m.reason }) {
                 if !reasons[i].roles.contains(role) { reasons[i].roles.append(role) }

@@ -77,12 +77,17 @@ public enum RetractRunner {
 
 /// `run collapse|sparse|latency|swap|numa` from start to end.
 public enum RegionRunner {
-    public static func run(options: RegionOptions, pinned: Set<Knob> = [], log: @escaping (String) -> Void,
+    /// - Parameter executable: thplab's binary, for worker processes (a
+    ///   test running the library in its own process names it).
+    public static func run(options: RegionOptions, pinned: Set<Knob> = [], executable: String? = nil,
+                           log: @escaping (String) -> Void,
                            progress: @escaping (ExperimentProgress) -> Void) throws -> RegionResult {
         try GuardedRun.experiment(command: "run \(options.scenario.rawValue)", trigger: options.trigger,
                                   validate: { try options.validate(room: MemoryRoom.read(), topology: NumaTopology.read()) },
                                   log: log) {
-            try RegionExperiment(options: options, pinned: pinned).run(guardian: $0, progress: progress)
+            var experiment = RegionExperiment(options: options, pinned: pinned)
+            if let executable { experiment.executable = executable }
+            return try experiment.run(guardian: $0, progress: progress)
         }
     }
 }

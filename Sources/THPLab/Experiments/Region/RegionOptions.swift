@@ -49,7 +49,10 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
     }
 
     public init(scenario: Scenario = .collapse) {
-        own = Own(scenario: scenario, present: scenario.rules.defaultPresent, swapped: scenario.rules.defaultSwapped)
+        let rules = scenario.rules
+        own = Own(scenario: scenario, extents: rules.defaultExtents, present: rules.defaultPresent, swapped: rules.defaultSwapped)
+        common.trigger = rules.defaultTrigger
+        common.backing = rules.defaultBacking
     }
 
     public init(common: ExperimentOptions, own: Own) {
@@ -77,6 +80,12 @@ public struct RegionOptions: ComposedOptions, Equatable, Sendable {
             guard rules.allowsProcesses(trigger: common.trigger), common.backing != .anon else {
                 throw THPLabError.usage("--processes above 1 is for latency and collapse --trigger khugepaged, on shmem or file regions (each process gets its own object)")
             }
+        }
+        if !rules.holders.isEmpty {
+            guard common.backing != .anon else {
+                throw THPLabError.usage("\(o.scenario.rawValue) maps its object in another process too: give --backing memfd, tmpfs, shm or file")
+            }
+            guard o.present == n else { throw THPLabError.usage("\(o.scenario.rawValue) maps its object in another process, which faults in every page: give --present \(n)") }
         }
         try rules.validate(self, topology: topology)
         let needed = Int64(o.extents * common.processes) * 2 * Int64(PageGeometry.pmdSize) + (64 << 20)

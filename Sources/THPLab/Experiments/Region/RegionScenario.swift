@@ -9,7 +9,8 @@ protocol RegionScenario: Sendable {
     /// `run NAME --help`: the line under the command's name, and the text after it.
     var abstract: String { get }
     var discussion: String { get }
-    /// Pages of each extent faulted in when the user gives none.
+    /// Extents of the region, and pages of each faulted in, when the user gives none.
+    var defaultExtents: Int { get }
     var defaultPresent: Int { get }
     /// Pages of each extent pushed out to swap when the user gives none.
     var defaultSwapped: Int { get }
@@ -25,6 +26,10 @@ protocol RegionScenario: Sendable {
     /// Whether pages of each extent are left shared with a forked child
     /// (`--shared`: the shared scenario's).
     var hasSharedPages: Bool { get }
+    /// Mappings of thplab's object that one other process holds, each with
+    /// its role (shared, private-clean, private-written, misaligned), every
+    /// page faulted in; each is judged by the expectation model too.
+    var holders: [MappingRole] { get }
     /// Whether MADV_COLLAPSE may trigger it; scenarios about khugepaged
     /// (its max_ptes_* limits, its latency) refuse it.
     var allowsMadviseCollapse: Bool { get }
@@ -62,7 +67,9 @@ protocol RegionScenario: Sendable {
 }
 
 extension RegionScenario {
+    var defaultExtents: Int { 4 }
     var defaultPresent: Int { PageGeometry.pagesPerPmd }
+    var holders: [MappingRole] { [] }
     var defaultSwapped: Int { 0 }
     var defaultShared: Int? { nil }
     var defaultTrigger: Trigger { .khugepaged }
