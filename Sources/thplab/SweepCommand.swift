@@ -65,7 +65,7 @@ struct SweepCommand: ParsableCommand {
         case mthp
 
         init?(_ name: String) {
-            if name == "mthp" { self = .mthp } else if let s = RegionOptions.Scenario(rawValue: name) { self = .region(s) } else { return nil }
+            if name == ResultKind.mthp.rawValue { self = .mthp } else if let s = RegionOptions.Scenario(rawValue: name) { self = .region(s) } else { return nil }
         }
     }
 

@@ -62,15 +62,7 @@ public final class SharedObject {
                 path = (Sys.realpath(directory) ?? directory) + "/.\(tag)-object"
             }
             if let path {
-                openedFD = try guardian.create(.file, path) {
-                    do {
-                        return try FileDescriptor.open(FilePath(path), .readWrite,
-                                                       options: [.create, .exclusiveCreate, .closeOnExec],
-                                                       permissions: [.ownerReadWrite])
-                    } catch let e as Errno {
-                        throw THPLabError.system("cannot create \(path)", e)
-                    }
-                }
+                openedFD = try Self.createFile(path, guardian: guardian)
             } else {
                 openedFD = try Sys.result { try Sys.memfdCreate(name: tag) }.mapError { THPLabError.system("memfd_create failed", $0) }.get()
             }
@@ -87,6 +79,18 @@ public final class SharedObject {
         self.path = path
         self.mountPoint = mountPoint
         self.mountHuge = mountHuge
+    }
+
+    /// Creates the object's file, journaled first; it must not exist yet.
+    private static func createFile(_ path: String, guardian: HostGuard) throws -> FileDescriptor {
+        try guardian.create(.file, path) {
+            do {
+                return try FileDescriptor.open(FilePath(path), .readWrite, options: [.create, .exclusiveCreate, .closeOnExec],
+                                               permissions: [.ownerReadWrite])
+            } catch let e as Errno {
+                throw THPLabError.system("cannot create \(path)", e)
+            }
+        }
     }
 
     deinit {

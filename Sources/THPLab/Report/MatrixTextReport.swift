@@ -46,7 +46,7 @@ public enum MatrixTextReport {
     static func footnote(_ arguments: [String]) -> String {
         switch arguments.first {
         case "doctor": return "cells: what each kernel's own files and probes say (thplab doctor --json has the whole table)"
-        case "run" where arguments.dropFirst().first == "retract":
+        case "run" where arguments.dropFirst().first == ResultKind.retract.rawValue:
             return "cells: state after every mapping touched every page again; * = MADV_COLLAPSE target"
         default: return "cells: what each kernel did (collapsed/total extents, scan results, capabilities); a cell that missed its model shows the expectation"
         }

@@ -162,6 +162,35 @@ public enum VirtualMachine {
         p.waitUntilExit()
     }
 
+    /// The guest's script: thplab with `arguments`, its output and exit
+    /// status in `dir`. `started` tells a guest that died before thplab ran
+    /// (safe to boot again) from one that died while it ran (never booted again).
+    static func writeScript(dir: String, arguments: [String]) throws {
+        let script = """
+            cd /
+            echo $$ > \(dir)/started
+            \(shellQuote([Sys.ownExecutable()] + arguments)) > \(dir)/stdout 2> \(dir)/stderr
+            echo $? > \(dir)/exit
+            """
+        try FileIO.writeAtomically(dir + "/run.sh", Array(script.utf8))
+    }
+
+    /// vng's command line. --force-9p: the root is 9p on every host
+    /// (virtme-ng would first wait 3 s for a virtiofsd, which qemu 7.2's
+    /// cannot serve, then fall back to 9p anyway).
+    static func vngArguments(_ o: Options, kvm: Bool, dir: String) -> [String] {
+        var args = ["--run", o.kernel.path, "--verbose", "--force-9p", "--user", "root", "--memory", o.memory, "--cpus", "\(o.cpus)",
+                    "--rwdir", dir, "--exec", "sh \(dir)/run.sh"]
+        if !kvm {
+            args.insert("--disable-kvm", at: 2)
+            // qemu's multi-threaded TCG can run a stale int3 on one vCPU
+            // while another patches kernel text (GuestDeath): one thread.
+            if o.cpus > 1 { args.append("--qemu-opts=-accel tcg,thread=single") }
+        }
+        for n in o.numa { args += ["--numa", n] }
+        return args
+    }
+
     /// One boot: thplab's result, or how the guest died. The console (vng
     /// --verbose: the kernel log and virtme-ng's lines) goes to a file,
     /// kept in `o.consoleDirectory` when one is given.
@@ -171,29 +200,8 @@ public enum VirtualMachine {
         log("booting \(o.kernel.path) (\(o.cpus) vCPU\(o.cpus > 1 ? "s" : "")) with \(emulation)" + (number > 1 ? ", boot \(number)" : ""))
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-vm-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var guestArgs = arguments
-        if wantJSON { guestArgs += ["--json", dir + "/result.json"] }
-        // `started` tells a guest that died before thplab ran (safe to boot
-        // again) from one that died while it ran (never booted again).
-        let script = """
-            cd /
-            echo $$ > \(dir)/started
-            \(shellQuote([Sys.ownExecutable()] + guestArgs)) > \(dir)/stdout 2> \(dir)/stderr
-            echo $? > \(dir)/exit
-            """
-        try FileIO.writeAtomically(dir + "/run.sh", Array(script.utf8))
-        // --force-9p: the root is 9p on every host (virtme-ng would first
-        // wait 3 s for a virtiofsd, which qemu 7.2's cannot serve, then
-        // fall back to 9p anyway).
-        var vngArgs = ["--run", o.kernel.path, "--verbose", "--force-9p", "--user", "root", "--memory", o.memory, "--cpus", "\(o.cpus)",
-                       "--rwdir", dir, "--exec", "sh \(dir)/run.sh"]
-        if !kvm {
-            vngArgs.insert("--disable-kvm", at: 2)
-            // qemu's multi-threaded TCG can run a stale int3 on one vCPU
-            // while another patches kernel text (GuestDeath): one thread.
-            if o.cpus > 1 { vngArgs.append("--qemu-opts=-accel tcg,thread=single") }
-        }
-        for n in o.numa { vngArgs += ["--numa", n] }
+        try writeScript(dir: dir, arguments: arguments + (wantJSON ? ["--json", dir + "/result.json"] : []))
+        let vngArgs = vngArguments(o, kvm: kvm, dir: dir)
         let consolePath = dir + "/console"
         guard FileManager.default.createFile(atPath: consolePath, contents: nil), let console = FileHandle(forWritingAtPath: consolePath) else {
             throw THPLabError(.system, "cannot create the console file \(consolePath)")

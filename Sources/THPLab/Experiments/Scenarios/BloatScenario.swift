@@ -125,9 +125,16 @@ struct BloatScenario: RegionScenario {
             a.bloat = summary
             return
         }
+        a.bloat = try press(&a, cgroup: cgroup, summary: summary)
+    }
+
+    /// Presses the run's own cgroup and sees which THPs the underused-THP
+    /// shrinker split, each extent against the shrinker's rule.
+    private func press(_ a: inout Aftermath, cgroup: MemoryCgroup, summary: BloatSummary) throws -> BloatSummary {
+        var summary = summary
+        let o = a.options, region = a.own.region, n = PageGeometry.pagesPerPmd, kb = PageGeometry.pageKB
         let shrinkUnderused = a.knobs.value(.shrinkUnderused)
         if shrinkUnderused != nil && o.trigger == .khugepaged && a.rules.maxPtesNone < n - 1 { a.lab.note(ShrinkerRule.khugepagedNote) }
-        // Press the cgroup, and see which THPs the shrinker split.
         a.lab.step("memory pressure on the run's own cgroup")
         let counters = SystemCounters.read(sysfs: a.lab.sysfs)
         let pressure = try cgroup.pressure()
@@ -167,7 +174,7 @@ struct BloatScenario: RegionScenario {
             let rule = a.outcomes.first(where: { $0.collapsed })?.bloat?.rule ?? "no extent collapsed"
             a.differences.append("the shrinker split \(split) THP(s) under the cgroup's pressure, expected \(expected): \(rule)")
         }
-        a.bloat = summary
+        return summary
     }
 
     /// The max_ptes_none rule at every point, and under pressure the

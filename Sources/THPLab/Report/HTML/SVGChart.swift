@@ -88,7 +88,17 @@ struct LineChart {
         }
         s += "<text class=\"xlabel\" x=\"\(left + pw / 2)\" y=\"\(height - 10)\" text-anchor=\"middle\">\(HTML.escape(xLabel + (scale == .log ? ", log scale" : "")))</text>"
         s += "<text class=\"ylabel\" transform=\"translate(16 \(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
-        // Series: a polyline per run of defined points, and a dot per point.
+        s += seriesMarkup(xPos: xPos, yPos: yPos, legendLeft: left + pw, top: top)
+        if count == 0 {
+            s += "<text x=\"\(left + pw / 2)\" y=\"\(top + ph / 2)\" text-anchor=\"middle\" class=\"empty\">no data</text>"
+        }
+        return s + "</svg>"
+    }
+
+    /// Series: a polyline per run of defined points, a dot per point, and
+    /// each series' legend entry at `legendLeft`.
+    private func seriesMarkup(xPos: (String) -> Double, yPos: (Double) -> Double, legendLeft: Double, top: Double) -> String {
+        var s = ""
         for (i, ser) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let dash = Self.dashes[i % Self.dashes.count]
@@ -109,15 +119,12 @@ struct LineChart {
             flush()
             let ly = top + 14 + Double(i) * 18
             // The legend shows each series as drawn: its colour, dash and marker.
-            s += "<line x1=\"\(left + pw + 10)\" y1=\"\(ly - 3)\" x2=\"\(left + pw + 30)\" y2=\"\(ly - 3)\" stroke=\"\(color)\" stroke-width=\"2\""
+            s += "<line x1=\"\(legendLeft + 10)\" y1=\"\(ly - 3)\" x2=\"\(legendLeft + 30)\" y2=\"\(ly - 3)\" stroke=\"\(color)\" stroke-width=\"2\""
                 + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
-            s += "<circle cx=\"\(left + pw + 20)\" cy=\"\(ly - 3)\" r=\"3.5\" fill=\"\(color)\"/>"
-            s += "<text class=\"legend\" x=\"\(left + pw + 33)\" y=\"\(ly + 1)\">\(HTML.escape(ser.name))</text>"
+            s += "<circle cx=\"\(legendLeft + 20)\" cy=\"\(ly - 3)\" r=\"3.5\" fill=\"\(color)\"/>"
+            s += "<text class=\"legend\" x=\"\(legendLeft + 33)\" y=\"\(ly + 1)\">\(HTML.escape(ser.name))</text>"
         }
-        if count == 0 {
-            s += "<text x=\"\(left + pw / 2)\" y=\"\(top + ph / 2)\" text-anchor=\"middle\" class=\"empty\">no data</text>"
-        }
-        return s + "</svg>"
+        return s
     }
 
     static func niceCeiling(_ v: Double) -> Double {
