@@ -53,6 +53,7 @@ extension KernelSuite {
         }
         let text = RegionTextReport.render(r)
         #expect(text.contains("thplab run toy:") && text.contains("the object in another process"), "\(text)")
+        #expect(HTMLExperiments.region(r).contains("<h3>The object in another process</h3>"))
     }
 }
 }

@@ -30,19 +30,7 @@ enum HTMLExperiments {
         }
         s += HTML.facts(facts) + knobsChanged(r.knobsChanged)
         s += "<h3>Mappings, phase by phase</h3>"
-        let rows = r.mappings.map { m -> [String] in
-            var cells = ["\(m.pid)" + (m.inTriggerProcess ? "" : " (worker)"), HTML.escape(m.role.rawValue) + (m.triggerMapping ? " *" : "")]
-            for p in Phase.allCases {
-                let o = m.phase(p)
-                cells.append(HTML.state(o?.state.rawValue) + (o.map { " <span class=\"muted\">\($0.rssKB)/\($0.anonKB)/\($0.pmdMappedKB)/\($0.thpKB.map(String.init) ?? "?") kB</span>" } ?? ""))
-            }
-            cells.append(HTML.state(m.expectedState.rawValue))
-            cells.append(m.met ? "<span class=\"ok\">met</span>" : "<span class=\"bad\">different</span>")
-            cells.append(HTML.escape(m.reason))
-            return cells
-        }
-        s += HTML.table(["pid", "role"] + Phase.allCases.map(\.rawValue) + ["expected", "", "why (the kernel's rule)"], rows)
-        s += "<p class=\"muted\">Cells: Rss/Anonymous/PMD-mapped/on-THP in kB. * = the mapping MADV_COLLAPSE was called on.</p>"
+        s += mappingsTable(r.mappings)
         // Coverage through the phases: PMD-mapped kB per mapping, one small
         // panel per process on one scale, so that no line hides another.
         let top = LineChart.niceCeiling(Double(r.mappings.flatMap { m in Phase.allCases.compactMap { m.phase($0)?.pmdMappedKB } }.max() ?? 1))
@@ -61,6 +49,24 @@ enum HTMLExperiments {
         }
         s += perSize(r.deltas.perSize, title: "Per-size counters over the run (whole system)", movedOnly: true)
         return s + outcome(r.ok, r.differences, r.notes)
+    }
+
+    /// Mappings phase by phase, each against its expectation (retract's
+    /// mappings, a region scenario's holders).
+    static func mappingsTable(_ mappings: [MappingResult]) -> String {
+        let rows = mappings.map { m -> [String] in
+            var cells = ["\(m.pid)" + (m.inTriggerProcess ? "" : " (worker)"), HTML.escape(m.role.rawValue) + (m.triggerMapping ? " *" : "")]
+            for p in Phase.allCases {
+                let o = m.phase(p)
+                cells.append(HTML.state(o?.state.rawValue) + (o.map { " <span class=\"muted\">\($0.rssKB)/\($0.anonKB)/\($0.pmdMappedKB)/\($0.thpKB.map(String.init) ?? "?") kB</span>" } ?? ""))
+            }
+            cells.append(HTML.state(m.expectedState.rawValue))
+            cells.append(m.met ? "<span class=\"ok\">met</span>" : "<span class=\"bad\">different</span>")
+            cells.append(HTML.escape(m.reason))
+            return cells
+        }
+        return HTML.table(["pid", "role"] + Phase.allCases.map(\.rawValue) + ["expected", "", "why (the kernel's rule)"], rows)
+            + "<p class=\"muted\">Cells: Rss/Anonymous/PMD-mapped/on-THP in kB. * = the mapping MADV_COLLAPSE was called on.</p>"
     }
 
     static func region(_ r: RegionResult) -> String {
@@ -97,6 +103,9 @@ enum HTMLExperiments {
             s += HTML.table(["node", "memory", "free"] + NumaTopology.hugeLines, n.nodesAfter.map { node in
                 ["\(node.node)", "\(node.memTotalKB >> 10) MiB", "\(node.memFreeKB >> 10) MiB"] + NumaTopology.hugeLines.map { "\(node.hugeKB[$0] ?? 0) kB" }
             })
+        }
+        if let holders = r.holders, !holders.isEmpty {
+            s += "<h3>The object in another process</h3>" + mappingsTable(holders)
         }
         if r.bloat != nil {
             s += "<h3>What the collapse cost, and what the shrinker gave back</h3><pre>"
