@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <sys/capability.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -28,6 +29,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 // Older kernel headers lack these values; they are stable ABI.
 #ifndef MADV_POPULATE_READ
@@ -285,4 +289,33 @@ int cshims_allowed_cpus(void) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
     int n = CPU_COUNT(&set);
     return n > 0 ? n : 1;
+}
+
+uint64_t cshims_chase(const void *base, uint64_t start, uint64_t steps) {
+    const volatile unsigned char *b = base;
+    uint64_t at = start;
+    for (uint64_t i = 0; i < steps; i++) at = *(const volatile uint64_t *)(b + at);
+    return at;
+}
+
+uint64_t cshims_stream(const void *base, size_t length, unsigned passes) {
+    const uint64_t *w = base;
+    uint64_t sum = 0;
+    size_t words = length / sizeof(uint64_t);
+    for (unsigned p = 0; p < passes; p++)
+        for (size_t i = 0; i < words; i += 8) sum += w[i];
+    return sum;
+}
+
+void cshims_hypervisor_signature(char out[13]) {
+    memset(out, 0, 13);
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned int a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    if (!(c & (1u << 31))) return; /* no hypervisor bit */
+    __cpuid(0x40000000, a, b, c, d);
+    memcpy(out, &b, 4);
+    memcpy(out + 4, &c, 4);
+    memcpy(out + 8, &d, 4);
+#endif
 }

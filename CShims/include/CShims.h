@@ -133,5 +133,19 @@ long cshims_read_gzip(const char *path, char *buf, size_t cap);
 /// cpusets count), at least 1.
 int cshims_allowed_cpus(void);
 
+/// `run benefit`'s access kernels. The chase follows a chain of byte
+/// offsets stored in the memory itself (each load depends on the last, so
+/// every access pays its TLB miss and page walk in full) for `steps` loads
+/// from `start`, and returns the offset it ended at. The stream reads one
+/// 8-byte word of every 64-byte line of [base, base + length), `passes`
+/// times, and returns their sum (so neither loop can be optimised away).
+uint64_t cshims_chase(const void *base, uint64_t start, uint64_t steps);
+uint64_t cshims_stream(const void *base, size_t length, unsigned passes);
+
+/// The hypervisor's CPUID signature (leaf 0x40000000: "KVMKVMKVM",
+/// "TCGTCGTCGTCG" under QEMU's software emulation, ...) into `out` (13
+/// bytes, NUL-terminated); empty on bare metal and off x86.
+void cshims_hypervisor_signature(char out[13]);
+
 #endif /* __linux__ */
 #endif /* CSHIMS_H */

@@ -5,7 +5,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run one experiment and report what the kernel did.",
-        subcommands: [Retract.self, CollapseScenario.self, SparseScenario.self, LatencyScenario.self, SwapScenario.self, NumaScenario.self, BloatScenario.self, SharedScenario.self, MthpScenario.self]
+        subcommands: [Retract.self, CollapseScenario.self, SparseScenario.self, LatencyScenario.self, SwapScenario.self, NumaScenario.self, BloatScenario.self, SharedScenario.self, MthpScenario.self, BenefitScenario.self]
     )
 }
 

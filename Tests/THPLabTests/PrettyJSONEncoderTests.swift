@@ -48,6 +48,7 @@ import Testing
             case .behaviourDiff(let v): try Self.expectSame(ResultEnvelope.Wrapped(body: v), path)
             case .mthp(let v): try Self.expectSame(ResultEnvelope.Wrapped(body: v), path)
             case .mthpSweep(let v): try Self.expectSame(ResultEnvelope.Wrapped(body: v), path)
+            case .benefit(let v): try Self.expectSame(ResultEnvelope.Wrapped(body: v), path)
             case .other: Issue.record("\(path): not a typed result")
             }
         }

@@ -14,9 +14,22 @@ public enum CSVReport {
         case .diff(let d) where d.system?.perSize != nil: return perSize(d.system?.perSize)
         case .mthp(let r): return mthpSteps(r.steps.map { ([String: String](), $0) })
         case .mthpSweep(let r): return mthpSteps(r.points.flatMap { p in p.steps.map { (p.knobs, $0) } }, axes: r.axes.map(\.name))
+        case .benefit(let r): return benefit(r)
         default:
-            throw THPLabError.usage("this \(result.kind) result has no CSV form: CSV is for sweep, watch, snapshot and mthp results, and for the per-size counters of run, retract and --system diff results that carry them (6.9+; use --json or --html)")
+            throw THPLabError.usage("this \(result.kind) result has no CSV form: CSV is for sweep, watch, snapshot, mthp and benefit results, and for the per-size counters of run, retract and --system diff results that carry them (6.9+; use --json or --html)")
         }
+    }
+
+    /// One row per access state.
+    static func benefit(_ r: BenefitResult) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "" }
+        return lines(["state", "held", "pmd_pages", "pte_thp_pages", "mthp_pages", "small_pages", "chase_median_ns", "chase_min_ns", "chase_max_ns",
+                      "chase_speedup", "stream_median_ns", "stream_min_ns", "stream_max_ns", "stream_speedup"],
+                     r.states.map { s in
+                         [s.state.rawValue, "\(s.held)", "\(s.pages.pmd)", "\(s.pages.pteThp)", "\(s.pages.mthp)", "\(s.pages.small)",
+                          f(s.chase?.medianNs), f(s.chase?.minNs), f(s.chase?.maxNs), f(s.chaseSpeedup),
+                          f(s.stream?.medianNs), f(s.stream?.minNs), f(s.stream?.maxNs), f(s.streamSpeedup)]
+                     })
     }
 
     static func field(_ s: String) -> String {

@@ -42,6 +42,11 @@ public enum Behaviour {
         case .sweep(let s): return rows(s)
         case .battery(let b): return b.rows
         case .mthp(let r): return rows(r)
+        case .benefit(let r):
+            return r.states.map { s in
+                BehaviourRow(group: "run benefit", subject: s.state.rawValue, observed: s.held ? s.state.rawValue : "not " + s.state.rawValue,
+                             expected: s.state.rawValue, met: s.held, rule: s.how)
+            }
         case .other(.doctor, let json):
             guard let d = try? JSONDecoder().decode(DoctorReport.self, from: Data(json.utf8)) else { return nil }
             return rows(d)

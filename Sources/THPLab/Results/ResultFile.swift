@@ -14,6 +14,7 @@ public enum AnyResult {
     case behaviourDiff(BehaviourDiffResult)
     case mthp(MthpResult)
     case mthpSweep(MthpSweepResult)
+    case benefit(BenefitResult)
     /// A kind without a view of its own (doctor, collapse, vm, knobs):
     /// shown as its pretty JSON.
     case other(kind: ResultKind, json: String)
@@ -32,6 +33,7 @@ public enum AnyResult {
         case .behaviourDiff: return .behaviourDiff
         case .mthp: return .mthp
         case .mthpSweep: return .mthpSweep
+        case .benefit: return .benefit
         case .other(let k, _): return k
         }
     }
@@ -112,6 +114,7 @@ public enum ResultFile {
             case .behaviourDiff: return .behaviourDiff(try dec.decode(BehaviourDiffResult.self, from: data))
             case .mthp: return .mthp(try dec.decode(MthpResult.self, from: data))
             case .mthpSweep: return .mthpSweep(try dec.decode(MthpSweepResult.self, from: data))
+            case .benefit: return .benefit(try dec.decode(BenefitResult.self, from: data))
             case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
             }
         } catch {

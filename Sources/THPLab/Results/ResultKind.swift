@@ -3,7 +3,7 @@ import Foundation
 /// What a result is. Every result's JSON says it in `kind`, beside
 /// `schema_version`: the envelope, written once, around each typed body.
 public enum ResultKind: String, Codable, CaseIterable, Sendable {
-    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery, mthp
+    case retract, run, sweep, watch, snapshot, diff, matrix, explain, collapse, vm, doctor, knobs, battery, mthp, benefit
     case mthpSweep = "mthp_sweep"
     case behaviourDiff = "behaviour_diff"
 }
@@ -54,6 +54,11 @@ public enum ResultEnvelope {
 extension RetractResult: ThplabResult {
     public static let kind = ResultKind.retract
     public var view: AnyResult { .retract(self) }
+}
+
+extension BenefitResult: ThplabResult {
+    public static let kind = ResultKind.benefit
+    public var view: AnyResult { .benefit(self) }
 }
 
 extension RegionResult: ThplabResult {

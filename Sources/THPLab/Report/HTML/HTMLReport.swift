@@ -16,6 +16,7 @@ public enum HTMLReport {
             case .behaviourDiff(let r): body = HTMLBehaviour.diff(r)
             case .mthp(let r): body = HTMLExperiments.mthp(r)
             case .mthpSweep(let r): body = HTMLExperiments.mthpSweep(r)
+            case .benefit(let r): body = HTMLBenefit.render(r)
             case .other(let kind, let json): body = "<h2>\(HTML.escape(kind.rawValue))</h2><pre>\(HTML.escape(json))</pre>"
             }
             return "<section class=\"result\" data-kind=\"\(HTML.escape(item.result.kind.rawValue))\"><p class=\"muted\">from \(HTML.escape(item.source))</p>\(body)</section>"

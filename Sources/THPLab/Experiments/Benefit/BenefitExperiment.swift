@@ -1,0 +1,130 @@
+/// `run benefit`: one working set in every mapping state the kernel allows
+/// (small pages, huge folios mapped by PTEs, PMD-mapped), each timed with a
+/// dependent random chase (the TLB's worst case) and a sequential stream
+/// (its best). States are measured in turn, round after round, the
+/// memory's classes read before every measurement so a figure is never
+/// given to a state the memory was not in. It never prints.
+public struct BenefitExperiment {
+    public var options: BenefitOptions
+    public var sysfs = THPSysfs()
+
+    public init(options: BenefitOptions) { self.options = options }
+
+    public func run(guardian: HostGuard, progress: @escaping (ExperimentProgress) -> Void) throws -> BenefitResult {
+        let o = options
+        let lab = Lab(guardian: guardian, sysfs: sysfs, progress: progress)
+        let chain = AccessChain(pages: o.size / PageGeometry.pageSize)
+        let memories = try StateMemory.build(o, chain: chain, lab: lab)
+        // Under software emulation a load's time is the emulator's: states
+        // and their pages only.
+        let emulated = Sys.softwareEmulated
+        if emulated { lab.note(Self.emulationNote) } else { lab.step("calibrating: each measurement at least \(o.roundSeconds) s") }
+        let plan = emulated ? MeasurementPlan(chaseSteps: 0, streamPasses: 0, length: 0)
+            : MeasurementPlan.calibrate(memories, chain: chain, seconds: o.roundSeconds)
+        var samples = [AccessState: (chase: [Double], stream: [Double])]()
+        var seen = [AccessState: ClassCounts]()
+        var lost = Set<AccessState>()
+        for round in 0..<o.rounds {
+            lab.step("round \(round + 1) of \(o.rounds): \(memories.count) states, chase and stream")
+            // Each round starts with another state, so that no state always follows the same one.
+            for i in 0..<memories.count {
+                let m = memories[(i + round) % memories.count]
+                let pages = try m.classes()
+                if seen[m.state] == nil || !m.state.holds(pages) { seen[m.state] = pages }
+                if !m.state.holds(pages) { lost.insert(m.state) }
+                guard !emulated else { continue }
+                let (chase, stream) = plan.measure(m, chain: chain)
+                samples[m.state, default: ([], [])].chase.append(chase)
+                samples[m.state, default: ([], [])].stream.append(stream)
+            }
+            if emulated { break }
+        }
+        return judge(memories, samples: samples, seen: seen, lost: lost, plan: plan, lab: lab)
+    }
+
+    static let emulationNote = "this CPU is emulated in software (QEMU TCG: CPUID signature TCGTCGTCGTCG): an access's time is the emulator's, not the hardware's, so no timing is taken; the states and their pages are shown. Run it on the host or in a KVM guest"
+
+    private func judge(_ memories: [StateMemory], samples: [AccessState: (chase: [Double], stream: [Double])], seen: [AccessState: ClassCounts],
+                       lost: Set<AccessState>, plan: MeasurementPlan, lab: Lab) -> BenefitResult {
+        var differences: [String] = []
+        var states = memories.map { m in
+            BenefitState(state: m.state, how: m.how, pages: seen[m.state] ?? ClassCounts(), held: !lost.contains(m.state),
+                         chase: lost.contains(m.state) ? nil : AccessFigure.of(samples[m.state]?.chase ?? []),
+                         stream: lost.contains(m.state) ? nil : AccessFigure.of(samples[m.state]?.stream ?? []))
+        }
+        for s in states where !s.held {
+            let c = s.pages
+            differences.append("the \(s.state.rawValue) state did not hold (pmd \(c.pmd), pte-thp \(c.pteThp), mthp \(c.mthp), small \(c.small) pages): its figures are withheld; it was made so: \(s.how)")
+        }
+        if let small = states.first(where: { $0.state == .small }), let chase = small.chase, let stream = small.stream {
+            for i in states.indices {
+                if let c = states[i].chase {
+                    states[i].chaseSpeedup = c.speedup(over: chase)
+                    states[i].chaseMeasurable = states[i].state == .small ? nil : !c.overlaps(chase)
+                }
+                if let s = states[i].stream {
+                    states[i].streamSpeedup = s.speedup(over: stream)
+                    states[i].streamMeasurable = states[i].state == .small ? nil : !s.overlaps(stream)
+                }
+            }
+        }
+        let facts = lab.facts()
+        return BenefitResult(kernelRelease: facts.kernelRelease, options: options, chaseSteps: Int(plan.chaseSteps),
+                             streamPasses: plan.streamPasses, states: states, pmu: HardwarePMU.benefitNote(), knobsBefore: facts.knobsBefore,
+                             knobsAfter: [:], knobsChanged: facts.knobsChanged, ok: differences.isEmpty, differences: differences,
+                             notes: facts.notes)
+    }
+}
+
+/// How long each measurement runs: the chase's dependent loads and the
+/// stream's passes, set so that the fastest state still takes `seconds`.
+struct MeasurementPlan {
+    let chaseSteps: UInt64
+    let streamPasses: Int
+    let length: Int
+
+    static func calibrate(_ memories: [StateMemory], chain: AccessChain, seconds: Double) -> MeasurementPlan {
+        let probe: UInt64 = 1 << 16
+        var steps = UInt64(chain.pages), passes = 1
+        for m in memories {
+            _ = Sys.chase(base: m.region.start, start: chain.start, steps: probe)
+            let perLoad = Double(max(1, Sys.chase(base: m.region.start, start: chain.start, steps: probe).nanoseconds)) / Double(probe)
+            steps = max(steps, UInt64(seconds * 1e9 / perLoad))
+            let pass = Double(max(1, Sys.stream(base: m.region.start, length: m.region.length, passes: 1).nanoseconds))
+            passes = max(passes, Int((seconds * 1e9 / pass).rounded(.up)))
+        }
+        return MeasurementPlan(chaseSteps: steps, streamPasses: passes, length: memories.first?.region.length ?? 0)
+    }
+
+    /// One measurement of each kernel: ns per dependent load, ns per 64-byte line.
+    func measure(_ m: StateMemory, chain: AccessChain) -> (chase: Double, stream: Double) {
+        let c = Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps)
+        let s = Sys.stream(base: m.region.start, length: length, passes: streamPasses)
+        let lines = Double(length / 64) * Double(streamPasses)
+        return (Double(c.nanoseconds) / Double(chaseSteps), Double(s.nanoseconds) / lines)
+    }
+}
+
+extension BenefitResult: GuardedResult {}
+
+/// `run benefit` from start to end.
+public enum BenefitRunner {
+    public static func run(options: BenefitOptions, log: @escaping (String) -> Void,
+                           progress: @escaping (ExperimentProgress) -> Void) throws -> BenefitResult {
+        try GuardedRun.experiment(command: "run benefit", trigger: .madvise,
+                                  validate: { try options.validate(room: MemoryRoom.read()); try BenefitChecks.memoryCanBeHuge(options.memory) },
+                                  log: log) {
+            try BenefitExperiment(options: options).run(guardian: $0, progress: progress)
+        }
+    }
+}
+
+/// What must hold before any memory is made.
+enum BenefitChecks {
+    /// shmem_enabled=deny makes no shmem huge page at all (MADV_COLLAPSE
+    /// included): there would be no state to compare.
+    static func memoryCanBeHuge(_ memory: MthpMemory, sysfs: THPSysfs = THPSysfs()) throws {
+        guard memory != .anon, sysfs.readAll().value(.shmemEnabled) == ShmemHuge.deny.rawValue else { return }
+        throw THPLabError.unsupported("shmem_enabled is deny: the kernel makes no \(memory.rawValue) huge page, so there is no state to compare with small pages. Allow it for the run: thplab knobs set shmem_enabled=advise -- thplab run benefit --memory \(memory.rawValue)")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+extension KernelSuite {
+/// `run benefit` on the real kernel: the states are what they say, and the
+/// host is left as it was. Speed is never asserted (scripts/bench prints it).
+@Suite struct BenefitKernelTests {
+    func pages(_ state: [String: Any]) -> (pmd: Int, pteThp: Int, mthp: Int, small: Int) {
+        let p = state["pages"] as? [String: Any] ?? [:]
+        return (p["pmd"] as? Int ?? -1, p["pte_thp"] as? Int ?? -1, p["mthp"] as? Int ?? -1, p["small"] as? Int ?? -1)
+    }
+
+    @Test(arguments: ["anon", "shmem", "tmpfs"])
+    func everyStateIsWhatItSays(memory: String) throws {
+        let json = try Thplab.runJSON(["run", "benefit", "--memory", memory, "--size", "64M", "--rounds", "2", "--round-seconds", "0.05"])
+        let states = json["states"] as? [[String: Any]] ?? []
+        #expect(states.map { $0["state"] as? String ?? "" } == ["small", "pte-mapped", "pmd"])
+        let all = 64 * 256
+        for s in states {
+            let name = s["state"] as? String ?? "", p = pages(s)
+            #expect(s["held"] as? Bool == true, "\(name): \(p) (\(s["how"] ?? ""))")
+            switch name {
+            case "small": #expect(p.pmd == 0 && p.pteThp == 0 && p.mthp == 0 && p.small == all, "\(p)")
+            case "pte-mapped": #expect(p.pmd == 0 && p.pteThp * 100 >= all * 95, "huge folios mapped by PTEs: \(p)")
+            default: #expect(p.pmd * 100 >= all * 95, "PMD-mapped: \(p)")
+            }
+            // Figures exist for every state that held; their values are the bench's business.
+            #expect((s["chase"] as? [String: Any])?["median_ns"] is Double && (s["stream"] as? [String: Any])?["median_ns"] is Double)
+        }
+        #expect(json["ok"] as? Bool == true, "\(json["differences"] ?? "")")
+    }
+
+    @Test func aSizeAboveWhatIsAvailableIsRefused() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        // More than the machine has: every state needs its own copy, and one alone is larger than memory.
+        let meminfo = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+        let totalKB = try #require(meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) })
+        let r = try Thplab.run(["run", "benefit", "--size", "\(totalKB >> 20 + 2)G"])
+        #expect(r.status == 2 && r.stderr.contains("choose a smaller --size"), "\(r.status) \(r.stderr)")
+        host.expectRestored()
+    }
+
+    /// shmem_enabled=deny makes no shmem huge page: nothing to compare.
+    @Test func shmemThatCannotBeHugeIsRefused() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let r = try Thplab.run(["knobs", "set", "shmem_enabled=deny", "--", Thplab.binary, "run", "benefit", "--memory", "shmem", "--size", "16M"])
+        #expect(r.status == 3 && r.stderr.contains("shmem_enabled is deny"), "\(r.status) \(r.stderr)")
+        host.expectRestored()
+    }
+}
+}

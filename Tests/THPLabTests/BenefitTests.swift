@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import THPLab
+
+/// `run benefit`'s pure parts: the chain, the states' test on page
+/// classes, the figures and when a difference is measurable.
+@Suite struct BenefitTests {
+    /// The chain visits every page once and comes back to the start.
+    @Test func theChainIsOneCycleThroughEveryPage() throws {
+        let pages = 1024
+        let chain = AccessChain(pages: pages)
+        let region = try MappedRegion(anonymousLength: pages * PageGeometry.pageSize)
+        chain.write(into: region)
+        let base = try #require(UnsafeRawPointer(bitPattern: region.start))
+        var at = chain.start, visited = Set<Int>()
+        for _ in 0..<pages {
+            #expect(Int(at) % PageGeometry.pageSize == (Int(at) / PageGeometry.pageSize % 64) * 64, "a page's slot")
+            visited.insert(Int(at) / PageGeometry.pageSize)
+            at = base.load(fromByteOffset: Int(at), as: UInt64.self)
+        }
+        #expect(visited.count == pages)
+        #expect(at == chain.start)
+        // The chase kernel follows the same path.
+        #expect(Sys.chase(base: region.start, start: chain.start, steps: UInt64(pages)).end == chain.start)
+        #expect(Sys.chase(base: region.start, start: chain.start, steps: 1).end != chain.start)
+    }
+
+    /// What counts as each state, on classes of real 1 GiB runs.
+    @Test func statesAreJudgedOnTheirPages() {
+        let all = 262_144
+        var small = ClassCounts(); small.small = all
+        var pmd = ClassCounts(); pmd.pmd = all
+        var pte = ClassCounts(); pte.pteThp = all
+        var mostlyPmd = ClassCounts(); mostlyPmd.pmd = all * 96 / 100; mostlyPmd.small = all - mostlyPmd.pmd
+        var halfPmd = ClassCounts(); halfPmd.pmd = all / 2; halfPmd.small = all / 2
+        var oneHuge = ClassCounts(); oneHuge.small = all - 512; oneHuge.pteThp = 512
+        #expect(AccessState.small.holds(small) && !AccessState.small.holds(oneHuge) && !AccessState.small.holds(pmd))
+        #expect(AccessState.pmd.holds(pmd) && AccessState.pmd.holds(mostlyPmd) && !AccessState.pmd.holds(halfPmd) && !AccessState.pmd.holds(pte))
+        #expect(AccessState.pteMapped.holds(pte) && !AccessState.pteMapped.holds(pmd) && !AccessState.pteMapped.holds(small))
+        #expect(!AccessState.small.holds(ClassCounts()), "no page at all is no state")
+    }
+
+    @Test func figuresAreMediansWithTheirRange() throws {
+        let f = try #require(AccessFigure.of([380, 366, 389, 375, 371]))
+        #expect(f == AccessFigure(medianNs: 375, minNs: 366, maxNs: 389))
+        #expect(AccessFigure.of([2, 4]) == AccessFigure(medianNs: 3, minNs: 2, maxNs: 4))
+        #expect(AccessFigure.of([]) == nil)
+        let huge = try #require(AccessFigure.of([237, 240, 236]))
+        #expect(huge.speedup(over: f) == 1.58)
+        #expect(!huge.overlaps(f))
+        let close = try #require(AccessFigure.of([370, 388, 379]))
+        #expect(close.overlaps(f) && f.overlaps(close))
+    }
+
+    @Test func badSizesAreRefusedWithTheReason() {
+        var o = BenefitOptions()
+        o.size = 3 << 20
+        #expect { try o.validate(room: nil) } throws: { "\($0)".contains("multiple of 2 MiB") }
+        o.size = 8 << 30
+        #expect { try o.validate(room: MemoryRoom(kb: 16 << 20, source: "MemAvailable")) } throws: {
+            "\($0)".contains("needs about 24640 MiB (3 copies") && "\($0)".contains("choose a smaller --size")
+        }
+        o.memory = .shmem
+        #expect(throws: Never.self) { try o.validate(room: MemoryRoom(kb: 17 << 20, source: "MemAvailable")) }
+        o.rounds = 0
+        #expect { try o.validate(room: nil) } throws: { "\($0)".contains("--rounds") }
+    }
+
+    /// The report says a difference is not measurable when the rounds overlap.
+    @Test func theReportDoesNotQuoteAnOverlap() {
+        let small = AccessFigure(medianNs: 375, minNs: 366, maxNs: 389), pmd = AccessFigure(medianNs: 237, minNs: 236, maxNs: 240)
+        let streamSmall = AccessFigure(medianNs: 1.0, minNs: 0.9, maxNs: 1.2), streamPmd = AccessFigure(medianNs: 0.98, minNs: 0.9, maxNs: 1.1)
+        func state(_ s: AccessState, _ c: AccessFigure, _ st: AccessFigure) -> BenefitState {
+            BenefitState(state: s, how: "", pages: ClassCounts(), held: true, chase: c, stream: st,
+                         chaseSpeedup: c.speedup(over: small), streamSpeedup: st.speedup(over: streamSmall),
+                         chaseMeasurable: s == .small ? nil : !c.overlaps(small), streamMeasurable: s == .small ? nil : !st.overlaps(streamSmall))
+        }
+        let r = BenefitResult(kernelRelease: "6.18", options: BenefitOptions(), chaseSteps: 1, streamPasses: 1,
+                              states: [state(.small, small, streamSmall), state(.pmd, pmd, streamPmd)], pmu: "none",
+                              knobsBefore: [:], knobsAfter: [:], knobsChanged: [], ok: true, differences: [], notes: [])
+        let text = BenefitTextReport.render(r)
+        #expect(text.contains("random chase over 1 GiB: PMD-mapped is 1.58x faster than small pages (237.0 vs 375.0 ns per load)"), "\(text)")
+        #expect(text.contains("sequential stream: PMD-mapped and small pages are not apart here"), "\(text)")
+        #expect(text.contains("1.02x (not measurable here)"), "\(text)")
+    }
+}
