@@ -53,10 +53,7 @@ struct BenefitScenario: ParsableCommand {
 
     func run() throws {
         let o = try options()
-        let progress = ProgressLine(output: output)
-        let r = try BenefitRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: progress.show)
-        progress.clear()
-        try output.emit(r) { BenefitTextReport.render(r) }
-        if !r.ok { throw ExitCode(1) }
+        try output.runExperiment({ try BenefitRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: $0) },
+                                 text: BenefitTextReport.render)
     }
 }

@@ -81,10 +81,9 @@ struct MthpScenario: ParsableCommand {
     }
 
     func run() throws {
-        let progress = ProgressLine(output: output)
-        let r = try MthpRunner.run(options: options(), executable: ThisProcess.executable(), log: { Console.error("thplab: " + $0) }, progress: progress.show)
-        progress.clear()
-        try output.emit(r) { MthpTextReport.render(r) }
-        if !r.ok { throw ExitCode(1) }
+        let o = options()
+        try output.runExperiment({ try MthpRunner.run(options: o, executable: ThisProcess.executable(), log: { Console.error("thplab: " + $0) },
+                                                      progress: $0) },
+                                 text: MthpTextReport.render)
     }
 }

@@ -47,6 +47,18 @@ struct OutputOptions: ParsableArguments {
         if let html { try Self.write(HTMLReport.render([(source: "this run", result: value.view)]), to: html) }
     }
 
+    /// An experiment from the command line: its progress on one line, its
+    /// result printed and written as asked, exit 1 when the kernel did
+    /// something else than expected.
+    func runExperiment<T: ThplabResult & GuardedResult>(_ body: (@escaping (ExperimentProgress) -> Void) throws -> T,
+                                                        text: (T) -> String) throws {
+        let progress = ProgressLine(output: self)
+        let r = try body(progress.show)
+        progress.clear()
+        try emit(r) { text(r) }
+        if !r.ok { throw ExitCode(1) }
+    }
+
     static func write(_ text: String, to path: String) throws {
         try write(bytes: Array(text.utf8), to: path)
     }

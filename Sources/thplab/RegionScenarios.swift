@@ -48,11 +48,8 @@ struct RegionArguments: ParsableArguments {
     }
 
     func run(_ o: RegionOptions) throws {
-        let progress = ProgressLine(output: output)
-        let r = try RegionRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: progress.show)
-        progress.clear()
-        try output.emit(r) { RegionTextReport.render(r) }
-        if !r.ok { throw ExitCode(1) }
+        try output.runExperiment({ try RegionRunner.run(options: o, log: { Console.error("thplab: " + $0) }, progress: $0) },
+                                 text: RegionTextReport.render)
     }
 }
 

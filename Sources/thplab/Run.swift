@@ -82,12 +82,8 @@ struct Retract: ParsableCommand {
 
     func run() throws {
         let opts = try options()
-        let progress = ProgressLine(output: output)
-        let result = try RetractRunner.run(options: opts, executable: ThisProcess.executable(),
-                                           log: { Console.error("thplab: " + $0) },
-                                           progress: progress.show)
-        progress.clear()
-        try output.emit(result) { RetractTextReport.render(result) }
-        if !result.ok { throw ExitCode(1) }
+        try output.runExperiment({ try RetractRunner.run(options: opts, executable: ThisProcess.executable(), log: { Console.error("thplab: " + $0) },
+                                                         progress: $0) },
+                                 text: RetractTextReport.render)
     }
 }
