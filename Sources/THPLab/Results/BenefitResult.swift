@@ -15,9 +15,11 @@ public struct BenefitResult: Codable, Sendable {
     public var ok: Bool
     public var differences: [String]
     public var notes: [String]
+    /// The hypervisor's CPUID signature (KVMKVMKVM, TCGTCGTCGTCG, ...); nil on bare metal.
+    public var hypervisor: String?
 
     enum CodingKeys: String, CodingKey {
-        case kernelRelease = "kernel_release", options, chaseSteps = "chase_steps", streamPasses = "stream_passes", states, pmu
+        case kernelRelease = "kernel_release", options, chaseSteps = "chase_steps", streamPasses = "stream_passes", states, pmu, hypervisor
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed", ok, differences, notes
     }
 }
