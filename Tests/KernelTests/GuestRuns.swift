@@ -19,7 +19,9 @@ enum GuestRuns {
     static let mthp = "run mthp --memory anon --memory shmem --memory tmpfs"
     static let bloat = "sweep bloat --trigger madvise --knob max_ptes_none=256 --touched 64,400 --extents 2"
     static let anonCollapse = "run collapse --backing anon --trigger khugepaged --extents 2 --timeout 60"
-    static let entries = [sparse, swap, mthp, bloat, anonCollapse]
+    static let benefitAnon = "run benefit --size 16M --rounds 1 --round-seconds 0.05"
+    static let benefitShmem = "run benefit --memory shmem --size 16M --rounds 1 --round-seconds 0.05"
+    static let entries = [sparse, swap, mthp, bloat, anonCollapse, benefitAnon, benefitShmem]
     static let numaEntries = ["run numa --extents 2", "run numa --node 1 --extents 2"]
 
     /// What one shared guest run brought back.

@@ -78,6 +78,23 @@ extension KernelSuite {
         #expect((result["checks"] as? [[String: Any]])?.first?["held"] as? Bool == true)
     }
 
+    /// `run benefit` for anonymous memory and shmem in each guest: every
+    /// state is what it says on 6.1 too (its PMDs known from smaps there,
+    /// before PAGEMAP_SCAN), and under software emulation no time is
+    /// taken, with the reason.
+    @Test(arguments: Guest.allCases, [GuestRuns.benefitAnon, GuestRuns.benefitShmem])
+    func benefitInTheGuest(guest: Guest, label: String) throws {
+        let result = try entry(label, on: guest)
+        let states = result["states"] as? [[String: Any]] ?? []
+        #expect(states.map { $0["state"] as? String ?? "" } == ["small", "pte-mapped", "pmd"])
+        for s in states {
+            #expect(s["held"] as? Bool == true, "\(s["state"] ?? ""): \(s["pages"] ?? "") (\(s["how"] ?? ""))")
+        }
+        let emulated = result["hypervisor"] as? String == "TCGTCGTCGTCG"
+        #expect(states.allSatisfy { ($0["chase"] == nil) == emulated && ($0["stream"] == nil) == emulated })
+        #expect((result["notes"] as? [String] ?? []).contains { $0.contains("emulated in software") } == emulated)
+    }
+
     /// `run mthp` for all three memories in each guest, judged by the
     /// version rules: on 6.12 every step meets the model (swap on zram, the
     /// guest's root being 9p; the fallback step's cgroup on v2) and each

@@ -14,9 +14,17 @@ final class StateMemory {
         self.how = how
     }
 
-    /// The classes of its pages now (pagemap and kpageflags).
+    /// The classes of its pages now (pagemap and kpageflags). Without
+    /// PAGEMAP_SCAN (before 6.7) pagemap cannot tell a PMD from PTEs
+    /// mapping a huge folio: smaps' PMD-mapped total of the mapping says
+    /// how many of those extents are PMD-mapped, as in a snapshot.
     func classes() throws -> ClassCounts {
-        try VmaScanner(pid: Sys.pid, withPages: false).scan(start: region.start, end: region.end).counts
+        var o = try VmaScanner(pid: Sys.pid, withPages: false).scan(start: region.start, end: region.end)
+        if !o.candidates.isEmpty {
+            let kb = ProcFS.host.smaps(Sys.pid, overlapping: region.start, region.end).reduce(0) { $0 + $1.pmdMappedKB }
+            _ = SnapshotTaker.resolveCandidates(&o, smapsPmdKB: kb)
+        }
+        return o.counts
     }
 
     /// Builds every state of `o.memory`, the chain written into each.
