@@ -63,6 +63,25 @@ extension KernelSuite {
         return out
     }
 
+    /// What the package holds: the binary, its manual pages, completions,
+    /// the unit and its config; a static release package needs no Swift
+    /// toolchain (the suite's own build, THPLAB_DEB unset, links the
+    /// toolchain's runtime).
+    func expectPackageContents() throws {
+        let fm = FileManager.default
+        for path in ["/usr/bin/thplab", "/usr/share/man/man1/thplab.1.gz", "/usr/share/man/man1/thplab-export.1.gz",
+                     "/usr/share/man/man1/thplab-snapshot.1.gz", "/usr/share/bash-completion/completions/thplab",
+                     "/usr/share/zsh/vendor-completions/_thplab", "/usr/share/fish/vendor_completions.d/thplab.fish", Self.unit, Self.config] {
+            #expect(fm.fileExists(atPath: path), "the package has no \(path)")
+        }
+        let (_, version) = try sh("/usr/bin/thplab", ["--version"], timeout: 30)
+        #expect(version.hasPrefix("thplab ") && version.contains("commit"), "\(version)")
+        if ProcessInfo.processInfo.environment["THPLAB_DEB"] != nil {
+            let (_, libs) = try sh("/usr/bin/ldd", ["/usr/bin/thplab"], timeout: 30)
+            #expect(!libs.contains("swift"), "\(libs)")
+        }
+    }
+
     @Test func installRunTheUnitsCommandScrapeAndPurge() throws {
         let fm = FileManager.default
         try #require(!fm.fileExists(atPath: "/usr/bin/thplab"), "thplab is installed on this host already: remove it (apt-get purge thplab) to test the package")
@@ -78,20 +97,7 @@ extension KernelSuite {
                 #expect(!fm.fileExists(atPath: path), "\(path) is left after the purge")
             }
         }
-        // What the package holds.
-        for path in ["/usr/bin/thplab", "/usr/share/man/man1/thplab.1.gz", "/usr/share/man/man1/thplab-export.1.gz",
-                     "/usr/share/man/man1/thplab-snapshot.1.gz", "/usr/share/bash-completion/completions/thplab",
-                     "/usr/share/zsh/vendor-completions/_thplab", "/usr/share/fish/vendor_completions.d/thplab.fish", Self.unit, Self.config] {
-            #expect(fm.fileExists(atPath: path), "the package has no \(path)")
-        }
-        let (_, version) = try sh("/usr/bin/thplab", ["--version"], timeout: 30)
-        #expect(version.hasPrefix("thplab ") && version.contains("commit"), "\(version)")
-        // A static release package needs no Swift toolchain; the suite's own
-        // build (THPLAB_DEB unset) links the toolchain's runtime.
-        if ProcessInfo.processInfo.environment["THPLAB_DEB"] != nil {
-            let (_, libs) = try sh("/usr/bin/ldd", ["/usr/bin/thplab"], timeout: 30)
-            #expect(!libs.contains("swift"), "\(libs)")
-        }
+        try expectPackageContents()
 
         // The unit: its command, capabilities and read-only filesystem.
         let unit = Self.keyValues(try String(contentsOfFile: Self.unit, encoding: .utf8))

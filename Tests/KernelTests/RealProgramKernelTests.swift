@@ -116,11 +116,9 @@ extension KernelSuite {
         }
     }
 
-    @Test func explainNamesTheBlockerAndTheRemedyWorks() throws {
-        try #require(KernelGate.available)
-        let host = HostSnapshot()
-        defer { host.expectRestored() }
-        // 1. Started as the host boots (shmem THP off): the pool is misaligned.
+    /// PostgreSQL started with shmem THP off: explain names the misaligned
+    /// pool with its remedy on one screen, and collapse sends nothing.
+    static func misalignedPoolIsNamedAndLeftAlone() throws {
         var dataDir = ""
         do {
             let pg = try Postgres(shmem: "never")
@@ -149,6 +147,31 @@ extension KernelSuite {
             #expect(plain.stdout.split(separator: "\n").count <= 3, "\(plain.stdout)")
         }
         #expect(!FileManager.default.fileExists(atPath: dataDir), "postgres data left in \(dataDir)")
+    }
+
+    /// PMD-mapped kB of the pool in any backend, polled up to 20 s while a
+    /// query faults the pool in.
+    static func backendPmdKB(_ pg: Postgres, pool: (UInt, UInt)) -> Int {
+        var backendPmd = 0
+        let deadline = Date().addingTimeInterval(20)
+        while backendPmd == 0 && Date() < deadline {
+            usleep(200_000)
+            for b in pg.backends() {
+                guard let s = try? json(["snapshot", "--pid", "\(b)"], status: nil),
+                      let v = ((s["processes"] as? [[String: Any]])?.first?["vmas"] as? [[String: Any]])?.first(where: { $0["start"] as? UInt == pool.0 })
+                else { continue }
+                backendPmd = max(backendPmd, (v["kb"] as? [String: Int])?["pmd"] ?? 0)
+            }
+        }
+        return backendPmd
+    }
+
+    @Test func explainNamesTheBlockerAndTheRemedyWorks() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        defer { host.expectRestored() }
+        // 1. Started as the host boots (shmem THP off): the pool is misaligned.
+        try Self.misalignedPoolIsNamedAndLeftAlone()
 
         // 2. The remedy: shmem THP possible when it starts, put back after.
         let pg = try Postgres(shmem: "advise")
@@ -174,17 +197,7 @@ extension KernelSuite {
         // The program keeps answering, and a backend that faults the pool
         // afterwards maps it with PMDs.
         let reader = try pg.psqlInBackground("select count(*) from t; select pg_prewarm('t'); select pg_sleep(6);")
-        var backendPmd = 0
-        let deadline = Date().addingTimeInterval(20)
-        while backendPmd == 0 && Date() < deadline {
-            usleep(200_000)
-            for b in pg.backends() {
-                guard let s = try? Self.json(["snapshot", "--pid", "\(b)"], status: nil),
-                      let v = ((s["processes"] as? [[String: Any]])?.first?["vmas"] as? [[String: Any]])?.first(where: { $0["start"] as? UInt == pool.0 })
-                else { continue }
-                backendPmd = max(backendPmd, (v["kb"] as? [String: Int])?["pmd"] ?? 0)
-            }
-        }
+        let backendPmd = Self.backendPmdKB(pg, pool: pool)
         let answer = Thplab.finish(reader.0, reader.1, reader.2, timeout: 30)
         #expect(answer.status == 0, "\(answer.stderr)")
         #expect(answer.stdout.split(separator: "\n").first == "\(Self.rows)")
