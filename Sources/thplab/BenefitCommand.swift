@@ -11,6 +11,9 @@ struct BenefitScenario: ParsableCommand {
               pte-mapped  huge folios mapped by PTEs (anon: collapsed, then each PMD
                           split by an mprotect; shmem/tmpfs: a second mapping of the
                           collapsed object, one page off its alignment)
+              mthp-<N>kB  folios of one multi-size THP size only (faulted in while that
+                          size alone is allowed, policies put back after); every size
+                          the policies enable, or those of --mthp
               pmd         huge folios mapped by PMDs (MADV_COLLAPSE)
             and times each with a dependent random chase over every page (each load
             waits for the last: the TLB's worst case) and a sequential stream (its
@@ -20,10 +23,12 @@ struct BenefitScenario: ParsableCommand {
             was not in. Figures are medians with min and max; where the rounds of a
             state and of small pages overlap, the report says the difference is not
             measurable here instead of quoting it. The memory is about --size times
-            the number of states (anon 3, shmem/tmpfs 2) and is freed at the end.
+            the number of states (anon 3, shmem/tmpfs 2, plus one per mTHP size) and is
+            freed at the end.
             Examples:
               thplab run benefit
               thplab run benefit --size 4G --rounds 7
+              thplab run benefit --mthp 16K,64K
               thplab run benefit --memory shmem --json benefit.json
             """
     )
@@ -33,6 +38,9 @@ struct BenefitScenario: ParsableCommand {
 
     @Option(help: "anon, shmem (a memfd) or tmpfs (files on a tmpfs thplab mounts).")
     var memory: MthpMemory = .anon
+
+    @Option(help: "Multi-size THP sizes to measure as states of their own, e.g. 16K,64K (anon 6.8+, shmem 6.11+); default: every size below 2M whose policy is not never.")
+    var mthp: String?
 
     @Option(help: "Rounds; each measures every state once.")
     var rounds: Int = 5
@@ -46,6 +54,9 @@ struct BenefitScenario: ParsableCommand {
         var o = BenefitOptions()
         o.size = try SizeParser.parse(size)
         o.memory = memory
+        o.mthpKB = try mthp.map { list in
+            try list.split(separator: ",").map { try SizeParser.parse(String($0).trimmingCharacters(in: .whitespaces)) / 1024 }
+        }
         o.rounds = rounds
         o.roundSeconds = roundSeconds
         return o

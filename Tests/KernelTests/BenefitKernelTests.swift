@@ -30,6 +30,20 @@ extension KernelSuite {
         #expect(json["ok"] as? Bool == true, "\(json["differences"] ?? "")")
     }
 
+    /// An mTHP size as a state of its own: only folios of that size, and
+    /// the policies set to fault it put back.
+    @Test(arguments: ["anon", "shmem"])
+    func anMthpStateHoldsOnlyItsSize(memory: String) throws {
+        let json = try Thplab.runJSON(["run", "benefit", "--memory", memory, "--mthp", "64K", "--size", "16M", "--rounds", "2", "--round-seconds", "0.05"])
+        let states = json["states"] as? [[String: Any]] ?? []
+        #expect(states.map { $0["state"] as? String ?? "" } == ["small", "mthp-64kB", "pte-mapped", "pmd"])
+        let m = try #require(states.first { $0["state"] as? String == "mthp-64kB" })
+        #expect((m["pages"] as? [String: Any])?["mthp_sizes_kb"] as? [String: Int] == ["64": 16 * 256], "\(m["pages"] ?? "")")
+        #expect(m["held"] as? Bool == true && json["ok"] as? Bool == true)
+        let changed = (json["knobs_changed"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(changed.contains("hugepages-64kB/\(memory == "anon" ? "enabled" : "shmem_enabled")"), "\(changed)")
+    }
+
     @Test func aSizeAboveWhatIsAvailableIsRefused() throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()

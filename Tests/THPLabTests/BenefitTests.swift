@@ -103,3 +103,43 @@ extension BenefitTests {
         #expect(BenefitExperiment.slowerThanSmallNote(even, hypervisor: "KVMKVMKVM") == nil)
     }
 }
+
+extension BenefitTests {
+    @Test func statesAreNamedInJSONAsInTheReport() throws {
+        let states = AccessState.planned(mthpKB: [64, 16])
+        #expect(states.map(\.rawValue) == ["small", "mthp-16kB", "mthp-64kB", "pte-mapped", "pmd"])
+        #expect(states.allSatisfy { AccessState(rawValue: $0.rawValue) == $0 })
+        #expect(AccessState(rawValue: "mthp-kB") == nil && AccessState(rawValue: "huge") == nil)
+        let json = String(decoding: try JSONEncoder().encode(states), as: UTF8.self)
+        #expect(json == #"["small","mthp-16kB","mthp-64kB","pte-mapped","pmd"]"#)
+        #expect(try JSONDecoder().decode([AccessState].self, from: Data(json.utf8)) == states)
+    }
+
+    /// An mTHP state holds folios of its own size only.
+    @Test func anMthpStateHoldsItsSizeOnly() {
+        var c = ClassCounts(); c.mthp = 4096; c.mthpSizes = ["64": 4096]
+        #expect(AccessState.mthp(64).holds(c) && !AccessState.mthp(16).holds(c) && !AccessState.small.holds(c))
+        c.mthpSizes = ["64": 2048, "16": 2048]
+        #expect(!AccessState.mthp(64).holds(c))
+    }
+
+    /// The sizes measured: those the policies enable, or those asked for if
+    /// the kernel offers them; tmpfs has none (from 6.18's knobs).
+    @Test func mthpSizesComeFromThePoliciesOrAreRefused() throws {
+        let knobs = ["enabled": "madvise", "shmem_enabled": "never", "hugepages-16kB/enabled": "always", "hugepages-64kB/enabled": "inherit",
+                     "hugepages-32kB/enabled": "never", "hugepages-2048kB/enabled": "inherit", "hugepages-64kB/shmem_enabled": "never",
+                     "hugepages-2048kB/shmem_enabled": "inherit"]
+        let p = MthpPolicies(values: knobs)
+        var o = BenefitOptions()
+        #expect(try o.mthpSizes(p) == [16, 64])
+        o.memory = .shmem
+        #expect(try o.mthpSizes(p) == [])
+        o.mthpKB = [64]
+        #expect(try o.mthpSizes(p) == [64])
+        o.mthpKB = [48]
+        #expect { try o.mthpSizes(p) } throws: { "\($0)".contains("offers no 48 kB size for shmem (it offers 64K)") }
+        o.memory = .tmpfs
+        o.mthpKB = [64]
+        #expect { try o.mthpSizes(p) } throws: { "\($0)".contains("--mthp is for anon and shmem") }
+    }
+}

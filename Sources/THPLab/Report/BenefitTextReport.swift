@@ -15,6 +15,9 @@ public enum BenefitTextReport {
         out.append("")
         out.append(t.render())
         out.append("figures: median (min-max) over the rounds; x: small pages' median over the state's (above 1: faster)")
+        if !r.knobsChanged.isEmpty {
+            out.append("set while a state faulted in, and put back at once: " + r.knobsChanged.map { "\($0.name) \($0.from)->\($0.to)" }.joined(separator: ", "))
+        }
         out.append("")
         out.append(contentsOf: conclusion(r))
         out.append("note: " + r.pmu)
@@ -42,7 +45,7 @@ public enum BenefitTextReport {
         }
         func sentence(_ what: String, _ base: AccessFigure, _ huge: AccessFigure, _ unit: String) -> String {
             let x = huge.speedup(over: base)
-            guard !huge.overlaps(base) else {
+            guard r.options.rounds < 2 || !huge.overlaps(base) else {
                 return "\(what): PMD-mapped and small pages are not apart here (\(String(format: "%.1f", huge.medianNs)) vs \(String(format: "%.1f", base.medianNs)) ns per \(unit), the rounds overlap)"
             }
             return "\(what): PMD-mapped is \(String(format: "%.2f", x))x \(x >= 1 ? "faster" : "slower") than small pages (\(String(format: "%.1f", huge.medianNs)) vs \(String(format: "%.1f", base.medianNs)) ns per \(unit))"

@@ -14,7 +14,8 @@ public struct BenefitExperiment {
         let o = options
         let lab = Lab(guardian: guardian, sysfs: sysfs, progress: progress)
         let chain = AccessChain(pages: o.size / PageGeometry.pageSize)
-        let memories = try StateMemory.build(o, chain: chain, lab: lab)
+        let mthpKB = try o.mthpSizes(MthpPolicies(knobs: lab.knobs()))
+        let memories = try StateMemory.build(o, mthpKB: mthpKB, chain: chain, lab: lab)
         // Under software emulation a load's time is the emulator's: states
         // and their pages only.
         let emulated = Sys.softwareEmulated
@@ -60,11 +61,11 @@ public struct BenefitExperiment {
             for i in states.indices {
                 if let c = states[i].chase {
                     states[i].chaseSpeedup = c.speedup(over: chase)
-                    states[i].chaseMeasurable = states[i].state == .small ? nil : !c.overlaps(chase)
+                    states[i].chaseMeasurable = states[i].state == .small || options.rounds < 2 ? nil : !c.overlaps(chase)
                 }
                 if let s = states[i].stream {
                     states[i].streamSpeedup = s.speedup(over: stream)
-                    states[i].streamMeasurable = states[i].state == .small ? nil : !s.overlaps(stream)
+                    states[i].streamMeasurable = states[i].state == .small || options.rounds < 2 ? nil : !s.overlaps(stream)
                 }
             }
         }
@@ -72,6 +73,9 @@ public struct BenefitExperiment {
         var notes = facts.notes
         let hypervisor = Sys.hypervisorSignature()
         if let note = Self.slowerThanSmallNote(states, hypervisor: hypervisor) { notes.append(note) }
+        if options.rounds < 2 && !Sys.softwareEmulated {
+            notes.append("one round: the noise is unknown, so no difference is called measurable or not; give --rounds 3 or more")
+        }
         return BenefitResult(kernelRelease: facts.kernelRelease, options: options, chaseSteps: Int(plan.chaseSteps),
                              streamPasses: plan.streamPasses, states: states, pmu: HardwarePMU.benefitNote(), knobsBefore: facts.knobsBefore,
                              knobsAfter: [:], knobsChanged: facts.knobsChanged, ok: differences.isEmpty, differences: differences,
@@ -125,7 +129,10 @@ public enum BenefitRunner {
     public static func run(options: BenefitOptions, log: @escaping (String) -> Void,
                            progress: @escaping (ExperimentProgress) -> Void) throws -> BenefitResult {
         try GuardedRun.experiment(command: "run benefit", trigger: .madvise,
-                                  validate: { try options.validate(room: MemoryRoom.read()); try BenefitChecks.memoryCanBeHuge(options.memory) },
+                                  validate: {
+                                      try options.validate(room: MemoryRoom.read(), policies: MthpPolicies(knobs: THPSysfs().readAll()))
+                                      try BenefitChecks.memoryCanBeHuge(options.memory)
+                                  },
                                   log: log) {
             try BenefitExperiment(options: options).run(guardian: $0, progress: progress)
         }

@@ -27,9 +27,36 @@ final class StateMemory {
         return o.counts
     }
 
-    /// Builds every state of `o.memory`, the chain written into each.
-    static func build(_ o: BenefitOptions, chain: AccessChain, lab: Lab) throws -> [StateMemory] {
-        o.memory == .anon ? try anonymous(o, chain: chain, lab: lab) : try shmem(o, chain: chain, lab: lab)
+    /// Builds every state of `o.memory`, the chain written into each, in
+    /// the order of `AccessState.planned`.
+    static func build(_ o: BenefitOptions, mthpKB: [Int], chain: AccessChain, lab: Lab) throws -> [StateMemory] {
+        let mthp = try mthpKB.sorted().map { try multiSize($0, o, chain: chain, lab: lab) }
+        let rest = o.memory == .anon ? try anonymous(o, chain: chain, lab: lab) : try shmem(o, chain: chain, lab: lab)
+        return rest.prefix(1) + mthp + rest.dropFirst()
+    }
+
+    /// One mTHP size alone: faulted in while the size's policy is always
+    /// and every other size's never (journaled, put back at once), then
+    /// MADV_NOHUGEPAGE, so that khugepaged leaves it as it is.
+    private static func multiSize(_ kB: Int, _ o: BenefitOptions, chain: AccessChain, lab: Lab) throws -> StateMemory {
+        lab.step("building the mthp-\(kB)kB state: \(SizeParser.format(o.size)) of \(o.memory.rawValue) memory")
+        let policies = MthpPolicies(knobs: lab.knobs())
+        var plan = [KnobPlan.Change(name: o.memory.knob(kB: kB).rawValue, value: "always", why: "run benefit: fault the mthp-\(kB)kB state in \(kB) kB folios")]
+        for other in policies.offered(o.memory) where other != kB && (policies.effective(o.memory, sizeKB: other) ?? "never") != "never" {
+            plan.append(.init(name: o.memory.knob(kB: other).rawValue, value: "never", why: "run benefit: no other size while the mthp-\(kB)kB state faults in"))
+        }
+        try lab.apply(plan)
+        defer { _ = lab.guardian.restoreKnobsNow() }
+        let object = o.memory == .anon ? nil
+            : try SharedObject(backing: .memfd, size: o.size, tmpfsHuge: .never, tmpfsSize: nil, directory: "/var/tmp",
+                               guardian: lab.guardian, suffix: "-mthp\(kB)")
+        let region = try object.map { try MappedRegion(fd: $0.fd, length: o.size, fileOffset: 0, shared: true) }
+            ?? MappedRegion(anonymousLength: o.size)
+        try populate(region, o)
+        chain.write(into: region)
+        try advise(region, .noHugepage, "MADV_NOHUGEPAGE")
+        return StateMemory(.mthp(kB), region: region, object: object,
+                           how: "faulted in under \(o.memory.knob(kB: kB).rawValue)=always and every other size never (put back after), then MADV_NOHUGEPAGE")
     }
 
     /// Anonymous memory: a region per state. Small pages: MADV_NOHUGEPAGE
@@ -38,7 +65,7 @@ final class StateMemory {
     /// mprotect of its last page (the folio stays whole), and
     /// MADV_NOHUGEPAGE so that khugepaged does not map it by PMD again.
     private static func anonymous(_ o: BenefitOptions, chain: AccessChain, lab: Lab) throws -> [StateMemory] {
-        try AccessState.allCases.map { state in
+        try [AccessState.small, .pteMapped, .pmd].map { state in
             lab.step("building the \(state.rawValue) state: \(SizeParser.format(o.size)) of anonymous memory")
             let region = try MappedRegion(anonymousLength: o.size)
             if state == .small { try advise(region, .noHugepage, "MADV_NOHUGEPAGE") }
