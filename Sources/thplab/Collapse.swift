@@ -26,6 +26,11 @@ struct Collapse: ParsableCommand {
             Examples:
               thplab collapse --pid 1234 --vma 7f0000000000 --dry-run
               thplab collapse --comm postgres --yes
+              thplab collapse --comm postgres --yes --measure 'pgbench -S -T 10 -h 127.0.0.1 bench'
+
+            --measure runs your command before the collapse (it must succeed, or nothing is \
+            collapsed: exit 3) and again after it, and shows its last line with a figure in it \
+            side by side, or its wall time when it prints none.
             """
     )
 
@@ -45,6 +50,12 @@ struct Collapse: ParsableCommand {
 
     @Flag(help: "List every attempted extent.")
     var extents = false
+
+    @Option(help: "A benchmark of your own, run before and after the collapse (as given, never through a shell unless you write one), e.g. 'pgbench -S -T 10'; its last line with a figure, or its time, is shown side by side.")
+    var measure: String?
+
+    @Option(help: "Bound on each --measure run, in seconds.")
+    var measureTimeout: Int = 600
 
     @OptionGroup var output: OutputOptions
 
@@ -76,7 +87,8 @@ struct Collapse: ParsableCommand {
     }
 
     func run() throws {
-        let r = try RemoteCollapse.run(targets: target.targets, target: try what(), dryRun: dryRun)
+        let m = try measure.map { try MeasureCommand($0, timeoutSeconds: measureTimeout) }
+        let r = try RemoteCollapse.run(targets: target.targets, target: try what(), dryRun: dryRun, measure: m)
         try output.emit(r) { CollapseTextReport.render(r, all: extents) }
         if !dryRun && !r.reachedGoal { throw ExitCode(1) }
     }

@@ -50,10 +50,19 @@ public enum RemoteCollapse {
 
     /// - Parameter target: a range or VMA of the one process named; nil
     ///   for every VMA of every process of the target.
-    public static func run(targets: [ProcessTarget], target: Target?, dryRun: Bool) throws -> CollapseResult {
+    /// - Parameter measure: a command of the user's, run before the
+    ///   collapse (it must succeed, or nothing is collapsed) and after it.
+    public static func run(targets: [ProcessTarget], target: Target?, dryRun: Bool, measure: MeasureCommand? = nil) throws -> CollapseResult {
         let release = Sys.uname().release
         if let v = KernelVersion(release: release), v < KernelVersion(6, 1) {
             throw THPLabError.unsupported("kernel \(v) has no MADV_COLLAPSE (6.1+)")
+        }
+        let measuredBefore = dryRun ? nil : try measure.map { m in
+            let run = try m.run()
+            guard run.exitCode == 0 else {
+                throw THPLabError.unsupported("--measure: \(m.words.joined(separator: " ")) failed before the collapse (\(run.exitCode < 0 ? "" : "exit \(run.exitCode): ")\(run.errorLine ?? "no message")); nothing was collapsed")
+            }
+            return run
         }
         let t0 = Sys.monotonicNanoseconds()
         let before = try SnapshotTaker.take(targets: targets, system: false, withPages: false)
@@ -106,6 +115,9 @@ public enum RemoteCollapse {
         r.diffs = diffs
         if let first = diffs.first { r.diff = first }
         r.seconds = Double(Sys.monotonicNanoseconds() - t0) / 1e9
+        if let measure, let measuredBefore {
+            r.measure = CollapseMeasure(command: measure.words, before: measuredBefore, after: try measure.run())
+        }
         return r
     }
 

@@ -52,8 +52,27 @@ public enum CollapseTextReport {
                 out.append(DiffTextReport.render(DiffResult(beforeTakenAt: 0, afterTakenAt: 0, processes: diffs, notes: []), all: false))
             }
         }
+        if let m = r.measure { out.append(contentsOf: measureLines(m)) }
         out.append(contentsOf: (r.notes ?? []).map { "note: \($0)" })
         return out.joined(separator: "\n")
+    }
+
+    /// The user's command before and after: its own figure line side by
+    /// side, or its wall time when it printed none.
+    static func measureLines(_ m: CollapseMeasure) -> [String] {
+        func line(_ r: MeasureRun) -> String {
+            if r.exitCode != 0 { return "failed (\(r.exitCode < 0 ? "" : "exit \(r.exitCode): ")\(r.errorLine ?? "no message"))" }
+            return (r.figure ?? "no figure printed") + String(format: "  (%.2f s)", r.seconds)
+        }
+        let command = m.command.map { $0.contains(where: { $0 == " " || $0 == "\t" }) || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+        var out = ["", "measure: " + command, "  before: " + line(m.before)]
+        guard let after = m.after else { return out }
+        out.append("  after:  " + line(after))
+        if m.before.figure == nil && after.figure == nil && after.exitCode == 0 && after.seconds > 0 {
+            out.append(String(format: "  wall time: %.2fx %@ after the collapse (one run each: the noise is unknown)", m.before.seconds / after.seconds,
+                              m.before.seconds >= after.seconds ? "faster" : "slower"))
+        }
+        return out
     }
 
     static func shortText(_ k: CollapseSkip) -> String {

@@ -44,12 +44,15 @@ public struct CollapseResult: Codable, Sendable {
     /// Every process's before/after diff of the VMAs attempted.
     public var diffs: [ProcessDiff]? = nil
     public var notes: [String]? = nil
+    /// `--measure`: the user's command before and after the collapse.
+    public var measure: CollapseMeasure? = nil
     /// The extents to attempt, as runs of adjacent extents per process.
     public var plan: [PlanSpan]? = nil
 
     /// Every attempted extent ended PMD-mapped, and, if none could be
     /// attempted, only "already PMD-mapped" or "not resident" stood in the way.
     public var reachedGoal: Bool {
+        if let after = measure?.after, after.exitCode != 0 { return false }
         if attempts.isEmpty {
             return (skipped ?? []).allSatisfy { $0.reason == .alreadyPmd || $0.reason == .notResident }
         }
@@ -59,6 +62,25 @@ public struct CollapseResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case kernelRelease = "kernel_release", pid, start, end, attempts
         case succeeded, refused, diff, targets, pids, dryRun = "dry_run", planned, skipped, notPmdMapped = "not_pmd_mapped"
-        case seconds, diffs, notes, plan
+        case seconds, diffs, notes, plan, measure
     }
+}
+
+/// `collapse --measure`: the command, and each of its two runs.
+public struct CollapseMeasure: Codable, Sendable {
+    public var command: [String]
+    public var before: MeasureRun
+    public var after: MeasureRun?
+}
+
+/// One run of the measure command.
+public struct MeasureRun: Codable, Sendable {
+    public var exitCode: Int32
+    public var seconds: Double
+    /// The last line of its output with a figure in it (`tps = 1234.5 ...`).
+    public var figure: String?
+    /// Why it failed: the last line of its errors.
+    public var errorLine: String?
+
+    enum CodingKeys: String, CodingKey { case exitCode = "exit_code", seconds, figure, errorLine = "error_line" }
 }
