@@ -5,16 +5,20 @@ import Foundation
 /// guards the host itself. Bounded: every run bounds its own waits.
 public enum Battery {
     /// The capability table, retract under both triggers (plain, and with
-    /// every extra mapping kind in three processes), and every region
-    /// scenario with its defaults (a scenario added later joins here).
+    /// every extra mapping kind in three processes), every region scenario
+    /// with its defaults (a scenario added later joins here), mthp, and
+    /// benefit at a small size (its states always; its one round of timings
+    /// only where they mean something, none under software emulation).
     public static var plan: [[String]] {
         var p: [[String]] = [["doctor"]]
         for trigger in Trigger.allCases {
             p.append(["run", "retract", "--trigger", trigger.rawValue])
             p.append(["run", "retract", "--trigger", trigger.rawValue, "--nohugepage", "--uffd-wp", "--processes", "3"])
         }
-        return p + RegionOptions.Scenario.allCases.map { ["run", $0.rawValue] } + [["run", "mthp"]]
+        return p + RegionOptions.Scenario.allCases.map { ["run", $0.rawValue] } + [["run", "mthp"], benefit]
     }
+
+    static let benefit = ["run", "benefit", "--size", "16M", "--rounds", "1", "--round-seconds", "0.05"]
 
     /// The entries to run: the whole plan when neither `only` nor `extra`
     /// is given; else the plan's entries whose label contains one of
