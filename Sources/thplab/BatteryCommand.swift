@@ -10,9 +10,10 @@ struct BatteryCommand: ParsableCommand {
               doctor                          the capability table
               run retract --trigger T         T = madvise and khugepaged
               run retract --trigger T --nohugepage --uffd-wp --processes 3
-              run \(RegionOptions.Scenario.allCases.map(\.rawValue).joined(separator: "|"))   each scenario with its defaults
-              run mthp                        multi-size THP with its default policies
-              run benefit --size 16M ...      the access states (timed in one short round, not under emulation)
+              run SCENARIO                    each region scenario with its defaults:
+                \(RegionOptions.Scenario.allCases.map(\.rawValue).joined(separator: ", "))
+              run mthp                        multi-size THP, its default policies
+              run benefit --size 16M ...      the access states, in one short round
             Each run bounds its own waits (khugepaged at most 60 s); on this kind of machine the whole battery takes about 15 s.
             --only WORD... keeps the plan's entries whose command contains a word; --entry 'COMMAND' adds a command of \
             your own (any run or sweep with its options), so that one boot of a guest answers many questions:
