@@ -57,13 +57,7 @@ public enum RemoteCollapse {
         if let v = KernelVersion(release: release), v < KernelVersion(6, 1) {
             throw THPLabError.unsupported("kernel \(v) has no MADV_COLLAPSE (6.1+)")
         }
-        let measuredBefore = dryRun ? nil : try measure.map { m in
-            let run = try m.run()
-            guard run.exitCode == 0 else {
-                throw THPLabError.unsupported("--measure: \(m.words.joined(separator: " ")) failed before the collapse (\(run.exitCode < 0 ? "" : "exit \(run.exitCode): ")\(run.errorLine ?? "no message")); nothing was collapsed")
-            }
-            return run
-        }
+        let measuredBefore = dryRun ? nil : try measure.map(measureBefore)
         let t0 = Sys.monotonicNanoseconds()
         let before = try SnapshotTaker.take(targets: targets, system: false, withPages: false)
         guard !before.processes.allSatisfy({ $0.vmas.isEmpty }) else {
@@ -104,14 +98,7 @@ public enum RemoteCollapse {
         r.refused = attempts.filter { $0.errno != 0 }.count
         r.succeeded = attempts.filter { $0.pmdMappedAfter == true }.count
         r.notPmdMapped = attempts.count - r.succeeded
-        var diffs: [ProcessDiff] = []
-        for p in after?.processes ?? [] {
-            guard let b = before.processes.first(where: { $0.pid == p.pid }) else { continue }
-            var d = SnapshotDiff.diff(before: b, after: p)
-            let mine = todo.filter { $0.pid == p.pid }
-            d.vmas = d.vmas.filter { v in mine.contains { $0.start < v.end && v.start < $0.end } }
-            diffs.append(d)
-        }
+        let diffs = Self.diffs(todo, before: before, after: after)
         r.diffs = diffs
         if let first = diffs.first { r.diff = first }
         r.seconds = Double(Sys.monotonicNanoseconds() - t0) / 1e9
@@ -119,6 +106,27 @@ public enum RemoteCollapse {
             r.measure = CollapseMeasure(command: measure.words, before: measuredBefore, after: try measure.run())
         }
         return r
+    }
+
+    /// The user's command before the collapse: it must succeed, or nothing
+    /// is collapsed (exit 3).
+    static func measureBefore(_ m: MeasureCommand) throws -> MeasureRun {
+        let run = try m.run()
+        guard run.exitCode == 0 else {
+            throw THPLabError.unsupported("--measure: \(m.words.joined(separator: " ")) failed before the collapse (\(run.exitCode < 0 ? "" : "exit \(run.exitCode): ")\(run.errorLine ?? "no message")); nothing was collapsed")
+        }
+        return run
+    }
+
+    /// Each process's before/after diff, of the VMAs attempted only.
+    static func diffs(_ todo: [PlannedExtent], before: SnapshotResult, after: SnapshotResult?) -> [ProcessDiff] {
+        (after?.processes ?? []).compactMap { p in
+            guard let b = before.processes.first(where: { $0.pid == p.pid }) else { return nil }
+            var d = SnapshotDiff.diff(before: b, after: p)
+            let mine = todo.filter { $0.pid == p.pid }
+            d.vmas = d.vmas.filter { v in mine.contains { $0.start < v.end && v.start < $0.end } }
+            return d
+        }
     }
 
     /// process_madvise(MADV_COLLAPSE) on each planned extent.
