@@ -29,7 +29,7 @@ extension Sys {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Whether this CPU is emulated in software (QEMU TCG), where access
-    /// times say nothing about hardware.
-    static var softwareEmulated: Bool { hypervisorSignature().hasPrefix("TCGTCG") }
+    /// Whether a hypervisor signature is QEMU's software emulation (TCG),
+    /// where access times say nothing about hardware.
+    static func isSoftwareEmulation(_ signature: String) -> Bool { signature.hasPrefix("TCGTCG") }
 }

@@ -18,7 +18,8 @@ public struct BenefitExperiment {
         let memories = try StateMemory.build(o, mthpKB: mthpKB, chain: chain, lab: lab)
         // Under software emulation a load's time is the emulator's: states
         // and their pages only.
-        let emulated = Sys.softwareEmulated
+        let hypervisor = Sys.hypervisorSignature()
+        let emulated = Sys.isSoftwareEmulation(hypervisor)
         if emulated { lab.note(Self.emulationNote) } else { lab.step("calibrating: each measurement at least \(o.roundSeconds) s") }
         let plan = emulated ? MeasurementPlan(chaseSteps: 0, streamPasses: 0, length: 0)
             : MeasurementPlan.calibrate(memories, chain: chain, seconds: o.roundSeconds)
@@ -40,13 +41,13 @@ public struct BenefitExperiment {
             }
             if emulated { break }
         }
-        return judge(memories, samples: samples, seen: seen, lost: lost, plan: plan, lab: lab)
+        return judge(memories, samples: samples, seen: seen, lost: lost, plan: plan, hypervisor: hypervisor, lab: lab)
     }
 
     static let emulationNote = "this CPU is emulated in software (QEMU TCG: CPUID signature TCGTCGTCGTCG): an access's time is the emulator's, not the hardware's, so no timing is taken; the states and their pages are shown. Run it on the host or in a KVM guest"
 
     private func judge(_ memories: [StateMemory], samples: [AccessState: (chase: [Double], stream: [Double])], seen: [AccessState: ClassCounts],
-                       lost: Set<AccessState>, plan: MeasurementPlan, lab: Lab) -> BenefitResult {
+                       lost: Set<AccessState>, plan: MeasurementPlan, hypervisor: String, lab: Lab) -> BenefitResult {
         var differences: [String] = []
         var states = memories.map { m in
             BenefitState(state: m.state, how: m.how, pages: seen[m.state] ?? ClassCounts(), held: !lost.contains(m.state),
@@ -71,9 +72,8 @@ public struct BenefitExperiment {
         }
         let facts = lab.facts()
         var notes = facts.notes
-        let hypervisor = Sys.hypervisorSignature()
         if let note = Self.slowerThanSmallNote(states, hypervisor: hypervisor) { notes.append(note) }
-        if options.rounds < 2 && !Sys.softwareEmulated {
+        if options.rounds < 2 && !Sys.isSoftwareEmulation(hypervisor) {
             notes.append("one round: the noise is unknown, so no difference is called measurable or not; give --rounds 3 or more")
         }
         return BenefitResult(kernelRelease: facts.kernelRelease, options: options, chaseSteps: Int(plan.chaseSteps),
