@@ -53,9 +53,12 @@ public struct AdviceOutcome: Codable, Equatable, Sendable {
     /// 0 on success, else the errno value.
     public var errno: Int32
     public var errnoName: String?
+    /// MADV_COLLAPSE: calls that returned EAGAIN (transient) and were made
+    /// again before this outcome; absent when none.
+    public var eagainRetries: Int? = nil
     public var succeeded: Bool { errno == 0 }
 
     enum CodingKeys: String, CodingKey {
-        case advice, role, pid, start, length, errno, errnoName = "errno_name"
+        case advice, role, pid, start, length, errno, errnoName = "errno_name", eagainRetries = "eagain_retries"
     }
 }

@@ -74,7 +74,8 @@ public final class ProcessMappings {
         let region = regions[i]
         let call = region.collapse()
         return AdviceOutcome(advice: "MADV_COLLAPSE", role: role, pid: Sys.pid, start: region.start,
-                             length: region.length, errno: call.errno?.rawValue ?? 0, errnoName: call.errnoName)
+                             length: region.length, errno: call.errno?.rawValue ?? 0, errnoName: call.errnoName,
+                             eagainRetries: call.eagainRetries == 0 ? nil : call.eagainRetries)
     }
 
     private func check(_ r: Result<Void, Errno>, _ what: String, _ spec: MappingSpec) throws {

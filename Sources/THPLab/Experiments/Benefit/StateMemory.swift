@@ -74,6 +74,7 @@ final class StateMemory {
             guard state != .small else { return StateMemory(state, region: region, object: nil, how: "MADV_NOHUGEPAGE, then faulted in") }
             let collapse = region.collapse()
             var how = "faulted in, then MADV_COLLAPSE" + (collapse.errnoName.map { " (failed: \($0))" } ?? "")
+                + (collapse.eagainRetries > 0 ? " after \(collapse.eagainRetries) EAGAIN" : "")
             if state == .pteMapped {
                 try splitPMDs(region)
                 how += ", then each PMD split by an mprotect of the extent's last page, and MADV_NOHUGEPAGE"

@@ -252,7 +252,9 @@ struct MthpSteps {
         let collapse = CollapseContext(backing: backing, lab: lab, boundSeconds: timeoutSeconds, keeping: asked)
         switch trigger {
         case .madvise:
-            step.errnoName = vma.region.collapse().errnoName
+            let call = vma.region.collapse()
+            step.errnoName = call.errnoName
+            if let note = call.retryNote { lab.note("\(memory.rawValue) collapse step: " + note) }
             let pmdPolicy = lab.knobs().value(.sizeShmemEnabled(kB: pmd)).flatMap(SizeShmemPolicy.init(rawValue:))
             if memory == .shmem, let why = MemfdCollapseRule.refusal(kernel: kernel, pmdPolicy: pmdPolicy, advised: false) {
                 expectCollapse = false

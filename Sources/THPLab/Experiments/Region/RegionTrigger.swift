@@ -24,6 +24,7 @@ struct RegionTrigger {
             for e in 0..<o.extents {
                 let call = own.region.collapse(offset: e * PageGeometry.pmdSize, length: PageGeometry.pmdSize)
                 if let name = call.errnoName { t.errnos[e] = name } else { t.collapsedAt[e] = call.milliseconds }
+                if let note = call.retryNote { lab.note("extent \(e): " + note) }
             }
             t.latencySource = .syscall
         case .khugepaged:
