@@ -52,7 +52,7 @@ import Testing
     @Test func staleJournalIsUndoneAtTheNextStart() throws {
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let leftover = state + "/leftover-file"
-        FileManager.default.createFile(atPath: leftover, contents: Data())
+        _ = FileManager.default.createFile(atPath: leftover, contents: Data())
         try "10\n".write(toFile: root + "/khugepaged/scan_sleep_millisecs", atomically: false, encoding: .utf8)
         var stale = HostJournal(pid: 999_999, command: "run retract")
         stale.knobs = [.init(name: "khugepaged/scan_sleep_millisecs", original: "10000")]
@@ -96,7 +96,7 @@ import Testing
         let dir = base + "/busy"
         let g = try HostGuard.acquire(command: "test", stateDir: state, sysfs: THPSysfs(root: root), log: { _ in })
         try g.create(.directory, dir) { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
-        FileManager.default.createFile(atPath: dir + "/inside", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/inside", contents: Data())
         g.undo(.directory, dir)
         #expect(try HostJournal.load(g.journalPath)?.resources.count == 1, "dropped from the journal though not removed")
         let log = g.release()

@@ -40,8 +40,8 @@ public struct RegionExperiment {
         let placed = own.checkPlacement(lab: lab)
         let others = try Competitors(o, lab: lab, executable: executable)
         defer { others.stop() }
-        let holders = try Holders(o.scenario.rules.holders, own: own, o, lab: lab, executable: executable)
-        defer { holders.stop() }
+        let holders = try MappingHolders.holding(o.scenario.rules.holders, own: own, o, lab: lab, executable: executable)
+        defer { holders?.stop() }
         let regions = RegionSet(regions: [own.watched] + others.watched, extentsEach: o.extents)
         let reader = try ExtentReader(regions)
         let startedSmall = try reader.allSmall()
@@ -50,12 +50,12 @@ public struct RegionExperiment {
                                      pids: regions.pids) {
             Sys.touchMmapLock()
             try others.touchMmapLock()
-            try holders.touchMmapLock()
+            try holders?.touchMmapLock()
         }
-        holders.record(.populated)
+        holders?.record(.populated)
         var trig = try RegionTrigger.run(o, own: own, others: others, holders: holders, reader: reader, trace: trace, lab: lab,
                                          startedSmall: startedSmall)
-        holders.record(.collapsed)
+        holders?.record(.collapsed)
         trace.indexPFNs()
         let traced = trace.finish(allEvents: o.allEvents)
         if let traced {
@@ -65,8 +65,8 @@ public struct RegionExperiment {
         // Touch each extent's first page: a collapsed shmem extent is then PMD-mapped.
         for e in 0..<o.extents { _ = try? own.region.madvise(.populateRead, offset: e * PageGeometry.pmdSize, length: PageGeometry.pageSize) }
         try others.refault()
-        try holders.refault()
-        holders.record(.refaulted)
+        try holders?.refault()
+        holders?.record(.refaulted)
         let outcomes = try observe(trig, regions: regions, reader: reader, own: own, placed: placed, traced: traced)
         var after = Aftermath(options: o, own: own, reader: reader, rules: CollapseRules(context: trig.context, knobs: trig.knobs),
                               knobs: trig.knobs, cgroup: cgroup, prepared: kept, lab: lab, outcomes: outcomes)
@@ -74,7 +74,7 @@ public struct RegionExperiment {
         var result = judge(after.outcomes, trig, regions: regions, own: own, placed: placed, startedSmall: startedSmall, traced: traced, lab: lab)
         result.bloat = after.bloat
         result.differences += after.differences
-        if let judged = holders.judge(trig.context) {
+        if let judged = holders?.judge(trig.context) {
             result.holders = judged.mappings
             result.differences += judged.differences
         }

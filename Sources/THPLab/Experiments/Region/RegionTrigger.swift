@@ -13,7 +13,7 @@ struct RegionTrigger {
 
     static let eligibleMark = "thplab-eligible"
 
-    static func run(_ o: RegionOptions, own: OwnRegion, others: Competitors, holders: Holders, reader: ExtentReader, trace: TraceSession,
+    static func run(_ o: RegionOptions, own: OwnRegion, others: Competitors, holders: MappingHolders?, reader: ExtentReader, trace: TraceSession,
                     lab: Lab, startedSmall: Bool) throws -> RegionTrigger {
         var t = RegionTrigger(knobs: lab.knobs(), context: lab.context(backing: o.backing, trigger: o.trigger, shmemHuge: nil))
         let collapse = CollapseContext(backing: o.backing, lab: lab, boundSeconds: o.timeoutSeconds)
@@ -39,7 +39,7 @@ struct RegionTrigger {
             let t0 = Sys.monotonicNanoseconds()
             _ = own.region.adviseHugepage(times: 2)
             try others.adviseHugepage()
-            try holders.adviseHugepage()
+            try holders?.adviseHugepage(times: 2)
             guard startedSmall else { break }
             let waited = try collapse.waitForKhugepaged(reader, tracer: trace.tracer, expectCollapse: expectCollapse, since: t0)
             t.collapsedAt = waited.collapsedAt.mapValues { $0 * 1000 }

@@ -25,40 +25,39 @@ public struct RetractExperiment {
                                       tmpfsSize: o.tmpfsSize, directory: o.directory, guardian: guardian)
         try lab.apply(KnobPlan.forPopulate(current: lab.knobsBefore))
         if o.trigger == .madvise { try lab.apply(KnobPlan.forMadviseCollapse(current: lab.knobs(), kernel: lab.kernel)) }
-        let hosts = try RetractHosts(o, object: object, lab: lab, executable: executable)
+        let hosts = try MappingHolders.retract(o, object: object, lab: lab, executable: executable)
         defer { hosts.stop() }
         let shared = hosts.sharedRegion(object)
         let trace = try TraceSession(lab: lab, objectNames: [object.traceName], subject: hosts.subject(object),
                                      pfnSources: [.init(pid: shared.pid, start: shared.start, extents: hosts.extents, object: 0)],
                                      pids: hosts.pids) { try hosts.touchMmapLock() }
-        let observer = Observer(hosts: hosts.all)
-        var phases = Array(repeating: [Phase: PhaseObservation](), count: observer.count)
-        observer.record(.populated, into: &phases)
+        hosts.record(.populated)
         // The experiment is about collapsing small pages: check it has some.
-        let startedSmall = !phases.contains { RetractEvaluation.populatedHuge($0) }
+        let startedSmall = !hosts.phases.contains { RetractEvaluation.populatedHuge($0) }
         var trig = try RetractTrigger.run(o, object: object, hosts: hosts, trace: trace, lab: lab, startedSmall: startedSmall)
-        observer.record(.collapsed, into: &phases)
+        hosts.record(.collapsed)
         trace.indexPFNs()
         if o.nohugepage {
             lab.step("MADV_NOHUGEPAGE on the nohugepage mappings")
             try hosts.each { try $0.adviseNoHugepage() }
         }
         lab.step("touching every page of every mapping again")
-        try hosts.each { try $0.refault() }
-        observer.record(.refaulted, into: &phases)
+        try hosts.refault()
+        hosts.record(.refaulted)
         trace.indexPFNs()
         try trig.collapsePrivateWritten(o, hosts: hosts)
         let huge = try hosts.hugeExtents(shared)
         let traced = trace.finish(allEvents: o.allEvents)
         if let traced { trig.wait = trig.wait.map { $0.counted(from: traced.attribution) } }
         let facts = lab.facts()
+        let observed = hosts.observed
         hosts.stop()
-        return judge(observer: observer, phases: phases, trig: trig, huge: huge, startedSmall: startedSmall,
+        return judge(observed: observed, trig: trig, huge: huge, startedSmall: startedSmall,
                      object: object, traced: traced, facts: facts)
     }
 
     /// Every mapping and extent against the kernel's rules, in one result.
-    private func judge(observer: Observer, phases: [[Phase: PhaseObservation]], trig: RetractTrigger, huge: [Bool],
+    private func judge(observed: [ObservedMapping], trig: RetractTrigger, huge: [Bool],
                        startedSmall: Bool, object: SharedObject, traced: TraceOutcome?, facts: RunFacts) -> RetractResult {
         let o = options
         let blocker = ExpectationModel.collapseBlocker(trig.context)
@@ -69,15 +68,11 @@ public struct RetractExperiment {
             ObjectExtent(index: e, offset: e * PageGeometry.pmdSize,
                          diagnosis: diagnoser.diagnose(ExtentRef(object: 0, extent: e), collapsed: huge[e] && startedSmall, errnoName: failedCall))
         }
-        let observed = observer.slots.enumerated().map { i, slot in
-            ObservedMapping(role: slot.placement.role, pid: slot.pid, start: slot.placement.start,
-                            end: slot.placement.end, inTriggerProcess: slot.hostIndex == 0, phases: phases[i])
-        }
         var (mappings, differences) = RetractEvaluation.judge(observed, context: trig.context)
         if !startedSmall { differences.insert(Self.notSmallAfterPopulate(options: o, mountHuge: object.mountHuge), at: 0) }
         differences += RetractEvaluation.triggerDifferences(calls: trig.calls, wait: trig.wait, context: trig.context)
         var notes = facts.notes
-        if phases.contains(where: { $0[.populated]?.thpKB == nil }) {
+        if observed.contains(where: { $0.phases[.populated]?.thpKB == nil }) {
             notes.append("PFNs are hidden (no CAP_SYS_ADMIN): thp_kb is unknown, only smaps figures are shown")
         }
         let info = ObjectInfo(name: object.name, size: o.size, mountHuge: object.mountHuge,

@@ -1,37 +1,26 @@
 /// The processes of a retract run: thplab's own mappings of the object and
 /// those of `processes - 1` workers, each with one mapping of every role,
-/// all populated.
-final class RetractHosts {
-    private(set) var all: [MappingHost]
-    private var workers: [WorkerProcess] = []
-    let extents: Int
-
-    init(_ o: RetractOptions, object: SharedObject, lab: Lab, executable: String) throws {
-        extents = o.size / PageGeometry.pmdSize
-        all = [LocalHost(try ProcessMappings(fd: object.fd, size: o.size, specs: o.specs))]
+/// all populated. The trigger process is thplab (the first host).
+extension MappingHolders {
+    static func retract(_ o: RetractOptions, object: SharedObject, lab: Lab, executable: String) throws -> MappingHolders {
+        let hosts = try MappingHolders(object: object, size: o.size, local: o.specs, workers: max(o.processes, 1) - 1,
+                                       specs: o.specs, lab: lab, executable: executable)
         do {
-            for _ in 1..<max(o.processes, 1) {
-                let w = try WorkerProcess(executable: executable, object: object.fd, guardian: lab.guardian)
-                workers.append(w)
-                all.append(try RemoteHost(w, size: o.size, specs: o.specs))
-            }
-            lab.step("populating every mapping in \(all.count) process(es)")
-            for h in all {
-                do { try h.populate() } catch let e as THPLabError where object.path != nil && e.isOutOfSpace {
-                    throw THPLabError(.usage, "the \(o.backing.rawValue) filesystem of \(object.name) has no room for \(SizeParser.format(o.size)): \(e.description). Give a smaller --size\(o.backing == .tmpfs ? " or a larger --tmpfs-size" : "")")
-                }
-            }
+            lab.step("populating every mapping in \(hosts.all.count) process(es)")
+            try hosts.populate()
+        } catch let e as THPLabError where object.path != nil && e.isOutOfSpace {
+            hosts.stop()
+            throw THPLabError(.usage, "the \(o.backing.rawValue) filesystem of \(object.name) has no room for \(SizeParser.format(o.size)): \(e.description). Give a smaller --size\(o.backing == .tmpfs ? " or a larger --tmpfs-size" : "")")
         } catch {
-            stop()
+            hosts.stop()
             throw error
         }
+        return hosts
     }
 
     var trigger: MappingHost { all[0] }
-    var pids: [Int32] { all.map(\.pid) }
-
-    func each(_ body: (MappingHost) throws -> Void) throws { for h in all { try body(h) } }
-    func touchMmapLock() throws { try each { try $0.touchMmapLock() } }
+    /// PMD-sized extents of each mapping.
+    var extents: Int { size / PageGeometry.pmdSize }
 
     /// The trigger process's shared mapping: the one collapse is watched on.
     func sharedRegion(_ object: SharedObject) -> RegionSet.Region {
@@ -49,11 +38,5 @@ final class RetractHosts {
     func hugeExtents(_ shared: RegionSet.Region) throws -> [Bool] {
         let reader = try ExtentReader(RegionSet(regions: [shared], extentsEach: extents))
         return try (0..<extents).map { CollapseSignal.hugeFolio.collapsed(try reader.counts($0)) }
-    }
-
-    func stop() {
-        for w in workers { w.stop() }
-        workers.removeAll()
-        all.removeAll()
     }
 }

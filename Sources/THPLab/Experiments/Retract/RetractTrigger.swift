@@ -6,7 +6,7 @@ struct RetractTrigger {
     var wait: KhugepagedWait?
     var context: ExpectationContext
 
-    static func run(_ o: RetractOptions, object: SharedObject, hosts: RetractHosts, trace: TraceSession, lab: Lab,
+    static func run(_ o: RetractOptions, object: SharedObject, hosts: MappingHolders, trace: TraceSession, lab: Lab,
                     startedSmall: Bool) throws -> RetractTrigger {
         func shmemHuge() -> ShmemHuge? { KnobPlan.effectiveShmemHuge(knobs: lab.knobs(), backing: o.backing, mountHuge: object.mountHuge) }
         var t = RetractTrigger(context: lab.context(backing: o.backing, trigger: o.trigger, shmemHuge: shmemHuge(), madviseTimes: o.madviseTimes))
@@ -24,7 +24,7 @@ struct RetractTrigger {
                 lab.note("MADV_HUGEPAGE was given twice on every mapping: under shmem advise, khugepaged_enter_vma() checks eligibility with the VMA's flags from before the call, so the first call sets VM_HUGEPAGE without putting the process on khugepaged's list; the second one does (--madvise-times 1 shows it)")
             }
             lab.step("MADV_HUGEPAGE on every mapping; waiting for khugepaged (at most \(o.timeoutSeconds) s)")
-            try hosts.each { try $0.adviseHugepage(times: o.madviseTimes) }
+            try hosts.adviseHugepage(times: o.madviseTimes)
             guard startedSmall else { break }
             let reader = try ExtentReader(RegionSet(regions: [hosts.sharedRegion(object)], extentsEach: hosts.extents))
             t.wait = try collapse.waitForKhugepaged(reader, signal: .pagesUnmapped, tracer: trace.tracer,
@@ -35,7 +35,7 @@ struct RetractTrigger {
 
     /// MADV_COLLAPSE on the private-written mapping after the refault
     /// (madvise trigger): the rules say it fails.
-    mutating func collapsePrivateWritten(_ o: RetractOptions, hosts: RetractHosts) throws {
+    mutating func collapsePrivateWritten(_ o: RetractOptions, hosts: MappingHolders) throws {
         guard o.trigger == .madvise, let outcome = try hosts.trigger.collapse(role: .privateWritten) else { return }
         record(outcome, ExpectationModel.collapseOnPrivateWritten(context))
     }
