@@ -3,8 +3,8 @@ import THPLab
 
 /// Options shared by `run collapse`, `run sparse` and `run latency`.
 struct RegionArguments: ParsableArguments {
-    @Option(help: "Number of 2 MiB extents in the region.")
-    var extents: Int = 4
+    @Option(help: "Number of 2 MiB extents in the region (default: the scenario's; 4, or 256 for sweep benefit).")
+    var extents: Int?
 
     @Option(help: "Regions in this many processes competing for khugepaged (latency, collapse --trigger khugepaged): thplab and workers, each with its own object.")
     var processes: Int = 1
@@ -41,7 +41,7 @@ struct RegionArguments: ParsableArguments {
         o.trigger = trigger
         o.processes = processes
         o.placement = try placement() ?? o.placement
-        o.extents = extents
+        o.extents = extents ?? o.extents
         if let swapped { o.swapped = swapped }
         if let present { o.present = present }
         return o

@@ -20,8 +20,8 @@ struct SweepCommand: ParsableCommand {
     )
 
     /// The region scenarios a sweep lists, and their examples, as they declare them.
-    static let regionNames = RegionOptions.Scenario.allCases.filter(\.sweepable).map(\.rawValue)
-    static let examples = RegionOptions.Scenario.allCases.compactMap(\.sweepExample).joined(separator: "\n         ")
+    static let regionNames = RegionOptions.Scenario.swept.map(\.rawValue)
+    static let examples = RegionOptions.Scenario.swept.compactMap(\.sweepExample).joined(separator: "\n         ")
     static let targets = regionNames.joined(separator: ", ") + " or mthp"
 
     @Argument(help: ArgumentHelp(targets + "."))
@@ -45,7 +45,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pages (of 512) of each extent pushed out to swap (swap).")
     var swapped: Int?
 
-    @Option(help: "bloat: pages (0 to 512) written per extent, one value or several (64,256,448): each is a curve of the trade-off chart.")
+    @Option(help: "bloat, benefit: pages (0 to 512) written per extent, one value or several (64,256,448): each is a curve of the trade-off chart.")
     var touched: String?
 
     @Option(help: "shared: pages (0 to 512) of each extent left shared copy-on-write with a forked child.")
@@ -83,9 +83,9 @@ struct SweepCommand: ParsableCommand {
             if !memory.isEmpty || swap != .none {
                 throw ValidationError("--memory and --swap are sweep mthp's; sweep \(scenario) takes --backing and its region options")
             }
-            if touched != nil && !s.takesTouched { throw ValidationError("--touched is sweep bloat's (use --present for sparse)") }
+            if touched != nil && !s.takesTouched { throw ValidationError("--touched is sweep bloat's and sweep benefit's (use --present for sparse)") }
             if shared != nil && !s.takesShared { throw ValidationError("--shared is sweep shared's") }
-            if s.takesTouched && present != nil { throw ValidationError("sweep bloat takes --touched, not --present") }
+            if s.takesTouched && present != nil { throw ValidationError("sweep \(s.rawValue) takes --touched, not --present") }
         }
     }
 
@@ -94,7 +94,7 @@ struct SweepCommand: ParsableCommand {
     var regionOnlyOptions: [String] {
         let o = region.object
         let given: [(String, Bool)] = [
-            ("--extents", region.extents != 4), ("--processes", region.processes != 1), ("--node", region.node != nil),
+            ("--extents", region.extents != nil), ("--processes", region.processes != 1), ("--node", region.node != nil),
             ("--interleave", region.interleave != nil), ("--preferred", region.preferred != nil),
             ("--backing", o.backing != nil), ("--tmpfs-huge", o.tmpfsHuge != .advise), ("--dir", o.dir != "."),
             ("--full-wait", o.fullWait), ("--present", present != nil), ("--swapped", swapped != nil), ("--touched", touched != nil), ("--shared", shared != nil), ("--repeat", `repeat` != 1),

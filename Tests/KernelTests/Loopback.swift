@@ -83,7 +83,7 @@ final class Daemon {
         self.dir = dir
         log = dir + "/daemon.log"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

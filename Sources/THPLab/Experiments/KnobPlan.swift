@@ -74,6 +74,15 @@ public enum KnobPlan {
                        why: "before 6.6 MADV_COLLAPSE queues the other mappings for khugepaged to retract at its next visit; khugepaged sleeps through the run so that what is seen is MADV_COLLAPSE's own doing")]
     }
 
+    /// khugepaged asleep while an access time is measured: its scans on
+    /// another CPU take memory bandwidth and cache from every access, so a
+    /// time taken while it is made fast is unlike one taken while it idles.
+    public static func forQuietTiming(current: [String: SysfsValue]) -> [Change] {
+        guard let v = current.value(.scanSleepMillisecs).flatMap({ Int($0) }), v < madviseHoldSleepMs else { return [] }
+        return [Change(name: Knob.scanSleepMillisecs.rawValue, value: "\(madviseHoldSleepMs)",
+                       why: "khugepaged sleeps while the chase is timed: its scans on another CPU would slow the accesses measured after the collapse and not those before")]
+    }
+
     /// The shmem `huge` setting that governs the object once these knobs
     /// are in force: `deny`/`force` in shmem_enabled override everything,
     /// memfd follows shmem_enabled, a tmpfs file its mount's `huge=`.

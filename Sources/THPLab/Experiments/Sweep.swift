@@ -12,7 +12,7 @@ public enum Sweep {
         try HostChecks.requireRootAndTHP(trigger: options.trigger)
         let available = MemoryRoom.read()
         for t in axes.first(where: { !$0.isKnob })?.values ?? [] {
-            guard options.scenario.takesTouched, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat") }
+            guard options.scenario.takesTouched, let n = Int(t) else { throw THPLabError.usage("--touched takes whole numbers, and only in sweep bloat and sweep benefit") }
             var o = options
             o.own.present = n
             try o.validate(room: available, topology: NumaTopology.read())
@@ -52,9 +52,11 @@ public enum Sweep {
         }
         differences += checks.filter { !$0.held }.map { "check \($0.name): \($0.detail)" }
         differences += GuardedRun.leftovers(before: before, after: outcome.knobsAfter, undone: outcome.undone)
+        let notes = options.scenario.rules.sweepNotes(points: points)
         return SweepResult(scenario: options.scenario, kernelRelease: Sys.uname().release, options: options,
                            axes: axes, repeatCount: repeatCount, points: points, checks: checks, knobsBefore: before,
-                           knobsAfter: outcome.knobsAfter, ok: differences.isEmpty, differences: differences)
+                           knobsAfter: outcome.knobsAfter, ok: differences.isEmpty, differences: differences,
+                           notes: notes.isEmpty ? nil : notes)
     }
 
     static func summarize(_ knobs: [String: String], _ runs: [RegionResult]) -> SweepPoint {
@@ -68,6 +70,8 @@ public enum Sweep {
                           fullCoverageMs: full.isEmpty ? nil : full[full.count / 2],
                           ok: runs.allSatisfy(\.ok), differences: runs.flatMap(\.differences))
         point.bloat = bloat(runs, collapsed: point.collapsed, total: total)
+        let tradeoffs = runs.compactMap(\.tradeoff).sorted { ($0.speedup ?? 0) < ($1.speedup ?? 0) }
+        point.benefit = tradeoffs.isEmpty ? nil : tradeoffs[tradeoffs.count / 2]
         return point
     }
 

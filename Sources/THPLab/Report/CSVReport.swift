@@ -69,13 +69,22 @@ public enum CSVReport {
     }
 
     static func sweep(_ r: SweepResult) -> String {
-        lines(r.axes.map(\.name) + ["runs", "collapsed", "total", "expected_collapsed", "coverage_percent", "latency_median_ms",
-                                     "latency_min_ms", "latency_max_ms", "full_coverage_ms", "ok"],
-              r.points.map { p in
-                  r.axes.map { p.knobs[$0.name] ?? "" } + ["\(p.runs)", "\(p.collapsed)", "\(p.total)", "\(p.expectedCollapsed)",
-                      num(p.coveragePercent), num(p.latency?.medianMs), num(p.latency?.minMs), num(p.latency?.maxMs),
-                      num(p.fullCoverageMs), "\(p.ok)"]
-              })
+        let benefit = r.points.contains { $0.benefit != nil }
+        return lines(r.axes.map(\.name) + ["runs", "collapsed", "total", "expected_collapsed", "coverage_percent", "latency_median_ms",
+                                            "latency_min_ms", "latency_max_ms", "full_coverage_ms"]
+                     + (benefit ? ["added_kb", "added_per_extent_kb", "chase_before_ns", "chase_after_ns", "speedup", "measurable",
+                                   "control_change", "net_speedup"] : []) + ["ok"],
+                     r.points.map { p in
+                         r.axes.map { p.knobs[$0.name] ?? "" } + ["\(p.runs)", "\(p.collapsed)", "\(p.total)", "\(p.expectedCollapsed)",
+                             num(p.coveragePercent), num(p.latency?.medianMs), num(p.latency?.minMs), num(p.latency?.maxMs),
+                             num(p.fullCoverageMs)] + (benefit ? benefitFields(p.benefit) : []) + ["\(p.ok)"]
+                     })
+    }
+
+    static func benefitFields(_ b: AccessTradeoff?) -> [String] {
+        guard let b else { return Array(repeating: "", count: 8) }
+        return ["\(b.addedKB)", "\(b.addedPerExtentKB)", num(b.before?.medianNs), num(b.after?.medianNs), num(b.speedup),
+                b.measurable.map { "\($0)" } ?? "", num(b.controlChange), num(b.netSpeedup)]
     }
 
     static func watch(_ w: WatchResult) -> String {

@@ -83,6 +83,9 @@ public struct RegionResult: Codable, Sendable {
     public var numa: NumaRunSummary?
     /// bloat: resident memory before and after, and the shrinker's work.
     public var bloat: BloatSummary?
+    /// benefit (swept only): the chase over the touched pages before and
+    /// after the collapse, beside the memory it added.
+    public var tradeoff: AccessTradeoff?
     /// The mappings of the object in another process (a scenario's
     /// holders), each judged by the expectation model.
     public var holders: [MappingResult]?
@@ -95,7 +98,7 @@ public struct RegionResult: Codable, Sendable {
         case scenario, kernelRelease = "kernel_release", options
         case knobsBefore = "knobs_before", knobsAfter = "knobs_after", knobsChanged = "knobs_changed"
         case knobsInForce = "knobs_in_force", extents, collapsed, total, coveragePercent = "coverage_percent", latency
-        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, bloat, holders, deltas, ok, differences, notes
+        case expectedCollapsed = "expected_collapsed", rule, khugepaged, trace, numa, bloat, tradeoff, holders, deltas, ok, differences, notes
     }
 }
 

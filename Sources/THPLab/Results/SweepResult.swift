@@ -46,10 +46,13 @@ public struct SweepPoint: Codable, Sendable {
     public var differences: [String]
     /// bloat: what the point cost and what came back.
     public var bloat: SweepBloat?
+    /// benefit: the memory added beside the access time saved (the run's
+    /// own when there is one; the median run by speedup when repeated).
+    public var benefit: AccessTradeoff?
 
     enum CodingKeys: String, CodingKey {
         case knobs, runs, collapsed, total, expectedCollapsed = "expected_collapsed", coveragePercent = "coverage_percent"
-        case latency, fullCoverageMs = "full_coverage_ms", ok, differences, bloat
+        case latency, fullCoverageMs = "full_coverage_ms", ok, differences, bloat, benefit
     }
 }
 
@@ -87,9 +90,11 @@ public struct SweepResult: Codable, Sendable {
     public var knobsAfter: [String: String]
     public var ok: Bool
     public var differences: [String]
+    /// What the scenario tells of the sweep as a whole; nil for nothing.
+    public var notes: [String]?
 
     enum CodingKeys: String, CodingKey {
         case scenario, kernelRelease = "kernel_release", options, axes
-        case repeatCount = "repeat", points, checks, knobsBefore = "knobs_before", knobsAfter = "knobs_after", ok, differences
+        case repeatCount = "repeat", points, checks, knobsBefore = "knobs_before", knobsAfter = "knobs_after", ok, differences, notes
     }
 }

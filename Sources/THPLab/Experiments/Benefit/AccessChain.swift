@@ -1,5 +1,6 @@
-/// The chase's path through the working set: every page once, in a random
-/// order fixed by a seed, so every state is chased along the same path.
+/// The chase's path through the working set: every page once (or every
+/// page of a list: the pages a program touched), in a random order fixed
+/// by a seed, so every state is chased along the same path.
 /// Each page holds the byte offset of the next page's slot; slots sit at
 /// different 64-byte lines of their pages, so the chase does not crowd a
 /// few cache sets. Offsets, not addresses: two mappings of one object
@@ -9,8 +10,13 @@ struct AccessChain {
     private let order: [Int32]
 
     init(pages: Int, seed: UInt64 = 0x7468_706c_6162) {
-        self.pages = pages
-        var order = (0..<pages).map { Int32($0) }
+        self.init(pageIndices: Array(0..<pages), seed: seed)
+    }
+
+    /// A path through these pages of the region only (indices of 4 kB pages).
+    init(pageIndices: [Int], seed: UInt64 = 0x7468_706c_6162) {
+        pages = pageIndices.count
+        var order = pageIndices.map { Int32($0) }
         var rng = SplitMix(seed)
         for i in stride(from: pages - 1, to: 0, by: -1) {
             order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
@@ -25,7 +31,7 @@ struct AccessChain {
 
     /// Writes the chain into the region's pages (every page is written).
     func write(into region: MappedRegion) {
-        precondition(region.length >= pages * PageGeometry.pageSize)
+        precondition(region.length >= (Int(order.max() ?? 0) + 1) * PageGeometry.pageSize)
         guard let base = UnsafeMutableRawPointer(bitPattern: region.start) else { return }
         for i in 0..<pages {
             let next = Self.slot(Int(order[(i + 1) % pages]))

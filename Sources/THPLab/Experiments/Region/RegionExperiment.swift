@@ -73,6 +73,7 @@ public struct RegionExperiment {
         try o.scenario.rules.aftermath(&after)
         var result = judge(after.outcomes, trig, regions: regions, own: own, placed: placed, startedSmall: startedSmall, traced: traced, lab: lab)
         result.bloat = after.bloat
+        result.tradeoff = after.tradeoff
         result.differences += after.differences
         if let judged = holders?.judge(trig.context) {
             result.holders = judged.mappings

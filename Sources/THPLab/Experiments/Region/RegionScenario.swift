@@ -61,9 +61,14 @@ protocol RegionScenario: Sendable {
     var ruleSuffix: String { get }
     /// Whether `sweep` lists it, and its example there.
     var sweepable: Bool { get }
+    /// Whether it is only swept: no `run NAME` of its own (the name is
+    /// another experiment's there), no battery entry.
+    var onlySwept: Bool { get }
     var sweepExample: String? { get }
     /// The checks a sweep of it makes beyond each point's own expectation.
     func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck]
+    /// What a sweep of it should tell beyond the checks.
+    func sweepNotes(points: [SweepPoint]) -> [String]
 }
 
 extension RegionScenario {
@@ -91,8 +96,10 @@ extension RegionScenario {
     func conclude(_ outcomes: [ExtentOutcome], numa: NumaRunSummary?, lab: Lab) {}
     var ruleSuffix: String { "" }
     var sweepable: Bool { true }
+    var onlySwept: Bool { false }
     var sweepExample: String? { nil }
     func sweepChecks(axes: [SweepAxis], points: [SweepPoint]) -> [SweepCheck] { [] }
+    func sweepNotes(points: [SweepPoint]) -> [String] { [] }
 }
 
 /// What `aftermath` works on: the run so far, and what it adds.
@@ -107,6 +114,7 @@ struct Aftermath {
     let lab: Lab
     var outcomes: [ExtentOutcome]
     var bloat: BloatSummary?
+    var tradeoff: AccessTradeoff?
     var differences: [String] = []
 }
 

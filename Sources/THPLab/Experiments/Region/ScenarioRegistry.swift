@@ -7,6 +7,7 @@ enum ScenarioRegistry {
     /// The scenarios thplab ships, in the order lists show them.
     static let builtIn: [any RegionScenario] = [
         CollapseScenario(), SparseScenario(), LatencyScenario(), SwapScenario(), NumaScenario(), BloatScenario(), SharedScenario(),
+        TradeoffScenario(),
     ]
 
     /// Scenarios registered while running (a test's own): found by name,
@@ -60,8 +61,10 @@ extension RegionOptions {
 
         public var description: String { rawValue }
 
-        /// The built-in scenarios, in order.
-        public static var allCases: [Scenario] { ScenarioRegistry.builtIn.map(\.name) }
+        /// The built-in scenarios that `run` runs, in order.
+        public static var allCases: [Scenario] { ScenarioRegistry.builtIn.filter { !$0.onlySwept }.map(\.name) }
+        /// The built-in scenarios that `sweep` runs, in order.
+        public static var swept: [Scenario] { ScenarioRegistry.builtIn.filter(\.sweepable).map(\.name) }
 
         /// Registers a scenario that is not built in (a test's), so that
         /// options, runs and saved results can name it.

@@ -32,7 +32,7 @@ public enum HTML {
         .ok{color:#1b5e20;font-weight:600}.bad{color:#b71c1c;font-weight:600}
         .muted{color:#666}.legend span{display:inline-block;margin-right:14px}
         .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}
-        svg{display:block;margin:6px 0 14px}svg text{font:12px system-ui,sans-serif;fill:#333}
+        svg{display:block;margin:6px 0 14px}svg text{font:12px system-ui,sans-serif;fill:#333}svg text.pointlabel{font-size:10px}
         code,pre{font:12px ui-monospace,monospace}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:420px}
         .disagree{background:#fff3e0}
         """

@@ -36,15 +36,18 @@ enum HTMLSweep {
                        series: series { $0.total == 0 ? nil : 100 * Double($0.collapsed) / Double($0.total) }, yMax: 100, numericX: true).svg()
         s += LineChart(title: "Time to full coverage", xLabel: xLabel, yLabel: "time (ms)",
                        series: series { $0.fullCoverageMs ?? $0.latency?.medianMs }, yMax: nil, numericX: true).svg()
-        s += tradeOff(r)
+        s += tradeOff(r) + benefitCurve(r)
         if r.points.isEmpty { s += "<p class=\"muted\">No point was measured: the sweep is empty.</p>" }
-        let bloat = r.points.contains { $0.bloat != nil }
+        let bloat = r.points.contains { $0.bloat != nil }, benefit = r.points.contains { $0.benefit != nil }
         s += HTML.table(r.axes.map { short($0.name) } + ["collapsed", "expected", "full coverage"]
-                        + (bloat ? ["zeros added", "given back", "split (expected)"] : []) + ["ok"], r.points.map { p in
+                        + (bloat ? ["zeros added", "given back", "split (expected)"] : [])
+                        + (benefit ? ["added per extent", "chase ns before -> after", "speedup (~: not measurable)", "net of the control"] : []) + ["ok"],
+                        r.points.map { p in
             r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
                 p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"]
                 + (bloat ? [p.bloat.map { FolioSizes.kB($0.addedKB) } ?? "-", p.bloat?.returnedKB.map { FolioSizes.kB($0) } ?? "-",
                             p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-"] : [])
+                + (benefit ? SweepTextReport.benefitColumns(p.benefit).map(HTML.escape) : [])
                 + [p.ok ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>"]
         })
         if !r.checks.isEmpty {
@@ -53,6 +56,29 @@ enum HTMLSweep {
             })
         }
         return s + HTMLExperiments.outcome(r.ok, r.differences, [])
+    }
+
+    /// benefit: the speedup bought against the memory added per extent, one
+    /// curve per touched value, each point labelled with its knobs; then the
+    /// sentence per point.
+    static func benefitCurve(_ r: SweepResult) -> String {
+        let points = r.points.filter { $0.benefit != nil }
+        guard !points.isEmpty else { return "" }
+        let knobs = r.axes.filter(\.isKnob).map(\.name)
+        func label(_ p: SweepPoint) -> String { knobs.map { "\(short($0))=\(p.knobs[$0] ?? "?")" }.joined(separator: " ") }
+        let byTouched = Dictionary(grouping: points) { $0.benefit!.touched }
+        let series = byTouched.keys.sorted().map { t -> LineChart.Series in
+            let sorted = byTouched[t]!.sorted { $0.benefit!.addedKB < $1.benefit!.addedKB }
+            return LineChart.Series(name: "touched \(t)/512", points: sorted.map { p in
+                (String(format: "%.2f", Double(p.benefit!.addedPerExtentKB) / 1024), p.benefit!.speedup)
+            }, labels: sorted.map(label))
+        }
+        var s = LineChart(title: "Speedup bought against memory added", xLabel: "memory the collapse added per 2 MiB extent (MiB)",
+                          yLabel: "chase speedup (x, small pages = 1)", series: series, yMax: nil, numericX: true).svg()
+        s += "<h3>What each point buys and costs</h3><ul>"
+        for p in points { s += "<li><b>\(HTML.escape(label(p)))</b>: \(HTML.escape(p.benefit!.sentence))</li>" }
+        s += "</ul><p class=\"muted\">The chase is a dependent random walk over the touched pages only, timed \(points[0].benefit!.rounds) times before the collapse and after it; a speedup whose rounds overlap is not measurable.</p>"
+        return s
     }
 
     /// bloat: coverage won against the memory it cost, one curve per

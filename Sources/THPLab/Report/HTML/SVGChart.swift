@@ -9,6 +9,8 @@ struct LineChart {
         var name: String
         /// (x label, y); a nil y is a gap (no value at that x).
         var points: [(x: String, y: Double?)]
+        /// A label drawn beside each point (a sweep point's knobs), when given.
+        var labels: [String]? = nil
     }
 
     var title: String
@@ -110,11 +112,14 @@ struct LineChart {
                 }
                 run.removeAll()
             }
-            for p in ser.points {
+            for (k, p) in ser.points.enumerated() {
                 guard let y = p.y else { flush(); continue }
                 let pt = "\(Self.format(xPos(p.x))),\(Self.format(yPos(y)))"
                 run.append(pt)
                 s += "<circle class=\"point\" data-series=\"\(i)\" cx=\"\(Self.format(xPos(p.x)))\" cy=\"\(Self.format(yPos(y)))\" r=\"\(Self.format(radius))\" fill=\"\(color)\" stroke=\"#fff\" stroke-width=\"1\"><title>\(HTML.escape(ser.name)): \(HTML.escape(p.x)) → \(Self.format(y))</title></circle>"
+                if let labels = ser.labels, k < labels.count {
+                    s += "<text class=\"pointlabel\" x=\"\(Self.format(xPos(p.x) + radius + 3))\" y=\"\(Self.format(yPos(y) - radius - 2))\" style=\"fill:\(color)\">\(HTML.escape(labels[k]))</text>"
+                }
             }
             flush()
             let ly = top + 14 + Double(i) * 18
