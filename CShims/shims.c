@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/swap.h>
 #include <linux/userfaultfd.h>
+#include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -318,4 +319,37 @@ void cshims_hypervisor_signature(char out[13]) {
     memcpy(out + 4, &c, 4);
     memcpy(out + 8, &d, 4);
 #endif
+}
+
+int cshims_perf_open(uint32_t type, uint64_t config, int group_fd) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = type;
+    attr.config = config;
+    attr.disabled = group_fd == -1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    return (int)syscall(SYS_perf_event_open, &attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
+}
+
+int cshims_perf_switch(int fd, int on) {
+    return ioctl(fd, on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
+}
+
+int cshims_perf_read(int fd, uint64_t out[3]) {
+    ssize_t n = read(fd, out, 3 * sizeof(uint64_t));
+    if (n == (ssize_t)(3 * sizeof(uint64_t))) return 0;
+    if (n >= 0) errno = EIO;
+    return -1;
+}
+
+void cshims_perf_abi(uint64_t out[6]) {
+    out[0] = PERF_TYPE_SOFTWARE;
+    out[1] = PERF_TYPE_HW_CACHE;
+    out[2] = PERF_TYPE_RAW;
+    out[3] = PERF_COUNT_HW_CACHE_DTLB | (PERF_COUNT_HW_CACHE_OP_READ << 8) | (PERF_COUNT_HW_CACHE_RESULT_MISS << 16);
+    out[4] = PERF_COUNT_SW_PAGE_FAULTS;
+    out[5] = PERF_COUNT_SW_TASK_CLOCK;
 }

@@ -147,5 +147,23 @@ uint64_t cshims_stream(const void *base, size_t length, unsigned passes);
 /// bytes, NUL-terminated); empty on bare metal and off x86.
 void cshims_hypervisor_signature(char out[13]);
 
+/// perf_event_open(2) for this thread on any CPU, user space only, opened
+/// disabled: `type` and `config` as the kernel's perf_event_attr takes them
+/// (PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, PERF_TYPE_HW_CACHE,
+/// PERF_TYPE_RAW). `group_fd` -1 makes a group leader. Reads give value,
+/// time enabled and time running (for scaling when counters are shared).
+/// Returns the fd, or -1 with errno set.
+int cshims_perf_open(uint32_t type, uint64_t config, int group_fd);
+/// Enables (`on` 1) or disables (`on` 0) one counter. (A group-wide
+/// switch through the leader left a task-clock sibling stopped after its
+/// first enable on 6.18, so each counter is switched on its own.)
+int cshims_perf_switch(int fd, int on);
+/// One counter's value, time enabled and time running (ns); 0 or -1 with errno.
+int cshims_perf_read(int fd, uint64_t out[3]);
+/// The UAPI header's own values, for the tests of thplab's event table:
+/// types software, hw_cache, raw; the dTLB read-miss config; the software
+/// page-fault and task-clock configs.
+void cshims_perf_abi(uint64_t out[6]);
+
 #endif /* __linux__ */
 #endif /* CSHIMS_H */

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import THPLab
 
 extension KernelSuite {
 /// `run benefit` on the real kernel: the states are what they say, and the
@@ -26,7 +27,10 @@ extension KernelSuite {
             }
             // Figures exist for every state that held; their values are the bench's business.
             #expect((s["chase"] as? [String: Any])?["median_ns"] is Double && (s["stream"] as? [String: Any])?["median_ns"] is Double)
+            // dTLB misses per load exactly where the CPU's counters are there.
+            #expect((s["dtlb_misses_per_load"] is Double) == HardwarePMU.present, "\(name): PMU present: \(HardwarePMU.present)")
         }
+        #expect((json["pmu"] as? String ?? "").hasPrefix("no hardware PMU") == !HardwarePMU.present, "\(json["pmu"] ?? "")")
         #expect(json["ok"] as? Bool == true, "\(json["differences"] ?? "")")
     }
 

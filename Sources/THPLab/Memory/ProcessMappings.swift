@@ -90,14 +90,14 @@ public final class ProcessMappings {
 public enum ErrnoName {
     public static let eperm = "EPERM", enoent = "ENOENT", eintr = "EINTR", eagain = "EAGAIN", enomem = "ENOMEM"
     public static let eacces = "EACCES", efault = "EFAULT", ebusy = "EBUSY", einval = "EINVAL", enospc = "ENOSPC"
-    public static let enosys = "ENOSYS", esrch = "ESRCH"
+    public static let enosys = "ENOSYS", esrch = "ESRCH", eopnotsupp = "EOPNOTSUPP", enodev = "ENODEV"
 
     static let byValue: [Int32: String] = [
         Errno.notPermitted.rawValue: eperm, Errno.noSuchFileOrDirectory.rawValue: enoent, Errno.interrupted.rawValue: eintr,
         Errno.resourceTemporarilyUnavailable.rawValue: eagain, Errno.noMemory.rawValue: enomem,
         Errno.permissionDenied.rawValue: eacces, Errno.badAddress.rawValue: efault, Errno.resourceBusy.rawValue: ebusy,
         Errno.invalidArgument.rawValue: einval, Errno.noSpace.rawValue: enospc, Errno.noFunction.rawValue: enosys,
-        Errno.noSuchProcess.rawValue: esrch,
+        Errno.noSuchProcess.rawValue: esrch, Errno.notSupported.rawValue: eopnotsupp, Errno.operationNotSupportedByDevice.rawValue: enodev,
     ]
 
     public static func of(_ e: Errno) -> String { byValue[e.rawValue] ?? "errno \(e.rawValue)" }

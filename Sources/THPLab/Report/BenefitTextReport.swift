@@ -6,11 +6,16 @@ public enum BenefitTextReport {
         let o = r.options
         var out = ["thplab run benefit: kernel \(r.kernelRelease), \(SizeParser.format(o.size)) of \(o.memory.rawValue), \(o.rounds) round(s) "
                    + "of \(r.states.count) states in turn (chase: \(r.chaseSteps) dependent loads; stream: \(r.streamPasses) pass(es))"]
-        var t = TextTable(header: ["STATE", "PAGES (pmd/pte-thp/mthp/small)", "CHASE ns/load", "", "STREAM ns/line", ""])
+        // The CPU's counters, per load of the chase, where they were counted.
+        let misses = r.states.contains { $0.dtlbMissesPerLoad != nil }, walks = r.states.contains { $0.walkCyclesPerLoad != nil }
+        var t = TextTable(header: ["STATE", "PAGES (pmd/pte-thp/mthp/small)", "CHASE ns/load", "", "STREAM ns/line", ""]
+                          + (misses ? ["dTLB MISSES/load"] : []) + (walks ? ["WALK CYCLES/load"] : []))
         for s in r.states {
             let p = s.pages
             t.add([s.state.rawValue, "\(p.pmd)/\(p.pteThp)/\(p.mthp)/\(p.small)" + (s.held ? "" : " (not this state)"),
-                   figure(s.chase), speedup(s.chaseSpeedup, s.chaseMeasurable), figure(s.stream), speedup(s.streamSpeedup, s.streamMeasurable)])
+                   figure(s.chase), speedup(s.chaseSpeedup, s.chaseMeasurable), figure(s.stream), speedup(s.streamSpeedup, s.streamMeasurable)]
+                  + (misses ? [s.dtlbMissesPerLoad.map { String(format: "%.2f", $0) } ?? "-"] : [])
+                  + (walks ? [s.walkCyclesPerLoad.map { String(format: "%.1f", $0) } ?? "-"] : []))
         }
         out.append("")
         out.append(t.render())

@@ -45,10 +45,16 @@ public struct BenefitState: Codable, Sendable {
     /// apart; when they overlap the difference is not measurable here.
     public var chaseMeasurable: Bool?
     public var streamMeasurable: Bool?
+    /// Per load of the chase, the median over the rounds, where the CPU's
+    /// counters are there: dTLB misses, and cycles with a page walk in
+    /// progress (Intel's own event; no generic one exists).
+    public var dtlbMissesPerLoad: Double?
+    public var walkCyclesPerLoad: Double?
 
     enum CodingKeys: String, CodingKey {
         case state, how, pages, held, chase, stream, chaseSpeedup = "chase_speedup", streamSpeedup = "stream_speedup"
         case chaseMeasurable = "chase_measurable", streamMeasurable = "stream_measurable"
+        case dtlbMissesPerLoad = "dtlb_misses_per_load", walkCyclesPerLoad = "walk_cycles_per_load"
     }
 }
 

@@ -23,7 +23,10 @@ public struct BenefitExperiment {
         if emulated { lab.note(Self.emulationNote) } else { lab.step("calibrating: each measurement at least \(o.roundSeconds) s") }
         let plan = emulated ? MeasurementPlan(chaseSteps: 0, streamPasses: 0, length: 0)
             : MeasurementPlan.calibrate(memories, chain: chain, seconds: o.roundSeconds)
-        var samples = [AccessState: (chase: [Double], stream: [Double])]()
+        // dTLB misses and walk cycles per load, where the CPU's counters are there.
+        let cpu = HardwarePMU.CPU.read()
+        let counters = HardwarePMU.present && !emulated ? PerfGroup(HardwarePMU.benefitEvents(cpu)) : nil
+        var samples = [AccessState: AccessSamples]()
         var seen = [AccessState: ClassCounts]()
         var lost = Set<AccessState>()
         for round in 0..<o.rounds {
@@ -35,24 +38,26 @@ public struct BenefitExperiment {
                 if seen[m.state] == nil || !m.state.holds(pages) { seen[m.state] = pages }
                 if !m.state.holds(pages) { lost.insert(m.state) }
                 guard !emulated else { continue }
-                let (chase, stream) = plan.measure(m, chain: chain)
-                samples[m.state, default: ([], [])].chase.append(chase)
-                samples[m.state, default: ([], [])].stream.append(stream)
+                samples[m.state, default: AccessSamples()].add(plan.measure(m, chain: chain, counters: counters))
             }
             if emulated { break }
         }
-        return judge(memories, samples: samples, seen: seen, lost: lost, plan: plan, hypervisor: hypervisor, lab: lab)
+        let pmu = HardwarePMU.benefitNote(counting: counters?.counting ?? [], refused: counters?.refused ?? [], cpu: cpu)
+        return judge(memories, samples: samples, seen: seen, lost: lost, plan: plan, hypervisor: hypervisor, pmu: pmu, lab: lab)
     }
 
     static let emulationNote = "this CPU is emulated in software (QEMU TCG: CPUID signature TCGTCGTCGTCG): an access's time is the emulator's, not the hardware's, so no timing is taken; the states and their pages are shown. Run it on the host or in a KVM guest"
 
-    private func judge(_ memories: [StateMemory], samples: [AccessState: (chase: [Double], stream: [Double])], seen: [AccessState: ClassCounts],
-                       lost: Set<AccessState>, plan: MeasurementPlan, hypervisor: String, lab: Lab) -> BenefitResult {
+    private func judge(_ memories: [StateMemory], samples: [AccessState: AccessSamples], seen: [AccessState: ClassCounts],
+                       lost: Set<AccessState>, plan: MeasurementPlan, hypervisor: String, pmu: String, lab: Lab) -> BenefitResult {
         var differences: [String] = []
         var states = memories.map { m in
-            BenefitState(state: m.state, how: m.how, pages: seen[m.state] ?? ClassCounts(), held: !lost.contains(m.state),
-                         chase: lost.contains(m.state) ? nil : AccessFigure.of(samples[m.state]?.chase ?? []),
-                         stream: lost.contains(m.state) ? nil : AccessFigure.of(samples[m.state]?.stream ?? []))
+            let kept = lost.contains(m.state) ? AccessSamples() : samples[m.state] ?? AccessSamples()
+            var s = BenefitState(state: m.state, how: m.how, pages: seen[m.state] ?? ClassCounts(), held: !lost.contains(m.state),
+                                 chase: AccessFigure.of(kept.chase), stream: AccessFigure.of(kept.stream))
+            s.dtlbMissesPerLoad = AccessSamples.median(kept.dtlbMisses)
+            s.walkCyclesPerLoad = AccessSamples.median(kept.walkCycles)
+            return s
         }
         for s in states where !s.held {
             let c = s.pages
@@ -77,7 +82,7 @@ public struct BenefitExperiment {
             notes.append("one round: the noise is unknown, so no difference is called measurable or not; give --rounds 3 or more")
         }
         return BenefitResult(kernelRelease: facts.kernelRelease, options: options, chaseSteps: Int(plan.chaseSteps),
-                             streamPasses: plan.streamPasses, states: states, pmu: HardwarePMU.benefitNote(), knobsBefore: facts.knobsBefore,
+                             streamPasses: plan.streamPasses, states: states, pmu: pmu, knobsBefore: facts.knobsBefore,
                              knobsAfter: [:], knobsChanged: facts.knobsChanged, ok: differences.isEmpty, differences: differences,
                              notes: notes, hypervisor: hypervisor.isEmpty ? nil : hypervisor)
     }
@@ -113,13 +118,43 @@ struct MeasurementPlan {
         return MeasurementPlan(chaseSteps: steps, streamPasses: passes, length: memories.first?.region.length ?? 0)
     }
 
-    /// One measurement of each kernel: ns per dependent load, ns per 64-byte line.
-    func measure(_ m: StateMemory, chain: AccessChain) -> (chase: Double, stream: Double) {
-        let c = Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps)
+    /// One measurement of each kernel: ns per dependent load, ns per 64-byte
+    /// line; and the chase's counters per load, when there are counters.
+    func measure(_ m: StateMemory, chain: AccessChain, counters: PerfGroup?) -> AccessSample {
+        let (c, counts) = counters?.count { Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps) }
+            ?? (Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps), [:])
         let s = Sys.stream(base: m.region.start, length: length, passes: streamPasses)
         let lines = Double(length / 64) * Double(streamPasses)
-        return (Double(c.nanoseconds) / Double(chaseSteps), Double(s.nanoseconds) / lines)
+        let steps = Double(chaseSteps)
+        return AccessSample(chase: Double(c.nanoseconds) / steps, stream: Double(s.nanoseconds) / lines,
+                            dtlbMisses: counts[.dtlbLoadMisses].map { $0 / steps }, walkCycles: counts.first { $0.key.type == PerfEvent.typeRaw }.map { $0.value / steps })
     }
+}
+
+/// One measurement of a state.
+struct AccessSample {
+    var chase: Double
+    var stream: Double
+    var dtlbMisses: Double?
+    var walkCycles: Double?
+}
+
+/// A state's measurements over the rounds.
+struct AccessSamples {
+    var chase: [Double] = []
+    var stream: [Double] = []
+    var dtlbMisses: [Double] = []
+    var walkCycles: [Double] = []
+
+    mutating func add(_ s: AccessSample) {
+        chase.append(s.chase)
+        stream.append(s.stream)
+        if let d = s.dtlbMisses { dtlbMisses.append(d) }
+        if let w = s.walkCycles { walkCycles.append(w) }
+    }
+
+    /// To two decimals; nil for none.
+    static func median(_ values: [Double]) -> Double? { AccessFigure.of(values)?.medianNs }
 }
 
 extension BenefitResult: GuardedResult {}
