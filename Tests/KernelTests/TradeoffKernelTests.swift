@@ -37,7 +37,9 @@ extension KernelSuite {
                 for key in ["before", "after", "control_before", "control_after"] {
                     #expect((b[key] as? [String: Any])?["median_ns"] is Double, "\(knobs): \(key)")
                 }
-                #expect(b["speedup"] is Double && b["net_speedup"] is Double && b["measurable"] is Bool)
+                #expect(b["speedup"] is Double && b["measurable"] is Bool && b["control_change"] is Double)
+                // Nothing is bought where nothing collapsed: no speedup net of the control there.
+                #expect((b["net_speedup"] is Double) == (expected > 0), "\(knobs)")
             }
             #expect(p["coverage_percent"] as? Double == (expected == extents ? 100 : 0), "\(knobs)")
         }
