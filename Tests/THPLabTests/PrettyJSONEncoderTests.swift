@@ -56,6 +56,28 @@ import Testing
         #expect(kinds.count >= 8, "\(kinds)")
     }
 
+    /// The records that write themselves (PrettyJSONWritable), with every
+    /// optional key present and absent, keys that sort as text ("128" before
+    /// "16"), negative and extreme numbers, and nested at several depths.
+    @Test func recordsThatWriteThemselves() throws {
+        var c = ClassCounts()
+        c.pmd = 512; c.pteThp = -1; c.mthp = Int.max; c.small = Int.min; c.anon = 7
+        c.mthpSizes = ["64": 16, "128": 32, "16": 4, "2048": 0]
+        var full = ExtentCoverage(start: 0, end: UInt.max, pages: c, pageClasses: "PPTms.w\"\u{1}", nodes: ["0": 3, "10": 2, "1": 5])
+        let bare = ExtentCoverage(start: 0x7f00_0000_0000, end: 0x7f00_0020_0000, pages: ClassCounts(), pageClasses: nil, nodes: nil)
+        try Self.expectSame(full, "an extent with every key")
+        try Self.expectSame(bare, "an extent with none of its optional keys")
+        try Self.expectSame([["extents": [full, bare]]], "nested in an array of objects")
+        full.nodes = [:]
+        try Self.expectSame(["a": ["b": [full]]], "an empty nodes object, deeper")
+        try Self.expectSame([c, ClassCounts()], "page classes alone")
+        // They do take the direct path: no tree is built for them.
+        for node in [try TreeEncoder.node(full), try TreeEncoder.node(c)] {
+            guard case .direct = node else { Issue.record("\(node) was built as a tree"); continue }
+        }
+        try Self.expectSame(["extents": [ExtentCoverage]()], "an empty array of records")
+    }
+
     struct Scalars: Encodable {
         var strings: [String]
         var doubles: [Double]

@@ -8,6 +8,7 @@ enum JSONTreeWriter {
     static func write(_ node: JSONNode, level: Int, into out: inout [UInt8]) {
         switch node {
         case .literal(let s): appendUTF8(s, into: &out)
+        case .direct(let d): d.writePrettyJSON(level: level, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
@@ -48,18 +49,20 @@ enum JSONTreeWriter {
         }
     }
 
-    private static let newline = UInt8(ascii: "\n")
-    private static let keySeparator: [UInt8] = Array(" : ".utf8)
-    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 256)
+    static let newline: UInt8 = 0x0A  // "\n", a literal: no lazy global
+    static let keySeparator: [UInt8] = Array(" : ".utf8)
 
-    private static func indent(_ level: Int, into out: inout [UInt8]) {
+    static func indent(_ level: Int, into out: inout [UInt8]) {
         var n = 2 * level
         while n > 0 {
-            let k = min(n, spaces.count)
-            out.append(contentsOf: spaces[0..<k])
+            let k = min(n, spaces.utf8CodeUnitCount)
+            out.append(contentsOf: UnsafeBufferPointer(start: spaces.utf8Start, count: k))
             n -= k
         }
     }
+
+    /// 64 spaces, copied from without a retain (a static array is one).
+    private static let spaces: StaticString = "                                                                "
 
     /// The pairs' indices by key, stably (an insertion sort: objects hold
     /// a few keys).
@@ -75,7 +78,7 @@ enum JSONTreeWriter {
     }
 
     /// Whether `a` sorts before `b` by their UTF-8 bytes.
-    private static func precedes(_ a: String, _ b: String) -> Bool {
+    static func precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { pa in
             b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
                 let n = min(pa.count, pb.count)

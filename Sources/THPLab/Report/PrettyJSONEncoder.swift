@@ -2,15 +2,23 @@
 /// `.prettyPrinted`, `.sortedKeys` and `.withoutEscapingSlashes`, byte for
 /// byte (a unit test holds them to it on every kind of result), in a
 /// fraction of its time: a light tree of the containers, then one pass that
-/// writes it into one buffer. A dense 8 GiB snapshot's JSON (1.7 MB) cost
-/// JSONEncoder about 40 ms, this about 15 (tree 8, writing 7). Not handled, as no result holds one: Date,
+/// writes it into one buffer. The records a large result holds by the
+/// thousand (a snapshot's extents and their page classes) skip the tree
+/// and write themselves (JSONDirectRecords.swift). A dense 8 GiB
+/// snapshot's JSON (1.7 MB) cost JSONEncoder about 40 ms, the tree alone
+/// about 15, and with the records writing themselves about 5 (measured in
+/// the process's samples). Not handled, as no result holds one: Date,
 /// Data, URL and Decimal, which JSONEncoder writes in forms of its own.
 public enum PrettyJSONEncoder {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = TreeEncoder()
         try value.encode(to: encoder)
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 16)
+        // Address space only: malloc maps a buffer this large and pages are
+        // faulted in as written, so a small result costs nothing more, and a
+        // large one (a dense snapshot: 1.7 MB) is not copied and faulted in
+        // again at every doubling.
+        out.reserveCapacity(8 << 20)
         JSONTreeWriter.write(encoder.node ?? .object(ObjectNode()), level: 0, into: &out)
         return out
     }
@@ -23,6 +31,17 @@ enum JSONNode {
     case string(String)
     case array(ArrayNode)
     case object(ObjectNode)
+    /// A value that writes itself (the many small records of a large
+    /// result: no tree is built for them).
+    case direct(any PrettyJSONWritable)
+}
+
+/// A value that writes its own pretty JSON, byte for byte what the tree
+/// would write for its `encode(to:)` (PrettyJSONEncoderTests holds each
+/// one to JSONEncoder); `level` is the indentation of its first line's
+/// enclosing container.
+protocol PrettyJSONWritable {
+    func writePrettyJSON(level: Int, into out: inout [UInt8])
 }
 
 final class ArrayNode {
@@ -56,9 +75,15 @@ final class TreeEncoder: Encoder {
 
     func singleValueContainer() -> SingleValueEncodingContainer { TreeSingle(self) }
 
+    /// The types that write themselves (PrettyJSONWritable), found by a
+    /// comparison of types: asking every value whether it conforms costs a
+    /// search of the conformance tables for each type that does not.
+    static let directTypes: [Any.Type] = [ExtentCoverage.self, ClassCounts.self]
+
     /// The node of any Encodable: its own encode(to:) into a fresh encoder
     /// (one that encodes nothing is an empty object, as in JSONEncoder).
     static func node<T: Encodable>(_ value: T) throws -> JSONNode {
+        if directTypes.contains(where: { $0 == T.self }), let direct = value as? any PrettyJSONWritable { return .direct(direct) }
         let e = TreeEncoder()
         try value.encode(to: e)
         return e.node ?? .object(ObjectNode())
