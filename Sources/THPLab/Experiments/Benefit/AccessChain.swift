@@ -39,6 +39,20 @@ struct AccessChain {
         }
     }
 
+    /// Nanoseconds per dependent load, over `steps` loads along the chain
+    /// written into `region`.
+    func nanosecondsPerLoad(in region: MappedRegion, steps: UInt64) -> Double {
+        Double(max(1, Sys.chase(base: region.start, start: start, steps: steps).nanoseconds)) / Double(steps)
+    }
+
+    /// Loads for one measurement in `region` of at least `seconds`, and at
+    /// least once round the chain (from a probe after a warm-up one).
+    func steps(for seconds: Double, in region: MappedRegion) -> UInt64 {
+        let probe: UInt64 = 1 << 16
+        _ = nanosecondsPerLoad(in: region, steps: probe)
+        return max(UInt64(pages), UInt64(seconds * 1e9 / nanosecondsPerLoad(in: region, steps: probe)))
+    }
+
     /// A small, fast generator of good quality (SplitMix64).
     struct SplitMix {
         var state: UInt64

@@ -106,12 +106,9 @@ struct MeasurementPlan {
     let length: Int
 
     static func calibrate(_ memories: [StateMemory], chain: AccessChain, seconds: Double) -> MeasurementPlan {
-        let probe: UInt64 = 1 << 16
         var steps = UInt64(chain.pages), passes = 1
         for m in memories {
-            _ = Sys.chase(base: m.region.start, start: chain.start, steps: probe)
-            let perLoad = Double(max(1, Sys.chase(base: m.region.start, start: chain.start, steps: probe).nanoseconds)) / Double(probe)
-            steps = max(steps, UInt64(seconds * 1e9 / perLoad))
+            steps = max(steps, chain.steps(for: seconds, in: m.region))
             let pass = Double(max(1, Sys.stream(base: m.region.start, length: m.region.length, passes: 1).nanoseconds))
             passes = max(passes, Int((seconds * 1e9 / pass).rounded(.up)))
         }
@@ -121,12 +118,12 @@ struct MeasurementPlan {
     /// One measurement of each kernel: ns per dependent load, ns per 64-byte
     /// line; and the chase's counters per load, when there are counters.
     func measure(_ m: StateMemory, chain: AccessChain, counters: PerfGroup?) -> AccessSample {
-        let (c, counts) = counters?.count { Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps) }
-            ?? (Sys.chase(base: m.region.start, start: chain.start, steps: chaseSteps), [:])
+        let (chase, counts) = counters?.count { chain.nanosecondsPerLoad(in: m.region, steps: chaseSteps) }
+            ?? (chain.nanosecondsPerLoad(in: m.region, steps: chaseSteps), [:])
         let s = Sys.stream(base: m.region.start, length: length, passes: streamPasses)
         let lines = Double(length / 64) * Double(streamPasses)
         let steps = Double(chaseSteps)
-        return AccessSample(chase: Double(c.nanoseconds) / steps, stream: Double(s.nanoseconds) / lines,
+        return AccessSample(chase: chase, stream: Double(s.nanoseconds) / lines,
                             dtlbMisses: counts[.dtlbLoadMisses].map { $0 / steps }, walkCycles: counts.first { $0.key.type == PerfEvent.typeRaw }.map { $0.value / steps })
     }
 }

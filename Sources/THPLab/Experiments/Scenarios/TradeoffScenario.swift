@@ -79,7 +79,7 @@ struct TradeoffScenario: RegionScenario {
         }
         let emulated = Sys.isSoftwareEmulation(Sys.hypervisorSignature())
         if !emulated { try lab.apply(KnobPlan.forQuietTiming(current: lab.knobs())) }
-        let steps = emulated ? 0 : Self.calibrate(region, chain: chain)
+        let steps = emulated ? 0 : chain.steps(for: Self.roundSeconds, in: region)
         if !emulated { lab.step("timing the chase over \(chain.pages) touched pages on small pages, and a small-page control") }
         return Before(residentPages: BloatScenario.resident(region, extents: o.extents).pages, chain: chain, steps: steps,
                       samples: Self.time([region, control], chain: chain, steps: steps), control: control, emulated: emulated)
@@ -103,14 +103,6 @@ struct TradeoffScenario: RegionScenario {
         }
     }
 
-    /// Dependent loads for one measurement of at least `roundSeconds`.
-    static func calibrate(_ region: MappedRegion, chain: AccessChain) -> UInt64 {
-        let probe: UInt64 = 1 << 16
-        _ = Sys.chase(base: region.start, start: chain.start, steps: probe)
-        let perLoad = Double(max(1, Sys.chase(base: region.start, start: chain.start, steps: probe).nanoseconds)) / Double(probe)
-        return max(UInt64(chain.pages), UInt64(roundSeconds * 1e9 / perLoad))
-    }
-
     /// `rounds` measurements of each region in turn, ns per dependent load;
     /// none under emulation.
     static func time(_ regions: [MappedRegion], chain: AccessChain, steps: UInt64) -> [[Double]] {
@@ -118,7 +110,7 @@ struct TradeoffScenario: RegionScenario {
         guard steps > 0 else { return samples }
         for _ in 0..<rounds {
             for (i, r) in regions.enumerated() {
-                samples[i].append(Double(Sys.chase(base: r.start, start: chain.start, steps: steps).nanoseconds) / Double(steps))
+                samples[i].append(chain.nanosecondsPerLoad(in: r, steps: steps))
             }
         }
         return samples
