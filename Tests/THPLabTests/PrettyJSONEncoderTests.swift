@@ -72,7 +72,7 @@ import Testing
         try Self.expectSame(["a": ["b": [full]]], "an empty nodes object, deeper")
         try Self.expectSame([c, ClassCounts()], "page classes alone")
         // They do take the direct path: no tree is built for them.
-        for node in [try TreeEncoder.node(full), try TreeEncoder.node(c)] {
+        for node in [try TreeEncoder.node(full), try TreeEncoder.node(c), try TreeEncoder.node([full, bare])] {
             guard case .direct = node else { Issue.record("\(node) was built as a tree"); continue }
         }
         try Self.expectSame(["extents": [ExtentCoverage]()], "an empty array of records")
@@ -105,6 +105,16 @@ import Testing
         try Self.expectSame(v, "scalars")
         // Not a string of a comparison between two empty results: it holds the values.
         #expect(try Self.ours(v).contains("\"a_b\" : [\n"))
+    }
+
+    /// JSONBytes stages pieces in 64 KiB blocks: a string longer than a
+    /// block, and pieces that straddle block boundaries, come out whole.
+    @Test func piecesLongerThanTheStagingBlock() throws {
+        let long = String(repeating: "p", count: 200_000) + "\"end\""
+        let v = Scalars(strings: (0..<3000).map { "piece \($0)" } + [long], doubles: [], ints: Array(0..<5000),
+                        unsigned: [], flags: [], nested: [], byNumber: [:])
+        try Self.expectSame(v, "long pieces")
+        #expect(try Self.ours(v).utf8.count > 300_000)
     }
 
     @Test func aNonFiniteNumberIsRefusedAsJSONEncoderRefusesIt() {

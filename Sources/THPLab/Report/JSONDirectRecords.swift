@@ -8,13 +8,13 @@ extension JSONTreeWriter {
         let level: Int
         private var first = true
 
-        init(level: Int, into out: inout [UInt8]) {
+        init(level: Int, into out: inout JSONBytes) {
             self.level = level
             out.append(UInt8(ascii: "{"))
             out.append(JSONTreeWriter.newline)
         }
 
-        mutating func key(_ name: StaticString, into out: inout [UInt8]) {
+        mutating func key(_ name: StaticString, into out: inout JSONBytes) {
             if !first { out.append(UInt8(ascii: ",")); out.append(JSONTreeWriter.newline) }
             first = false
             JSONTreeWriter.indent(level + 1, into: &out)
@@ -26,7 +26,7 @@ extension JSONTreeWriter {
             out.append(UInt8(ascii: " "))
         }
 
-        func end(into out: inout [UInt8]) {
+        func end(into out: inout JSONBytes) {
             out.append(JSONTreeWriter.newline)
             JSONTreeWriter.indent(level, into: &out)
             out.append(UInt8(ascii: "}"))
@@ -34,26 +34,26 @@ extension JSONTreeWriter {
     }
 
     /// A whole number in decimal, as String(v) gives it.
-    static func writeInt(_ v: Int, into out: inout [UInt8]) {
+    static func writeInt(_ v: Int, into out: inout JSONBytes) {
         if v < 0 { out.append(UInt8(ascii: "-")) }
         writeUInt(v.magnitude, into: &out)
     }
 
-    static func writeUInt(_ v: UInt, into out: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt.max has 20 digits
-        withUnsafeMutableBytes(of: &digits) { buf in
-            var n = v, i = buf.count
-            repeat {
-                i -= 1
-                buf[i] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-            } while n > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
-        }
+    static func writeUInt(_ v: UInt, into out: inout JSONBytes) {
+        var digits = 1, rest = v / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        let at = out.room(digits)  // UInt.max has 20 digits
+        var n = v, i = digits
+        repeat {
+            i -= 1
+            at[i] = UInt8(ascii: "0") + UInt8(n % 10)
+            n /= 10
+        } while n > 0
+        out.commit(digits)
     }
 
     /// A [String: Int] as an object, keys sorted by their UTF-8 bytes.
-    static func writeCounts(_ d: [String: Int], level: Int, into out: inout [UInt8]) {
+    static func writeCounts(_ d: [String: Int], level: Int, into out: inout JSONBytes) {
         out.append(UInt8(ascii: "{"))
         out.append(newline)
         var first = true
@@ -62,7 +62,7 @@ extension JSONTreeWriter {
             first = false
             indent(level + 1, into: &out)
             writeString(key, into: &out)
-            out.append(contentsOf: keySeparator)
+            out.append(keySeparator)
             writeInt(d[key]!, into: &out)
         }
         out.append(newline)
@@ -72,7 +72,7 @@ extension JSONTreeWriter {
 }
 
 extension ClassCounts: PrettyJSONWritable {
-    func writePrettyJSON(level: Int, into out: inout [UInt8]) {
+    func writePrettyJSON(level: Int, into out: inout JSONBytes) {
         var o = JSONTreeWriter.PrettyObject(level: level, into: &out)
         o.key("anon", into: &out); JSONTreeWriter.writeInt(anon, into: &out)
         o.key("mthp", into: &out); JSONTreeWriter.writeInt(mthp, into: &out)
@@ -87,7 +87,7 @@ extension ClassCounts: PrettyJSONWritable {
 }
 
 extension ExtentCoverage: PrettyJSONWritable {
-    func writePrettyJSON(level: Int, into out: inout [UInt8]) {
+    func writePrettyJSON(level: Int, into out: inout JSONBytes) {
         var o = JSONTreeWriter.PrettyObject(level: level, into: &out)
         o.key("end", into: &out); JSONTreeWriter.writeUInt(end, into: &out)
         if let nodes { o.key("nodes", into: &out); JSONTreeWriter.writeCounts(nodes, level: level + 1, into: &out) }
@@ -95,5 +95,15 @@ extension ExtentCoverage: PrettyJSONWritable {
         o.key("pages", into: &out); pages.writePrettyJSON(level: level + 1, into: &out)
         o.key("start", into: &out); JSONTreeWriter.writeUInt(start, into: &out)
         o.end(into: &out)
+    }
+}
+
+/// A list of records that write themselves is one node of the tree, not a
+/// boxed value for each record.
+extension Array: PrettyJSONWritable where Element: PrettyJSONWritable {
+    func writePrettyJSON(level: Int, into out: inout JSONBytes) {
+        withUnsafeBufferPointer { items in
+            JSONTreeWriter.writeList(count: items.count, level: level, into: &out) { i, out in items[i].writePrettyJSON(level: level + 1, into: &out) }
+        }
     }
 }

@@ -5,24 +5,15 @@ import Glibc
 /// (a key given twice keeps its last value), an empty container as an open
 /// and a close line with an empty line between, `/` unescaped.
 enum JSONTreeWriter {
-    static func write(_ node: JSONNode, level: Int, into out: inout [UInt8]) {
+    static func write(_ node: JSONNode, level: Int, into out: inout JSONBytes) {
         switch node {
         case .literal(let s): appendUTF8(s, into: &out)
         case .direct(let d): d.writePrettyJSON(level: level, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let a):
-            out.append(UInt8(ascii: "["))
-            out.append(newline)
             a.items.withUnsafeBufferPointer { items in
-                for i in items.indices {
-                    if i > 0 { out.append(UInt8(ascii: ",")); out.append(newline) }
-                    indent(level + 1, into: &out)
-                    write(items[i], level: level + 1, into: &out)
-                }
+                writeList(count: items.count, level: level, into: &out) { i, out in write(items[i], level: level + 1, into: &out) }
             }
-            out.append(newline)
-            indent(level, into: &out)
-            out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             out.append(newline)
@@ -38,7 +29,7 @@ enum JSONTreeWriter {
                         first = false
                         indent(level + 1, into: &out)
                         writeString(pair.key, into: &out)
-                        out.append(contentsOf: keySeparator)
+                        out.append(keySeparator)
                         write(pair.value, level: level + 1, into: &out)
                     }
                 }
@@ -49,20 +40,33 @@ enum JSONTreeWriter {
         }
     }
 
-    static let newline: UInt8 = 0x0A  // "\n", a literal: no lazy global
-    static let keySeparator: [UInt8] = Array(" : ".utf8)
+    /// `[`, each item on lines of its own at `level + 1`, `]`.
+    static func writeList(count: Int, level: Int, into out: inout JSONBytes, item: (Int, inout JSONBytes) -> Void) {
+        out.append(UInt8(ascii: "["))
+        out.append(newline)
+        for i in 0..<count {
+            if i > 0 { out.append(UInt8(ascii: ",")); out.append(newline) }
+            indent(level + 1, into: &out)
+            item(i, &out)
+        }
+        out.append(newline)
+        indent(level, into: &out)
+        out.append(UInt8(ascii: "]"))
+    }
 
-    static func indent(_ level: Int, into out: inout [UInt8]) {
+    static let newline: UInt8 = 0x0A  // "\n", a literal: no lazy global
+    static let keySeparator: StaticString = " : "
+
+    static func indent(_ level: Int, into out: inout JSONBytes) {
         var n = 2 * level
         while n > 0 {
-            let k = min(n, spaces.utf8CodeUnitCount)
-            out.append(contentsOf: UnsafeBufferPointer(start: spaces.utf8Start, count: k))
+            let k = min(n, 256)
+            let at = out.room(k)
+            for i in 0..<k { at[i] = UInt8(ascii: " ") }
+            out.commit(k)
             n -= k
         }
     }
-
-    /// 64 spaces, copied from without a retain (a static array is one).
-    private static let spaces: StaticString = "                                                                "
 
     /// The pairs' indices by key, stably (an insertion sort: objects hold
     /// a few keys).
@@ -89,13 +93,14 @@ enum JSONTreeWriter {
         return (fast ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    private static func appendUTF8(_ s: String, into out: inout [UInt8]) {
-        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: Array(s.utf8)) }
+    private static func appendUTF8(_ s: String, into out: inout JSONBytes) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// A JSON string: `"` and `\` escaped, control characters as \b \f
     /// \n \r \t or \u00XX, everything else (UTF-8 included) as it is.
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout JSONBytes) {
         out.append(UInt8(ascii: "\""))
         let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
             !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
@@ -107,16 +112,16 @@ enum JSONTreeWriter {
         }
         for b in s.utf8 {
             switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): out.append("\\\"")
+            case UInt8(ascii: "\\"): out.append("\\\\")
+            case 0x08: out.append("\\b")
+            case 0x0C: out.append("\\f")
+            case 0x0A: out.append("\\n")
+            case 0x0D: out.append("\\r")
+            case 0x09: out.append("\\t")
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8))
+                out.append("\\u00")
                 out.append(hex[Int(b >> 4)])
                 out.append(hex[Int(b & 0xF)])
             default: out.append(b)
