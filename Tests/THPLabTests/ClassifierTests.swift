@@ -146,6 +146,60 @@ import Testing
         #expect(extents[0].pageClasses == nil)
     }
 
+    /// Runs and anon bits are counted eight pages a word: every run length
+    /// and offset, against a count page by page.
+    @Test func wordAtATimeCountsMatchPageByPage() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        var classes: [PageClass] = [], anon: [Bool] = []
+        while classes.count < 4 * 512 + 77 {
+            let cls = PageClass.allCases[next(PageClass.allCases.count)]
+            for _ in 0..<(1 + next(19)) { classes.append(cls); anon.append(next(3) == 0) }
+        }
+        let start: UInt = 0x7f00_0000_0000 + 37 * 4096
+        let (total, extents) = ExtentFolder.fold(start: start, classes: classes, anon: anon,
+                                                 folioPages: Array(repeating: 4, count: classes.count), withPages: true)
+        var expected = ClassCounts()
+        for (i, c) in classes.enumerated() {
+            expected[c] += 1
+            if c != .none && c != .swapped && anon[i] { expected.anon += 1 }
+            if c == .mthp { expected.mthpSizes["16", default: 0] += 1 }
+        }
+        #expect(total == expected)
+        #expect(extents.reduce(ClassCounts()) { $0 + $1.pages }.resident == expected.resident)
+        for e in extents {
+            let i0 = Int((e.start - start) / 4096), i1 = Int((e.end - start) / 4096)
+            #expect(e.pageClasses == String(classes[i0..<i1].map(\.letter)))
+            #expect(e.pages.anon == (i0..<i1).filter { classes[$0] != .none && classes[$0] != .swapped && anon[$0] }.count)
+        }
+    }
+
+    /// Extents a scanner marks as mapped by one PMD are counted whole, from
+    /// the mark alone: their pages are never written.
+    @Test func extentsMarkedPMDAreCountedWhole() {
+        var classes = [PageClass](repeating: .none, count: 3 * 512)
+        for i in 0..<512 { classes[i] = .small }
+        let anon = [Bool](repeating: false, count: classes.count)
+        let marks: [ExtentFolder.ExtentMark] = [.perPage, .pmdAnon, .pmdFile]
+        let (total, extents) = classes.withUnsafeBufferPointer { c in
+            anon.withUnsafeBufferPointer { a in
+                [Int32](repeating: 0, count: classes.count).withUnsafeBufferPointer { f in
+                    marks.withUnsafeBufferPointer { m in
+                        ExtentFolder.fold(start: 0x4000_0000, classes: c, anon: a, folioPages: f, marks: m, withPages: true)
+                    }
+                }
+            }
+        }
+        #expect(total.small == 512 && total.pmd == 1024 && total.anon == 512 && total.none == 0)
+        #expect(extents.count == 3)
+        #expect(extents[1].pages.pmd == 512 && extents[1].pages.anon == 512)
+        #expect(extents[2].pages.pmd == 512 && extents[2].pages.anon == 0)
+        #expect(extents[2].pageClasses == String(repeating: "P", count: 512))
+    }
+
     @Test func candidatesResolvedAgainstSmaps() {
         var o = VmaScanner.Outcome()
         for k in 0..<3 {

@@ -22,11 +22,12 @@ import Testing
                 #expect(a.end % chunk == 0, "a cut off the chunk grid: \(String(a.end, radix: 16))")
             }
         }
-        // About sixteen units a worker over the 9 GiB mapped (9/32 GiB,
-        // rounded up to whole chunks: 320 MiB, on a grid of that size):
-        // the 8 GiB VMA in 26 or 27, none over 320 MiB.
-        #expect((26...27).contains(units.filter { $0.vma == 2 }.count))
-        #expect(units.allSatisfy { $0.end - $0.start <= 320 * Self.mib })
+        // About 64 units a worker over the 9 GiB mapped (9/128 GiB, 72 MiB,
+        // rounded up to whole chunks: 128 MiB, on a grid of that size): the
+        // 8 GiB VMA in 64, none over 128 MiB.
+        #expect(ParallelScan.unitsPerWorker == 64)
+        #expect(units.filter { $0.vma == 2 }.count == 64)
+        #expect(units.allSatisfy { $0.end - $0.start <= 128 * Self.mib })
         #expect(units.filter { $0.vma == 1 }.count == 1)
         // One worker: still whole chunks, never smaller.
         #expect(ParallelScan.units([(base, base + 64 * Self.mib)], workers: 8).count == 1)

@@ -1,6 +1,9 @@
 /// One scanner's working memory for a chunk of at most 16384 pages: the
-/// pagemap entries and kpageflags read for it, and each page's class, anon
-/// bit and folio size as they are decided. Allocated once per scanner and
+/// pagemap entries and kpageflags read for it, each page's class, anon
+/// bit and folio size as they are decided, and the extents known to be
+/// mapped by a PMD as a whole (their pages are not written one by one).
+/// A page's anon bit is read only where its class is present, and its
+/// folio size only where it is mTHP. Allocated once per scanner and
 /// reused chunk after chunk, so a scan allocates (and faults in) nothing
 /// per chunk; a scanner is used by one thread at a time.
 final class ChunkPages {
@@ -10,6 +13,9 @@ final class ChunkPages {
     let classes: UnsafeMutableBufferPointer<PageClass>
     let anon: UnsafeMutableBufferPointer<Bool>
     let folio: UnsafeMutableBufferPointer<Int32>
+    /// By extent ordinal within the chunk (a chunk touches at most
+    /// capacity / 512 + 1 extents).
+    let marks: UnsafeMutableBufferPointer<ExtentFolder.ExtentMark>
     /// kpageflags words of one coalesced read of scattered PFNs.
     private var window: UnsafeMutableBufferPointer<UInt64>?
 
@@ -23,6 +29,7 @@ final class ChunkPages {
         classes = .allocate(capacity: capacity)
         anon = .allocate(capacity: capacity)
         folio = .allocate(capacity: capacity)
+        marks = .allocate(capacity: capacity / PageGeometry.pagesPerPmd + 2)
     }
 
     deinit {
@@ -31,6 +38,7 @@ final class ChunkPages {
         classes.deallocate()
         anon.deallocate()
         folio.deallocate()
+        marks.deallocate()
         window?.deallocate()
     }
 
@@ -42,12 +50,12 @@ final class ChunkPages {
         return w
     }
 
-    /// The first `n` pages set to not present, nothing read yet.
-    func reset(_ n: Int) {
-        precondition(n <= capacity)
+    /// The first `n` pages set to not present, and the extents they touch
+    /// to be counted page by page; nothing read yet.
+    func reset(_ n: Int, extents: Int) {
+        precondition(n <= capacity && extents <= marks.count)
         slice(classes, 0, n).initialize(repeating: .none)
-        slice(anon, 0, n).initialize(repeating: false)
-        slice(folio, 0, n).initialize(repeating: 0)
+        slice(marks, 0, extents).initialize(repeating: .perPage)
     }
 
     /// Pages `i0..<i1` of a buffer.

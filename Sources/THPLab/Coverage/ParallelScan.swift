@@ -30,14 +30,13 @@ enum ParallelScan {
         var seen = Seen()
     }
 
-    /// The units for `ranges` ([start, end) per VMA): about sixteen a
-    /// worker (fewer left the last unit alone on one CPU while the other
-    /// waited), never smaller than one 64 MiB chunk, cut only on the chunk
+    /// The units for `ranges` ([start, end) per VMA): about `unitsPerWorker`
+    /// a worker, never smaller than one 64 MiB chunk, cut only on the chunk
     /// grid.
     static func units(_ ranges: [(UInt, UInt)], workers: Int) -> [Unit] {
         let chunk = VmaScanner.chunkBytes
         let total = ranges.reduce(UInt(0)) { $0 + ($1.1 - $1.0) }
-        let perUnit = max(chunk, (total / UInt(max(1, workers * 16)) + chunk - 1) / chunk * chunk)
+        let perUnit = max(chunk, (total / UInt(max(1, workers * unitsPerWorker)) + chunk - 1) / chunk * chunk)
         var out: [Unit] = []
         for (v, (start, end)) in ranges.enumerated() {
             var s = start
@@ -49,6 +48,13 @@ enum ParallelScan {
         }
         return out
     }
+
+    /// Units take very different times: a unit of PMD-mapped memory costs
+    /// one PAGEMAP_SCAN range, one of small pages a pagemap and kpageflags
+    /// word for each. With sixteen a worker, the last 256 MiB unit of small
+    /// pages of a dense 8 GiB process kept one CPU busy for 6 ms after the
+    /// other had finished; a unit of one chunk leaves at most a chunk's work.
+    static let unitsPerWorker = 64
 
     /// Threads by default: the CPUs this process may use, or fewer where
     /// THPLAB_SCAN_THREADS says (scripts/bench compares 1 with all).

@@ -111,22 +111,27 @@ final class VmaScanner {
 
     private func scanChunk(start: UInt, end: UInt, regions: [PagemapScan.Region]?, into out: inout Outcome) throws {
         let n = Int((end - start) / UInt(Self.pageSize))
-        pages.reset(n)
+        let extents = (Self.extentOffset(start) + n + PageGeometry.pagesPerPmd - 1) / PageGeometry.pagesPerPmd
+        pages.reset(n, extents: extents)
         // Ranges [i0, i1) of pages whose pagemap entries are needed.
         let needed = try regions.map { try mark($0, start: start) } ?? [(0, n)]
         if !needed.isEmpty {
             try classify(needed, start: start, pmdKnown: regions != nil)
-        } else if pages.classes[0..<n].contains(.pmd) {
-            sawPresent = true
         }
         let folded = ExtentFolder.fold(start: start, classes: UnsafeBufferPointer(pages.slice(pages.classes, 0, n)),
                                        anon: UnsafeBufferPointer(pages.slice(pages.anon, 0, n)),
-                                       folioPages: UnsafeBufferPointer(pages.slice(pages.folio, 0, n)), withPages: withPages)
+                                       folioPages: UnsafeBufferPointer(pages.slice(pages.folio, 0, n)),
+                                       marks: UnsafeBufferPointer(pages.slice(pages.marks, 0, extents)), withPages: withPages)
         out.counts += folded.counts
         for e in folded.extents {
             if !useScan && e.pages.pteThp == PageGeometry.pagesPerPmd { out.candidates.append(out.extents.count) }
             out.extents.append(e)
         }
+    }
+
+    /// How many pages the extent holding `start` has before it.
+    static func extentOffset(_ start: UInt) -> Int {
+        Int((start / UInt(pageSize)) % UInt(PageGeometry.pagesPerPmd))
     }
 
     /// PAGEMAP_SCAN's regions: PMD-mapped and swapped pages are known from
@@ -142,7 +147,8 @@ final class VmaScanner {
                 // page lookup for every PTE of the walk).
                 var i = i0
                 while i < i1 {
-                    let extentEnd = min(i1, i + pmdPages - Int(((start / page) + UInt(i)) % UInt(pmdPages)))
+                    let offset = Self.extentOffset(start) + i
+                    let extentEnd = min(i1, i + pmdPages - offset % pmdPages)
                     var e: UInt64 = 0
                     _ = try withUnsafeMutablePointer(to: &e) {
                         try Pagemap.read(fd: pagemap, path: pagemapPath, index: UInt64(start / page) + UInt64(i),
@@ -150,9 +156,15 @@ final class VmaScanner {
                     }
                     let isAnon = e & Pagemap.present != 0 && e & Pagemap.fileOrSharedAnon == 0
                     if e & Pagemap.pfnMask != 0 { sawPFN = true }
-                    pages.slice(pages.classes, i, extentEnd).update(repeating: .pmd)
-                    pages.slice(pages.anon, i, extentEnd).update(repeating: isAnon)
-                    pages.slice(pages.folio, i, extentEnd).update(repeating: Int32(pmdPages))
+                    sawPresent = true
+                    if extentEnd - i == pmdPages {
+                        // A whole extent: counted as one, its pages left unwritten.
+                        pages.marks[offset / pmdPages] = isAnon ? .pmdAnon : .pmdFile
+                    } else {
+                        pages.slice(pages.classes, i, extentEnd).update(repeating: .pmd)
+                        pages.slice(pages.anon, i, extentEnd).update(repeating: isAnon)
+                        pages.slice(pages.folio, i, extentEnd).update(repeating: Int32(pmdPages))
+                    }
                     i = extentEnd
                 }
             } else if r.isPresent {
