@@ -50,6 +50,30 @@ extension KernelSuite {
         host.expectRestored()
     }
 
+    /// A tracefs instance named for a pid that is gone, with no journal
+    /// naming it (one was found so on the CI host, and it failed every
+    /// later test's check): the next start that may change the host
+    /// removes it and says so; an instance of a live pid is left alone.
+    @Test func theNextStartRemovesAnInstanceOfAGonePidThatNoJournalNames() throws {
+        try #require(KernelGate.available)
+        let host = HostSnapshot()
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let root = "/sys/kernel/tracing/instances/"
+        let orphan = root + "thplab-\(gone.processIdentifier)", live = root + "thplab-\(getpid())"
+        try #require(mkdir(orphan, 0o755) == 0 && mkdir(live, 0o755) == 0, "cannot make the test's tracefs instances")
+        defer { rmdir(orphan); rmdir(live) }
+        let r = try Thplab.run(["knobs", "restore"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        #expect((r.stdout + r.stderr).contains("removed \(orphan)"), "\(r.stdout)\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: live), "the instance of a live pid stays")
+        rmdir(live)
+        host.expectRestored()
+    }
+
     @Test func nextRunRestoresAKilledRunByItself() throws {
         try #require(KernelGate.available)
         let host = HostSnapshot()

@@ -100,4 +100,16 @@ import Testing
         #expect(e?.exitCode == 2)
         #expect(e?.message.contains("memory cgroup /a/b") == true, "\(e?.message ?? "")")
     }
+
+    /// Instances removed at a start: a pid with no process left, never a
+    /// live one's, never a name thplab does not give.
+    @Test func instancesOfPidsThatAreGone() throws {
+        let root = try Sys.makeTemporaryDirectory(prefix: NSTemporaryDirectory() + "instances-")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for dir in ["tracing/instances/thplab-4242", "tracing/instances/thplab-77", "tracing/instances/someone-else",
+                    "tracing/instances/thplab-test-x", "proc/77"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        }
+        #expect(Leftovers.deadPidInstances(roots: [root + "/tracing"], proc: root + "/proc") == [root + "/tracing/instances/thplab-4242"])
+    }
 }

@@ -64,6 +64,20 @@ public enum Leftovers {
         return out
     }
 
+    /// Tracefs instances named for a pid that no process has any more
+    /// (`thplab-PID`): removed at every start that may change the host,
+    /// after the stale journals, which undo their own. A pid still alive
+    /// keeps its instance, whatever runs under it (an experiment run in a
+    /// test's own process names its instance after that process).
+    static func deadPidInstances(roots: [String] = Places().tracefsRoots, proc: String = "/proc") -> [String] {
+        roots.flatMap { root in
+            ((try? Sys.listDirectory(root + "/instances")) ?? []).sorted().filter { name in
+                guard name.hasPrefix("thplab-"), let pid = ownerPid(Substring(name)) else { return false }
+                return !Sys.exists("\(proc)/\(pid)")
+            }.map { root + "/instances/" + $0 }
+        }
+    }
+
     /// `thplab worker` processes whose parent is not a live thplab (they
     /// die with it through PR_SET_PDEATHSIG, so one still here is a bug).
     static func orphanWorkers(proc: String, isLive: (Int32) -> Bool) -> [Int32] {
