@@ -61,16 +61,24 @@ extension KernelSuite {
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
         gone.waitUntilExit()
-        let root = "/sys/kernel/tracing/instances/"
+        // tracefs as the host has it, or mounted for the test (and put back).
+        let tracing = "/sys/kernel/tracing", root = tracing + "/instances/"
+        let mountedHere = !FileManager.default.fileExists(atPath: root)
+        if mountedHere { try #require(Shell.succeeds("mount -t tracefs tracefs \(tracing)"), "cannot mount tracefs") }
         let orphan = root + "thplab-\(gone.processIdentifier)", live = root + "thplab-\(getpid())"
+        defer {
+            rmdir(orphan)
+            rmdir(live)
+            if mountedHere { _ = Shell.succeeds("umount \(tracing)") }
+        }
         try #require(mkdir(orphan, 0o755) == 0 && mkdir(live, 0o755) == 0, "cannot make the test's tracefs instances")
-        defer { rmdir(orphan); rmdir(live) }
         let r = try Thplab.run(["knobs", "restore"], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: orphan))
         #expect((r.stdout + r.stderr).contains("removed \(orphan)"), "\(r.stdout)\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: live), "the instance of a live pid stays")
         rmdir(live)
+        if mountedHere { _ = Shell.succeeds("umount \(tracing)") }
         host.expectRestored()
     }
 
