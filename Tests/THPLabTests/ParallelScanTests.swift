@@ -25,7 +25,6 @@ import Testing
         // About 64 units a worker over the 9 GiB mapped (9/128 GiB, 72 MiB,
         // rounded up to whole chunks: 128 MiB, on a grid of that size): the
         // 8 GiB VMA in 64, none over 128 MiB.
-        #expect(ParallelScan.unitsPerWorker == 64)
         #expect(units.filter { $0.vma == 2 }.count == 64)
         #expect(units.allSatisfy { $0.end - $0.start <= 128 * Self.mib })
         #expect(units.filter { $0.vma == 1 }.count == 1)

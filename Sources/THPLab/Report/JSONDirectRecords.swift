@@ -19,11 +19,9 @@ extension JSONTreeWriter {
             first = false
             JSONTreeWriter.indent(level + 1, into: &out)
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(name)
             out.append(UInt8(ascii: "\""))
-            out.append(UInt8(ascii: " "))
-            out.append(UInt8(ascii: ":"))
-            out.append(UInt8(ascii: " "))
+            out.append(JSONTreeWriter.keySeparator)
         }
 
         func end(into out: inout JSONBytes) {
