@@ -46,7 +46,7 @@ let package = Package(
         .plugin(name: "BuildCommit", capability: .buildTool()),
         .testTarget(
             name: "THPLabTests",
-            dependencies: ["THPLab"],
+            dependencies: ["THPLab", "thplab"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

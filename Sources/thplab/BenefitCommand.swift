@@ -55,7 +55,7 @@ struct BenefitScenario: ParsableCommand {
         o.size = try SizeParser.parse(size)
         o.memory = memory
         o.mthpKB = try mthp.map { list in
-            try list.split(separator: ",").map { try SizeParser.parse(String($0).trimmingCharacters(in: .whitespaces)) / 1024 }
+            try list.split(separator: ",").map { try SizeParser.parse(String($0).trimmingWhitespace()) / 1024 }
         }
         o.rounds = rounds
         o.roundSeconds = roundSeconds

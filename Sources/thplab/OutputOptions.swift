@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import THPLab
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -32,6 +32,39 @@ struct OutputOptions: ParsableArguments {
         if dashes > 1 { throw ValidationError("only one of --format json|csv, --json -, --html - and --csv - can take stdout") }
     }
 
+    /// The same as plain values.
+    var request: OutputRequest { OutputRequest(json: json, html: html, csv: csv, format: format) }
+
+    /// Whether stdout carries something other than the table.
+    var toStdout: Bool { request.toStdout }
+
+    /// The table on screen unless stdout is taken, then every file asked
+    /// for; the views take the typed result.
+    func emit<T: ThplabResult>(_ value: T, text: () -> String) throws {
+        try request.emit(value, text: text)
+    }
+
+    /// An experiment from the command line: its progress on one line, its
+    /// result printed and written as asked, exit 1 when the kernel did
+    /// something else than expected.
+    func runExperiment<T: ThplabResult & GuardedResult>(_ body: (@escaping (ExperimentProgress) -> Void) throws -> T,
+                                                        text: (T) -> String) throws {
+        let progress = ProgressLine(output: self)
+        let r = try body(progress.show)
+        progress.clear()
+        try emit(r) { text(r) }
+        if !r.ok { throw ExitCode(1) }
+    }
+}
+
+/// Where a result goes: `--json`, `--html`, `--csv` and `--format` as
+/// plain values.
+struct OutputRequest: Equatable {
+    var json: String?
+    var html: String?
+    var csv: String?
+    var format: OutputFormat = .table
+
     /// Whether stdout carries something other than the table.
     var toStdout: Bool { format != .table || json == "-" || html == "-" || csv == "-" }
 
@@ -47,18 +80,6 @@ struct OutputOptions: ParsableArguments {
         if let html { try Self.write(HTMLReport.render([(source: "this run", result: value.view)]), to: html) }
     }
 
-    /// An experiment from the command line: its progress on one line, its
-    /// result printed and written as asked, exit 1 when the kernel did
-    /// something else than expected.
-    func runExperiment<T: ThplabResult & GuardedResult>(_ body: (@escaping (ExperimentProgress) -> Void) throws -> T,
-                                                        text: (T) -> String) throws {
-        let progress = ProgressLine(output: self)
-        let r = try body(progress.show)
-        progress.clear()
-        try emit(r) { text(r) }
-        if !r.ok { throw ExitCode(1) }
-    }
-
     static func write(_ text: String, to path: String) throws {
         try write(bytes: Array(text.utf8), to: path)
     }
@@ -66,7 +87,7 @@ struct OutputOptions: ParsableArguments {
     /// To a file (written atomically), or to stdout for `-`.
     static func write(bytes: [UInt8], to path: String) throws {
         if path == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
+            FileIO.writeStandard(bytes)
         } else {
             try JSONOutput.write(bytes: bytes, to: path)
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import THPLab
 
 /// The one live line of `run`, `sweep` and `watch`: rewritten in place when
@@ -35,7 +35,7 @@ final class ProgressLine {
         switch p {
         case .step(let s): step(s)
         case .waiting(let elapsed, let bound, let scans, let collapsed, let total):
-            let text = String(format: "waiting for khugepaged: %.1f s of %d s, %lld full scan(s), %d/%d extent(s) collapsed",
+            let text = String(cFormat: "waiting for khugepaged: %.1f s of %d s, %lld full scan(s), %d/%d extent(s) collapsed",
                               elapsed, bound, scans, collapsed, total)
             update(text) { text in
                 let now = ThisProcess.monotonicNanoseconds()
@@ -64,6 +64,6 @@ final class ProgressLine {
     }
 
     private func write(_ s: String, stdout: Bool) {
-        (stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(s.utf8))
+        FileIO.writeStandard(Array(s.utf8), errors: !stdout)
     }
 }

@@ -38,10 +38,10 @@ struct Report: ParsableCommand {
         let results = try files.map { (source: $0, result: try ResultFile.read($0)) }
         if let csv {
             guard results.count == 1 else { throw THPLabError.usage("--csv takes exactly one result file (got \(results.count))") }
-            try OutputOptions.write(CSVReport.render(results[0].result), to: csv)
+            try OutputRequest.write(CSVReport.render(results[0].result), to: csv)
         }
         if let html {
-            try OutputOptions.write(HTMLReport.render(results), to: html)
+            try OutputRequest.write(HTMLReport.render(results), to: html)
             if html != "-" { Console.error("thplab: wrote \(html) (\(results.count) result(s))") }
         }
     }

@@ -50,7 +50,7 @@ struct Snapshot: ParsableCommand {
     var allVmas = false
 
     @Option(help: "How many VMAs per process, and processes per target, to list, largest resident first (0: all).")
-    var top: Int = 20
+    var top: Int = SnapshotTextReport.Options().top
 
     @Flag(help: "List VMAs under 2 MiB one by one instead of one summed line.")
     var small = false
@@ -71,12 +71,42 @@ struct Snapshot: ParsableCommand {
     }
 
     func run() throws {
-        var list = target.targets
-        if includeSelf { list.append(.pid(ThisProcess.pid)) }
-        let showSystem = system || list.isEmpty
-        let s = try SnapshotTaker.take(targets: list, system: showSystem, withPages: pages, numa: numa, objects: objects)
-        try output.emit(s) {
-            SnapshotTextReport.render(s, .init(allVMAs: allVmas, extents: extents || pages, top: top, small: small, vmas: vmas))
-        }
+        try SnapshotRequest(self).run()
+    }
+}
+
+/// What `snapshot` was asked for, as plain values: made from the parsed
+/// command, or by `QuickSnapshotArguments` from the common forms.
+struct SnapshotRequest: Equatable {
+    var targets: [ProcessTarget]
+    var system: Bool
+    var pages: Bool
+    var numa: Bool?
+    var objects: Bool
+    var view: SnapshotTextReport.Options
+    var output: OutputRequest
+
+    init(targets: [ProcessTarget], system: Bool, pages: Bool, numa: Bool?, objects: Bool,
+         view: SnapshotTextReport.Options, output: OutputRequest) {
+        self.targets = targets
+        self.system = system
+        self.pages = pages
+        self.numa = numa
+        self.objects = objects
+        self.view = view
+        self.output = output
+    }
+
+    init(_ c: Snapshot) {
+        var list = c.target.targets
+        if c.includeSelf { list.append(.pid(ThisProcess.pid)) }
+        self.init(targets: list, system: c.system || list.isEmpty, pages: c.pages, numa: c.numa, objects: c.objects,
+                  view: .init(allVMAs: c.allVmas, extents: c.extents || c.pages, top: c.top, small: c.small, vmas: c.vmas),
+                  output: c.output.request)
+    }
+
+    func run() throws {
+        let s = try SnapshotTaker.take(targets: targets, system: system, withPages: pages, numa: numa, objects: objects)
+        try output.emit(s) { SnapshotTextReport.render(s, view) }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import THPLab
 
 struct SweepCommand: ParsableCommand {
@@ -107,7 +107,7 @@ struct SweepCommand: ParsableCommand {
         let trig = trigger ?? scenario.defaultTrigger
         var touchedValues: [String] = []
         if let touched {
-            touchedValues = touched.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            touchedValues = touched.split(separator: ",").map { String($0).trimmingWhitespace() }
             guard !touchedValues.isEmpty, touchedValues.allSatisfy({ Int($0) != nil }) else {
                 throw ValidationError("--touched takes pages per extent, e.g. 64 or 64,256,448")
             }
@@ -118,8 +118,8 @@ struct SweepCommand: ParsableCommand {
         if touchedValues.count > 1 { axes.append(.touched(touchedValues)) }
         let line = ProgressLine(output: region.output)
         let r = try Sweep.run(options: o, axes: axes, repeatCount: `repeat`, log: { Console.error("thplab: " + $0) }) { done, total, elapsed in
-            let eta = done == 0 ? "?" : String(format: "%.0f s", elapsed / Double(done) * Double(total - done))
-            let text = String(format: "sweep: %d/%d points, %.1f s elapsed, about %@ remaining", done, total, elapsed, eta)
+            let eta = done == 0 ? "?" : String(cFormat: "%.0f s", elapsed / Double(done) * Double(total - done))
+            let text = String(cFormat: "sweep: %d/%d points, %.1f s elapsed, about ", done, total, elapsed) + eta + " remaining"
             line.update(text) { if progress { Console.error("thplab: " + $0) } }
             if done == total { line.finish() }
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import THPLab
 
 @main
@@ -23,13 +23,24 @@ struct THPLabCommand: ParsableCommand {
     )
 
     static func main() {
-        do {
+        if let request = QuickSnapshotArguments.parse(Array(CommandLine.arguments.dropFirst())) {
+            run { try request.run() }
+            return
+        }
+        run {
             var command = try parseAsRoot()
             if let c = command as? NeedsRoot { try HostChecks.requireRoot(c.rootReason) }
             if let c = command as? NoCSVForm {
                 try c.outputOptions.refuseCSV(type(of: command)._commandName)
             }
             try command.run()
+        }
+    }
+
+    /// Runs a command to its end, through the exit codes the discussion lists.
+    static func run(_ body: () throws -> Void) {
+        do {
+            try body()
             HostGuard.waitIfInterrupted()
         } catch {
             // A signal's handler may be putting the host back: it speaks
@@ -42,26 +53,26 @@ struct THPLabCommand: ParsableCommand {
     static func exit(with error: Error) -> Never {
         do { throw error } catch let e as THPLabError {
             Console.error("thplab: \(e.description)")
-            Foundation.exit(e.exitCode)
+            Glibc.exit(e.exitCode)
         } catch let e as ExitCode {
-            Foundation.exit(e.rawValue)
+            Glibc.exit(e.rawValue)
         } catch let e as VirtualMachine.Interrupted {
             Console.error("thplab: \(e.description)")
-            Foundation.exit(130)
+            Glibc.exit(130)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             Console.error(fullMessage(for: error))
-            Foundation.exit(2)
+            Glibc.exit(2)
         }
     }
 }
 
 enum Console {
     static func error(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        FileIO.writeStandard(Array((s + "\n").utf8), errors: true)
     }
 }

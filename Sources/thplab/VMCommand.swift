@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import THPLab
 
 struct VMCommand: ParsableCommand {
@@ -58,7 +58,7 @@ struct VMCommand: ParsableCommand {
         o.consoleDirectory = consoleDirectory
         let r = try VirtualMachine.run(o, arguments: guestArguments, wantJSON: output.json != nil,
                                        log: { Console.error("thplab: " + $0) })
-        FileHandle.standardError.write(Data(r.stderr.utf8))
+        FileIO.writeStandard(Array(r.stderr.utf8), errors: true)
         try output.emit(r) { r.stdout.hasSuffix("\n") ? String(r.stdout.dropLast()) : r.stdout }
         Console.error("thplab: the VM (\(r.acceleration), \(r.seconds) s) ran thplab with exit code \(r.exitCode)")
         throw ExitCode(r.exitCode)

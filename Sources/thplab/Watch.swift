@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import THPLab
 
 struct Watch: ParsableCommand {
@@ -44,7 +44,7 @@ struct Watch: ParsableCommand {
         let result = watcher.run(duration: duration, stop: { flag.isRaised }) { s in
             guard !output.toStdout else { return }
             // Unbuffered, so that `watch | tee` or a log shows each sample as it is taken.
-            line.update(WatchTextReport.line(s)) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+            line.update(WatchTextReport.line(s)) { FileIO.writeStandard(Array(($0 + "\n").utf8)) }
         }
         line.finish()
         try output.emit(result) { WatchTextReport.summary(result) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemPackage
 
 /// `collapse --measure 'COMMAND'`: a user's own benchmark, run before and
 /// after the collapse. The command runs as given, split into words (single
@@ -54,34 +55,33 @@ public struct MeasureCommand: Sendable {
     public func run() throws -> MeasureRun {
         let dir = try Sys.makeTemporaryDirectory(prefix: "/tmp/thplab-measure-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = Array(words.dropFirst())
-        _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: dir + "/out")
-        p.standardError = FileHandle(forWritingAtPath: dir + "/err")
-        p.standardInput = FileHandle.nullDevice
+        let out = try FileDescriptor.open(FilePath(dir + "/out"), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: .ownerReadWrite)
+        defer { try? out.close() }
+        let err = try FileDescriptor.open(FilePath(dir + "/err"), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: .ownerReadWrite)
+        defer { try? err.close() }
         let t0 = Date()
-        do { try p.run() } catch { throw THPLabError.usage("--measure: \(executable) could not start: \(error)") }
+        let p: ChildProcess
+        do { p = try ChildProcess(path: executable, arguments: Array(words.dropFirst()), output: out, errors: err) } catch {
+            throw THPLabError.usage("--measure: \(executable) could not start: \(error)")
+        }
         while p.isRunning && Date().timeIntervalSince(t0) < Double(timeoutSeconds) { Sys.sleep(milliseconds: 20) }
         let timedOut = p.isRunning
-        if timedOut { p.terminate(); Sys.sleep(milliseconds: 500); if p.isRunning { Sys.kill(p.processIdentifier, Sys.SIGKILL) } }
-        p.waitUntilExit()
+        if timedOut { Sys.kill(p.pid, Sys.SIGTERM); Sys.sleep(milliseconds: 500); if p.isRunning { Sys.kill(p.pid, Sys.SIGKILL) } }
+        p.wait()
         let seconds = (Date().timeIntervalSince(t0) * 1000).rounded() / 1000
-        let out = String(decoding: (try? FileIO.readBytes(dir + "/out", limit: 1 << 22)) ?? [], as: UTF8.self)
-        let err = String(decoding: (try? FileIO.readBytes(dir + "/err", limit: 1 << 20)) ?? [], as: UTF8.self)
+        let output = String(decoding: (try? FileIO.readBytes(dir + "/out", limit: 1 << 22)) ?? [], as: UTF8.self)
+        let errors = String(decoding: (try? FileIO.readBytes(dir + "/err", limit: 1 << 20)) ?? [], as: UTF8.self)
         let status = timedOut ? -1 : p.terminationStatus
-        return MeasureRun(exitCode: status, seconds: seconds, figure: Self.lastFigureLine(out),
-                          errorLine: status == 0 ? nil : (timedOut ? "did not finish in \(timeoutSeconds) s" : Self.lastLine(err)))
+        return MeasureRun(exitCode: status, seconds: seconds, figure: Self.lastFigureLine(output),
+                          errorLine: status == 0 ? nil : (timedOut ? "did not finish in \(timeoutSeconds) s" : Self.lastLine(errors)))
     }
 
     /// The last line with a digit in it: most benchmarks end with their figure.
     static func lastFigureLine(_ text: String) -> String? {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last { $0.contains(where: \.isNumber) }
+        text.split(separator: "\n").map { String($0.trimmingWhitespace()) }.last { $0.contains(where: \.isNumber) }
     }
 
     static func lastLine(_ text: String) -> String? {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last { !$0.isEmpty }
+        text.split(separator: "\n").map { String($0.trimmingWhitespace()) }.last { !$0.isEmpty }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One scrape for `thplab export`: a snapshot of the target without per-page
 /// letters or NUMA (the cheapest exact reading), each VMA judged as
@@ -99,7 +99,7 @@ public enum MetricsCollector {
 /// The kernel's CONFIG_READ_ONLY_THP_FOR_FS (fixed for the kernel's life)
 /// and /proc/mounts (read again after a second), for the blocker rules.
 final class HostConfigCache: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var rothp: (release: String, value: Bool?)?
     private var mountsText: (at: Date, text: String)?
 

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// Classifies a process's VMAs on every CPU it may use. The kernel's work
 /// (pagemap, kpageflags, PAGEMAP_SCAN walks) splits by address range, so

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Takes `thplab snapshot`: every VMA of each process classified page by
 /// page, checked against smaps, and the system-wide counters.

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Glibc
+import FoundationEssentials
 import SystemPackage
 
 /// Follows one process's THP coverage over time. Each tick is cheap: the
@@ -164,7 +166,7 @@ public final class WatchGroup {
 
 /// A flag set by SIGINT/SIGTERM, for commands that stop cleanly on Ctrl-C.
 public final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var raised = false
     private var sources: [DispatchSourceSignal] = []
 

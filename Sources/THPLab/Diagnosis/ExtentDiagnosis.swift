@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why one extent ended as it did: its events, the last scan result, and
 /// the reason in words. `inferred` marks a reason no event gave: one taken
@@ -65,7 +65,7 @@ public struct ExtentDiagnosis: Codable, Equatable, Sendable {
         let who = f.trigger == .khugepaged ? "khugepaged" : "MADV_COLLAPSE"
         if f.collapsed {
             if let s = success {
-                return made("collapsed by \(s.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE") at \(String(format: "%.3f", s.t)) s", inferred: false)
+                return made("collapsed by \(s.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE") at \(String(cFormat: "%.3f", s.t)) s", inferred: false)
             }
             let why = !f.traced ? "" : f.collapseTraced ? " (no collapse event was seen for it)"
                 : " (this kernel has no tracepoint for a file collapse; on Debian's 6.1 the scan that collapsed an extent prints result=failed)"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// thplab again, as a child of itself, on this kernel: its JSON to a
 /// temporary file, its text to /dev/null, its stderr kept. The child takes

@@ -26,7 +26,7 @@ enum HardwarePMU {
             var fields: [String: String] = [:]
             for line in cpuinfo.split(separator: "\n") {
                 if line.isEmpty { break }
-                let kv = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let kv = line.split(separator: ":", maxSplits: 1).map { String($0.trimmingWhitespace()) }
                 if kv.count == 2, fields[kv[0]] == nil { fields[kv[0]] = kv[1] }
             }
             guard let vendor = fields["vendor_id"] else { return nil }

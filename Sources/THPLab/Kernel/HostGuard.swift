@@ -1,5 +1,6 @@
+import Glibc
 import Dispatch
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 /// Keeps the promise that thplab leaves the host as it found it. One guard
@@ -12,7 +13,7 @@ public final class HostGuard: @unchecked Sendable {
     public let sysfs: THPSysfs
     /// nil when an ancestor thplab holds the lock for us (`knobs set -- thplab ...`).
     private let lockFD: FileDescriptor?
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var journal: HostJournal
     private var workers: Set<Int32> = []
     /// Workers that are a user's command (`knobs set -- COMMAND`): they get

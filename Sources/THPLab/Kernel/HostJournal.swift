@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a run changed on the host, kept on disk before each change so that a
 /// run killed with SIGKILL can be undone by the next one: the original value
@@ -107,7 +107,7 @@ public struct HostJournal: Codable, Equatable, Sendable {
             }
         case .zram:
             let reset = "/sys/block/" + (r.path.split(separator: "/").last.map(String.init) ?? "") + "/reset"
-            guard Sys.exists(reset), FileIO.readIfPresent(reset.replacingOccurrences(of: "/reset", with: "/disksize"))?.trimmingWhitespace() != "0" else { return nil }
+            guard Sys.exists(reset), FileIO.readIfPresent(reset.replacing("/reset", with: "/disksize"))?.trimmingWhitespace() != "0" else { return nil }
             if case .failure(let e) = FileIO.writeExisting(reset, "1") { return .failed("reset \(r.path): \(e)") }
             return .done("reset \(r.path)")
         case .module:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// /proc/mounts: which filesystem a path is on and its options.
 public enum MountTable {
@@ -26,8 +26,8 @@ public enum MountTable {
 
     /// /proc/mounts escapes space, tab, newline and backslash as octal.
     static func unescape(_ s: Substring) -> String {
-        String(s).replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
-            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+        String(s).replacing("\\040", with: " ").replacing("\\011", with: "\t")
+            .replacing("\\012", with: "\n").replacing("\\134", with: "\\")
     }
 
     /// The mount a path lives on: the longest mount point that prefixes it.

@@ -49,7 +49,8 @@ public enum ProcessTargets {
         var notes: [String] = []
         var seen = Set<Int32>()
         func add(_ p: Int32) { if seen.insert(p).inserted { pids.append(p) } }
-        let mountText = mounts ?? FileIO.readIfPresent("\(procRoot)/mounts") ?? ""
+        // Only a cgroup target needs the mount table.
+        lazy var mountText = mounts ?? FileIO.readIfPresent("\(procRoot)/mounts") ?? ""
         for target in targets {
             switch target {
             case .pid(let p):

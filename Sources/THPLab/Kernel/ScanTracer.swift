@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// khugepaged's and MADV_COLLAPSE's tracepoints (`huge_memory/`: the file
 /// events `mm_khugepaged_scan_file` and `mm_khugepaged_collapse_file`, the

@@ -46,5 +46,6 @@ extension Substring {
 }
 
 extension String {
-    func trimmingWhitespace() -> String { String(self[...].trimmingWhitespace()) }
+    /// Without the spaces, tabs and line ends at either end.
+    public func trimmingWhitespace() -> String { String(self[...].trimmingWhitespace()) }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One line of a tracefs `trace` file, cut into its header (task, pid,
 /// timestamp, event) and its `key=value` fields. The keys come from the
@@ -39,7 +39,7 @@ public struct TraceEvent: Equatable, Sendable {
     public static func parse(_ line: Substring, formats: [String: TraceFormat]) -> TraceEvent? {
         guard !line.hasPrefix("#") else { return nil }
         // "  TASK-PID  [CPU] FLAGS  SECONDS.MICROS: EVENT: FIELDS"
-        guard let cpuOpen = line.range(of: " ["), let cpuClose = line[cpuOpen.upperBound...].firstIndex(of: "]") else { return nil }
+        guard let cpuOpen = line.firstRange(of: " ["), let cpuClose = line[cpuOpen.upperBound...].firstIndex(of: "]") else { return nil }
         let taskPid = line[..<cpuOpen.lowerBound].trimmingWhitespace()
         guard let dash = taskPid.lastIndex(of: "-"), let pid = Int32(taskPid[taskPid.index(after: dash)...]) else { return nil }
         let rest = line[line.index(after: cpuClose)...]
@@ -55,7 +55,7 @@ public struct TraceEvent: Equatable, Sendable {
         }
         guard let timestamp else { return nil }
         let body = rest[cursor...].trimmingWhitespace()
-        guard let colon = body.range(of: ": ") else { return nil }
+        guard let colon = body.firstRange(of: ": ") else { return nil }
         let name = String(body[..<colon.lowerBound])
         let text = body[colon.upperBound...]
         var event = TraceEvent(task: String(taskPid[..<dash]), pid: pid, timestamp: timestamp, name: name, fields: [:])
@@ -93,7 +93,7 @@ public struct TraceEvent: Equatable, Sendable {
             if i == 0 {
                 found = rest.hasPrefix(key + "=") ? rest.startIndex..<rest.index(rest.startIndex, offsetBy: key.count + 1) : nil
             } else {
-                found = rest.range(of: " \(key)=", options: .backwards)
+                found = rest.lastRange(of: " \(key)=")
             }
             guard let found else { continue }
             var value = rest[found.upperBound...]
@@ -102,5 +102,17 @@ public struct TraceEvent: Equatable, Sendable {
             rest = rest[..<found.lowerBound]
         }
         return out
+    }
+}
+
+extension Substring {
+    /// The last place `needle` occurs: the search runs from the end.
+    func lastRange(of needle: String) -> Range<Index>? {
+        var i = endIndex
+        while i > startIndex {
+            i = index(before: i)
+            if self[i...].hasPrefix(needle) { return i..<index(i, offsetBy: needle.count) }
+        }
+        return nil
     }
 }

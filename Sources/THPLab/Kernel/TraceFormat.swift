@@ -49,7 +49,7 @@ public struct TraceFormat: Equatable, Sendable {
 
     /// The `{N, "name"}` pairs of `__print_symbolic(REC->FIELD, ...)`.
     static func symbolicTable(_ fmt: String, field: String) -> [Int: String] {
-        guard let start = fmt.range(of: "__print_symbolic(REC->\(field)") else { return [:] }
+        guard let start = fmt.firstRange(of: "__print_symbolic(REC->\(field)") else { return [:] }
         var out: [Int: String] = [:]
         var rest = fmt[start.upperBound...]
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {

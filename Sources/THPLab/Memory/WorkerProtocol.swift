@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 /// What thplab asks a worker process, one JSON object per line on the

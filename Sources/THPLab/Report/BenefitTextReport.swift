@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `run benefit` as text: one row per state, and what it comes to.
 public enum BenefitTextReport {
@@ -14,8 +14,8 @@ public enum BenefitTextReport {
             let p = s.pages
             t.add([s.state.rawValue, "\(p.pmd)/\(p.pteThp)/\(p.mthp)/\(p.small)" + (s.held ? "" : " (not this state)"),
                    figure(s.chase), speedup(s.chaseSpeedup, s.chaseMeasurable), figure(s.stream), speedup(s.streamSpeedup, s.streamMeasurable)]
-                  + (misses ? [s.dtlbMissesPerLoad.map { String(format: "%.2f", $0) } ?? "-"] : [])
-                  + (walks ? [s.walkCyclesPerLoad.map { String(format: "%.1f", $0) } ?? "-"] : []))
+                  + (misses ? [s.dtlbMissesPerLoad.map { String(cFormat: "%.2f", $0) } ?? "-"] : [])
+                  + (walks ? [s.walkCyclesPerLoad.map { String(cFormat: "%.1f", $0) } ?? "-"] : []))
         }
         out.append("")
         out.append(t.render())
@@ -33,12 +33,12 @@ public enum BenefitTextReport {
 
     static func figure(_ f: AccessFigure?) -> String {
         guard let f else { return "-" }
-        return String(format: "%.1f (%.1f-%.1f)", f.medianNs, f.minNs, f.maxNs)
+        return String(cFormat: "%.1f (%.1f-%.1f)", f.medianNs, f.minNs, f.maxNs)
     }
 
     static func speedup(_ x: Double?, _ measurable: Bool?) -> String {
         guard let x else { return "" }
-        return String(format: "%.2fx", x) + (measurable == false ? " (not measurable here)" : "")
+        return String(cFormat: "%.2fx", x) + (measurable == false ? " (not measurable here)" : "")
     }
 
     /// What the huge page bought, in a sentence per kernel.
@@ -51,9 +51,9 @@ public enum BenefitTextReport {
         func sentence(_ what: String, _ base: AccessFigure, _ huge: AccessFigure, _ unit: String) -> String {
             let x = huge.speedup(over: base)
             guard r.options.rounds < 2 || !huge.overlaps(base) else {
-                return "\(what): PMD-mapped and small pages are not apart here (\(String(format: "%.1f", huge.medianNs)) vs \(String(format: "%.1f", base.medianNs)) ns per \(unit), the rounds overlap)"
+                return "\(what): PMD-mapped and small pages are not apart here (\(String(cFormat: "%.1f", huge.medianNs)) vs \(String(cFormat: "%.1f", base.medianNs)) ns per \(unit), the rounds overlap)"
             }
-            return "\(what): PMD-mapped is \(String(format: "%.2f", x))x \(x >= 1 ? "faster" : "slower") than small pages (\(String(format: "%.1f", huge.medianNs)) vs \(String(format: "%.1f", base.medianNs)) ns per \(unit))"
+            return "\(what): PMD-mapped is \(String(cFormat: "%.2f", x))x \(x >= 1 ? "faster" : "slower") than small pages (\(String(cFormat: "%.1f", huge.medianNs)) vs \(String(cFormat: "%.1f", base.medianNs)) ns per \(unit))"
         }
         return [sentence("random chase over \(SizeParser.format(r.options.size))", sc, pc, "load"), sentence("sequential stream", ss, ps, "line")]
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Sweeps, watch timelines and snapshots as CSV (RFC 4180 quoting); run
 /// results and diffs as their per-size counter table; `run mthp` and its
@@ -22,7 +22,7 @@ public enum CSVReport {
 
     /// One row per access state.
     static func benefit(_ r: BenefitResult) -> String {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "" }
+        func f(_ v: Double?) -> String { v.map { String(cFormat: "%.2f", $0) } ?? "" }
         return lines(["state", "held", "pmd_pages", "pte_thp_pages", "mthp_pages", "small_pages", "chase_median_ns", "chase_min_ns", "chase_max_ns",
                       "chase_speedup", "stream_median_ns", "stream_min_ns", "stream_max_ns", "stream_speedup"],
                      r.states.map { s in
@@ -34,7 +34,7 @@ public enum CSVReport {
 
     static func field(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
 
     static func lines(_ header: [String], _ rows: [[String]]) -> String {

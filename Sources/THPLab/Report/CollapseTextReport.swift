@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `thplab collapse` as text: the summary line, one line per skip reason,
 /// the attempts that did not end PMD-mapped (grouped by cause), the diff.
@@ -9,7 +9,7 @@ public enum CollapseTextReport {
         let planned = r.planned ?? r.attempts.count
         let skipped = (r.skipped ?? []).reduce(0) { $0 + $1.extents }
         var out: [String] = []
-        let seconds = r.seconds.map { " in " + String(format: "%.2f s", $0) } ?? ""
+        let seconds = r.seconds.map { " in " + String(cFormat: "%.2f s", $0) } ?? ""
         if r.dryRun == true {
             out.append("MADV_COLLAPSE plan for \(who): \(planned) extent(s) to attempt, \(skipped) skipped (dry run: nothing sent to the kernel)")
         } else {
@@ -62,15 +62,15 @@ public enum CollapseTextReport {
     static func measureLines(_ m: CollapseMeasure) -> [String] {
         func line(_ r: MeasureRun) -> String {
             if r.exitCode != 0 { return "failed (\(r.exitCode < 0 ? "" : "exit \(r.exitCode): ")\(r.errorLine ?? "no message"))" }
-            return (r.figure ?? "no figure printed") + String(format: "  (%.2f s)", r.seconds)
+            return (r.figure ?? "no figure printed") + String(cFormat: "  (%.2f s)", r.seconds)
         }
         let command = m.command.map { $0.contains(where: { $0 == " " || $0 == "\t" }) || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
         var out = ["", "measure: " + command, "  before: " + line(m.before)]
         guard let after = m.after else { return out }
         out.append("  after:  " + line(after))
         if m.before.figure == nil && after.figure == nil && after.exitCode == 0 && after.seconds > 0 {
-            out.append(String(format: "  wall time: %.2fx %@ after the collapse (one run each: the noise is unknown)", m.before.seconds / after.seconds,
-                              m.before.seconds >= after.seconds ? "faster" : "slower"))
+            out.append(String(cFormat: "  wall time: %.2fx ", m.before.seconds / after.seconds)
+                       + (m.before.seconds >= after.seconds ? "faster" : "slower") + " after the collapse (one run each: the noise is unknown)")
         }
         return out
     }

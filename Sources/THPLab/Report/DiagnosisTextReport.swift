@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The per-extent reasons and event sequences, and the tracepoint summary,
 /// as text: shared by every experiment's report.
@@ -22,7 +22,7 @@ enum DiagnosisTextReport {
             let who = e.by == "khugepaged" ? "khugepaged" : "MADV_COLLAPSE"
             let n = events[i..<j].reduce(0) { $0 + ($1.count ?? 1) }
             let end = events[j - 1].tLast ?? events[j - 1].t
-            let span = n > 1 ? String(format: "%.3f-%.3f s", e.t, end) : String(format: "%.3f s", e.t)
+            let span = n > 1 ? String(cFormat: "%.3f-%.3f s", e.t, end) : String(cFormat: "%.3f s", e.t)
             let count = n > 1 ? " x\(n)" : ""
             var detail = ""
             if let p = e.details["present"] { detail = " present=\(p)" }

@@ -58,7 +58,7 @@ public enum ExplainTextReport {
         for (i, b) in main.enumerated() {
             let vmas = b.largest.map { "\($0.pid) \(range($0.start, $0.end)) \($0.name.isEmpty ? "[anon]" : $0.name) \(size($0.kb))" }.joined(separator: "; ")
             let more = b.vmaCount > b.largest.count ? " (+\(b.vmaCount - b.largest.count) more VMA(s))" : ""
-            out.append(String(format: "%2d. %@  %@", i + 1, pad(size(b.kb), 6), b.title) + " — \(b.vmaCount) VMA(s) in \(b.processCount) process(es)")
+            out.append(String(cFormat: "%2d. ", i + 1) + pad(size(b.kb), 6) + "  " + b.title + " — \(b.vmaCount) VMA(s) in \(b.processCount) process(es)")
             out.append("      largest: " + vmas + more)
             if let cause = b.remedy.cause { out.append("      why: " + cause) }
             out.append("      remedy [\(b.remedy.evidence)\(b.remedy.restart ? "; restart needed" : "")]: " + b.remedy.action)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes any result as pretty JSON to a path, or to stdout for `-`.
 public enum JSONOutput {

@@ -8,7 +8,7 @@ public enum MthpSweepTextReport {
             let labels = r.points.first?.steps.filter { $0.memory == m && $0.phase == .fault }.map(\.label) ?? []
             out.append("")
             out.append("\(m.rawValue), folio sizes at fault:")
-            var t = TextTable(header: names.map { $0.replacingOccurrences(of: "hugepages-", with: "") } + labels.map { $0.uppercased() } + ["OK"])
+            var t = TextTable(header: names.map { $0.replacing("hugepages-", with: "") } + labels.map { $0.uppercased() } + ["OK"])
             for p in r.points {
                 let cells = labels.map { l in p.steps.first { $0.memory == m && $0.label == l }.map { FolioSizes.describe(MthpSteps.unkeyed($0.seen)) } ?? "-" }
                 let ok = p.steps.filter { $0.memory == m }.allSatisfy(\.ok)

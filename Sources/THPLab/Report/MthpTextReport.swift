@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `run mthp` as text: one table per memory (step, VMA, folios before and
 /// after, the model's verdict, the per-size counters that moved), why the
@@ -11,7 +11,7 @@ public enum MthpTextReport {
         }
         if !r.knobsChanged.isEmpty {
             // One line per memory's knob file, so that the line fits a screen.
-            let changes = r.knobsChanged.map { "\($0.name.replacingOccurrences(of: "hugepages-", with: "")) \($0.from)->\($0.to)" }
+            let changes = r.knobsChanged.map { "\($0.name.replacing("hugepages-", with: "")) \($0.from)->\($0.to)" }
             let byFile = Dictionary(grouping: changes) { $0.split(separator: " ")[0].split(separator: "/").last.map(String.init) ?? "" }
             out.append("set for the run (put back afterwards):")
             for file in byFile.keys.sorted() { out.append("  " + byFile[file]!.joined(separator: ", ")) }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Prometheus text exposition format (version 0.0.4, which Prometheus,
 /// node_exporter's textfile collector and `promtool check metrics` read):
@@ -189,6 +189,6 @@ struct Exposition {
     }
 
     static func escapeHelp(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 }

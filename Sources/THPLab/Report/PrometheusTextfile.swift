@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// node_exporter's textfile collector reads every `*.prom` of its directory
 /// at each of its scrapes: thplab's file is `DIR/thplab.prom`, replaced

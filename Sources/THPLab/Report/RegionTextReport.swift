@@ -17,7 +17,7 @@ public enum RegionTextReport {
         for e in r.extents {
             let after = PageClass.allCases.filter { e.pagesAfter[$0] > 0 }.map { "\($0.label) \(e.pagesAfter[$0])" }.joined(separator: ", ")
             t.add(["\(e.pid)", hex(e.start), "\(e.presentPages)", e.collapsed ? "yes" : (e.errnoName.map { "no (\($0))" } ?? "no"),
-                   e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-"]
+                   e.latencyMs.map { String(cFormat: "%.3f ms", $0) } ?? "-"]
                   + (nodes ? [nodeText(e.nodesBefore) + " -> " + nodeText(e.nodesAfter)] : []) + [after])
         }
         out.append("")
@@ -43,8 +43,8 @@ public enum RegionTextReport {
         out.append("")
         out.append("collapsed \(r.collapsed)/\(r.total), expected \(r.expectedCollapsed): \(r.rule)")
         if let l = r.latency {
-            out.append("latency (\(l.source.rawValue)): " + String(format: "median %.3f ms, min %.3f ms, max %.3f ms", l.medianMs, l.minMs, l.maxMs)
-                       + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? ""))
+            out.append("latency (\(l.source.rawValue)): " + String(cFormat: "median %.3f ms, min %.3f ms, max %.3f ms", l.medianMs, l.minMs, l.maxMs)
+                       + (l.fullCoverageMs.map { String(cFormat: ", full coverage after %.3f ms", $0) } ?? ""))
         }
         out.append("PMD coverage after: \(SnapshotTextReport.format1(r.coveragePercent))% of resident pages")
         out += BloatTextReport.lines(r)

@@ -1,6 +1,6 @@
 /// `thplab snapshot` as text: per process a summary and a table of VMAs.
 public enum SnapshotTextReport {
-    public struct Options: Sendable {
+    public struct Options: Sendable, Equatable {
         public var allVMAs = false
         public var extents = false
         /// VMAs (and processes) shown, largest resident first; 0: all.

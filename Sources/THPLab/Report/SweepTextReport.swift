@@ -9,8 +9,8 @@ public enum SweepTextReport {
                           + (benefit ? ["ADDED/EXTENT", "CHASE ns before -> after", "SPEEDUP", "NET"]
                              : bloat ? ["ZEROS ADDED", "GIVEN BACK", "SPLIT (expected)", "FULL"] : ["LATENCY median/min/max", "FULL"]) + ["OK"])
         for p in r.points {
-            let full = p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"
-            let lat = p.latency.map { String(format: "%.1f/%.1f/%.1f ms", $0.medianMs, $0.minMs, $0.maxMs) } ?? "-"
+            let full = p.fullCoverageMs.map { String(cFormat: "%.1f ms", $0) } ?? "-"
+            let lat = p.latency.map { String(cFormat: "%.1f/%.1f/%.1f ms", $0.medianMs, $0.minMs, $0.maxMs) } ?? "-"
             let middle = benefit ? benefitColumns(p.benefit) : bloat
                 ? [p.bloat.map { FolioSizes.kB($0.addedKB) } ?? "-", p.bloat?.returnedKB.map { FolioSizes.kB($0) } ?? "-",
                    p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-", full]
@@ -42,8 +42,8 @@ public enum SweepTextReport {
     /// the small-page control's change.
     static func benefitColumns(_ b: AccessTradeoff?) -> [String] {
         guard let b else { return ["-", "-", "-", "-"] }
-        let chase = b.before.flatMap { x in b.after.map { String(format: "%.1f -> %.1f", x.medianNs, $0.medianNs) } } ?? "-"
-        let speedup = b.speedup.map { String(format: "%.2fx", $0) + (b.measurable == false ? " ~" : "") } ?? "-"
-        return [FolioSizes.kB(b.addedPerExtentKB), chase, speedup, b.netSpeedup.map { String(format: "%.2fx", $0) } ?? "-"]
+        let chase = b.before.flatMap { x in b.after.map { String(cFormat: "%.1f -> %.1f", x.medianNs, $0.medianNs) } } ?? "-"
+        let speedup = b.speedup.map { String(cFormat: "%.2fx", $0) + (b.measurable == false ? " ~" : "") } ?? "-"
+        return [FolioSizes.kB(b.addedPerExtentKB), chase, speedup, b.netSpeedup.map { String(cFormat: "%.2fx", $0) } ?? "-"]
     }
 }

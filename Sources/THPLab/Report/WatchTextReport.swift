@@ -1,9 +1,8 @@
 /// `thplab watch` lines.
 public enum WatchTextReport {
     public static func line(_ s: WatchSample) -> String {
-        var l = String(format: "%8.1fs  resident %@  pmd %@  (%@%%)  swapped %@", s.t,
-                       SnapshotTextReport.size(s.residentKB), SnapshotTextReport.size(s.pmdKB),
-                       SnapshotTextReport.format1(s.coveragePercent), SnapshotTextReport.size(s.swappedKB))
+        var l = String(cFormat: "%8.1fs", s.t) + "  resident \(SnapshotTextReport.size(s.residentKB))  pmd \(SnapshotTextReport.size(s.pmdKB))"
+            + "  (\(SnapshotTextReport.format1(s.coveragePercent))%)  swapped \(SnapshotTextReport.size(s.swappedKB))"
         if let c = s.classesKB {
             let sizes = s.mthpSizesKB.map { $0.isEmpty ? "" : " (" + FolioSizes.text($0, size: SnapshotTextReport.size) + ")" } ?? ""
             l += "  [pte-thp \(SnapshotTextReport.size(c["pte_thp"] ?? 0)), mthp \(SnapshotTextReport.size(c["mthp"] ?? 0))\(sizes), small \(SnapshotTextReport.size(c["small"] ?? 0))]"

@@ -77,21 +77,21 @@ public struct AccessTradeoff: Codable, Equatable, Sendable {
                 + ", no timing (\(noTiming))"
         }
         guard let speedup, let before, let after else { return head + ": no timing" }
-        let figures = String(format: "%.0f -> %.0f ns per access", before.medianNs, after.medianNs)
+        let figures = String(cFormat: "%.0f -> %.0f ns per access", before.medianNs, after.medianNs)
         guard collapsed > 0 else {
-            let control = controlChange.map { String(format: ", the small-page control %.2fx", $0) } ?? ""
-            return head + String(format: ", nothing collapsed: no memory added and nothing bought (the chase moved %.2fx\(control): this machine's noise)", speedup)
+            let control = controlChange.map { String(cFormat: ", the small-page control %.2fx", $0) } ?? ""
+            return head + String(cFormat: ", nothing collapsed: no memory added and nothing bought (the chase moved %.2fx\(control): this machine's noise)", speedup)
         }
         let gain: String
         switch measurable {
         case false?: gain = "chase time not measurably different (\(figures), the rounds overlap)"
-        case nil: gain = String(format: "chase %.2fx (\(figures); one round, noise unknown)", speedup)
-        case true?: gain = speedup >= 1 ? String(format: "chase %.2fx faster (\(figures))", speedup)
-            : String(format: "chase %.2fx slower (\(figures))", after.medianNs / before.medianNs)
+        case nil: gain = String(cFormat: "chase %.2fx (\(figures); one round, noise unknown)", speedup)
+        case true?: gain = speedup >= 1 ? String(cFormat: "chase %.2fx faster (\(figures))", speedup)
+            : String(cFormat: "chase %.2fx slower (\(figures))", after.medianNs / before.medianNs)
         }
         var drift = ""
         if machineChanged, let c = controlChange, let net = netSpeedup {
-            drift = String(format: "; a small-page control changed %.2fx over the same time, so the machine moved too: net of it, %.2fx", c, net)
+            drift = String(cFormat: "; a small-page control changed %.2fx over the same time, so the machine moved too: net of it, %.2fx", c, net)
         }
         return head + ", \(collapsed) of \(extents) extents collapsed: \(cost), \(gain)\(drift)"
     }

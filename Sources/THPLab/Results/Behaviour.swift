@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One thing a kernel did that thplab can compare across kernels: for one
 /// subject (a mapping, a scenario's extents, a sweep point, a capability),

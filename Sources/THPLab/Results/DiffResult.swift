@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One VMA before and after.
 public struct VmaDiff: Codable, Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `thplab matrix`: one thplab command on several kernels (and the host),
 /// side by side, behaviour row by behaviour row.

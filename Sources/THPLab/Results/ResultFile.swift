@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any result thplab writes, read back from its JSON.
 public enum AnyResult {
@@ -63,36 +63,54 @@ public enum ResultFile {
         }
     }
 
-    /// The kind a result's JSON says it is: `kind`, or `retract` for the
-    /// results of `run retract` (which name their `scenario`).
-    static func kind(of any: [String: Any]) -> String? {
-        if let k = any["kind"] as? String { return k }
-        if any["scenario"] as? String == ResultKind.retract.rawValue { return ResultKind.retract.rawValue }
-        return nil
+    /// What the loader needs to know of a file before decoding it whole:
+    /// the top-level keys `kind`, `scenario` and `schema_version`. A value
+    /// of another type than expected counts as absent.
+    struct Head: Decodable {
+        var kind: String?
+        var scenario: String?
+        var schemaVersion: Int?
+        enum CodingKeys: String, CodingKey { case kind, scenario, schemaVersion = "schema_version" }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try? c.decodeIfPresent(String.self, forKey: .kind)
+            scenario = try? c.decodeIfPresent(String.self, forKey: .scenario)
+            schemaVersion = try? c.decodeIfPresent(Int.self, forKey: .schemaVersion)
+        }
+
+        /// The kind the JSON says it is: `kind`, or `retract` for the
+        /// results of `run retract` (which name their `scenario`).
+        var resultKind: String? {
+            if let kind { return kind }
+            return scenario == ResultKind.retract.rawValue ? ResultKind.retract.rawValue : nil
+        }
     }
+
+    /// `knobs show --json`: knob name -> {current, ...}.
+    struct KnobEntry: Decodable { var current: JSONValue }
 
     public static func decode(_ bytes: [UInt8], source: String) throws -> AnyResult {
         guard !bytes.isEmpty else { throw THPLabError.usage("\(source) is empty, not a thplab result") }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+        let data = Data(bytes)
+        let head: Head
+        do { head = try JSONDecoder().decode(Head.self, from: data) } catch DecodingError.typeMismatch {
+            throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result")
+        } catch {
             throw THPLabError.usage("\(source) is not JSON (truncated or corrupt?): not a thplab result")
         }
-        guard let any = parsed as? [String: Any] else {
-            throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result")
+        if head.resultKind == nil, let knobs = try? JSONDecoder().decode([String: KnobEntry].self, from: data), !knobs.isEmpty {
+            return .other(kind: .knobs, json: pretty(data))
         }
-        // `knobs show --json`: knob name -> {current, ...}.
-        if !any.isEmpty, any.values.allSatisfy({ ($0 as? [String: Any])?["current"] != nil }) {
-            return .other(kind: .knobs, json: pretty(any))
-        }
-        guard let kind = kind(of: any) else {
+        guard let kind = head.resultKind else {
             throw THPLabError.usage("\(source) is JSON of another kind, not a thplab result (no `kind`)")
         }
-        switch any["schema_version"] {
-        case let v as Int where v == schemaVersion: break
-        case let v as Int where v > schemaVersion:
+        switch head.schemaVersion {
+        case let v? where v == schemaVersion: break
+        case let v? where v > schemaVersion:
             throw THPLabError.usage("\(source) has schema_version \(v), written by a newer thplab; this one reads version \(schemaVersion): upgrade thplab to read it")
-        case let v as Int:
+        case let v?:
             throw THPLabError.usage("\(source) has schema_version \(v), older than this thplab reads (\(schemaVersion)): run the experiment again with this thplab")
-        default:
+        case nil:
             throw THPLabError.usage("\(source) has no schema_version: it was not written by this thplab (or by one before schema versions); run the experiment again")
         }
         guard let known = ResultKind(rawValue: kind) else {
@@ -115,7 +133,7 @@ public enum ResultFile {
             case .mthp: return .mthp(try dec.decode(MthpResult.self, from: data))
             case .mthpSweep: return .mthpSweep(try dec.decode(MthpSweepResult.self, from: data))
             case .benefit: return .benefit(try dec.decode(BenefitResult.self, from: data))
-            case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(any))
+            case .collapse, .vm, .doctor, .knobs: return .other(kind: known, json: pretty(data))
             }
         } catch {
             throw THPLabError.usage("\(source) is a damaged thplab \(kind) result: \(error)")
@@ -143,8 +161,11 @@ public enum ResultFile {
         return try JSONEncoder().encode(JSONValue.object(top))
     }
 
-    static func pretty(_ any: [String: Any]) -> String {
-        (try? JSONSerialization.data(withJSONObject: any, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-            .flatMap { String(data: $0, encoding: .utf8) } ?? ""
+    /// A JSON document as a person reads it: indented, keys sorted.
+    static func pretty(_ json: Data) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? JSONDecoder().decode(JSONValue.self, from: json)).flatMap { try? encoder.encode($0) }
+            .map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a result is. Every result's JSON says it in `kind`, beside
 /// `schema_version`: the envelope, written once, around each typed body.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One knob and the values a sweep tries.
 public struct SweepAxis: Codable, Equatable, Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import SystemPackage
 
 /// Reading and writing the small text files of /proc and /sys.
@@ -35,7 +36,7 @@ public enum FileIO {
     public static func readInBackground<T>(_ path: String, limit: Int, then transform: @escaping @Sendable (String?) -> T) -> () -> T {
         let box = BackgroundValue<T>()
         let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
+        Sys.detachThread {
             box.value = transform(try? read(path, limit: limit))
             done.signal()
         }
@@ -43,6 +44,12 @@ public enum FileIO {
             done.wait()
             return box.value!
         }
+    }
+
+    /// Writes all of `bytes` to standard output, or to standard error. A
+    /// reader that has gone (a closed pipe) loses the rest, quietly.
+    public static func writeStandard(_ bytes: [UInt8], errors: Bool = false) {
+        _ = try? (errors ? FileDescriptor.standardError : FileDescriptor.standardOutput).writeAll(bytes)
     }
 
     /// Reads a file, or nil when it does not exist or cannot be read.

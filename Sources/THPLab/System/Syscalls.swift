@@ -112,6 +112,30 @@ enum Sys {
 
     // MARK: processes
 
+    /// Runs `body` on a new thread of its own, which nobody joins.
+    /// The corresponding C functions are `pthread_create` and `pthread_detach`.
+    static func detachThread(_ body: @escaping @Sendable () -> Void) {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            // No thread to be had (EAGAIN): the work is done here instead.
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            body()
+            return
+        }
+        pthread_detach(thread)
+    }
+
+    private final class ThreadBody {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+
     /// posix_spawn of `path` with `arguments`; `fdMap` pairs (from, to) are
     /// dup2'd in the child. The child starts with default signal handling.
     static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)]) throws(Errno) -> Int32 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON value, to carry a guest's result inside the host's.
 public indirect enum JSONValue: Codable, Equatable, Sendable {

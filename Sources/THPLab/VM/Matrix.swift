@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 public enum Matrix {
     /// Builds the side-by-side view from each column's behaviour rows: one

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemPackage
 
 /// Boots a kernel with virtme-ng (`vng`) on qemu, with this machine's
 /// filesystem visible, and runs thplab there. thplab writes no VM launcher
@@ -61,33 +62,40 @@ public enum VirtualMachine {
             return (cached.hasPrefix("works"), cached.hasPrefix("works") ? "KVM (probed earlier)" : "KVM failed its probe earlier: software emulation (TCG)")
         }
         guard let qemu = which("qemu-system-x86_64") else { return (false, "no qemu") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: qemu)
-        p.arguments = ["-accel", "kvm", "-cpu", "host", "-machine", "q35", "-nographic", "-nodefaults", "-no-reboot",
+        let arguments = ["-accel", "kvm", "-cpu", "host", "-machine", "q35", "-nographic", "-nodefaults", "-no-reboot",
                        "-m", "256", "-kernel", kernel.path, "-append", "console=ttyS0 panic=-1 init=/bin/false", "-serial", "stdio"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
         var works = false
-        if (try? p.run()) != nil {
-            let deadline = Date().addingTimeInterval(15)
-            var text = Data()
-            let handle = out.fileHandleForReading
-            while Date() < deadline && p.isRunning {
-                Sys.sleep(milliseconds: 200)
-                if case .success(true) = Sys.result({ try Sys.waitReadable(.init(rawValue: handle.fileDescriptor), timeoutMs: 0) }) {
-                    text.append(handle.availableData)
-                }
-                if String(decoding: text, as: UTF8.self).contains("Linux version") { works = true; break }
+        if let (read, write) = try? Sys.pipe() {
+            defer { try? read.close() }
+            let started = try? ChildProcess(path: qemu, arguments: arguments, output: write, errors: write)
+            try? write.close()
+            if let p = started {
+                works = bannerWithin(seconds: 15, from: read, of: p)
+                // A qemu spinning in KVM_RUN can ignore SIGTERM: SIGTERM, then
+                // SIGKILL, never an unbounded wait.
+                if p.isRunning { stop(p) } else { p.wait() }
             }
-            // A qemu spinning in KVM_RUN can ignore SIGTERM: SIGTERM, then
-            // SIGKILL, never an unbounded wait.
-            if p.isRunning { stop(p) } else { p.waitUntilExit() }
         }
         _ = try? Sys.mkdir(stateDir)
         try? FileIO.writeAtomically(cache, Array((works ? "works\n" : "fails\n").utf8))
         return (works, works ? "KVM" : "KVM did not boot the kernel within 15 s (it hangs on this host): software emulation (TCG)")
+    }
+
+    /// Whether the kernel's banner comes out of `pipe` while `p` runs,
+    /// within `seconds`.
+    static func bannerWithin(seconds: Double, from pipe: FileDescriptor, of p: ChildProcess) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline && p.isRunning {
+            Sys.sleep(milliseconds: 200)
+            while case .success(true) = Sys.result({ try Sys.waitReadable(pipe, timeoutMs: 0) }),
+                  let n = try? chunk.withUnsafeMutableBytes({ try pipe.read(into: $0) }), n > 0 {
+                text += chunk[0..<n]
+            }
+            if String(decoding: text, as: UTF8.self).contains("Linux version") { return true }
+        }
+        return false
     }
 
     /// A guest whose run.sh has not started thplab this long after vng
@@ -154,12 +162,12 @@ public enum VirtualMachine {
 
     /// vng does not pass SIGTERM on to qemu: every process under it is
     /// signalled, then killed if still there after 2 s.
-    static func stop(_ p: Process) {
-        let tree = [p.processIdentifier] + StatFile.descendants(of: p.processIdentifier)
+    static func stop(_ p: ChildProcess) {
+        let tree = [p.pid] + StatFile.descendants(of: p.pid)
         for pid in tree.reversed() { Sys.kill(pid, Sys.SIGTERM) }
         Sys.sleep(milliseconds: 2000)
         for pid in tree.reversed() where ProcFS.host.exists(pid) { Sys.kill(pid, Sys.SIGKILL) }
-        p.waitUntilExit()
+        p.wait()
     }
 
     /// The guest's script: thplab with `arguments`, its output and exit
@@ -203,17 +211,19 @@ public enum VirtualMachine {
         try writeScript(dir: dir, arguments: arguments + (wantJSON ? ["--json", dir + "/result.json"] : []))
         let vngArgs = vngArguments(o, kvm: kvm, dir: dir)
         let consolePath = dir + "/console"
-        guard FileManager.default.createFile(atPath: consolePath, contents: nil), let console = FileHandle(forWritingAtPath: consolePath) else {
+        let console: FileDescriptor
+        do {
+            console = try FileDescriptor.open(FilePath(consolePath), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                              permissions: [.ownerReadWrite])
+        } catch {
             throw THPLabError(.system, "cannot create the console file \(consolePath)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: which("vng")!)
-        p.arguments = vngArgs
-        p.standardOutput = console
-        p.standardError = console
-        p.standardInput = FileHandle.nullDevice
         let t0 = Date()
-        try p.run()
+        let p: ChildProcess
+        do { p = try ChildProcess(path: which("vng")!, arguments: vngArgs, output: console, errors: console) } catch {
+            try? console.close()
+            throw error
+        }
         var started = false
         var bootDeadlinePassed = false
         while p.isRunning && Date().timeIntervalSince(t0) < Double(o.timeoutSeconds) && !interrupt.isRaised {
@@ -222,7 +232,7 @@ public enum VirtualMachine {
             Sys.sleep(milliseconds: 200)
         }
         let timedOut = p.isRunning && !bootDeadlinePassed && !interrupt.isRaised
-        if p.isRunning { stop(p) } else { p.waitUntilExit() }
+        if p.isRunning { stop(p) } else { p.wait() }
         try? console.close()
         if interrupt.isRaised { throw Interrupted() }
         started = started || Sys.exists(dir + "/started")
@@ -259,6 +269,6 @@ public enum VirtualMachine {
 
     /// Single-quotes each word for sh.
     static func shellQuote(_ words: [String]) -> String {
-        words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        words.map { "'" + $0.replacing("'", with: "'\\''") + "'" }.joined(separator: " ")
     }
 }

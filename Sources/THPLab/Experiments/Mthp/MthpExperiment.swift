@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `run mthp`: multi-size THP for anonymous memory and shmem under the
 /// per-size policies asked for (or thplab's defaults), set for the run and
@@ -35,7 +35,7 @@ public struct MthpExperiment {
         guard !run.isEmpty else {
             throw THPLabError.unsupported("run mthp needs multi-size THP, which this kernel (\(kernel)) lacks: " + notes.joined(separator: "; "))
         }
-        return (run, notes.map { "this kernel (\(kernel)) has no " + $0.replacingOccurrences(of: " came with", with: ", which came with") + ": skipped" })
+        return (run, notes.map { "this kernel (\(kernel)) has no " + $0.replacing(" came with", with: ", which came with") + ": skipped" })
     }
 
     public func run(guardian: HostGuard, progress: @escaping (ExperimentProgress) -> Void) throws -> MthpResult {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Waits, within a bound, for khugepaged to collapse every extent of a
 /// region set, reading each extent's page classes every `pollMilliseconds`
@@ -84,10 +84,10 @@ extension KhugepagedWait {
     /// One line saying what the wait showed, telling "never looked" from
     /// "looked and did not collapse".
     static func verdict(_ w: KhugepagedWait) -> String {
-        let t = String(format: "%.2f", w.waitedSeconds)
+        let t = String(cFormat: "%.2f", w.waitedSeconds)
         if w.extentsCollapsed == w.extentsTotal {
-            let first = w.firstCollapseSeconds.map { String(format: "%.2f", $0) } ?? "?"
-            return "collapsed all \(w.extentsTotal) extent(s) in \(String(format: "%.2f", w.lastCollapseSeconds ?? w.waitedSeconds)) s (first after \(first) s; \(w.fullScans) full scan(s))"
+            let first = w.firstCollapseSeconds.map { String(cFormat: "%.2f", $0) } ?? "?"
+            return "collapsed all \(w.extentsTotal) extent(s) in \(String(cFormat: "%.2f", w.lastCollapseSeconds ?? w.waitedSeconds)) s (first after \(first) s; \(w.fullScans) full scan(s))"
         }
         let partial = w.extentsCollapsed > 0 ? "collapsed \(w.extentsCollapsed) of \(w.extentsTotal) extent(s)" : "collapsed nothing"
         switch w.visited {

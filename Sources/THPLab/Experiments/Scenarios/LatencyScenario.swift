@@ -26,7 +26,7 @@ struct LatencyScenario: RegionScenario {
             return (v, t)
         }.sorted { falling ? $0.0 > $1.0 : $0.0 < $1.0 }
         let held = ordered.count == points.count && zip(ordered, ordered.dropFirst()).allSatisfy { $0.1 >= $1.1 }
-        let figures = ordered.map { "\($0.0): \(String(format: "%.1f", $0.1)) ms" }.joined(separator: ", ")
+        let figures = ordered.map { "\($0.0): \(String(cFormat: "%.1f", $0.1)) ms" }.joined(separator: ", ")
         return [SweepCheck(name: "latency ordering", held: held,
                            detail: "time to full coverage by \(name): \(figures)" + (ordered.count == points.count ? "" : " (some points never reached full coverage)"))]
     }

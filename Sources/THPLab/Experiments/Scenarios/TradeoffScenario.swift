@@ -48,7 +48,7 @@ struct TradeoffScenario: RegionScenario {
         var notes: [String] = []
         let idle = timed.filter { $0.collapsed == 0 }.compactMap(\.speedup)
         if let lo = idle.min(), let hi = idle.max() {
-            notes.append(String(format: "where nothing collapsed the chase still moved %.2fx to %.2fx between before and after: that is this machine's noise, so a speedup inside that range means nothing", lo, hi))
+            notes.append(String(cFormat: "where nothing collapsed the chase still moved %.2fx to %.2fx between before and after: that is this machine's noise, so a speedup inside that range means nothing", lo, hi))
         }
         let hypervisor = Sys.hypervisorSignature()
         guard !hypervisor.isEmpty else { return notes }
@@ -58,7 +58,7 @@ struct TradeoffScenario: RegionScenario {
             return (t, lo, hi)
         }.sorted { $0.0 < $1.0 }
         guard !spread.isEmpty else { return notes }
-        let ranges = spread.map { String(format: "%d touched: %.0f to %.0f ns", $0.0, $0.1, $0.2) }.joined(separator: "; ")
+        let ranges = spread.map { String(cFormat: "%d touched: %.0f to %.0f ns", $0.0, $0.1, $0.2) }.joined(separator: "; ")
         notes.append("under a hypervisor (CPUID \(hypervisor)) the small-page chase itself varied from point to point (\(ranges)): each point is a fresh region, and the host's backing of it counts too, which no guest can see. Compare the speedup within a point (the same region before and after), not the times across points; on bare metal there is no host backing to vary")
         return notes
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The pieces of thplab's self-contained HTML: escaping (every name from
 /// the system goes through `escape`), the page with its inline CSS, tables,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `run benefit` as HTML: the states' table, and what it comes to.
 enum HTMLBenefit {
@@ -16,8 +16,8 @@ enum HTMLBenefit {
             let times = [BenefitTextReport.figure(st.chase), BenefitTextReport.speedup(st.chaseSpeedup, st.chaseMeasurable),
                          BenefitTextReport.figure(st.stream), BenefitTextReport.speedup(st.streamSpeedup, st.streamMeasurable)]
             var counters: [String] = []
-            if misses { counters.append(st.dtlbMissesPerLoad.map { String(format: "%.2f", $0) } ?? "-") }
-            if walks { counters.append(st.walkCyclesPerLoad.map { String(format: "%.1f", $0) } ?? "-") }
+            if misses { counters.append(st.dtlbMissesPerLoad.map { String(cFormat: "%.2f", $0) } ?? "-") }
+            if walks { counters.append(st.walkCyclesPerLoad.map { String(cFormat: "%.1f", $0) } ?? "-") }
             return [HTML.escape(st.state.rawValue), pages] + times.map(HTML.escape) + counters + [HTML.escape(st.how)]
         })
         s += "<p>" + BenefitTextReport.conclusion(r).map(HTML.escape).joined(separator: "<br>") + "</p>"

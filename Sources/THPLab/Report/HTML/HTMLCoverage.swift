@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `snapshot`, `diff` and `watch` as HTML sections.
 enum HTMLCoverage {
@@ -114,7 +114,7 @@ enum HTMLCoverage {
         var s = "<h2>watch pid \(w.pid) \(HTML.escape(w.comm))</h2>"
         s += HTML.facts([("kernel", w.kernelRelease), ("interval", "\(w.intervalMs) ms"), ("samples", "\(w.samples.count)"),
                          ("ended", w.ended), ("method", w.method)])
-        let t = w.samples.map { String(format: "%.2f", $0.t) }
+        let t = w.samples.map { String(cFormat: "%.2f", $0.t) }
         s += LineChart(title: "PMD coverage over time", xLabel: "time (s)", yLabel: "PMD-mapped (% of resident)",
                        series: [.init(name: "coverage", points: zip(t, w.samples).map { ($0, $1.coveragePercent) })], yMax: 100,
                        numericX: true).svg()

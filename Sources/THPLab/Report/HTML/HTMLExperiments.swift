@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `run retract` and `run collapse|sparse|latency|swap` as HTML sections.
 enum HTMLExperiments {
@@ -77,8 +77,8 @@ enum HTMLExperiments {
                                          ("PMD coverage after", "\(SnapshotTextReport.format1(r.coveragePercent)) %")]
         if let w = r.khugepaged { facts.append(("khugepaged", w.verdict)) }
         if let l = r.latency {
-            facts.append(("latency (\(l.source))", String(format: "median %.3f ms, min %.3f ms, max %.3f ms", l.medianMs, l.minMs, l.maxMs)
-                          + (l.fullCoverageMs.map { String(format: ", full coverage after %.3f ms", $0) } ?? "")))
+            facts.append(("latency (\(l.source))", String(cFormat: "median %.3f ms, min %.3f ms, max %.3f ms", l.medianMs, l.minMs, l.maxMs)
+                          + (l.fullCoverageMs.map { String(cFormat: ", full coverage after %.3f ms", $0) } ?? "")))
         }
         let inForce = r.knobsInForce.filter { $0.key.hasPrefix("khugepaged/") }.sorted { $0.key < $1.key }
         facts.append(("knobs in force", inForce.map { "\($0.key.dropFirst(11))=\($0.value)" }.joined(separator: ", ")))
@@ -93,7 +93,7 @@ enum HTMLExperiments {
         s += HTML.table(["pid", "extent", "present", "collapsed", "latency"] + (nodes ? ["nodes before → after"] : []) + ["why"], r.extents.map { e in
             ["\(e.pid)", HTML.hex(e.start), "\(e.presentPages)",
              e.collapsed ? "<span class=\"ok\">yes</span>" : "no" + (e.errnoName.map { " (\(HTML.escape($0)))" } ?? ""),
-             e.latencyMs.map { String(format: "%.3f ms", $0) } ?? "-"]
+             e.latencyMs.map { String(cFormat: "%.3f ms", $0) } ?? "-"]
                 + (nodes ? [RegionTextReport.nodeText(e.nodesBefore) + " → " + RegionTextReport.nodeText(e.nodesAfter)] : [])
                 + [reasonCell(e.diagnosis)]
         })

@@ -30,7 +30,7 @@ extension HTMLExperiments {
                 for st in p.steps where st.memory == m && st.phase == .fault {
                     for (k, v) in MthpSteps.unkeyed(st.seen) { pages[k, default: 0] += v }
                 }
-                return (p.knobs.sorted { $0.key < $1.key }.map { "\($0.key.replacingOccurrences(of: "hugepages-", with: ""))=\($0.value)" }.joined(separator: " "), pages)
+                return (p.knobs.sorted { $0.key < $1.key }.map { "\($0.key.replacing("hugepages-", with: ""))=\($0.value)" }.joined(separator: " "), pages)
             }).svg()
         }
         s += HTML.table(["check", "held", "detail"], r.checks.map { [HTML.escape($0.name), HTML.verdict($0.held), HTML.escape($0.detail)] })

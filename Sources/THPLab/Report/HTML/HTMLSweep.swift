@@ -44,7 +44,7 @@ enum HTMLSweep {
                         + (benefit ? ["added per extent", "chase ns before -> after", "speedup (~: not measurable)", "net of the control"] : []) + ["ok"],
                         r.points.map { p in
             r.axes.map { HTML.escape(p.knobs[$0.name] ?? "-") } + ["\(p.collapsed)/\(p.total)", "\(p.expectedCollapsed)",
-                p.fullCoverageMs.map { String(format: "%.1f ms", $0) } ?? "-"]
+                p.fullCoverageMs.map { String(cFormat: "%.1f ms", $0) } ?? "-"]
                 + (bloat ? [p.bloat.map { FolioSizes.kB($0.addedKB) } ?? "-", p.bloat?.returnedKB.map { FolioSizes.kB($0) } ?? "-",
                             p.bloat.map { "\($0.split) (\($0.expectedSplit))" } ?? "-"] : [])
                 + (benefit ? SweepTextReport.benefitColumns(p.benefit).map(HTML.escape) : [])
@@ -70,7 +70,7 @@ enum HTMLSweep {
         let series = byTouched.keys.sorted().map { t -> LineChart.Series in
             let sorted = byTouched[t]!.sorted { $0.benefit!.addedKB < $1.benefit!.addedKB }
             return LineChart.Series(name: "touched \(t)/512", points: sorted.map { p in
-                (String(format: "%.2f", Double(p.benefit!.addedPerExtentKB) / 1024), p.benefit!.speedup)
+                (String(cFormat: "%.2f", Double(p.benefit!.addedPerExtentKB) / 1024), p.benefit!.speedup)
             }, labels: sorted.map(label))
         }
         var s = LineChart(title: "Speedup bought against memory added", xLabel: "memory the collapse added per 2 MiB extent (MiB)",
@@ -91,7 +91,7 @@ enum HTMLSweep {
         let series = byTouched.keys.sorted().map { t -> LineChart.Series in
             let sorted = byTouched[t]!.sorted { $0.bloat!.addedKB < $1.bloat!.addedKB }
             return LineChart.Series(name: "touched \(t)/512", points: sorted.map { p in
-                (String(format: "%.2f", Double(p.bloat!.addedKB) / 1024), p.coveragePercent)
+                (String(cFormat: "%.2f", Double(p.bloat!.addedKB) / 1024), p.coveragePercent)
             })
         }
         var s = LineChart(title: "Coverage won against memory added", xLabel: "zeros made resident by the collapse (MiB)",

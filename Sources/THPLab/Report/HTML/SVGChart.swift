@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import FoundationEssentials
 
 /// A line chart as inline SVG: labelled axes with units, ticks, one line
 /// (with its points) per series, a legend. X is numeric when asked and
@@ -141,7 +142,7 @@ struct LineChart {
 
     static func format(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
-        return String(format: abs(v) < 10 ? "%.2f" : "%.1f", v)
+        return String(cFormat: abs(v) < 10 ? "%.2f" : "%.1f", v)
     }
 }
 

@@ -1,0 +1,47 @@
+import SystemPackage
+
+/// A program thplab starts and waits for: its input is /dev/null, its
+/// output and errors go to the descriptors given.
+final class ChildProcess {
+    let pid: Int32
+    private var ended: Sys.ChildStatus?
+
+    /// Starts `path` with `arguments`. The corresponding C function is `posix_spawn`.
+    init(path: String, arguments: [String], output: FileDescriptor, errors: FileDescriptor) throws {
+        let null = try FileDescriptor.open("/dev/null", .readOnly, options: .closeOnExec)
+        defer { try? null.close() }
+        do {
+            pid = try Sys.spawn(path: path, arguments: arguments,
+                                fdMap: [(null.rawValue, 0), (output.rawValue, 1), (errors.rawValue, 2)])
+        } catch {
+            throw THPLabError.system("cannot run \(path)", error)
+        }
+    }
+
+    /// Whether it still runs; reaps it once it has ended.
+    var isRunning: Bool {
+        if ended != nil { return false }
+        ended = try? Sys.waitpid(pid, block: false)
+        return ended == nil
+    }
+
+    /// Waits for it to end.
+    @discardableResult
+    func wait() -> Sys.ChildStatus {
+        while ended == nil {
+            do { ended = try Sys.waitpid(pid, block: true) } catch {
+                // ECHILD: reaped elsewhere; nothing more can be known.
+                ended = .exited(-1)
+            }
+        }
+        return ended!
+    }
+
+    /// Its exit code, or the signal that ended it (waits for it to end).
+    var terminationStatus: Int32 {
+        switch wait() {
+        case .exited(let code): return code
+        case .signaled(let signal): return signal
+        }
+    }
+}
