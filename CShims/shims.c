@@ -150,7 +150,7 @@ static int default_signals(posix_spawnattr_t *attr) {
 }
 
 int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
-                 const int *fd_map, int fd_count) {
+                 const int *fd_map, int fd_count, int new_group) {
     posix_spawn_file_actions_t actions;
     int rc = posix_spawn_file_actions_init(&actions);
     if (rc != 0) return rc;
@@ -160,6 +160,13 @@ int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
     }
     posix_spawnattr_t attr;
     rc = default_signals(&attr);
+    if (rc == 0 && new_group) {
+        // A process group of its own: a terminal's ^C reaches thplab
+        // alone, which then stops the child's whole tree in order.
+        rc = posix_spawnattr_setpgroup(&attr, 0);
+        if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+        if (rc != 0) posix_spawnattr_destroy(&attr);
+    }
     if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
     extern char **environ;
     rc = posix_spawn(pid, path, &actions, &attr, argv, environ);

@@ -43,10 +43,11 @@ int cshims_madvise(void *addr, size_t length, int advice);
 
 /// Spawns `path` with `argv` (NULL-terminated). `fd_map` holds `fd_count`
 /// pairs (from, to): each `from` is dup2'd onto `to` in the child, all other
-/// descriptors keep their close-on-exec flag. Returns 0 and sets *pid, or an
+/// descriptors keep their close-on-exec flag. `new_group` non-zero: the
+/// child leads a process group of its own. Returns 0 and sets *pid, or an
 /// errno value.
 int cshims_spawn(pid_t *pid, const char *path, char *const argv[],
-                 const int *fd_map, int fd_count);
+                 const int *fd_map, int fd_count, int new_group);
 
 /// posix_spawnp: like cshims_spawn, but `file` is looked up in PATH, and
 /// the child keeps every descriptor and the parent's signal mask reset.

@@ -1,7 +1,9 @@
 import SystemPackage
 
 /// A program thplab starts and waits for: its input is /dev/null, its
-/// output and errors go to the descriptors given.
+/// output and errors go to the descriptors given. It leads a process group
+/// of its own, so that a terminal's ^C reaches thplab alone, which stops it
+/// (and, for a guest, every process under it) in order.
 final class ChildProcess {
     let pid: Int32
     private var ended: Sys.ChildStatus?
@@ -12,7 +14,7 @@ final class ChildProcess {
         defer { try? null.close() }
         do {
             pid = try Sys.spawn(path: path, arguments: arguments,
-                                fdMap: [(null.rawValue, 0), (output.rawValue, 1), (errors.rawValue, 2)])
+                                fdMap: [(null.rawValue, 0), (output.rawValue, 1), (errors.rawValue, 2)], newGroup: true)
         } catch {
             throw THPLabError.system("cannot run \(path)", error)
         }

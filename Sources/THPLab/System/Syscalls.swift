@@ -137,8 +137,9 @@ enum Sys {
 
 
     /// posix_spawn of `path` with `arguments`; `fdMap` pairs (from, to) are
-    /// dup2'd in the child. The child starts with default signal handling.
-    static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)]) throws(Errno) -> Int32 {
+    /// dup2'd in the child. The child starts with default signal handling,
+    /// in a process group of its own when `newGroup`.
+    static func spawn(path: String, arguments: [String], fdMap: [(Int32, Int32)], newGroup: Bool = false) throws(Errno) -> Int32 {
         var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
         cArgs.append(nil)
         defer { for p in cArgs { free(p) } }
@@ -157,7 +158,7 @@ enum Sys {
         let flat = zip(high, fdMap).flatMap { [$0, $1.1] }
         var pid: pid_t = 0
         let rc = flat.withUnsafeBufferPointer { buf in
-            cshims_spawn(&pid, path, cArgs, buf.baseAddress, Int32(fdMap.count))
+            cshims_spawn(&pid, path, cArgs, buf.baseAddress, Int32(fdMap.count), newGroup ? 1 : 0)
         }
         if rc != 0 { throw Errno(rawValue: rc) }
         return pid
