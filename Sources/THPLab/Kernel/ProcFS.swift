@@ -35,7 +35,14 @@ public struct ProcFS: Sendable {
             switch e.errno {
             case .noSuchFileOrDirectory?, .noSuchProcess?: throw THPLabError.usage("no process \(pid)")
             case .permissionDenied?, .notPermitted?:
-                throw THPLabError.unsupported("may not read \(path(pid, "maps")): another user's process needs root")
+                guard Sys.effectiveUID == 0 else {
+                    throw THPLabError.unsupported("may not read \(path(pid, "maps")): another user's process needs root (sudo thplab ...)")
+                }
+                // Root and still refused: the kernel's ptrace-read check
+                // failed for another reason than the user.
+                throw THPLabError.unsupported("may not read \(path(pid, "maps")) even as root: the kernel refuses this process's "
+                    + "memory map (a process of another user namespace, or one a security module such as Yama or an LSM protects); "
+                    + "thplab cannot look at it")
             default: throw e
             }
         }
