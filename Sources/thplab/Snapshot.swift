@@ -86,27 +86,18 @@ struct SnapshotRequest: Equatable {
     var view: SnapshotTextReport.Options
     var output: OutputRequest
 
-    init(targets: [ProcessTarget], system: Bool, pages: Bool, numa: Bool?, objects: Bool,
-         view: SnapshotTextReport.Options, output: OutputRequest) {
-        self.targets = targets
-        self.system = system
-        self.pages = pages
-        self.numa = numa
-        self.objects = objects
-        self.view = view
-        self.output = output
+    func run() throws {
+        let s = try SnapshotTaker.take(targets: targets, system: system, withPages: pages, numa: numa, objects: objects)
+        try output.emit(s) { SnapshotTextReport.render(s, view) }
     }
+}
 
+extension SnapshotRequest {
     init(_ c: Snapshot) {
         var list = c.target.targets
         if c.includeSelf { list.append(.pid(ThisProcess.pid)) }
         self.init(targets: list, system: c.system || list.isEmpty, pages: c.pages, numa: c.numa, objects: c.objects,
                   view: .init(allVMAs: c.allVmas, extents: c.extents || c.pages, top: c.top, small: c.small, vmas: c.vmas),
                   output: c.output.request)
-    }
-
-    func run() throws {
-        let s = try SnapshotTaker.take(targets: targets, system: system, withPages: pages, numa: numa, objects: objects)
-        try output.emit(s) { SnapshotTextReport.render(s, view) }
     }
 }

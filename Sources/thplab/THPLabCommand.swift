@@ -24,10 +24,10 @@ struct THPLabCommand: ParsableCommand {
 
     static func main() {
         if let request = QuickSnapshotArguments.parse(Array(CommandLine.arguments.dropFirst())) {
-            run { try request.run() }
+            execute { try request.run() }
             return
         }
-        run {
+        execute {
             var command = try parseAsRoot()
             if let c = command as? NeedsRoot { try HostChecks.requireRoot(c.rootReason) }
             if let c = command as? NoCSVForm {
@@ -38,7 +38,7 @@ struct THPLabCommand: ParsableCommand {
     }
 
     /// Runs a command to its end, through the exit codes the discussion lists.
-    static func run(_ body: () throws -> Void) {
+    static func execute(_ body: () throws -> Void) {
         do {
             try body()
             HostGuard.waitIfInterrupted()

@@ -23,7 +23,10 @@ final class ChildProcess {
     /// Whether it still runs; reaps it once it has ended.
     var isRunning: Bool {
         if ended != nil { return false }
-        ended = try? Sys.waitpid(pid, block: false)
+        do { ended = try Sys.waitpid(pid, block: false) } catch {
+            // ECHILD: reaped elsewhere, so not running; nothing more can be known.
+            ended = .exited(-1)
+        }
         return ended == nil
     }
 
