@@ -1,4 +1,3 @@
-import FoundationEssentials
 import THPLab
 
 /// The one live line of `run`, `sweep` and `watch`: rewritten in place when

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `thplab explain`: for any processes, what the kernel's rules say about
 /// huge pages, ranked by the memory each blocker holds back, without

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Compares two snapshots: processes by pid, VMAs by backing identity
 /// (device, inode, offset, name) and range.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Why one extent ended as it did: its events, the last scan result, and
 /// the reason in words. `inferred` marks a reason no event gave: one taken

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `thplab battery`: everything thplab knows how to run, each with its
 /// defaults, one after another on this kernel, each a child thplab that

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `thplab sweep`: a region scenario at every combination of knob values,
 /// each run `repeat` times from a fresh region, the knobs put back after

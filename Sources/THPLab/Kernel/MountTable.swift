@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// /proc/mounts: which filesystem a path is on and its options.
 public enum MountTable {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One line of a tracefs `trace` file, cut into its header (task, pid,
 /// timestamp, event) and its `key=value` fields. The keys come from the

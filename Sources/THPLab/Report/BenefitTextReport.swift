@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `run benefit` as text: one row per state, and what it comes to.
 public enum BenefitTextReport {

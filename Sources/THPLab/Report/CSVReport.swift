@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Sweeps, watch timelines and snapshots as CSV (RFC 4180 quoting); run
 /// results and diffs as their per-size counter table; `run mthp` and its

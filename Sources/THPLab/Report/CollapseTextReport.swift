@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `thplab collapse` as text: the summary line, one line per skip reason,
 /// the attempts that did not end PMD-mapped (grouped by cause), the diff.

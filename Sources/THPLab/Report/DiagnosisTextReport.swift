@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The per-extent reasons and event sequences, and the tracepoint summary,
 /// as text: shared by every experiment's report.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `run mthp` as text: one table per memory (step, VMA, folios before and
 /// after, the model's verdict, the per-size counters that moved), why the

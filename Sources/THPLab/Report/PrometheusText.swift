@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The Prometheus text exposition format (version 0.0.4, which Prometheus,
 /// node_exporter's textfile collector and `promtool check metrics` read):

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One VMA before and after.
 public struct VmaDiff: Codable, Equatable, Sendable {

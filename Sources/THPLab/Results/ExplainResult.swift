@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Why one VMA is or is not on huge pages, and what would stop a collapse.
 public struct VmaExplanation: Codable, Sendable {

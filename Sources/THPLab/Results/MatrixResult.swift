@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `thplab matrix`: one thplab command on several kernels (and the host),
 /// side by side, behaviour row by behaviour row.

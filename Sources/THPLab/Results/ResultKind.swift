@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// What a result is. Every result's JSON says it in `kind`, beside
 /// `schema_version`: the envelope, written once, around each typed body.

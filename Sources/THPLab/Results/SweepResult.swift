@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One knob and the values a sweep tries.
 public struct SweepAxis: Codable, Equatable, Sendable {

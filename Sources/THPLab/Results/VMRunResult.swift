@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One boot of a guest: how long it took, and how it died if it did not
 /// bring back thplab's exit code.

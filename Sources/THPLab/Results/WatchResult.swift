@@ -1,4 +1,3 @@
-import FoundationEssentials
 import SystemPackage
 
 /// One point of a `watch` timeline.

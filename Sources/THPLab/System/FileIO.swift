@@ -1,5 +1,4 @@
 import Dispatch
-import FoundationEssentials
 import SystemPackage
 
 /// Reading and writing the small text files of /proc and /sys.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `run mthp`: multi-size THP for anonymous memory and shmem under the
 /// per-size policies asked for (or thplab's defaults), set for the run and

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Waits, within a bound, for khugepaged to collapse every extent of a
 /// region set, reading each extent's page classes every `pollMilliseconds`

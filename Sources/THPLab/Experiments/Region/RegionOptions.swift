@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The scenarios that tune khugepaged, on one region of `extents` 2 MiB
 /// extents with `present` of each extent's 512 pages faulted in:

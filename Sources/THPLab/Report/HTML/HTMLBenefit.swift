@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `run benefit` as HTML: the states' table, and what it comes to.
 enum HTMLBenefit {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// `run retract` and `run collapse|sparse|latency|swap` as HTML sections.
 enum HTMLExperiments {

@@ -1,5 +1,4 @@
 import Glibc
-import FoundationEssentials
 
 /// A line chart as inline SVG: labelled axes with units, ticks, one line
 /// (with its points) per series, a legend. X is numeric when asked and
