@@ -90,15 +90,16 @@ const uint64_t cshims_PAGE_IS_HUGE = PAGE_IS_HUGE;
 
 _Static_assert(sizeof(struct cshims_page_region) == 24, "page_region is three u64");
 
-long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t anyof_mask,
-                         uint64_t return_mask, struct cshims_page_region *vec, uint64_t vec_len,
-                         uint64_t *walk_end) {
+long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t inverted_mask,
+                         uint64_t anyof_mask, uint64_t return_mask, struct cshims_page_region *vec,
+                         uint64_t vec_len, uint64_t *walk_end) {
     struct pm_scan_arg arg = {
         .size = sizeof(arg),
         .start = start,
         .end = end,
         .vec = (uint64_t)(uintptr_t)vec,
         .vec_len = vec_len,
+        .category_inverted = inverted_mask,
         .category_anyof_mask = anyof_mask,
         .return_mask = return_mask,
     };

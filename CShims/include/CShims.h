@@ -112,13 +112,15 @@ extern const uint64_t cshims_PAGE_IS_SWAPPED;
 extern const uint64_t cshims_PAGE_IS_PFNZERO;
 extern const uint64_t cshims_PAGE_IS_HUGE;
 
-/// ioctl(pagemap_fd, PAGEMAP_SCAN) over [start, end): ranges with any of
-/// `anyof_mask`, reporting `return_mask` categories, at most `vec_len` of
-/// them into `vec`. Returns the number of ranges (and the address the walk
-/// stopped at in *walk_end) or -1 with errno set (ENOTTY: no PAGEMAP_SCAN).
-long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t anyof_mask,
-                         uint64_t return_mask, struct cshims_page_region *vec, uint64_t vec_len,
-                         uint64_t *walk_end);
+/// ioctl(pagemap_fd, PAGEMAP_SCAN) over [start, end): ranges of pages
+/// whose categories, with the `inverted_mask` bits flipped, have any of
+/// `anyof_mask` (every page where it is 0), reporting their `return_mask`
+/// categories (not flipped), at most `vec_len` of them into `vec`. Returns
+/// the number of ranges (and the address the walk stopped at in *walk_end)
+/// or -1 with errno set (ENOTTY: no PAGEMAP_SCAN).
+long cshims_pagemap_scan(int pagemap_fd, uint64_t start, uint64_t end, uint64_t inverted_mask,
+                         uint64_t anyof_mask, uint64_t return_mask, struct cshims_page_region *vec,
+                         uint64_t vec_len, uint64_t *walk_end);
 
 /// userfaultfd(2) with write-protect armed over [addr, addr+len) of a
 /// shmem mapping (UFFD_FEATURE_WP_HUGETLBFS_SHMEM, UFFDIO_REGISTER_MODE_WP,

@@ -6,8 +6,9 @@ struct Watch: ParsableCommand {
         commandName: "watch",
         abstract: "Follow a process's THP coverage over time as a timeline.",
         discussion: """
-            Every tick reads the VMA list and one PAGEMAP_SCAN walk (PMD-mapped, resident, swapped); \
-            the first and last samples (and every --full-every-th, if given) also classify every page \
+            Every tick reads the VMA list and walks each VMA with PAGEMAP_SCAN (PMD-mapped, resident, \
+            swapped), asking only for what is not a present small page, so that a process of small \
+            pages costs the kernel half as much; the first and last samples (and every --full-every-th, if given) also classify every page \
             (pte-thp, mthp, small) as snapshot does, which costs a full page-table and kpageflags read. \
             Updates one line in place on a terminal, prints plain lines otherwise. Ctrl-C ends it and \
             still writes --json. With a target of several processes (--comm, --cgroup, --all, or \

@@ -187,6 +187,66 @@ extension KernelSuite {
         withExtendedLifetime(c) {}
     }
 
+    /// `watch` counts small pages from the silence of a walk that reports
+    /// everything else; on a still process it must count what the walk
+    /// that reports every present page counts, range by range: PMD-mapped,
+    /// PTE-mapped THP, small, a range with holes, and [vvar] (VM_PFNMAP,
+    /// which the walk skips); then a sleeping process, whole.
+    @Test func watchCountsWhatThePositiveWalkCounts() throws {
+        try #require(KernelGate.available)
+        let c = try Classes()
+        let huge = Self.huge
+        let holesFd = try Sys.memfdCreate(name: "thplab-test-holes")
+        defer { try? holesFd.close() }
+        try Sys.ftruncate(holesFd, size: Int64(huge))
+        let holes = try MappedRegion(fd: holesFd, length: huge, fileOffset: 0, shared: true)
+        for page in stride(from: 0, to: huge, by: 2 * Sys.pageSize) { holes.writePages(offset: page, length: Sys.pageSize) }
+        let pagemap = try FileDescriptor.open("/proc/self/pagemap", .readOnly)
+        defer { try? pagemap.close() }
+        func both(_ start: UInt, _ end: UInt) throws -> (Residency, Residency) {
+            (try PagemapScan.residency(fd: pagemap, start: UInt64(start), end: UInt64(end)),
+             try PagemapScan.residency(fd: pagemap, start: UInt64(start), end: UInt64(end), positive: true))
+        }
+        let kb = huge / 1024
+        // What each range was made to hold (see Classes): resident kB, PMD-mapped kB.
+        let made: [(String, MappedRegion, Int, Int)] = [("pmd-mapped shmem", c.pmdShmem, kb, kb), ("pte-mapped THP", c.pteThp, kb, 0),
+                                                        ("small shmem", c.small, kb, 0), ("every other page", holes, kb / 2, 0)]
+        for (name, region, resident, pmd) in made {
+            let (silent, positive) = try both(region.start, region.start + UInt(region.length))
+            #expect(silent == positive, "\(name)")
+            #expect(positive == Residency(residentKB: resident, pmdKB: pmd), "\(name)")
+        }
+        let (anonSilent, anonPositive) = try both(c.anonThp, c.anonThp + UInt(huge))
+        #expect(anonSilent == anonPositive && anonPositive.residentKB == kb)
+        let maps = try #require(ProcFS.host.read(getpid(), "maps"))
+        let vvar = try #require(maps.split(separator: "\n").compactMap { SmapsParser.parseHeader($0) }.first { $0.name == "[vvar]" })
+        let (vvarSilent, vvarPositive) = try both(vvar.start, vvar.end)
+        #expect(vvarSilent == vvarPositive && vvarPositive == Residency(), "[vvar] is not walked, so nothing of it is resident")
+
+        let sleeper = try Sys.spawnCommand(["/bin/sleep", "60"])
+        defer { kill(sleeper, SIGKILL); _ = try? Sys.waitpid(sleeper, block: true) }
+        // Asleep: past exec and the loader, its pages stay as they are.
+        let asleep = Loopback.waitFor(10, every: 0.05) { () -> Bool? in
+            let stat = ProcFS.host.read(sleeper, "stat") ?? ""
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+            return state == "S" && (ProcFS.host.read(sleeper, "wchan") ?? "").contains("nanosleep") ? true : nil
+        }
+        try #require(asleep == true, "sleep never went to sleep")
+        let watcher = try Watcher(pid: sleeper, intervalMs: 100, fullEvery: 0)
+        let sample = try #require(watcher.quickSample(t: 0))
+        let childMaps = try #require(ProcFS.host.read(sleeper, "maps"))
+        let childPagemap = try FileDescriptor.open("/proc/\(sleeper)/pagemap", .readOnly)
+        defer { try? childPagemap.close() }
+        var positive = Residency()
+        for v in Watcher.vmas(childMaps) {
+            positive += try PagemapScan.residency(fd: childPagemap, start: v.start, end: v.end, positive: true)
+        }
+        #expect(sample.residentKB == positive.residentKB && sample.pmdKB == positive.pmdKB && sample.swappedKB == positive.swappedKB,
+                "watch \(sample), every present page \(positive)")
+        #expect(positive.residentKB > 0)
+        withExtendedLifetime(c) {}
+    }
+
     @Test func withoutCapSysAdminSnapshotSaysPfnsAreHidden() throws {
         try #require(KernelGate.available)
         let c = try Classes()

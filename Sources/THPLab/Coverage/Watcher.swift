@@ -4,9 +4,9 @@ import FoundationEssentials
 import SystemPackage
 
 /// Follows one process's THP coverage over time. Each tick is cheap: the
-/// VMA list from /proc/PID/maps and one PAGEMAP_SCAN walk (PMD-mapped,
-/// resident and swapped pages), or smaps_rollup where the kernel has no
-/// PAGEMAP_SCAN. The first and the last sample, and every `fullEvery`-th
+/// VMA list from /proc/PID/maps and one PAGEMAP_SCAN walk of each VMA
+/// (PMD-mapped, resident and swapped pages), or smaps_rollup where the
+/// kernel has no PAGEMAP_SCAN. The first and the last sample, and every `fullEvery`-th
 /// one if asked, also classify every page as `snapshot` does.
 public final class Watcher {
     public let pid: Int32
@@ -49,28 +49,77 @@ public final class Watcher {
     public func quickSample(t: Double) -> WatchSample? {
         // An empty map: the process exited (a zombie) or is a kernel thread.
         guard let maps = proc.read(pid, "maps"), !maps.isEmpty else { return nil }
-        var resident = 0, pmd = 0, swapped = 0
+        var total = Residency()
         if useScan {
-            for line in maps.split(separator: "\n") {
-                guard let v = SmapsParser.parseHeader(line), v.name != "[vsyscall]" else { continue }
-                do {
-                    try PagemapScan.forEach(fd: pagemap, start: UInt64(v.start), end: UInt64(v.end)) { r in
-                        let kb = Int(r.end - r.start) / 1024
-                        if r.isPresent { resident += kb; if r.isHuge { pmd += kb } } else if r.isSwapped { swapped += kb }
-                    }
-                } catch {
-                    if !proc.exists(pid) { return nil }
-                }
-            }
+            guard let walked = walk(maps) else { return nil }
+            total = walked
         } else {
             guard let rollup = proc.read(pid, "smaps_rollup") else { return nil }
             let e = SmapsParser.parse(rollup).first
-            resident = e?.rssKB ?? 0
-            pmd = e?.pmdMappedKB ?? 0
-            swapped = e?.kb("Swap") ?? 0
+            total = Residency(residentKB: e?.rssKB ?? 0, pmdKB: e?.pmdMappedKB ?? 0, swappedKB: e?.kb("Swap") ?? 0)
         }
-        let cov = resident == 0 ? 0 : (Double(pmd) * 1000 / Double(resident)).rounded() / 10
-        return WatchSample(t: t, residentKB: resident, pmdKB: pmd, swappedKB: swapped, coveragePercent: cov, classesKB: nil)
+        let cov = total.residentKB == 0 ? 0 : (Double(total.pmdKB) * 1000 / Double(total.residentKB)).rounded() / 10
+        return WatchSample(t: t, residentKB: total.residentKB, pmdKB: total.pmdKB, swappedKB: total.swappedKB,
+                           coveragePercent: cov, classesKB: nil)
+    }
+
+    /// A VMA of the list: its line, which names it whole, and its range.
+    struct Vma {
+        var line: Substring
+        var start: UInt64
+        var end: UInt64
+    }
+
+    static func vmas(_ maps: String) -> [Vma] {
+        maps.split(separator: "\n").compactMap { line in
+            guard let v = SmapsParser.parseHeader(line), v.name != "[vsyscall]" else { return nil }
+            return Vma(line: line, start: UInt64(v.start), end: UInt64(v.end))
+        }
+    }
+
+    /// Residency of every VMA of `maps`, by the walk that skips present
+    /// small pages, then the VMA list read again: a VMA not the same in
+    /// both (mapped, unmapped, moved, split or merged meanwhile) is walked
+    /// again by the positive walk, which silence cannot mislead. One case
+    /// is left: a VMA unmapped during its walk and mapped again the same
+    /// before the second read; the probe of a silent range narrows it to
+    /// the microseconds between the walk and the probe. Nil when the
+    /// process is gone.
+    private func walk(_ maps: String) -> Residency? {
+        func residency(_ v: Vma, positive: Bool) -> Residency? {
+            do { return try PagemapScan.residency(fd: pagemap, start: v.start, end: v.end, positive: positive) } catch {
+                return proc.exists(pid) ? Residency() : nil
+            }
+        }
+        let before = Self.vmas(maps)
+        var tallies: [Residency] = []
+        tallies.reserveCapacity(before.count)
+        for v in before {
+            guard let r = residency(v, positive: false) else { return nil }
+            tallies.append(r)
+        }
+        guard let again = proc.read(pid, "maps"), !again.isEmpty else { return nil }
+        if again == maps { return tallies.reduce(into: Residency()) { $0 += $1 } }
+        return Self.reconcile(before: before, tallies: tallies, after: Self.vmas(again)) { residency($0, positive: true) }
+    }
+
+    /// The residency of the VMAs of `after`: each found the same in `before`
+    /// (by its whole line) counts its tally there, the others what `walk`
+    /// says of them (nil: the process is gone). Both lists are in address
+    /// order, as /proc/PID/maps gives them.
+    static func reconcile(before: [Vma], tallies: [Residency], after: [Vma], walk: (Vma) -> Residency?) -> Residency? {
+        var total = Residency()
+        var i = 0
+        for v in after {
+            while i < before.count && before[i].start < v.start { i += 1 }
+            if i < before.count && before[i].line == v.line {
+                total += tallies[i]
+            } else {
+                guard let r = walk(v) else { return nil }
+                total += r
+            }
+        }
+        return total
     }
 
     /// Calls `sample(t, tick)` every `intervalMs` (t in seconds since `t0`,

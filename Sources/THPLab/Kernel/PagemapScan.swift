@@ -21,21 +21,40 @@ public enum PagemapScan {
         public var isFile: Bool { categories & PagemapScan.file != 0 }
     }
 
-    /// What thplab asks the walk to report: present, swapped and PMD-mapped.
-    /// Not PAGE_IS_FILE: it makes the kernel look up the page of every PTE.
-    public static let defaultReturnMask = present | swapped | huge
+    /// Which pages a walk reports and what it says of them: pages whose
+    /// categories, with `inverted` flipped, have any of `anyOf` (every page
+    /// where it is 0), with their `returnMask` categories (not flipped).
+    public struct Query: Equatable, Sendable {
+        public var inverted: UInt64 = 0
+        public var anyOf: UInt64
+        public var returnMask: UInt64
+    }
 
-    /// Every present or swapped range of [start, end), in address order,
+    /// Present and swapped pages, and which are mapped by a PMD. Not
+    /// PAGE_IS_FILE: it makes the kernel look up the page of every PTE.
+    public static let resident = Query(anyOf: present | swapped, returnMask: present | swapped | huge)
+
+    /// Everything but present small pages: holes, swapped pages and
+    /// PMD-mapped ones. Where small pages are most of a range, the kernel
+    /// outputs almost nothing, which halves the walk (3.9 against 7.3 ms
+    /// for 8 GiB, half of it 1 M present PTEs, on 6.18). The pages it does
+    /// not report are present only where it walked: see `Residency`.
+    public static let notSmall = Query(inverted: present, anyOf: present | huge, returnMask: present | swapped | huge)
+
+    /// Every page, present or not: whether the walk visits an address at all.
+    public static let everyPage = Query(anyOf: 0, returnMask: present)
+
+    /// Every range of [start, end) that `query` reports, in address order,
     /// streamed to `body`, `batch` per ioctl, holding no more. Throws ENOTTY
     /// (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
     public static func forEach(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096,
-                               returnMask: UInt64 = defaultReturnMask, _ body: (Region) throws -> Void) throws {
+                               query: Query = resident, _ body: (Region) throws -> Void) throws {
         var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
         var cursor = start
         while cursor < end {
             let r = buffer.withUnsafeMutableBufferPointer { b in
-                Sys.result { try Sys.pagemapScan(fd, start: cursor, end: end, anyOf: present | swapped,
-                                returnMask: returnMask, into: b) }
+                Sys.result { try Sys.pagemapScan(fd, start: cursor, end: end, inverted: query.inverted, anyOf: query.anyOf,
+                                returnMask: query.returnMask, into: b) }
             }
             let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
             for i in 0..<count {

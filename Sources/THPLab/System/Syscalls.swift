@@ -101,10 +101,10 @@ enum Sys {
 
     /// ioctl(PAGEMAP_SCAN) on an open /proc/PID/pagemap: fills `into` and
     /// returns how many ranges it holds and where the walk stopped.
-    static func pagemapScan(_ fd: FileDescriptor, start: UInt64, end: UInt64, anyOf: UInt64, returnMask: UInt64,
+    static func pagemapScan(_ fd: FileDescriptor, start: UInt64, end: UInt64, inverted: UInt64 = 0, anyOf: UInt64, returnMask: UInt64,
                             into buffer: UnsafeMutableBufferPointer<cshims_page_region>) throws(Errno) -> (count: Int, walkEnd: UInt64) {
         var walkEnd: UInt64 = 0
-        let n = cshims_pagemap_scan(fd.rawValue, start, end, anyOf, returnMask, buffer.baseAddress,
+        let n = cshims_pagemap_scan(fd.rawValue, start, end, inverted, anyOf, returnMask, buffer.baseAddress,
                                     UInt64(buffer.count), &walkEnd)
         if n < 0 { throw lastErrno() }
         return (Int(n), walkEnd)
