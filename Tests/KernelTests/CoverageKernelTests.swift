@@ -223,24 +223,45 @@ extension KernelSuite {
         let (vvarSilent, vvarPositive) = try both(vvar.start, vvar.end)
         #expect(vvarSilent == vvarPositive && vvarPositive == Residency(), "[vvar] is not walked, so nothing of it is resident")
 
-        let sleeper = try Sys.spawnCommand(["/bin/sleep", "60"])
+        // A still process of another program: Python with 64 MiB of its own,
+        // 8 MiB of THPs, then under MADV_NOHUGEPAGE a VMA of 4 MiB of small
+        // pages (MADV_DONTFORK sets it apart), silent to the walk that skips
+        // them, and every other page of 4 MiB.
+        let script = """
+            import mmap, time
+            M = 1 << 20
+            m = mmap.mmap(-1, 64 * M, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            m.madvise(mmap.MADV_HUGEPAGE, 0, 16 * M)
+            m.madvise(mmap.MADV_NOHUGEPAGE, 16 * M, 48 * M)
+            m.madvise(mmap.MADV_DONTFORK, 16 * M, 4 * M)
+            m[0:8 * M] = b"x" * (8 * M)
+            m[16 * M:20 * M] = b"y" * (4 * M)
+            for o in range(24 * M, 28 * M, 8192):
+                m[o] = 1
+            time.sleep(60)
+            """
+        let sleeper = try Sys.spawnCommand(["python3", "-c", script])
         defer { kill(sleeper, SIGKILL); _ = try? Sys.waitpid(sleeper, block: true) }
-        // Asleep: past exec and the loader, its pages stay as they are.
-        let asleep = Loopback.waitFor(10, every: 0.05) { () -> Bool? in
+        // Asleep: past its start and the writes, its pages stay as they are.
+        let asleep = Loopback.waitFor(20, every: 0.05) { () -> Bool? in
             let stat = ProcFS.host.read(sleeper, "stat") ?? ""
             let state = stat.split(separator: ")").last?.split(separator: " ").first
             return state == "S" && (ProcFS.host.read(sleeper, "wchan") ?? "").contains("nanosleep") ? true : nil
         }
-        try #require(asleep == true, "sleep never went to sleep")
+        try #require(asleep == true, "python3 never went to sleep")
         let watcher = try Watcher(pid: sleeper, intervalMs: 100, fullEvery: 0)
         let sample = try #require(watcher.quickSample(t: 0))
         let childMaps = try #require(ProcFS.host.read(sleeper, "maps"))
         let childPagemap = try FileDescriptor.open("/proc/\(sleeper)/pagemap", .readOnly)
         defer { try? childPagemap.close() }
-        var positive = Residency()
+        var positive = Residency(), silent = 0
         for v in Watcher.vmas(childMaps) {
-            positive += try PagemapScan.residency(fd: childPagemap, start: v.start, end: v.end, positive: true)
+            let p = try PagemapScan.residency(fd: childPagemap, start: v.start, end: v.end, positive: true)
+            positive += p
+            if v.end - v.start >= UInt64(huge) && p.residentKB == Int(v.end - v.start) / 1024 && p.pmdKB == 0 { silent += 1 }
         }
+        #expect(silent >= 1, "a VMA of small pages only, which the watch must probe")
+        #expect(positive.pmdKB >= 8 * 1024 && positive.residentKB >= 8 * 1024 + 4 * 1024 + 2 * 1024, "\(positive)")
         #expect(sample.residentKB == positive.residentKB && sample.pmdKB == positive.pmdKB && sample.swappedKB == positive.swappedKB,
                 "watch \(sample), every present page \(positive)")
         #expect(positive.residentKB > 0)

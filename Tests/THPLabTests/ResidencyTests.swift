@@ -93,3 +93,35 @@ import Testing
         #expect(Watcher.reconcile(before: before, tallies: tallies, after: before) { _ in nil } == tallies.reduce(into: Residency()) { $0 += $1 })
     }
 }
+
+/// A walk that stopped early, as 6.18 answered it for a Python process
+/// (Fixtures/pagemap-scan-stop-6.18.txt): the first call's last range runs
+/// past where it says it stopped, and the second call reports it again.
+@Suite struct PagemapScanStopTests {
+    @Test func rangesPastTheStopAreLeftToTheNextCall() throws {
+        var start: UInt64 = 0, end: UInt64 = 0, rss = 0
+        var calls: [(cursor: UInt64, walkEnd: UInt64, regions: [PagemapScan.Region])] = []
+        for line in try Fixture.text("pagemap-scan-stop-6.18.txt").split(separator: "\n") where !line.hasPrefix("#") {
+            let w = line.split(separator: " ")
+            switch w[0] {
+            case "vma": start = UInt64(w[1], radix: 16)!; end = UInt64(w[2], radix: 16)!
+            case "rss_kb": rss = Int(w[1])!
+            case "call": calls.append((UInt64(w[1], radix: 16)!, UInt64(w[3], radix: 16)!, []))
+            default:
+                calls[calls.count - 1].regions.append(PagemapScan.Region(start: UInt64(w[0], radix: 16)!, end: UInt64(w[1], radix: 16)!,
+                                                                         categories: UInt64(w[2], radix: 16)!))
+            }
+        }
+        try #require(calls.count == 2 && calls[0].walkEnd < calls[0].regions.last!.end, "the fixture's first call ran past its stop")
+        var standing: [PagemapScan.Region] = []
+        for call in calls {
+            let stop = PagemapScan.stop(cursor: call.cursor, walkEnd: call.walkEnd, end: end)
+            standing += call.regions.compactMap { PagemapScan.cut($0, at: stop) }
+        }
+        #expect(zip(standing, standing.dropFirst()).allSatisfy { $0.end <= $1.start }, "ranges overlap")
+        #expect(Residency.complementing(standing, start: start, end: end, probe: []).residentKB == rss)
+        // Taken whole, the two calls count the tail twice.
+        let whole = calls.flatMap(\.regions)
+        #expect(Residency.complementing(whole, start: start, end: end, probe: []).residentKB < 0)
+    }
+}

@@ -70,15 +70,45 @@ public final class Watcher {
         var end: UInt64
     }
 
+    /// The VMAs of /proc/PID/maps but [vsyscall] (which no walk reaches),
+    /// read byte by byte: a tick reads the list twice, and a process may
+    /// have thousands of VMAs.
     static func vmas(_ maps: String) -> [Vma] {
-        maps.split(separator: "\n").compactMap { line in
-            guard let v = SmapsParser.parseHeader(line), v.name != "[vsyscall]" else { return nil }
-            return Vma(line: line, start: UInt64(v.start), end: UInt64(v.end))
+        var out: [Vma] = []
+        let bytes = maps.utf8
+        var lineStart = bytes.startIndex
+        while lineStart < bytes.endIndex {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if let (start, end) = range(bytes[lineStart..<lineEnd]),
+               !bytes[lineStart..<lineEnd].reversed().starts(with: "[vsyscall]".utf8.reversed()) {
+                out.append(Vma(line: maps[lineStart..<lineEnd], start: start, end: end))
+            }
+            lineStart = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : lineEnd
         }
+        return out
+    }
+
+    /// `start-end ` at the head of a maps line, in hex.
+    private static func range(_ line: Substring.UTF8View) -> (UInt64, UInt64)? {
+        var start: UInt64 = 0, end: UInt64 = 0, digits = 0, second = false
+        for b in line {
+            let v: UInt64
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt64(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = UInt64(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "-") where !second && digits > 0: second = true; digits = 0; continue
+            case UInt8(ascii: " ") where second && digits > 0: return start < end ? (start, end) : nil
+            default: return nil
+            }
+            guard digits < 16 else { return nil }
+            digits += 1
+            if second { end = end << 4 | v } else { start = start << 4 | v }
+        }
+        return nil
     }
 
     /// Residency of every VMA of `maps`, by the walk that skips present
-    /// small pages, then the VMA list read again: a VMA not the same in
+    /// small pages (for VMAs of a PMD or more), then the VMA list read again: a VMA not the same in
     /// both (mapped, unmapped, moved, split or merged meanwhile) is walked
     /// again by the positive walk, which silence cannot mislead. One case
     /// is left: a VMA unmapped during its walk and mapped again the same
@@ -95,7 +125,9 @@ public final class Watcher {
         var tallies: [Residency] = []
         tallies.reserveCapacity(before.count)
         for v in before {
-            guard let r = residency(v, positive: false) else { return nil }
+            // A VMA smaller than a PMD has no PMD mapping, and its walk is
+            // short either way: the positive one needs no probe.
+            guard let r = residency(v, positive: v.end - v.start < UInt64(PageGeometry.pmdSize)) else { return nil }
             tallies.append(r)
         }
         guard let again = proc.read(pid, "maps"), !again.isEmpty else { return nil }
@@ -112,7 +144,7 @@ public final class Watcher {
         var i = 0
         for v in after {
             while i < before.count && before[i].start < v.start { i += 1 }
-            if i < before.count && before[i].line == v.line {
+            if i < before.count && before[i].line.utf8.elementsEqual(v.line.utf8) {
                 total += tallies[i]
             } else {
                 guard let r = walk(v) else { return nil }

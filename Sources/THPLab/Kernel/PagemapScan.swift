@@ -49,7 +49,10 @@ public enum PagemapScan {
     /// (as a THPLabError) where the kernel has no PAGEMAP_SCAN.
     public static func forEach(fd: FileDescriptor, start: UInt64, end: UInt64, batch: Int = 4096,
                                query: Query = resident, _ body: (Region) throws -> Void) throws {
-        var buffer = [cshims_page_region](repeating: cshims_page_region(), count: batch)
+        // n pages hold at most n / 2 + 1 ranges (alternating): most VMAs
+        // are small, and a buffer is zeroed for each.
+        let pages = (end - start) / UInt64(PageGeometry.pageSize)
+        var buffer = [cshims_page_region](repeating: cshims_page_region(), count: Int(min(UInt64(batch), pages / 2 + 1)))
         var cursor = start
         while cursor < end {
             let r = buffer.withUnsafeMutableBufferPointer { b in
@@ -57,13 +60,29 @@ public enum PagemapScan {
                                 returnMask: query.returnMask, into: b) }
             }
             let (count, walkEnd) = try r.mapError { THPLabError.system("PAGEMAP_SCAN failed", $0) }.get()
+            let stop = Self.stop(cursor: cursor, walkEnd: walkEnd, end: end)
             for i in 0..<count {
-                try body(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories))
+                if let r = Self.cut(Region(start: buffer[i].start, end: buffer[i].end, categories: buffer[i].categories), at: stop) {
+                    try body(r)
+                }
             }
-            // The walk stops early when the buffer is full.
-            if walkEnd <= cursor || walkEnd >= end { break }
-            cursor = walkEnd
+            if stop >= end { break }
+            cursor = stop
         }
+    }
+
+    /// Where a call that began at `cursor` stopped: the walk stops early
+    /// when its buffer is full, at the `walkEnd` it returns.
+    static func stop(cursor: UInt64, walkEnd: UInt64, end: UInt64) -> UInt64 {
+        walkEnd > cursor && walkEnd < end ? walkEnd : end
+    }
+
+    /// A range a call reported, as far as it stands: a range may run past
+    /// where the walk stopped (6.18: a hole merged after the stop), and the
+    /// next call, from there, reports that part again.
+    static func cut(_ r: Region, at stop: UInt64) -> Region? {
+        guard r.start < stop else { return nil }
+        return Region(start: r.start, end: min(r.end, stop), categories: r.categories)
     }
 
     /// Whether this kernel answers PAGEMAP_SCAN on `fd` (an empty scan).
