@@ -25,7 +25,10 @@ enum FuzzTargets {
             _ = ScanTracer.parse(trace: parts.dropFirst().joined(separator: "\n\n"), formats: ["mm_khugepaged_scan_pmd": format, "mm_khugepaged_scan_file": format])
         }),
         // /proc/PID/maps lines (the header line smaps shares).
-        ("maps", { bytes in for line in text(bytes).split(separator: "\n") { _ = SmapsParser.parseHeader(line) } }),
+        ("maps", { bytes in
+            for line in text(bytes).split(separator: "\n") { _ = SmapsParser.parseHeader(line) }
+            _ = MapsList.parse(text(bytes))
+        }),
         // pagemap entries and kpageflags words: the first half of the input
         // as 8-byte entries, the second as the flags of their PFNs.
         ("pagemap", { bytes in

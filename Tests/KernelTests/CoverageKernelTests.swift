@@ -255,7 +255,7 @@ extension KernelSuite {
         let childPagemap = try FileDescriptor.open("/proc/\(sleeper)/pagemap", .readOnly)
         defer { try? childPagemap.close() }
         var positive = Residency(), silent = 0
-        for v in Watcher.vmas(childMaps) {
+        for v in MapsList.parse(childMaps) {
             let p = try PagemapScan.residency(fd: childPagemap, start: v.start, end: v.end, positive: true)
             positive += p
             if v.end - v.start >= UInt64(huge) && p.residentKB == Int(v.end - v.start) / 1024 && p.pmdKB == 0 { silent += 1 }

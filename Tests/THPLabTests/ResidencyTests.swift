@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import THPLab
 
@@ -75,8 +76,8 @@ import Testing
         let text = try Fixture.text("maps-before-after-6.18.txt")
         let parts = text.components(separatedBy: "\nafter\n")
         try #require(parts.count == 2)
-        let before = Watcher.vmas(String(parts[0].split(separator: "\n").drop { $0 != "before" }.dropFirst().joined(separator: "\n")))
-        let after = Watcher.vmas(parts[1])
+        let before = MapsList.parse(String(parts[0].split(separator: "\n").drop { $0 != "before" }.dropFirst().joined(separator: "\n")))
+        let after = MapsList.parse(parts[1])
         try #require(before.count == 25 && after.count == 26, "[vsyscall] left out of \(before.count) and \(after.count)")
         // Each VMA's tally names it: its size in kB, so a sum says which were counted.
         let tallies = before.map { Residency(residentKB: Int($0.end - $0.start) / 1024) }
@@ -123,5 +124,31 @@ import Testing
         // Taken whole, the two calls count the tail twice.
         let whole = calls.flatMap(\.regions)
         #expect(Residency.complementing(whole, start: start, end: end, probe: []).residentKB < 0)
+    }
+}
+
+/// `watch`'s byte-by-byte reading of the VMA list against the smaps
+/// header parser, on every maps and smaps fixture, and on damaged lines.
+@Suite struct MapsListTests {
+    @Test func itReadsTheRangesTheSmapsParserReads() throws {
+        let directory = URL(fileURLWithPath: Fixture.path("vmstat-6.18.txt")).deletingLastPathComponent().path
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasPrefix("smaps-") || $0.hasPrefix("maps-") }.sorted()
+        try #require(names.count >= 5)
+        var lines = 0
+        for name in names {
+            let text = try Fixture.text(name)
+            let ours = MapsList.parse(text)
+            let theirs = text.split(separator: "\n").compactMap { SmapsParser.parseHeader($0) }.filter { $0.name != "[vsyscall]" }
+            #expect(ours.map { [$0.start, $0.end] } == theirs.map { [UInt64($0.start), UInt64($0.end)] }, "\(name)")
+            #expect(ours.allSatisfy { SmapsParser.parseHeader($0.line) != nil }, "\(name): a whole line each")
+            lines += ours.count
+        }
+        #expect(lines > 500)
+    }
+
+    @Test func damagedLinesAreLeftOut() {
+        let text = "7f00-7f10 rw-p 0 00:00 0\n7f10-7f00 rw-p\nzz-7f20 r--p\n7f20 r--p\n-7f30 r--p\n7f30-7f40\n12345678901234567-7f50 r--p\n\n7f50-7f60 r--p 0 00:00 0 [vsyscall]\n7f60-7f70 r--p"
+        #expect(MapsList.parse(text).map { [$0.start, $0.end] } == [[0x7f00, 0x7f10], [0x7f60, 0x7f70]])
     }
 }

@@ -63,49 +63,7 @@ public final class Watcher {
                            coveragePercent: cov, classesKB: nil)
     }
 
-    /// A VMA of the list: its line, which names it whole, and its range.
-    struct Vma {
-        var line: Substring
-        var start: UInt64
-        var end: UInt64
-    }
-
-    /// The VMAs of /proc/PID/maps but [vsyscall] (which no walk reaches),
-    /// read byte by byte: a tick reads the list twice, and a process may
-    /// have thousands of VMAs.
-    static func vmas(_ maps: String) -> [Vma] {
-        var out: [Vma] = []
-        let bytes = maps.utf8
-        var lineStart = bytes.startIndex
-        while lineStart < bytes.endIndex {
-            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
-            if let (start, end) = range(bytes[lineStart..<lineEnd]),
-               !bytes[lineStart..<lineEnd].reversed().starts(with: "[vsyscall]".utf8.reversed()) {
-                out.append(Vma(line: maps[lineStart..<lineEnd], start: start, end: end))
-            }
-            lineStart = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : lineEnd
-        }
-        return out
-    }
-
-    /// `start-end ` at the head of a maps line, in hex.
-    private static func range(_ line: Substring.UTF8View) -> (UInt64, UInt64)? {
-        var start: UInt64 = 0, end: UInt64 = 0, digits = 0, second = false
-        for b in line {
-            let v: UInt64
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt64(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = UInt64(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "-") where !second && digits > 0: second = true; digits = 0; continue
-            case UInt8(ascii: " ") where second && digits > 0: return start < end ? (start, end) : nil
-            default: return nil
-            }
-            guard digits < 16 else { return nil }
-            digits += 1
-            if second { end = end << 4 | v } else { start = start << 4 | v }
-        }
-        return nil
-    }
+    typealias Vma = MapsList.Entry
 
     /// Residency of every VMA of `maps`, by the walk that skips present
     /// small pages (for VMAs of a PMD or more), then the VMA list read again: a VMA not the same in
@@ -121,7 +79,7 @@ public final class Watcher {
                 return proc.exists(pid) ? Residency() : nil
             }
         }
-        let before = Self.vmas(maps)
+        let before = MapsList.parse(maps)
         var tallies: [Residency] = []
         tallies.reserveCapacity(before.count)
         for v in before {
@@ -132,7 +90,7 @@ public final class Watcher {
         }
         guard let again = proc.read(pid, "maps"), !again.isEmpty else { return nil }
         if again == maps { return tallies.reduce(into: Residency()) { $0 += $1 } }
-        return Self.reconcile(before: before, tallies: tallies, after: Self.vmas(again)) { residency($0, positive: true) }
+        return Self.reconcile(before: before, tallies: tallies, after: MapsList.parse(again)) { residency($0, positive: true) }
     }
 
     /// The residency of the VMAs of `after`: each found the same in `before`
