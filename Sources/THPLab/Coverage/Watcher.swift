@@ -6,8 +6,8 @@ import SystemPackage
 /// Follows one process's THP coverage over time. Each tick is cheap: the
 /// VMA list from /proc/PID/maps and one PAGEMAP_SCAN walk of each VMA
 /// (PMD-mapped, resident and swapped pages), or smaps_rollup where the
-/// kernel has no PAGEMAP_SCAN. The first and the last sample, and every `fullEvery`-th
-/// one if asked, also classify every page as `snapshot` does.
+/// kernel has no PAGEMAP_SCAN. The first and the last sample, and every
+/// `fullEvery`-th one if asked, also classify every page as `snapshot` does.
 public final class Watcher {
     public let pid: Int32
     public let intervalMs: Int
@@ -66,13 +66,13 @@ public final class Watcher {
     typealias Vma = MapsList.Entry
 
     /// Residency of every VMA of `maps`, by the walk that skips present
-    /// small pages (for VMAs of a PMD or more), then the VMA list read again: a VMA not the same in
-    /// both (mapped, unmapped, moved, split or merged meanwhile) is walked
-    /// again by the positive walk, which silence cannot mislead. One case
-    /// is left: a VMA unmapped during its walk and mapped again the same
-    /// before the second read; the probe of a silent range narrows it to
-    /// the microseconds between the walk and the probe. Nil when the
-    /// process is gone.
+    /// small pages (VMAs of a PMD or more), then the VMA list read again:
+    /// a VMA not the same in both (mapped, unmapped, moved, split or merged
+    /// meanwhile) is walked again by the positive walk, which silence
+    /// cannot mislead. One case is left: a VMA unmapped during its walk
+    /// and mapped again the same before the second read; the probe of a
+    /// silent range narrows it to the microseconds between the walk and
+    /// the probe. Nil when the process is gone.
     private func walk(_ maps: String) -> Residency? {
         func residency(_ v: Vma, positive: Bool) -> Residency? {
             do { return try PagemapScan.residency(fd: pagemap, start: v.start, end: v.end, positive: positive) } catch {
